@@ -1,0 +1,411 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: edgenet.router contributors
+#
+# Private to the edgenet.router collection: no compatibility promise to other collections.
+"""The read -> plan -> apply -> re-read cycle every module of the collection runs.
+
+A managed object (a tunnel, a session, a DHCPv6 interface service) is described by an
+:class:`ObjectTable` of :class:`Field` rows. It lives in one or more *stores* (the kernel at
+runtime, files that bring it back at boot). Each store reads its objects as plain normalised
+dicts keyed by object key; :func:`plan` compares them with what the task asks for and yields
+:class:`Change` rows; :func:`apply` runs them in a fixed order with a journal and undoes what it
+did, in reverse, on the first error.
+
+Nothing here touches the system: stores do (see ``_netlink.py``, ``_networkd.py``).
+"""
+
+from __future__ import annotations
+
+import copy
+
+__all__ = [
+    'ApplyError',
+    'Change',
+    'Field',
+    'ObjectTable',
+    'PlanError',
+    'Store',
+    'apply',
+    'plan',
+    'run',
+    'CREATE',
+    'MODIFY',
+    'RECREATE',
+    'DELETE',
+    'IN_PLACE',
+    'RUNTIME',
+    'PERSISTENT',
+    'SECRET_MASK',
+]
+
+CREATE = 'create'
+MODIFY = 'modify'
+RECREATE = 'recreate'
+DELETE = 'delete'
+
+IN_PLACE = 'in_place'
+
+RUNTIME = 'runtime'
+PERSISTENT = 'persistent'
+
+SECRET_MASK = 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER'
+
+
+class PlanError(Exception):
+    """The task cannot be carried out as asked; raised before anything is touched."""
+
+
+class ApplyError(Exception):
+    """A store failed mid-apply. ``restored`` lists what the rollback put back,
+    ``unrestored`` what it could not (with the reason)."""
+
+    def __init__(self, error, change, restored, unrestored):
+        self.error = error
+        self.change = change
+        self.restored = restored
+        self.unrestored = unrestored
+        msg = 'Failed to %s %s in the %s store: %s' % (change.action, change.key, change.store, error)
+        if restored:
+            msg += '. Rolled back: %s' % '; '.join(restored)
+        if unrestored:
+            msg += '. COULD NOT ROLL BACK: %s' % '; '.join(unrestored)
+        super(ApplyError, self).__init__(msg)
+
+
+class Field(object):
+    """One row of an object's field table.
+
+    ``normalise(value)`` turns user text or a store's raw value into the canonical form both
+    sides are compared in; it must be idempotent. ``stores`` names where the field lives;
+    ``update`` is ``in_place`` or ``recreate`` (the kernel cannot change it without replacing
+    the object). ``secret`` values are masked in diffs and commands and become ``no_log``.
+    ``compare`` False means the field is written but never reported as drift (e.g. a value
+    the kernel does not report back). ``extra`` carries store-specific names (netlink
+    attribute, file key, iproute2 keyword) so those tables stay next to the field.
+    """
+
+    def __init__(self, name, type='str', default=None, normalise=None, stores=(RUNTIME, PERSISTENT),
+                 update=IN_PLACE, secret=False, choices=None, elements=None, aliases=None,
+                 required=False, compare=True, options=None, **extra):
+        self.name = name
+        self.type = type
+        self.default = default
+        self.normalise = normalise
+        self.stores = tuple(stores)
+        self.update = update
+        self.secret = secret
+        self.choices = choices
+        self.elements = elements
+        self.aliases = aliases
+        self.required = required
+        self.compare = compare
+        self.options = options
+        self.extra = extra
+
+    def argument_spec(self):
+        spec = {'type': self.type}
+        for key in ('default', 'choices', 'elements', 'aliases', 'options'):
+            value = getattr(self, key)
+            if value is not None:
+                spec[key] = copy.deepcopy(value)
+        if self.required:
+            spec['required'] = True
+        if self.secret:
+            spec['no_log'] = True
+        return spec
+
+    def canonical(self, value):
+        if value is None or self.normalise is None:
+            return value
+        return self.normalise(value)
+
+
+class ObjectTable(object):
+    """The field table of one kind of managed object."""
+
+    def __init__(self, kind, fields):
+        self.kind = kind
+        self.fields = list(fields)
+        self.by_name = dict((f.name, f) for f in self.fields)
+        if len(self.by_name) != len(self.fields):
+            raise ValueError('duplicate field in %s table' % kind)
+
+    def __iter__(self):
+        return iter(self.fields)
+
+    def __getitem__(self, name):
+        return self.by_name[name]
+
+    def argument_spec(self):
+        return dict((f.name, f.argument_spec()) for f in self.fields)
+
+    def normalise(self, values):
+        """Canonical dict of the table's fields; ``None`` means "not managed by this task"."""
+        return dict((f.name, f.canonical(values.get(f.name))) for f in self.fields)
+
+    def project(self, obj, store):
+        """The part of ``obj`` that lives in ``store``."""
+        if obj is None:
+            return None
+        return dict((f.name, obj.get(f.name)) for f in self.fields if store in f.stores and f.name in obj)
+
+    def secret_names(self):
+        return set(f.name for f in self.fields if f.secret)
+
+
+class Change(object):
+    """One step of a plan: ``action`` on object ``key`` in ``store``.
+
+    ``before`` and ``after`` are the store's full normalised views of the object (``None`` when
+    absent); ``fields`` maps each differing field to ``(before, after)``.
+    """
+
+    def __init__(self, store, key, action, before, after, fields=None):
+        self.store = store
+        self.key = key
+        self.action = action
+        self.before = before
+        self.after = after
+        self.fields = fields or {}
+
+    def as_dict(self, secrets=()):
+        fields = dict((name, {'before': _mask(name, b, secrets), 'after': _mask(name, a, secrets)})
+                      for name, (b, a) in self.fields.items())
+        return {'store': self.store, 'object': self.key, 'action': self.action, 'fields': fields}
+
+    def __repr__(self):
+        return 'Change(%s, %s, %s, %r)' % (self.store, self.key, self.action, sorted(self.fields))
+
+
+class Store(object):
+    """Where objects live. Subclasses implement read and the three writes.
+
+    ``read()`` returns ``{key: normalised dict}`` of the objects this store can see (and may
+    manage). Writes receive the store's projection of the object. ``snapshot(key)`` may return
+    a callable that restores the object exactly as it was (files byte for byte); without one
+    the engine undoes a write with the inverse write.
+    """
+
+    name = None
+
+    def read(self):
+        raise NotImplementedError
+
+    def create(self, key, obj):
+        raise NotImplementedError
+
+    def modify(self, key, before, after):
+        raise NotImplementedError
+
+    def delete(self, key, obj):
+        raise NotImplementedError
+
+    def snapshot(self, key):
+        return None
+
+    def commands(self, change):
+        """Human-readable equivalent commands for ``change`` (iproute2, file edits...)."""
+        return []
+
+
+def _mask(name, value, secrets):
+    if name in secrets and value is not None:
+        return SECRET_MASK
+    return value
+
+
+def _differences(table, store, before, desired):
+    """Fields whose desired value is set and differs from ``before``."""
+    fields = {}
+    for field in table:
+        if store not in field.stores or not field.compare:
+            continue
+        wanted = desired.get(field.name)
+        if wanted is None:
+            continue
+        if before.get(field.name) != wanted:
+            fields[field.name] = (before.get(field.name), wanted)
+    return fields
+
+
+def _merged(before, desired):
+    after = dict(before or {})
+    for name, value in desired.items():
+        if value is not None:
+            after[name] = value
+    return after
+
+
+def plan(table, stores, desired, current, recreate='allowed'):
+    """Compute the list of changes turning ``current`` into ``desired``.
+
+    ``desired`` maps object key to a normalised dict (``None`` values: leave as found) or to
+    ``None`` (the object must be absent). ``current`` maps store name to that store's
+    ``read()``. Changes come in apply order: deletions first (runtime before persistent, so
+    nothing at boot brings back what is being removed), then creations and modifications
+    (persistent before runtime, so a failed runtime step can be undone from the files).
+    A recreate with ``recreate='never'`` raises :class:`PlanError`.
+    """
+    removals, updates = [], []
+    refused = []
+    for key in sorted(desired):
+        want = desired[key]
+        for store in stores:
+            have = current[store].get(key)
+            if want is None:
+                if have is not None:
+                    removals.append(Change(store, key, DELETE, have, None))
+                continue
+            want_here = table.project(want, store)
+            if have is None:
+                after = dict((k, v) for k, v in want_here.items() if v is not None)
+                updates.append(Change(store, key, CREATE, None, after,
+                                      dict((k, (None, v)) for k, v in after.items())))
+                continue
+            fields = _differences(table, store, have, want_here)
+            if not fields:
+                continue
+            action = MODIFY
+            if any(table[name].update == RECREATE for name in fields):
+                action = RECREATE
+                if recreate == 'never':
+                    refused.append('%s (%s: %s)' % (key, store, ', '.join(
+                        '%s %r -> %r' % (n, b, a) for n, (b, a) in sorted(fields.items())
+                        if table[n].update == RECREATE)))
+            updates.append(Change(store, key, action, have, _merged(have, want_here), fields))
+    if refused:
+        raise PlanError('Changing these fields requires deleting and re-creating the object, '
+                        'which recreate=never forbids: %s' % '; '.join(refused))
+    order = dict((store, i) for i, store in enumerate(stores))
+    removals.sort(key=lambda c: (-order[c.store], c.key))
+    updates.sort(key=lambda c: (order[c.store], c.key))
+    return removals + updates
+
+
+def _steps(change):
+    """A recreate is a delete then a create; everything else is one primitive write."""
+    if change.action == RECREATE:
+        return [(DELETE, change.before, None), (CREATE, None, change.after)]
+    return [(change.action, change.before, change.after)]
+
+
+def _write(store, action, key, before, after):
+    if action == CREATE:
+        store.create(key, after)
+    elif action == MODIFY:
+        store.modify(key, before, after)
+    else:
+        store.delete(key, before)
+
+
+_INVERSE = {CREATE: DELETE, DELETE: CREATE, MODIFY: MODIFY}
+
+
+def apply(stores, changes):
+    """Run ``changes`` against ``stores`` (name -> Store), undoing in reverse on failure.
+
+    Returns the number of primitive writes. Raises :class:`ApplyError` after the rollback.
+    """
+    journal = []
+    for change in changes:
+        store = stores[change.store]
+        for action, before, after in _steps(change):
+            restore = store.snapshot(change.key)
+            try:
+                _write(store, action, change.key, before, after)
+            except Exception as exc:  # pylint: disable=broad-except
+                # The write may have half-happened: a snapshot undoes that too.
+                if restore is not None:
+                    journal.append(('%s %s' % (change.store, change.key), restore))
+                raise _rollback(journal, exc, change)
+            if restore is None:
+                inverse = _INVERSE[action]
+                restore = (lambda s=store, a=inverse, k=change.key, b=after, f=before:
+                           _write(s, a, k, b, f))
+            journal.append(('%s %s %s' % (change.store, change.key, _undo_word(action)), restore))
+    return len(journal)
+
+
+def _undo_word(action):
+    return {CREATE: 'removed again', DELETE: 'put back', MODIFY: 'set back'}[action]
+
+
+def _rollback(journal, exc, change):
+    restored, unrestored = [], []
+    for description, restore in reversed(journal):
+        try:
+            restore()
+            restored.append(description)
+        except Exception as undo_exc:  # pylint: disable=broad-except
+            unrestored.append('%s (%s)' % (description, undo_exc))
+    return ApplyError(exc, change, restored, unrestored)
+
+
+def predict(stores, current, changes):
+    """What each store will hold after ``changes``: check mode's ``after``."""
+    after = dict((store, copy.deepcopy(objects)) for store, objects in current.items())
+    for change in changes:
+        if change.action == DELETE:
+            after[change.store].pop(change.key, None)
+        else:
+            after[change.store][change.key] = copy.deepcopy(change.after)
+    return after
+
+
+def view(table, stores, snapshot, keys):
+    """``{key: {store: object or None}}`` for ``keys``, secrets masked: the diff's shape."""
+    secrets = table.secret_names()
+    out = {}
+    for key in sorted(keys):
+        out[key] = {}
+        for store in stores:
+            obj = snapshot[store].get(key)
+            out[key][store] = None if obj is None else dict(
+                (name, _mask(name, value, secrets)) for name, value in sorted(obj.items()))
+    return out
+
+
+def run(table, stores, desired, check_mode=False, recreate='allowed'):
+    """The whole cycle. ``stores`` is an ordered list of Store objects (persistent first).
+
+    Returns a dict with ``changed``, ``changes`` (plan rows as dicts), ``before``/``after``
+    views (per object, per store), ``commands`` and ``after_objects`` (the raw after
+    snapshot). In check mode ``after`` is the prediction; otherwise the stores are re-read.
+    ``changed`` is computed from the plan alone, so it is the same in both modes.
+    """
+    names = [s.name for s in stores]
+    by_name = dict((s.name, s) for s in stores)
+    current = dict((s.name, s.read()) for s in stores)
+    changes = plan(table, names, desired, current, recreate=recreate)
+    if check_mode or not changes:
+        after = predict(names, current, changes)
+    else:
+        apply(by_name, changes)
+        after = dict((s.name, s.read()) for s in stores)
+    secrets = table.secret_names()
+    commands = []
+    for change in changes:
+        commands.extend(by_name[change.store].commands(_masked_change(change, secrets)))
+    keys = set(desired)
+    return {
+        'changed': bool(changes),
+        'changes': [c.as_dict(secrets) for c in changes],
+        'before': view(table, names, current, keys),
+        'after': view(table, names, after, keys),
+        'commands': commands,
+        'after_objects': after,
+    }
+
+
+def _masked_change(change, secrets):
+    if not secrets:
+        return change
+
+    def masked(obj):
+        if obj is None:
+            return None
+        return dict((k, _mask(k, v, secrets)) for k, v in obj.items())
+
+    return Change(change.store, change.key, change.action, masked(change.before), masked(change.after),
+                  dict((n, (_mask(n, b, secrets), _mask(n, a, secrets))) for n, (b, a) in change.fields.items()))

@@ -1,0 +1,181 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.edgenet.router.plugins.module_utils import _engine as engine
+from ansible_collections.edgenet.router.plugins.module_utils._engine import (
+    Field, ObjectTable, PERSISTENT, RECREATE, RUNTIME,
+)
+from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.fake_store import FakeStore, StoreFailure
+
+TABLE = ObjectTable('widget', [
+    Field('kind', update=RECREATE, normalise=lambda v: v.lower()),
+    Field('ttl', type='int', normalise=int),
+    Field('mtu', type='int', stores=(RUNTIME,)),
+    Field('key', secret=True),
+])
+
+T1 = {'kind': 'ipip', 'ttl': 64, 'mtu': 1480}
+
+
+def stores(runtime=None, persistent=None, **kwargs):
+    return [FakeStore(PERSISTENT, persistent, **kwargs), FakeStore(RUNTIME, runtime, **kwargs)]
+
+
+def desired(**values):
+    return TABLE.normalise(values)
+
+
+def persistent_view(obj):
+    return dict((k, v) for k, v in obj.items() if k != 'mtu')
+
+
+# --- plan: a table of (current runtime, current persistent, desired) -> expected actions ----------
+PLAN_CASES = [
+    ('create', {}, {}, {'t1': desired(kind='ipip', ttl=64)},
+     [(PERSISTENT, 't1', 'create'), (RUNTIME, 't1', 'create')]),
+    ('no-op', {'t1': T1}, {'t1': persistent_view(T1)}, {'t1': desired(kind='IPIP', ttl='64')}, []),
+    ('unmanaged field ignored', {'t1': T1}, {'t1': persistent_view(T1)}, {'t1': desired(kind='ipip')}, []),
+    ('modify in place', {'t1': T1}, {'t1': persistent_view(T1)}, {'t1': desired(kind='ipip', ttl=10)},
+     [(PERSISTENT, 't1', 'modify'), (RUNTIME, 't1', 'modify')]),
+    ('runtime-only drift', {'t1': dict(T1, mtu=1400)}, {'t1': persistent_view(T1)},
+     {'t1': desired(kind='ipip', ttl=64, mtu=1480)}, [(RUNTIME, 't1', 'modify')]),
+    ('recreate', {'t1': T1}, {'t1': persistent_view(T1)}, {'t1': desired(kind='sit', ttl=64)},
+     [(PERSISTENT, 't1', 'recreate'), (RUNTIME, 't1', 'recreate')]),
+    ('delete', {'t1': T1}, {'t1': persistent_view(T1)}, {'t1': None},
+     [(RUNTIME, 't1', 'delete'), (PERSISTENT, 't1', 'delete')]),
+    ('delete absent', {}, {}, {'t1': None}, []),
+    ('deletes before creates', {'t2': T1}, {}, {'t1': desired(kind='ipip'), 't2': None},
+     [(RUNTIME, 't2', 'delete'), (PERSISTENT, 't1', 'create'), (RUNTIME, 't1', 'create')]),
+]
+
+
+@pytest.mark.parametrize('runtime, persistent, want, expected',
+                         [c[1:] for c in PLAN_CASES], ids=[c[0] for c in PLAN_CASES])
+def test_plan(runtime, persistent, want, expected):
+    current = {RUNTIME: runtime, PERSISTENT: persistent}
+    changes = engine.plan(TABLE, [PERSISTENT, RUNTIME], want, current)
+    assert [(c.store, c.key, c.action) for c in changes] == expected
+
+
+def test_plan_records_field_differences():
+    current = {RUNTIME: {'t1': T1}, PERSISTENT: {'t1': persistent_view(T1)}}
+    (change, _) = engine.plan(TABLE, [PERSISTENT, RUNTIME], {'t1': desired(kind='ipip', ttl=10)}, current)
+    assert change.fields == {'ttl': (64, 10)}
+    assert change.after == {'kind': 'ipip', 'ttl': 10}
+
+
+def test_recreate_never_fails_before_anything_is_touched():
+    st = stores({'t1': T1}, {'t1': persistent_view(T1)}, read_only=True)
+    with pytest.raises(engine.PlanError, match=r"t1 \(persistent: kind 'ipip' -> 'sit'\)"):
+        engine.run(TABLE, st, {'t1': desired(kind='sit')}, recreate='never')
+    assert all(not s.writes for s in st)
+
+
+# --- the whole cycle -------------------------------------------------------------------------------
+CYCLE_CASES = [
+    ('create', {}, {}, {'t1': desired(kind='ipip', ttl=64, mtu=1480)}, True),
+    ('modify', {'t1': T1}, {'t1': persistent_view(T1)}, {'t1': desired(kind='ipip', ttl=9)}, True),
+    ('recreate', {'t1': T1}, {'t1': persistent_view(T1)}, {'t1': desired(kind='sit', ttl=64)}, True),
+    ('delete', {'t1': T1}, {'t1': persistent_view(T1)}, {'t1': None}, True),
+    ('no-op', {'t1': T1}, {'t1': persistent_view(T1)}, {'t1': desired(kind='ipip', ttl=64)}, False),
+]
+
+
+@pytest.mark.parametrize('runtime, persistent, want, changed', [c[1:] for c in CYCLE_CASES],
+                         ids=[c[0] for c in CYCLE_CASES])
+def test_check_mode_writes_nothing_and_predicts_the_real_run(runtime, persistent, want, changed):
+    check = engine.run(TABLE, stores(runtime, persistent, read_only=True), want, check_mode=True)
+    real_stores = stores(runtime, persistent)
+    real = engine.run(TABLE, real_stores, want)
+    assert check['changed'] is real['changed'] is changed
+    assert check['after'] == real['after']
+    assert check['changes'] == real['changes']
+    assert check['commands'] == real['commands']
+    again = engine.run(TABLE, real_stores, want)
+    assert again['changed'] is False
+
+
+def test_results_for_create():
+    res = engine.run(TABLE, stores(), {'t1': desired(kind='ipip', ttl=64, mtu=1480)})
+    assert res['before'] == {'t1': {PERSISTENT: None, RUNTIME: None}}
+    assert res['after'] == {'t1': {PERSISTENT: {'kind': 'ipip', 'ttl': 64},
+                                   RUNTIME: {'kind': 'ipip', 'ttl': 64, 'mtu': 1480}}}
+    assert res['commands'] == ['persistent create t1', 'runtime create t1']
+
+
+def test_recreate_deletes_then_creates():
+    st = stores({'t1': T1}, {'t1': persistent_view(T1)})
+    engine.run(TABLE, st, {'t1': desired(kind='sit')})
+    assert st[1].writes == [('delete', 't1'), ('create', 't1')]
+    assert st[1].objects['t1'] == dict(T1, kind='sit')
+
+
+def test_secrets_are_masked_in_every_result():
+    res = engine.run(TABLE, stores(), {'t1': desired(kind='ipip', key='hunter2')}, check_mode=True)
+    text = repr(res['changes']) + repr(res['after']) + repr(res['commands'])
+    assert 'hunter2' not in text
+    assert res['after']['t1'][RUNTIME]['key'] == engine.SECRET_MASK
+
+
+# --- failure mid-apply --------------------------------------------------------------------------------
+def test_runtime_failure_restores_the_files_exactly():
+    persistent = FakeStore(PERSISTENT, {'t1': persistent_view(T1)}, snapshots=True)
+    runtime = FakeStore(RUNTIME, {'t1': T1}, fail_on=[('modify', 't1')])
+    with pytest.raises(engine.ApplyError) as err:
+        engine.run(TABLE, [persistent, runtime], {'t1': desired(kind='ipip', ttl=1)})
+    assert persistent.objects == {'t1': persistent_view(T1)}
+    assert runtime.objects == {'t1': T1}
+    assert persistent.writes == [('modify', 't1'), ('restore', 't1')]
+    assert 'injected failure: modify t1' in str(err.value)
+    assert 'Rolled back: persistent t1' in str(err.value)
+
+
+def test_failure_undoes_every_earlier_object_in_reverse():
+    st = stores({}, {}, fail_on=[('create', 't3')])
+    want = dict((k, desired(kind='ipip', ttl=1, mtu=1480)) for k in ('t1', 't2', 't3'))
+    with pytest.raises(engine.ApplyError) as err:
+        engine.run(TABLE, st, want)
+    assert st[0].objects == {} and st[1].objects == {}
+    assert err.value.restored[0] == 'persistent t2 removed again'  # reverse order
+    assert isinstance(err.value.error, StoreFailure)
+
+
+def test_failed_recreate_puts_the_old_object_back():
+    st = stores({'t1': T1}, {'t1': persistent_view(T1)})
+    st[1].fail_on = {('create', 't1')}
+    with pytest.raises(engine.ApplyError):
+        engine.run(TABLE, st, {'t1': desired(kind='sit')})
+    assert st[1].objects == {'t1': T1}
+    assert st[0].objects == {'t1': persistent_view(T1)}
+
+
+def test_failed_delete_restores_nothing_it_did_not_touch():
+    st = stores({'t1': T1}, {'t1': persistent_view(T1)})
+    st[1].fail_on = {('delete', 't1')}
+    with pytest.raises(engine.ApplyError) as err:
+        engine.run(TABLE, st, {'t1': None})
+    assert st[0].writes == []  # runtime goes first on delete: the files were never touched
+    assert err.value.restored == []
+
+
+def test_rollback_failure_is_reported():
+    persistent = FakeStore(PERSISTENT, {}, fail_on=[('delete', 't1')])  # the undo of its create
+    runtime = FakeStore(RUNTIME, {}, fail_on=[('create', 't1')])
+    with pytest.raises(engine.ApplyError, match='COULD NOT ROLL BACK: persistent t1 removed again'):
+        engine.run(TABLE, [persistent, runtime], {'t1': desired(kind='ipip')})
+
+
+# --- field table ------------------------------------------------------------------------------------
+def test_argument_spec_from_table():
+    spec = TABLE.argument_spec()
+    assert spec['key'] == {'type': 'str', 'no_log': True}
+    assert spec['ttl'] == {'type': 'int'}
+
+
+def test_duplicate_field_names_are_refused():
+    with pytest.raises(ValueError):
+        ObjectTable('x', [Field('a'), Field('a')])
