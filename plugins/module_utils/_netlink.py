@@ -1,0 +1,283 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: edgenet.router contributors
+#
+# Private to the edgenet.router collection: no compatibility promise to other collections.
+"""The single pyroute2 seam: rtnetlink links, addresses and routes as plain data.
+
+Everything above this file works on dicts; everything below it is pyroute2. It hides:
+
+* the import (``HAS_PYROUTE2``), so modules load and fail cleanly without it;
+* network namespaces (``netns=``), opened without ever creating one;
+* the differences between Debian's pyroute2 0.7.x and PyPI's 0.9.x;
+* errno values, turned into :class:`NetlinkError` messages a network engineer can act on.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+import traceback
+from contextlib import contextmanager
+
+try:
+    import pyroute2
+    from pyroute2 import IPRoute, NetNS
+    from pyroute2.netlink.exceptions import NetlinkError as _PyrouteNetlinkError
+except ImportError:
+    HAS_PYROUTE2 = False
+    PYROUTE2_IMPORT_ERROR = traceback.format_exc()
+    PYROUTE2_VERSION = None
+else:
+    HAS_PYROUTE2 = True
+    PYROUTE2_IMPORT_ERROR = None
+    # 0.7.x has no usable __version__; the distribution metadata is right in both.
+    try:
+        from importlib.metadata import version as _dist_version
+        PYROUTE2_VERSION = _dist_version('pyroute2')
+    except Exception:  # pylint: disable=broad-except
+        PYROUTE2_VERSION = getattr(pyroute2, '__version__', None)
+
+__all__ = [
+    'HAS_PYROUTE2',
+    'PYROUTE2_IMPORT_ERROR',
+    'PYROUTE2_VERSION',
+    'NETNS_DIR',
+    'NetlinkError',
+    'Netlink',
+    'open_netlink',
+    'require_pyroute2',
+]
+
+NETNS_DIR = '/run/netns'
+
+# Which kernel module provides a link kind: EOPNOTSUPP on create means it is missing.
+KIND_MODULES = {'ipip': 'ipip', 'sit': 'sit', 'ip6tnl': 'ip6_tunnel', 'l2tp': 'l2tp_eth'}
+
+IFF_UP = 0x1
+
+
+class NetlinkError(Exception):
+    """A kernel refusal or a seam failure, with a message meant for the user."""
+
+    def __init__(self, msg, code=None):
+        super(NetlinkError, self).__init__(msg)
+        self.code = code
+
+
+def require_pyroute2(module):
+    """Fail the module the Ansible way when pyroute2 is missing on the managed host."""
+    if not HAS_PYROUTE2:
+        from ansible.module_utils.basic import missing_required_lib
+        module.fail_json(
+            msg=missing_required_lib('pyroute2', reason='to talk to the kernel over netlink '
+                                     '(Debian/Ubuntu: apt install python3-pyroute2)'),
+            exception=PYROUTE2_IMPORT_ERROR)
+
+
+def _explain(exc, what, kind=None):
+    code = getattr(exc, 'code', None)
+    if code == errno.EOPNOTSUPP and kind:
+        return NetlinkError('%s: the kernel has no %s support (module %s is not built or cannot be '
+                            'loaded)' % (what, kind, KIND_MODULES.get(kind, kind)), code)
+    reasons = {
+        errno.EPERM: 'permission denied (needs root or CAP_NET_ADMIN)',
+        errno.EEXIST: 'the object already exists',
+        errno.ENODEV: 'no such device',
+        errno.ENOENT: 'no such object',
+        errno.EINVAL: 'the kernel refused the parameters (invalid argument)',
+        errno.EADDRNOTAVAIL: 'address not available',
+        errno.ENETUNREACH: 'network unreachable (is the gateway on a connected prefix?)',
+        errno.EBUSY: 'device or resource busy',
+    }
+    reason = reasons.get(code) or (os.strerror(code) if code else str(exc))
+    return NetlinkError('%s: %s' % (what, reason), code)
+
+
+def _call(what, func, *args, **kwargs):
+    kind = kwargs.get('kind')
+    try:
+        result = func(*args, **kwargs)
+        # pyroute2 0.9 answers some calls with generators: consume them here so the error
+        # (if any) is raised inside this try block.
+        return list(result) if result is not None and not isinstance(result, (list, tuple, dict)) else result
+    except _PyrouteNetlinkError as exc:
+        raise _explain(exc, what, kind)
+    except OSError as exc:
+        raise _explain(exc, what, kind)
+
+
+def _attr(msg, name, default=None):
+    value = msg.get_attr(name)
+    return default if value is None else value
+
+
+def _decode_info_data(kind, data):
+    """``IFLA_<KIND>_LOCAL`` -> ``local`` for every attribute of the link-kind data."""
+    out = {}
+    if data is None:
+        return out
+    prefix = 'IFLA_%s_' % kind.upper()
+    for name, value in data.get('attrs', []):
+        if name.startswith(prefix):
+            out[name[len(prefix):].lower()] = value
+    return out
+
+
+class Netlink(object):
+    """An open rtnetlink handle in one network namespace, speaking plain dicts."""
+
+    def __init__(self, ipr, netns=None):
+        self._ipr = ipr
+        self.netns = netns
+
+    # ---- links -------------------------------------------------------------------------------
+    def links(self, kinds=None):
+        """Every link (or those of ``kinds``) as ``{index, name, kind, up, mtu, alias, link,
+        address, data}``; ``data`` holds the kind's attributes with short names (``local``,
+        ``ttl``, ``6rd_prefix``...), exactly as the kernel reports them."""
+        out = []
+        for msg in _call('list links', self._ipr.get_links):
+            info = msg.get_attr('IFLA_LINKINFO')
+            kind = info.get_attr('IFLA_INFO_KIND') if info is not None else None
+            if kinds is not None and kind not in kinds:
+                continue
+            out.append({
+                'index': msg['index'],
+                'name': _attr(msg, 'IFLA_IFNAME'),
+                'kind': kind,
+                'up': bool(msg['flags'] & IFF_UP),
+                'mtu': _attr(msg, 'IFLA_MTU'),
+                'alias': _attr(msg, 'IFLA_IFALIAS'),
+                'link': _attr(msg, 'IFLA_LINK'),
+                'address': _attr(msg, 'IFLA_ADDRESS'),
+                'data': _decode_info_data(kind, info.get_attr('IFLA_INFO_DATA')) if kind else {},
+            })
+        return out
+
+    def link_index(self, name):
+        """Index of link ``name`` or None."""
+        found = _call('look up link %s' % name, self._ipr.link_lookup, ifname=name)
+        return found[0] if found else None
+
+    def _kind_args(self, kind, data):
+        return dict(('%s_%s' % (kind, key), value) for key, value in data.items() if value is not None)
+
+    def add_link(self, name, kind, data, mtu=None, alias=None):
+        args = self._kind_args(kind, data)
+        if mtu:
+            args['mtu'] = mtu
+        _call('create %s link %s' % (kind, name), self._ipr.link, 'add', ifname=name, kind=kind, **args)
+        index = self.link_index(name)
+        if alias:
+            self.set_link(index, alias=alias)
+        return index
+
+    def set_kind_data(self, index, name, kind, data):
+        """Replace a tunnel's parameters. The kernel zeroes what a change leaves out, so
+        ``data`` must be the complete desired set (see FACTS: ipip/sit/ip6tnl changelink)."""
+        _call('change %s link %s' % (kind, name), self._ipr.link, 'set', index=index, kind=kind,
+              **self._kind_args(kind, data))
+
+    def set_link(self, index, up=None, mtu=None, alias=None):
+        args = {}
+        if mtu is not None:
+            args['mtu'] = mtu
+        if alias is not None:
+            args['ifalias'] = alias
+        if up is not None:
+            args['state'] = 'up' if up else 'down'
+        if args:
+            _call('change link %s' % index, self._ipr.link, 'set', index=index, **args)
+
+    def del_link(self, index, name=None):
+        _call('delete link %s' % (name or index), self._ipr.link, 'del', index=index)
+
+    # ---- addresses ---------------------------------------------------------------------------
+    def addresses(self, index):
+        """Addresses on a link as ``addr/prefixlen`` strings (link-local IPv6 left out: the
+        kernel makes those itself)."""
+        out = []
+        for msg in _call('list addresses', self._ipr.get_addr, index=index):
+            if msg['index'] != index:  # 0.7 filters client-side; be explicit
+                continue
+            address = msg.get_attr('IFA_ADDRESS') or msg.get_attr('IFA_LOCAL')
+            if msg['family'] == socket.AF_INET:
+                address = msg.get_attr('IFA_LOCAL') or address
+            if msg['family'] == socket.AF_INET6 and address.lower().startswith('fe80:'):
+                continue
+            out.append('%s/%d' % (address, msg['prefixlen']))
+        return out
+
+    def add_address(self, index, cidr):
+        address, prefixlen = cidr.split('/')
+        _call('add address %s' % cidr, self._ipr.addr, 'add', index=index, address=address, prefixlen=int(prefixlen))
+
+    def del_address(self, index, cidr):
+        address, prefixlen = cidr.split('/')
+        _call('delete address %s' % cidr, self._ipr.addr, 'del', index=index, address=address, prefixlen=int(prefixlen))
+
+    # ---- routes ------------------------------------------------------------------------------
+    def routes(self, index):
+        """Static routes out of a link in the main table, as ``{dest, via, metric}``
+        (``dest`` as ``net/len``, ``via`` None for on-link). Kernel and RA routes are left out."""
+        out = []
+        for family in (socket.AF_INET, socket.AF_INET6):
+            for msg in _call('list routes', self._ipr.get_routes, family=family, table=254):
+                if msg.get_attr('RTA_OIF') != index or msg['proto'] not in (3, 4):  # boot, static
+                    continue
+                dst = msg.get_attr('RTA_DST') or ('0.0.0.0' if family == socket.AF_INET else '::')
+                out.append({
+                    'dest': '%s/%d' % (dst, msg['dst_len']),
+                    'via': msg.get_attr('RTA_GATEWAY'),
+                    'metric': msg.get_attr('RTA_PRIORITY') or 0,
+                })
+        return out
+
+    def _route_args(self, index, route):
+        dest, dst_len = route['dest'].split('/')
+        family = socket.AF_INET6 if ':' in dest else socket.AF_INET
+        args = {'oif': index, 'dst_len': int(dst_len), 'family': family, 'table': 254}
+        if int(dst_len):
+            args['dst'] = dest
+        if route.get('via'):
+            args['gateway'] = route['via']
+        if route.get('metric'):
+            args['priority'] = route['metric']
+        return args
+
+    def add_route(self, index, route):
+        _call('add route %s' % route['dest'], self._ipr.route, 'add', proto=4, **self._route_args(index, route))
+
+    def del_route(self, index, route):
+        _call('delete route %s' % route['dest'], self._ipr.route, 'del', **self._route_args(index, route))
+
+    def close(self):
+        self._ipr.close()
+
+
+@contextmanager
+def open_netlink(netns=None):
+    """A :class:`Netlink` handle in ``netns`` (None: the caller's namespace).
+
+    pyroute2's NetNS creates a missing namespace by default; we pass flags=0 and check first,
+    so a typo in ``netns`` is an error rather than a new, empty namespace.
+    """
+    if not HAS_PYROUTE2:
+        raise NetlinkError('pyroute2 is not installed (Debian/Ubuntu: apt install python3-pyroute2)')
+    if netns:
+        if '/' in netns or netns in ('.', '..') or not os.path.exists(os.path.join(NETNS_DIR, netns)):
+            raise NetlinkError('network namespace %r does not exist (see ip netns list)' % netns)
+        opener = lambda: NetNS(netns, flags=0)  # noqa: E731 - same signature in 0.7 and 0.9
+    else:
+        opener = IPRoute
+    try:
+        ipr = opener()
+    except (OSError, _PyrouteNetlinkError) as exc:
+        raise _explain(exc, 'open netlink%s' % (' in netns %s' % netns if netns else ''))
+    handle = Netlink(ipr, netns)
+    try:
+        yield handle
+    finally:
+        handle.close()
