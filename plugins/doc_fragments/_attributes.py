@@ -1,0 +1,45 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: edgenet.router contributors
+#
+# Private to the edgenet.router collection: no compatibility promise to other collections.
+
+from __future__ import annotations
+
+
+class ModuleDocFragment(object):
+
+    # Standard attributes of every module that changes state.
+    DOCUMENTATION = r'''
+options: {}
+attributes:
+  check_mode:
+    description: Can run in C(check_mode) and return changed status prediction without modifying target.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in C(check_mode)), when in diff mode.
+  platform:
+    description: Target OS/families that can be operated against.
+    support: N/A
+'''
+
+    # For modules that only read.
+    INFO_MODULE = r'''
+options: {}
+attributes:
+  check_mode:
+    support: full
+    details:
+      - This action does not modify state.
+  diff_mode:
+    support: N/A
+    details:
+      - This action does not modify state.
+'''
+
+    # Every module of the collection runs on Linux routers only.
+    PLATFORM_LINUX = r'''
+options: {}
+attributes:
+  platform:
+    platforms: linux
+'''
