@@ -1,0 +1,145 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: edgenet.router contributors
+#
+# Private to the edgenet.router collection: no compatibility promise to other collections.
+"""What the iptun and iptun_info modules do, kept out of the module files.
+
+``run_iptun`` takes already-built stores, so the whole module behaviour (bulk mode, purge,
+foreign links, results) is unit-tested with fake stores; the module file only wires the real
+netlink and networkd stores in.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from ansible_collections.edgenet.router.plugins.module_utils import _engine as engine
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel import TABLE, TunnelError, desired_tunnel, check_name
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel_networkd import check_persistable
+
+__all__ = ['argument_spec', 'module_kwargs', 'run_iptun', 'info']
+
+COMMON = {
+    'persistent': {'type': 'bool', 'default': True},
+    'recreate': {'type': 'str', 'default': 'allowed', 'choices': ['allowed', 'never']},
+    'netns': {'type': 'str'},
+    'networkd_dir': {'type': 'path', 'default': '/etc/systemd/network'},
+}
+
+
+def _tunnel_options():
+    options = TABLE.argument_spec()
+    options['state'] = {'type': 'str', 'default': 'present', 'choices': ['present', 'absent']}
+    return options
+
+
+def argument_spec():
+    spec = _tunnel_options()
+    spec['name']['required'] = False
+    spec['tunnels'] = {'type': 'list', 'elements': 'dict', 'options': _tunnel_options()}
+    spec['purge'] = {'type': 'bool', 'default': False}
+    spec.update(copy.deepcopy(COMMON))
+    return spec
+
+
+def module_kwargs():
+    return {
+        'argument_spec': argument_spec(),
+        'supports_check_mode': True,
+        'required_one_of': [('name', 'tunnels')],
+        'mutually_exclusive': [('name', 'tunnels')],
+        'required_by': {'purge': ('tunnels',)},
+    }
+
+
+def _requested(params):
+    """The tunnels the task names, as parameter dicts (single form or bulk form)."""
+    if params.get('tunnels') is not None:
+        return params['tunnels']
+    single = dict((name, params.get(name)) for name in _tunnel_options())
+    return [single]
+
+
+def desired_set(params, resolve=None):
+    """Task -> ``{name: canonical dict or None}``; every error found, not just the first."""
+    kwargs = {'resolve': resolve} if resolve else {}
+    desired, errors = {}, []
+    if params.get('netns') and params.get('persistent', True):
+        # networkd brings links back in the host's namespace only.
+        raise TunnelError('persistent: true is not possible with netns %s: systemd-networkd only '
+                          'creates links in the host namespace; set persistent: false' % params['netns'])
+    for item in _requested(params):
+        try:
+            check_name(item.get('name'))
+            if item['name'] in desired:
+                raise TunnelError('tunnel %s is listed twice' % item['name'])
+            if item.get('state', 'present') == 'absent':
+                desired[item['name']] = None
+                continue
+            obj = desired_tunnel(item, **kwargs)
+            if params.get('persistent', True):
+                check_persistable(obj)
+            desired[item['name']] = obj
+        except TunnelError as exc:
+            errors.append(str(exc))
+    if errors:
+        raise TunnelError('; '.join(errors))
+    return desired
+
+
+def run_iptun(params, runtime, persistent=None, check_mode=False, resolve=None):
+    """The iptun module's behaviour. ``runtime`` is a KernelTunnels-like store; ``persistent``
+    a NetworkdTunnels-like store or None (``persistent: false``). Returns the result dict."""
+    desired = desired_set(params, resolve)
+    foreign = sorted('%s (a %s link)' % (name, runtime.foreign_kind(name))
+                     for name in desired if runtime.foreign_kind(name))
+    if foreign:
+        raise TunnelError('these names are held by links that are not IP tunnels, which this module '
+                          'never touches: %s' % ', '.join(foreign))
+    if params.get('purge'):
+        ours = set(runtime.managed())
+        if persistent is not None:
+            ours |= set(persistent.managed())
+        for name in ours - set(desired):
+            desired[name] = None
+    stores = [s for s in (persistent, runtime) if s is not None]
+    outcome = engine.run(TABLE, stores, desired, check_mode=check_mode, recreate=params.get('recreate', 'allowed'))
+    result = {
+        'changed': outcome['changed'],
+        'diff': {'before': outcome['before'], 'after': outcome['after']},
+        'commands': outcome['commands'],
+        'changes': outcome['changes'],
+    }
+    after = outcome['after']
+    if params.get('tunnels') is None:
+        name = params['name']
+        result['diff'] = {'before': outcome['before'][name], 'after': after[name]}
+        result['tunnel'] = after[name][engine.RUNTIME]
+    else:
+        result['tunnels'] = dict((name, views[engine.RUNTIME]) for name, views in after.items())
+    return result
+
+
+def info(runtime, persistent=None):
+    """Every tunnel in both views and where they disagree: iptun_info's result."""
+    kernel = runtime.read()
+    managed = runtime.managed()
+    files = persistent.read() if persistent is not None else {}
+    tunnels = []
+    for name in sorted(set(kernel) | set(files)):
+        k, f = kernel.get(name), files.get(name)
+        drift = []
+        if k is not None and f is not None:
+            drift = sorted(field.name for field in TABLE
+                           if f.get(field.name) is not None and k.get(field.name) != f.get(field.name))
+        tunnels.append({
+            'name': name,
+            'managed': name in managed or name in files,
+            'runtime': k,
+            'persistent': f,
+            'missing': [store for store, view in ((engine.RUNTIME, k), (engine.PERSISTENT, f)) if view is None]
+            if persistent is not None else ([] if k is not None else [engine.RUNTIME]),
+            'differs': drift,
+        })
+    return tunnels

@@ -1,0 +1,357 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: edgenet.router contributors
+#
+# Private to the edgenet.router collection: no compatibility promise to other collections.
+"""systemd-networkd files: unit-file syntax, atomic locked writes, reload.
+
+The only code of the collection that touches ``.netdev``/``.network`` files. It knows the file
+syntax, not tunnels: field tables elsewhere turn objects into ``[(section, [(key, value)])]``
+lists and back. Every file written here starts with :data:`MANAGED_MARKER`; a file without it
+belongs to someone else and is never modified or deleted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import tempfile
+import threading
+import time
+
+__all__ = [
+    'EXTENSIONS',
+    'MANAGED_MARKER',
+    'NetworkdDir',
+    'NetworkdError',
+    'is_managed',
+    'parse',
+    'reload',
+    'render',
+]
+
+MANAGED_MARKER = '# Managed by edgenet.router: edits here are reported as drift and overwritten.'
+EXTENSIONS = ('netdev', 'network')
+_COMMENTS = ('#', ';')
+# systemd's line reader ends a line at any of these; inside a value they would split it.
+_FORBIDDEN = ('\n', '\r', '\0')
+
+
+class NetworkdError(Exception):
+    """A file or networkd operation failed; the message names the path or command."""
+
+
+def is_managed(text):
+    """True if ``text`` carries the marker line (anywhere, so a comment added above it by hand
+    is drift to correct rather than a takeover of the file)."""
+    return any(line.strip() == MANAGED_MARKER for line in text.split('\n'))
+
+
+def _check_word(what, word):
+    if not isinstance(word, str) or not word or any(c.isspace() or c in '[]=' or c in _FORBIDDEN for c in word) \
+            or word.startswith(_COMMENTS):
+        raise ValueError('invalid networkd %s name %r: it must be non-empty, without whitespace, '
+                         '"=", brackets or a leading comment character' % (what, word))
+
+
+def _value_text(key, value):
+    if isinstance(value, bool):  # before int: bool is an int
+        return 'yes' if value else 'no'
+    if isinstance(value, int):
+        return str(value)
+    if not isinstance(value, str):
+        raise ValueError('%s=%r: a networkd value must be a str, int or bool (repeat the key for lists)' % (key, value))
+    if any(c in value for c in _FORBIDDEN):
+        raise ValueError('%s=%r: a networkd value cannot contain a line break or NUL' % (key, value))
+    # parse() strips around the value and a trailing backslash continues the line: either would
+    # silently change what networkd reads.
+    if value != value.strip() or value.endswith('\\'):
+        raise ValueError('%s=%r: a networkd value cannot start or end with whitespace or end with a '
+                         'backslash' % (key, value))
+    return value
+
+
+def render(sections):
+    """Unit-file text of ``[(section, [(key, value), ...]), ...]`` in the given order.
+
+    Sections may repeat (several [Address] or [Route]); so may keys. Booleans become
+    ``yes``/``no``, ints decimal text, ``None`` values are left out. Raises ValueError for
+    anything :func:`parse` would not read back unchanged.
+    """
+    lines = []
+    for section, pairs in sections:
+        _check_word('section', section)
+        if lines:
+            lines.append('')
+        lines.append('[%s]' % section)
+        for key, value in pairs:
+            _check_word('key', key)
+            if value is not None:
+                lines.append('%s=%s' % (key, _value_text(key, value)))
+    return '\n'.join(lines) + '\n' if lines else ''
+
+
+def parse(text):
+    """``[(section, [(key, value), ...]), ...]`` of unit-file ``text``, all values str.
+
+    Comments and blank lines are dropped; ``key=value`` splits on the first ``=`` with
+    whitespace around both stripped; a trailing backslash joins the next line with a space, and
+    comment lines inside such a continuation are skipped (systemd.syntax(7)). Raises
+    ValueError naming the line for anything else.
+    """
+    sections = []
+    pending = ''
+    number = 0
+    for number, line in enumerate(text.lstrip('\ufeff').split('\n'), 1):
+        line = line.strip()
+        if line.startswith(_COMMENTS) or not (line or pending):
+            continue
+        line = pending + line  # an empty line ends a continuation
+        if line.endswith('\\'):
+            pending = line[:-1] + ' '
+            continue
+        pending = ''
+        _parse_line(sections, number, line)
+    if pending:  # a continuation at the end of the file: systemd takes what it has
+        _parse_line(sections, number, pending)
+    return sections
+
+
+def _parse_line(sections, number, line):
+    line = line.strip()
+    if line.startswith('[') and line.endswith(']'):
+        sections.append((line[1:-1], []))
+    elif '=' not in line or not sections:
+        raise ValueError('line %d: expected "[Section]" or "Key=value" inside a section, got %r' % (number, line))
+    else:
+        key, value = line.split('=', 1)
+        sections[-1][1].append((key.strip(), value.strip()))
+
+
+def _error(action, path, exc):
+    return NetworkdError('Cannot %s %s: %s' % (action, path, exc.strerror or exc))
+
+
+# flock() locks belong to an open file description: a second open() of the lock file in this
+# process would wait for itself. So each lock path is flocked once per process and counted.
+# Keyed by pid too: a child forked while the parent holds the lock shares the parent's file
+# description and must take the lock anew, not believe it already holds it.
+_HELD = {}
+_HELD_GUARD = threading.Lock()
+
+
+class NetworkdDir(object):
+    """The ``<prefix><name>.netdev``/``.network`` files of one directory.
+
+    The lock file lives in the directory itself: every writer of that directory agrees on it
+    whatever prefix or collection version it runs, it works in any directory (tests, chroots),
+    and networkd ignores names without its suffixes.
+    """
+
+    def __init__(self, directory='/etc/systemd/network', prefix='60-edgenet-', lock_timeout=60):
+        self.directory = os.path.abspath(directory)
+        self.prefix = prefix
+        self.lock_path = os.path.join(self.directory, '.edgenet-router.lock')
+        self.lock_timeout = lock_timeout
+
+    def path(self, name, ext):
+        if not name or '/' in name or '\0' in name or name.startswith('.') or ext not in EXTENSIONS:
+            raise ValueError('invalid networkd file name %r.%s' % (name, ext))
+        return os.path.join(self.directory, '%s%s.%s' % (self.prefix, name, ext))
+
+    def _load(self, path):
+        """``(bytes, mode)`` of ``path``, or ``None`` when absent."""
+        try:
+            with open(path, 'rb') as handle:
+                return handle.read(), os.fstat(handle.fileno()).st_mode & 0o7777
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise _error('read', path, exc)
+
+    def _text(self, path):
+        loaded = self._load(path)
+        return None if loaded is None else loaded[0].decode('utf-8', 'replace')
+
+    def read(self, name):
+        """``{'netdev': text or None, 'network': text or None}``; unmarked files read as None."""
+        out = {}
+        for ext in EXTENSIONS:
+            text = self._text(self.path(name, ext))
+            out[ext] = text if text is not None and is_managed(text) else None
+        return out
+
+    def read_all(self):
+        """``{name: read(name)}`` for every name with at least one managed file."""
+        try:
+            entries = os.listdir(self.directory)
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:
+            raise _error('list', self.directory, exc)
+        names = set()
+        for entry in entries:
+            stem, dot, ext = entry.rpartition('.')
+            if dot and ext in EXTENSIONS and stem.startswith(self.prefix) and len(stem) > len(self.prefix):
+                names.add(stem[len(self.prefix):])
+        found = dict((name, self.read(name)) for name in sorted(names))
+        return dict((name, files) for name, files in found.items() if any(files.values()))
+
+    def foreign(self, name):
+        """Paths where ``name``'s files exist without the marker: someone else's, left alone."""
+        texts = [(path, self._text(path)) for path in (self.path(name, ext) for ext in EXTENSIONS)]
+        return [path for path, text in texts if text is not None and not is_managed(text)]
+
+    @contextlib.contextmanager
+    def locked(self):
+        """Hold the directory's exclusive lock; re-entrant within this process."""
+        with _HELD_GUARD:
+            state = _HELD.setdefault((os.getpid(), self.lock_path), {'thread': threading.RLock(), 'fd': None, 'depth': 0})
+        with state['thread']:
+            if not state['depth']:
+                state['fd'] = self._acquire()
+            state['depth'] += 1
+            try:
+                yield
+            finally:
+                state['depth'] -= 1
+                if not state['depth']:
+                    os.close(state['fd'])  # releases the flock
+                    state['fd'] = None
+
+    def _acquire(self):
+        try:
+            if not os.path.isdir(self.directory):
+                os.makedirs(self.directory, 0o755, exist_ok=True)
+                os.chmod(self.directory, 0o755)  # makedirs' mode is filtered by the umask
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | getattr(os, 'O_CLOEXEC', 0), 0o644)
+        except OSError as exc:
+            raise _error('create the lock file', self.lock_path, exc)
+        deadline = time.monotonic() + self.lock_timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fd
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES) or time.monotonic() > deadline:
+                    os.close(fd)
+                    raise NetworkdError('Cannot lock %s (another run holding it for over %ss?): %s'
+                                        % (self.lock_path, self.lock_timeout, exc.strerror))
+                time.sleep(0.05)
+
+    def _fsync_directory(self):
+        # Makes the rename or unlink itself durable, not only the file's content.
+        fd = os.open(self.directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def _replace(self, path, data, mode=0o644):
+        tmp = None
+        try:
+            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix='.%s.' % os.path.basename(path), suffix='.tmp')
+            with os.fdopen(fd, 'wb') as handle:
+                os.fchmod(handle.fileno(), mode)  # mkstemp makes 0600; networkd reads as systemd-network
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+            tmp = None
+            self._fsync_directory()
+        except OSError as exc:
+            raise _error('write', path, exc)
+        finally:
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+
+    def _unlink(self, path):
+        try:
+            os.unlink(path)
+            self._fsync_directory()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise _error('remove', path, exc)
+
+    def write(self, name, files):
+        """Make ``name``'s files hold ``files[ext]`` (the marker line prepended if missing);
+        ``None`` removes a managed file, an absent key leaves it alone. Returns True if a file
+        changed. Refuses, before writing anything, to overwrite a file without the marker."""
+        with self.locked():
+            plan = []
+            for ext in EXTENSIONS:
+                if ext not in files:
+                    continue
+                path = self.path(name, ext)
+                loaded = self._load(path)
+                old = None if loaded is None else loaded[0]
+                ours = old is not None and is_managed(old.decode('utf-8', 'replace'))
+                text = files[ext]
+                if text is None:
+                    if ours:
+                        plan.append((path, None))
+                    continue
+                if not is_managed(text):
+                    text = MANAGED_MARKER + '\n' + text
+                if old is not None and not ours:
+                    raise NetworkdError('Refusing to overwrite %s: it lacks the line "%s", so it is not ours. '
+                                        'Remove or rename it, or choose another name.' % (path, MANAGED_MARKER))
+                data = text.encode('utf-8')
+                if old != data:  # byte-identical: no write, no mtime change
+                    plan.append((path, data))
+            for path, data in plan:
+                if data is None:
+                    self._unlink(path)
+                else:
+                    self._replace(path, data)
+        return bool(plan)
+
+    def remove(self, name):
+        """Remove ``name``'s managed files; returns True if one was removed."""
+        return self.write(name, dict((ext, None) for ext in EXTENSIONS))
+
+    def snapshot(self, name):
+        """A callable putting ``name``'s files back byte for byte (content, mode, absence).
+
+        The restore never touches a file that has meanwhile become someone else's."""
+        with self.locked():
+            saved = dict((ext, self._load(self.path(name, ext))) for ext in EXTENSIONS)
+
+        def restore():
+            with self.locked():
+                for ext in EXTENSIONS:
+                    path = self.path(name, ext)
+                    now = self._load(path)
+                    if now == saved[ext]:
+                        continue
+                    if now is not None and not is_managed(now[0].decode('utf-8', 'replace')):
+                        raise NetworkdError('Cannot restore %s: it was replaced by a file without the '
+                                            'edgenet.router marker' % path)
+                    if saved[ext] is None:
+                        self._unlink(path)
+                    else:
+                        self._replace(path, saved[ext][0], saved[ext][1])
+        return restore
+
+
+def reload(run_command, state_dir='/run/systemd/netif'):
+    """Ask a running systemd-networkd to re-read its files; True if it was asked.
+
+    ``run_command`` is shaped like AnsibleModule.run_command. ``state_dir`` only exists once
+    networkd has run this boot (so systemctl exists), and it is kept when networkd stops:
+    hence the is-active check. Before systemd v257 a reload does not change an existing netdev;
+    callers make runtime changes themselves.
+    """
+    if not os.path.isdir(state_dir):
+        return False
+    rc, dummy, dummy = run_command(['systemctl', 'is-active', '--quiet', 'systemd-networkd.service'])
+    if rc != 0:
+        return False
+    rc, out, err = run_command(['networkctl', 'reload'])
+    if rc != 0:
+        raise NetworkdError('networkctl reload failed (rc=%s): %s' % (rc, (err or out or '').strip()))
+    return True

@@ -1,0 +1,528 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: edgenet.router contributors
+#
+# Private to the edgenet.router collection: no compatibility promise to other collections.
+"""Kernel IP tunnels (ipip, sit, ip6tnl) as one field table, and the two stores they live in.
+
+The canonical form of a tunnel is a flat dict of the fields in :data:`TABLE`. Both the task's
+parameters and what the kernel / the networkd files report are turned into that form before
+they are compared, so a drift report names exact fields (``ttl: 64 -> 10``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from ansible_collections.edgenet.router.plugins.module_utils._engine import (
+    Field, ObjectTable, PERSISTENT, RECREATE, RUNTIME, Store, CREATE, DELETE, MODIFY, RECREATE as RECREATE_ACTION,
+)
+from ansible_collections.edgenet.router.plugins.module_utils._resolve import ResolveError, resolve_endpoint
+
+__all__ = [
+    'TABLE',
+    'TYPES',
+    'TYPE_ALIASES',
+    'FALLBACK_DEVICES',
+    'MANAGED_ALIAS',
+    'TunnelError',
+    'desired_tunnel',
+    'from_kernel',
+    'kernel_data',
+    'KernelTunnels',
+    'iproute2_commands',
+]
+
+# Kernel fallback devices, created when the module loads: never ours to manage.
+FALLBACK_DEVICES = ('tunl0', 'sit0', 'ip6tnl0')
+
+# The IFLA_IFALIAS the collection puts on links it made: how purge and iptun_info tell ours
+# from foreign links without a state file (the alias lives and dies with the link).
+MANAGED_ALIAS = 'edgenet.router'
+
+IPPROTO_IPIP = 4
+IPPROTO_IPV6 = 41
+
+# type -> kernel kind, IFLA_IPTUN_PROTO, outer (underlay) family, whether remote is any.
+TYPES = {
+    'ipip': {'kind': 'ipip', 'proto': IPPROTO_IPIP, 'family': 4},
+    'sit': {'kind': 'sit', 'proto': IPPROTO_IPV6, 'family': 4},
+    '6to4': {'kind': 'sit', 'proto': IPPROTO_IPV6, 'family': 4, 'remote_any': True},
+    'ipv4': {'kind': 'sit', 'proto': 0, 'family': 4},        # illumos "ipv4": 4in4 + 6in4 on one link
+    'ip6ip6': {'kind': 'ip6tnl', 'proto': IPPROTO_IPV6, 'family': 6},
+    'ipip6': {'kind': 'ip6tnl', 'proto': IPPROTO_IPIP, 'family': 6},
+    'ipv6': {'kind': 'ip6tnl', 'proto': 0, 'family': 6},     # illumos "ipv6": 4in6 + 6in6 on one link
+}
+TYPE_ALIASES = {'4in4': 'ipip', '6in4': 'sit', '6in6': 'ip6ip6', '4in6': 'ipip6'}
+KINDS = ('ipip', 'sit', 'ip6tnl')
+
+# ip6tnl flags (include/uapi/linux/ip6_tunnel.h)
+IP6_TNL_F_IGN_ENCAP_LIMIT = 0x1
+IP6_TNL_F_USE_ORIG_TCLASS = 0x2
+IP6_TNL_F_USE_ORIG_FLOWLABEL = 0x4
+IP6_FLOWINFO_TCLASS = 0x0FF00000
+IP6_FLOWINFO_FLOWLABEL = 0x000FFFFF
+
+# ipip/sit: a TOS of 1 means "inherit from the inner packet" (iproute2 prints "tos inherit").
+IPTUN_TOS_INHERIT = 1
+
+NAME_RE = re.compile(r'^[^/\s:]{1,15}$')
+
+IP4_DEFAULT_TTL = 0      # inherit
+IP6_DEFAULT_HOPLIMIT = 64
+IP6_DEFAULT_ENCAPLIMIT = 4
+
+
+class TunnelError(ValueError):
+    """Bad input for a tunnel: raised before anything is touched."""
+
+
+def _norm_type(value):
+    """User type or alias -> canonical type name."""
+    value = str(value).strip().lower()
+    return TYPE_ALIASES.get(value, value)
+
+
+def _norm_tos(value):
+    """``inherit`` or an int 0-255 (decimal or 0x hex text)."""
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text == 'inherit':
+            return 'inherit'
+        try:
+            value = int(text, 0)
+        except ValueError:
+            raise TunnelError('tos must be a number 0-255 or "inherit", not %r' % value)
+    if not 0 <= int(value) <= 255:
+        raise TunnelError('tos must be a number 0-255 or "inherit", not %r' % value)
+    return int(value)
+
+
+def _norm_encaplimit(value):
+    """``none`` or an int 0-255."""
+    if isinstance(value, str) and value.strip().lower() == 'none':
+        return 'none'
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise TunnelError('encaplimit must be a number 0-255 or "none", not %r' % value)
+    if not 0 <= number <= 255:
+        raise TunnelError('encaplimit must be a number 0-255 or "none", not %r' % value)
+    return number
+
+
+def _norm_address_list(values):
+    """CIDR strings, compressed, host bits kept (an interface address), sorted, unique."""
+    out = set()
+    for value in values:
+        try:
+            iface = ipaddress.ip_interface(str(value).strip())
+        except ValueError:
+            raise TunnelError('address %r is not an address with a prefix length (e.g. 2001:db8::2/64)' % value)
+        if '/' not in str(value):
+            raise TunnelError('address %r needs a prefix length (e.g. %s/%d)' % (value, value, iface.max_prefixlen))
+        out.add(iface.with_prefixlen)
+    return sorted(out, key=_address_sort_key)
+
+
+def _address_sort_key(cidr):
+    iface = ipaddress.ip_interface(cidr)
+    return (iface.version, iface.ip.packed, iface.network.prefixlen)
+
+
+def _norm_route(route):
+    """``{dest, via, metric}``: dest as a network, via compressed (None: on-link),
+    metric with the kernel's default made explicit (0 for IPv4, 1024 for IPv6)."""
+    if not isinstance(route, dict):
+        raise TunnelError('route %r must be a dict with dest (and optional via, metric)' % (route,))
+    unknown = set(route) - set(('dest', 'via', 'metric'))
+    if unknown:
+        raise TunnelError('route %r has unknown keys: %s' % (route, ', '.join(sorted(unknown))))
+    try:
+        dest = ipaddress.ip_network(str(route['dest']).strip(), strict=False)
+    except (KeyError, ValueError):
+        raise TunnelError('route %r needs dest, a network such as ::/0 or 198.51.100.0/24' % (route,))
+    via = route.get('via')
+    if via not in (None, ''):
+        try:
+            via_addr = ipaddress.ip_address(str(via).strip())
+        except ValueError:
+            raise TunnelError('route to %s: via %r is not an IP address' % (dest, via))
+        if via_addr.version != dest.version:
+            raise TunnelError('route to %s: via %s is of the other address family' % (dest, via_addr))
+        via = str(via_addr)
+    else:
+        via = None
+    metric = route.get('metric')
+    if metric in (None, ''):
+        metric = 1024 if dest.version == 6 else 0
+    return {'dest': dest.with_prefixlen, 'via': via, 'metric': int(metric)}
+
+
+def _norm_routes(routes):
+    out = [_norm_route(r) for r in routes]
+    return sorted(out, key=lambda r: (r['dest'], r['via'] or '', r['metric']))
+
+
+def _norm_int(low, high, what):
+    def normalise(value):
+        """An int within the field's range."""
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise TunnelError('%s must be a number, not %r' % (what, value))
+        if not low <= number <= high:
+            raise TunnelError('%s must be between %d and %d (0x%X), not %d' % (what, low, high, high, number))
+        return number
+    return normalise
+
+
+# The field table. ``networkd`` names (section, key) in the .netdev/.network files; ``ip`` is the
+# iproute2 keyword used in the ``commands`` result.
+TABLE = ObjectTable('tunnel', [
+    Field('name', required=True),
+    Field('type', normalise=_norm_type, update=RECREATE,
+          choices=sorted(list(TYPES) + list(TYPE_ALIASES))),
+    Field('local'),
+    Field('remote'),
+    Field('ttl', type='int', normalise=_norm_int(0, 255, 'ttl'), aliases=['hoplimit'], ip='ttl'),
+    Field('tos', type='raw', normalise=_norm_tos, aliases=['tclass'], ip='tos'),
+    Field('pmtudisc', type='bool', ip='pmtudisc'),
+    Field('encaplimit', type='raw', normalise=_norm_encaplimit, ip='encaplimit'),
+    Field('flowlabel', type='int', normalise=_norm_int(0, 0xFFFFF, 'flowlabel'), ip='flowlabel'),
+    Field('mtu', type='int', normalise=_norm_int(68, 65535, 'mtu')),
+    Field('link'),
+    Field('enabled', type='bool', default=True),
+    Field('addresses', type='list', elements='str', normalise=_norm_address_list),
+    Field('routes', type='list', elements='dict', normalise=_norm_routes,
+          options={'dest': {'type': 'str', 'required': True},
+                   'via': {'type': 'str'},
+                   'metric': {'type': 'int'}}),
+])
+
+# Fields that only some kinds have: the others are None in the canonical form.
+KIND_FIELDS = {
+    'ipip': ('ttl', 'tos', 'pmtudisc'),
+    'sit': ('ttl', 'tos', 'pmtudisc'),
+    'ip6tnl': ('ttl', 'tos', 'encaplimit', 'flowlabel'),
+}
+TUNNEL_FIELDS = ('ttl', 'tos', 'pmtudisc', 'encaplimit', 'flowlabel')
+
+
+def check_name(name):
+    if not name or not NAME_RE.match(name):
+        raise TunnelError('name %r is not a valid interface name: 1-15 characters, no "/", ":" or '
+                          'whitespace' % (name,))
+    if name in FALLBACK_DEVICES:
+        raise TunnelError('%s is the kernel\'s fallback tunnel device and cannot be managed' % name)
+
+
+def desired_tunnel(params, resolve=resolve_endpoint):
+    """Task parameters of one tunnel -> canonical dict (``None``: leave as found).
+
+    Applies the rules the argument spec cannot say: endpoint family, type-specific fields and
+    iproute2's defaults for the kind (the kernel zeroes what a change leaves out, so every
+    tunnel parameter gets a definite value).
+    """
+    check_name(params.get('name'))
+    values = TABLE.normalise(params)
+    ttype = values['type']
+    if ttype is None:
+        raise TunnelError('%s: type is required when state=present' % params['name'])
+    if ttype not in TYPES:
+        raise TunnelError('%s: unknown tunnel type %r' % (params['name'], params['type']))
+    spec = TYPES[ttype]
+    kind = spec['kind']
+    family = spec['family']
+    where = 'tunnel %s' % params['name']
+
+    if params.get('local') in (None, ''):
+        if ttype == '6to4':
+            raise TunnelError('%s: type 6to4 needs local (the public IPv4 address of this site)' % where)
+        values['local'] = 'any'
+    else:
+        values['local'] = _resolved(params['local'], family, '%s local' % where, resolve)
+    if spec.get('remote_any'):
+        if params.get('remote') not in (None, ''):
+            raise TunnelError('%s: type 6to4 takes no remote (packets go to the IPv4 address embedded '
+                              'in each 2002::/16 destination)' % where)
+        values['remote'] = 'any'
+    elif params.get('remote') in (None, ''):
+        raise TunnelError('%s: type %s needs remote' % (where, ttype))
+    else:
+        values['remote'] = _resolved(params['remote'], family, '%s remote' % where, resolve)
+
+    for name in TUNNEL_FIELDS:
+        if name not in KIND_FIELDS[kind] and values[name] is not None:
+            raise TunnelError('%s: %s does not apply to type %s (%s)' % (where, name, ttype, kind))
+    if kind == 'ip6tnl':
+        values['ttl'] = IP6_DEFAULT_HOPLIMIT if values['ttl'] is None else values['ttl']
+        values['encaplimit'] = IP6_DEFAULT_ENCAPLIMIT if values['encaplimit'] is None else values['encaplimit']
+        values['flowlabel'] = values['flowlabel'] or 0
+    else:
+        values['ttl'] = IP4_DEFAULT_TTL if values['ttl'] is None else values['ttl']
+        values['pmtudisc'] = True if values['pmtudisc'] is None else values['pmtudisc']
+        if values['ttl'] and not values['pmtudisc']:
+            raise TunnelError('%s: a fixed ttl (%d) needs pmtudisc (the kernel refuses ttl with '
+                              'nopmtudisc); use ttl 0 (inherit) or pmtudisc: true' % (where, values['ttl']))
+    values['tos'] = 0 if values['tos'] is None else values['tos']
+    if values['link'] is not None:
+        check_name(values['link'])
+    return values
+
+
+def _resolved(value, family, what, resolve):
+    try:
+        return resolve(value, family, what)
+    except ResolveError as exc:
+        raise TunnelError(str(exc))
+
+
+# ---- kernel <-> canonical -------------------------------------------------------------------
+def _type_of(kind, data):
+    proto = data.get('proto')
+    remote = data.get('remote')
+    if kind == 'ipip':
+        return 'ipip'
+    if kind == 'sit':
+        if proto == 0:
+            return 'ipv4'
+        return '6to4' if remote in (None, '0.0.0.0') else 'sit'
+    return {IPPROTO_IPV6: 'ip6ip6', IPPROTO_IPIP: 'ipip6', 0: 'ipv6'}.get(proto, 'ip6ip6')
+
+
+def _endpoint(value):
+    if value in (None, '0.0.0.0', '::'):
+        return 'any'
+    return str(ipaddress.ip_address(value))
+
+
+def _tunnel_addresses(kind, addresses):
+    """Leave out the IPv4-compatible ::a.b.c.d/96 addresses the kernel adds to sit devices."""
+    if kind != 'sit':
+        return addresses
+    return [a for a in addresses if not (a.endswith('/96') and ipaddress.ip_interface(a).ip in ipaddress.ip_network('::/96'))]
+
+
+def from_kernel(link, addresses, routes, index_names):
+    """A link as read by the netlink seam -> canonical tunnel dict."""
+    kind = link['kind']
+    data = link['data']
+    obj = dict((f.name, None) for f in TABLE)
+    obj.update({
+        'name': link['name'],
+        'type': _type_of(kind, data),
+        'local': _endpoint(data.get('local')),
+        'remote': _endpoint(data.get('remote')),
+        'ttl': data.get('ttl', 0),
+        'mtu': link['mtu'],
+        'link': index_names.get(data.get('link')) if data.get('link') else None,
+        'enabled': link['up'],
+        'addresses': _norm_address_list(_tunnel_addresses(kind, addresses)),
+        'routes': _norm_routes(routes),
+    })
+    if kind == 'ip6tnl':
+        flags = data.get('flags', 0) or 0
+        flowinfo = data.get('flowinfo', 0) or 0
+        obj['encaplimit'] = 'none' if flags & IP6_TNL_F_IGN_ENCAP_LIMIT else data.get('encap_limit', 0)
+        obj['tos'] = 'inherit' if flags & IP6_TNL_F_USE_ORIG_TCLASS else (flowinfo & IP6_FLOWINFO_TCLASS) >> 20
+        obj['flowlabel'] = flowinfo & IP6_FLOWINFO_FLOWLABEL
+    else:
+        tos = data.get('tos', 0) or 0
+        obj['tos'] = 'inherit' if tos == IPTUN_TOS_INHERIT else tos
+        obj['pmtudisc'] = bool(data.get('pmtudisc', 1))
+    return obj
+
+
+def kernel_data(obj, link_index):
+    """Canonical tunnel -> the complete IFLA_INFO_DATA set for the seam (short names)."""
+    spec = TYPES[obj['type']]
+    kind = spec['kind']
+    any_addr = '0.0.0.0' if spec['family'] == 4 else '::'
+    data = {
+        'local': any_addr if obj['local'] == 'any' else obj['local'],
+        'remote': any_addr if obj['remote'] == 'any' else obj['remote'],
+        'ttl': obj['ttl'],
+        'proto': spec['proto'],
+        'link': link_index or 0,
+    }
+    if kind == 'ip6tnl':
+        flags = 0
+        flowinfo = obj['flowlabel'] or 0
+        if obj['encaplimit'] == 'none':
+            flags |= IP6_TNL_F_IGN_ENCAP_LIMIT
+            data['encap_limit'] = 0
+        else:
+            data['encap_limit'] = obj['encaplimit']
+        if obj['tos'] == 'inherit':
+            flags |= IP6_TNL_F_USE_ORIG_TCLASS
+        else:
+            flowinfo |= (obj['tos'] or 0) << 20
+        data['flags'] = flags
+        data['flowinfo'] = flowinfo
+    else:
+        data['tos'] = IPTUN_TOS_INHERIT if obj['tos'] == 'inherit' else obj['tos']
+        data['pmtudisc'] = 1 if obj['pmtudisc'] else 0
+    return kind, data
+
+
+# ---- iproute2 equivalents -----------------------------------------------------------------
+def _ip(netns):
+    return 'ip -n %s' % netns if netns else 'ip'
+
+
+def _link_params(obj):
+    spec = TYPES[obj['type']]
+    kind = spec['kind']
+    words = ['type', kind]
+    if kind == 'sit' or kind == 'ip6tnl':
+        mode = {IPPROTO_IPV6: 'ip6ip6' if kind == 'ip6tnl' else 'ip6ip', IPPROTO_IPIP: 'ipip6' if kind == 'ip6tnl' else 'ipip',
+                0: 'any'}[spec['proto']]
+        words += ['mode', mode]
+    words += ['local', obj['local'], 'remote', obj['remote']]
+    if kind == 'ip6tnl':
+        words += ['hoplimit', str(obj['ttl']), 'encaplimit', str(obj['encaplimit']),
+                  'tclass', str(obj['tos']), 'flowlabel', str(obj['flowlabel'])]
+    else:
+        words += ['ttl', str(obj['ttl']) if obj['ttl'] else 'inherit', 'tos', str(obj['tos']),
+                  'pmtudisc' if obj['pmtudisc'] else 'nopmtudisc']
+    if obj.get('link'):
+        words += ['dev', obj['link']]
+    return ' '.join(words)
+
+
+def iproute2_commands(change, netns=None):
+    """The ``ip`` commands a person would type for a runtime change."""
+    ip = _ip(netns)
+    name = change.key
+    if change.action == DELETE:
+        return ['%s link del %s' % (ip, name)]
+    before = change.before if change.action == MODIFY else {}
+    after = change.after
+    cmds = []
+    if change.action in (CREATE, RECREATE_ACTION):
+        if change.action == RECREATE_ACTION:
+            cmds.append('%s link del %s' % (ip, name))
+        cmds.append('%s link add %s %s' % (ip, name, _link_params(after)))
+        before = {}
+    elif any(f in change.fields for f in ('local', 'remote', 'link') + TUNNEL_FIELDS):
+        cmds.append('%s link set %s %s' % (ip, name, _link_params(after)))
+    if after.get('mtu') is not None and after.get('mtu') != before.get('mtu'):
+        cmds.append('%s link set %s mtu %s' % (ip, name, after['mtu']))
+    for address in _removed(before.get('addresses'), after.get('addresses')):
+        cmds.append('%s addr del %s dev %s' % (ip, address, name))
+    for address in _removed(after.get('addresses'), before.get('addresses')):
+        cmds.append('%s addr add %s dev %s' % (ip, address, name))
+    if after.get('enabled') is not None and after.get('enabled') != before.get('enabled'):
+        cmds.append('%s link set %s %s' % (ip, name, 'up' if after['enabled'] else 'down'))
+    for route in _removed(before.get('routes'), after.get('routes')):
+        cmds.append('%s route del %s dev %s' % (ip, _route_words(route), name))
+    for route in _removed(after.get('routes'), before.get('routes')):
+        cmds.append('%s route add %s dev %s' % (ip, _route_words(route), name))
+    return cmds
+
+
+def _removed(old, new):
+    """Items of ``old`` not in ``new`` (``None`` lists: unmanaged, nothing removed)."""
+    if old is None or new is None:
+        return []
+    return [item for item in old if item not in new]
+
+
+def _route_words(route):
+    words = [route['dest']]
+    if route.get('via'):
+        words += ['via', route['via']]
+    words += ['metric', str(route['metric'])]
+    return ' '.join(words)
+
+
+# ---- the runtime store ----------------------------------------------------------------------
+class KernelTunnels(Store):
+    """Tunnels in one network namespace, through the netlink seam.
+
+    Reads every ipip/sit/ip6tnl link but the fallback devices; ``managed()`` tells which carry
+    the collection's alias. Writes send the complete parameter set (see kernel_data).
+    """
+
+    name = RUNTIME
+
+    def __init__(self, netlink, netns=None):
+        self.nl = netlink
+        self.netns = netns
+        self._links = None
+
+    def _refresh(self):
+        links = self.nl.links()
+        self._links = dict((link['name'], link) for link in links)
+        self._index_names = dict((link['index'], link['name']) for link in links)
+
+    def read(self):
+        self._refresh()
+        out = {}
+        for name, link in self._links.items():
+            if link['kind'] not in KINDS or name in FALLBACK_DEVICES:
+                continue
+            out[name] = from_kernel(link, self.nl.addresses(link['index']), self.nl.routes(link['index']),
+                                    self._index_names)
+        return out
+
+    def managed(self):
+        """Names of tunnels this collection made (they carry MANAGED_ALIAS)."""
+        if self._links is None:
+            self._refresh()
+        return set(name for name, link in self._links.items()
+                   if link['kind'] in KINDS and link.get('alias') == MANAGED_ALIAS)
+
+    def foreign_kind(self, name):
+        """The kind of a non-tunnel link holding ``name`` (never touched), or None."""
+        if self._links is None:
+            self._refresh()
+        link = self._links.get(name)
+        if link is not None and link['kind'] not in KINDS:
+            return link['kind'] or 'device'
+        return None
+
+    def _index(self, name):
+        if name is None:
+            return 0
+        index = self.nl.link_index(name)
+        if index is None:
+            raise TunnelError('underlay link %s does not exist' % name)
+        return index
+
+    def create(self, key, obj):
+        kind, data = kernel_data(obj, self._index(obj.get('link')))
+        index = self.nl.add_link(key, kind, data, mtu=obj.get('mtu'), alias=MANAGED_ALIAS)
+        self._converge(index, {}, obj)
+
+    def modify(self, key, before, after):
+        index = self.nl.link_index(key)
+        if any(before.get(f) != after.get(f) for f in ('local', 'remote', 'link') + TUNNEL_FIELDS):
+            kind, data = kernel_data(after, self._index(after.get('link')))
+            self.nl.set_kind_data(index, key, kind, data)
+        self._converge(index, before, after)
+
+    def _converge(self, index, before, after):
+        if after.get('mtu') is not None and after['mtu'] != before.get('mtu'):
+            self.nl.set_link(index, mtu=after['mtu'])
+        for address in _removed(before.get('addresses'), after.get('addresses')):
+            self.nl.del_address(index, address)
+        for address in _removed(after.get('addresses'), before.get('addresses') or []):
+            self.nl.add_address(index, address)
+        if after.get('enabled') is not None and after['enabled'] != before.get('enabled'):
+            self.nl.set_link(index, up=after['enabled'])
+        # Routes need the link up and its addresses in place (a gateway must be on-link).
+        for route in _removed(before.get('routes'), after.get('routes')):
+            self.nl.del_route(index, route)
+        for route in _removed(after.get('routes'), before.get('routes') or []):
+            self.nl.add_route(index, route)
+
+    def delete(self, key, obj):
+        index = self.nl.link_index(key)
+        if index is not None:
+            self.nl.del_link(index, key)
+
+    def commands(self, change):
+        return iproute2_commands(change, self.netns)

@@ -1,0 +1,167 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: edgenet.router contributors
+#
+# Private to the edgenet.router collection: no compatibility promise to other collections.
+"""The persistent store of IP tunnels: a systemd-networkd ``.netdev`` + ``.network`` pair.
+
+networkd (v252 in Debian 12) creates a tunnel netdev at boot only when an underlying link's
+``.network`` names it in ``Tunnel=`` or the netdev says ``Independent=yes``; we always write
+``Independent=yes``. It never updates or deletes an existing netdev, which is why the runtime
+store changes the kernel itself and these files only matter at boot.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.edgenet.router.plugins.module_utils._engine import PERSISTENT, Store, DELETE
+from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdDir, parse, render
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel import (
+    TABLE, TYPES, TunnelError, _norm_address_list, _norm_routes,
+)
+
+__all__ = ['NetworkdTunnels', 'check_persistable', 'render_files', 'parse_files']
+
+# ip6tnl "Mode=" values (networkd has no mode for sit: the illumos "ipv4" type cannot persist).
+IP6TNL_MODES = {'ip6ip6': 'ip6ip6', 'ipip6': 'ipip6', 'ipv6': 'any'}
+MODE_TYPES = dict((mode, ttype) for ttype, mode in IP6TNL_MODES.items())
+
+
+def check_persistable(obj):
+    """Refuse, before anything is touched, what networkd cannot bring back at boot."""
+    name = obj['name']
+    problems = []
+    if obj['type'] == 'ipv4':
+        problems.append('type ipv4 (sit mode any) has no systemd-networkd equivalent')
+    if obj.get('link'):
+        problems.append('link (underlay device) needs Tunnel=%s in the underlay\'s own .network file, '
+                        'which this module does not own' % name)
+    if obj['tos'] == 'inherit' and TYPES[obj['type']]['kind'] != 'ip6tnl':
+        problems.append('tos inherit cannot be written as a networkd TOS= value')
+    if TYPES[obj['type']]['kind'] == 'ip6tnl' and obj['tos'] not in (0, 'inherit'):
+        problems.append('a fixed tclass cannot be written in networkd (only CopyDSCP=, i.e. inherit)')
+    if problems:
+        raise TunnelError('tunnel %s cannot be made persistent: %s. Use persistent: false, or change '
+                          'the tunnel' % (name, '; '.join(problems)))
+
+
+def _yes(value):
+    return 'yes' if value else 'no'
+
+
+def render_files(obj):
+    """Canonical tunnel -> ``{'netdev': text, 'network': text}``."""
+    spec = TYPES[obj['type']]
+    kind = spec['kind']
+    netdev = [('NetDev', [('Name', obj['name']), ('Kind', kind), ('MTUBytes', obj.get('mtu'))])]
+    tunnel = [('Independent', 'yes'), ('Local', obj['local']), ('Remote', obj['remote'])]
+    if kind == 'ip6tnl':
+        tunnel += [('Mode', IP6TNL_MODES[obj['type']]), ('TTL', obj['ttl']),
+                   ('EncapsulationLimit', obj['encaplimit']), ('IPv6FlowLabel', obj['flowlabel']),
+                   ('CopyDSCP', _yes(obj['tos'] == 'inherit'))]
+    else:
+        tunnel += [('TTL', obj['ttl']), ('TOS', obj['tos']), ('DiscoverPathMTU', _yes(obj['pmtudisc']))]
+    netdev.append(('Tunnel', tunnel))
+
+    network = [('Match', [('Name', obj['name'])]),
+               # A tunnel is no reason to hold up boot in systemd-networkd-wait-online.
+               ('Link', [('ActivationPolicy', 'up' if obj['enabled'] else 'down'), ('RequiredForOnline', 'no')]),
+               ('Network', [('ConfigureWithoutCarrier', 'yes')] + [('Address', a) for a in obj.get('addresses') or []])]
+    for route in obj.get('routes') or []:
+        network.append(('Route', [('Destination', route['dest']), ('Gateway', route['via']),
+                                  ('Metric', route['metric'])]))
+    return {'netdev': render(netdev), 'network': render(network)}
+
+
+def _keys(sections, section):
+    out = {}
+    for name, items in sections:
+        if name == section:
+            for key, value in items:
+                out[key] = value
+    return out
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return value  # shown as drift as written
+
+
+def parse_files(name, files):
+    """``{'netdev': text, 'network': text}`` -> canonical tunnel dict (what boot would build)."""
+    obj = dict((f.name, None) for f in TABLE)
+    obj['name'] = name
+    netdev = parse(files.get('netdev') or '')
+    network = parse(files.get('network') or '')
+    dev = _keys(netdev, 'NetDev')
+    tun = _keys(netdev, 'Tunnel')
+    kind = dev.get('Kind')
+    if kind == 'ip6tnl':
+        obj['type'] = MODE_TYPES.get(tun.get('Mode', 'ip6ip6'), tun.get('Mode'))
+        obj['encaplimit'] = tun.get('EncapsulationLimit')
+        obj['encaplimit'] = obj['encaplimit'] if obj['encaplimit'] == 'none' else _int(obj['encaplimit'])
+        obj['flowlabel'] = _int(tun.get('IPv6FlowLabel'))
+        obj['tos'] = 'inherit' if tun.get('CopyDSCP') == 'yes' else 0
+    elif kind in ('ipip', 'sit'):
+        obj['type'] = kind
+        if kind == 'sit' and tun.get('Remote') in (None, 'any'):
+            obj['type'] = '6to4'
+        obj['tos'] = _int(tun.get('TOS', 0))
+        obj['pmtudisc'] = tun.get('DiscoverPathMTU', 'yes') == 'yes'
+    else:
+        obj['type'] = kind
+    obj['local'] = tun.get('Local', 'any')
+    obj['remote'] = tun.get('Remote', 'any')
+    obj['ttl'] = _int(tun.get('TTL'))
+    obj['mtu'] = _int(dev.get('MTUBytes'))
+    obj['enabled'] = _keys(network, 'Link').get('ActivationPolicy', 'up') != 'down'
+    addresses = [value for section, items in network if section == 'Network' for key, value in items if key == 'Address']
+    obj['addresses'] = _norm_address_list(addresses)
+    routes = []
+    for section, items in network:
+        if section == 'Route':
+            keys = dict(items)
+            routes.append({'dest': keys.get('Destination'), 'via': keys.get('Gateway'), 'metric': keys.get('Metric')})
+    obj['routes'] = _norm_routes(routes)
+    return obj
+
+
+class NetworkdTunnels(Store):
+    """Tunnels as networkd files in one directory (default /etc/systemd/network)."""
+
+    name = PERSISTENT
+
+    def __init__(self, directory=None, reload=None):
+        self.files = NetworkdDir(directory) if directory else NetworkdDir()
+        self._reload = reload
+        self.dirty = False
+
+    def read(self):
+        out = {}
+        for name, files in self.files.read_all().items():
+            if files.get('netdev'):
+                out[name] = parse_files(name, files)
+        return out
+
+    def managed(self):
+        return set(self.read())
+
+    def create(self, key, obj):
+        self.files.write(key, render_files(obj))
+        self.dirty = True
+
+    def modify(self, key, before, after):
+        self.create(key, after)
+
+    def delete(self, key, obj):
+        self.files.remove(key)
+        self.dirty = True
+
+    def snapshot(self, key):
+        return self.files.snapshot(key)
+
+    def commands(self, change):
+        paths = [self.files.path(change.key, ext) for ext in ('netdev', 'network')]
+        verb = 'remove' if change.action == DELETE else 'write'
+        return ['%s %s' % (verb, path) for path in paths]

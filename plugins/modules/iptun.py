@@ -1,0 +1,370 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: edgenet.router contributors
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: iptun
+short_description: Kernel IP tunnels (ipip, sit, ip6tnl, 6to4), at runtime and across reboots
+version_added: 0.1.0
+description:
+  - Creates, changes and removes Linux IP-in-IP tunnels, 4in4 (C(ipip)), 6in4 (C(sit)),
+    6in6 and 4in6 (C(ip6tnl)) and 6to4, with their addresses and routes.
+  - Reads the tunnel from the kernel over netlink and, with O(persistent=true), from the
+    systemd-networkd files that bring it back at boot; compares both with the task and changes
+    only what differs. Check mode reports drift per store (C(runtime), C(persistent)).
+  - The kernel cannot change a tunnel's type in place; such a change deletes and re-creates the
+    link, unless O(recreate=never).
+  - Omitted tunnel parameters take the defaults iproute2 uses, because the kernel resets every
+    parameter a change leaves out.
+  - Bulk mode (O(tunnels)) handles many tunnels with one netlink dump and one plan; with
+    O(purge=true) it also removes the other tunnels this collection made (they carry the link
+    alias C(edgenet.router) or a managed networkd file); tunnels made by others are never removed.
+author:
+  - edgenet.router developers
+extends_documentation_fragment:
+  - edgenet.router._attributes
+  - edgenet.router._attributes.PLATFORM_LINUX
+  - edgenet.router._netns
+  - edgenet.router._persistent
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+options:
+  name:
+    description:
+      - Name of the tunnel interface, 1 to 15 characters without C(/), C(:) or white space.
+      - The kernel's fallback devices C(tunl0), C(sit0) and C(ip6tnl0) are refused.
+      - Required unless O(tunnels) is given.
+    type: str
+  type:
+    description:
+      - What the tunnel carries over what.
+      - V(ipip) (alias V(4in4)) IPv4 in IPv4; V(sit) (alias V(6in4)) IPv6 in IPv4;
+        V(ip6ip6) (alias V(6in6)) IPv6 in IPv6; V(ipip6) (alias V(4in6)) IPv4 in IPv6;
+        V(6to4) a sit tunnel with no fixed remote (RFC 3056), O(local) required, O(remote) refused.
+      - V(ipv4) is illumos' IPv4 tunnel (a sit device in mode any, carrying IPv4 and IPv6);
+        V(ipv6) the same over IPv6 (ip6tnl mode any).
+      - Required when O(state=present).
+    type: str
+    choices: [4in4, 4in6, 6in4, 6in6, 6to4, ip6ip6, ipip, ipip6, ipv4, ipv6, sit]
+  local:
+    description:
+      - Local (outer) address, or a host name that resolves to exactly one address of the
+        tunnel's outer family.
+      - Omit for any local address (not with V(6to4)).
+    type: str
+  remote:
+    description:
+      - Remote (outer) address or a host name, resolved like O(local).
+      - Required for every type but V(6to4), which refuses it.
+    type: str
+  ttl:
+    description:
+      - TTL (IPv4 outer) or hop limit (IPv6 outer) of the outer header.
+      - Default V(0) (inherit from the inner packet) for ipip and sit types, V(64) for ip6tnl types.
+    type: int
+    aliases: [hoplimit]
+  tos:
+    description:
+      - TOS byte (IPv4 outer) or traffic class (IPv6 outer) of the outer header, a number
+        0-255 or V(inherit) to copy it from the inner packet. Default V(0).
+    type: raw
+    aliases: [tclass]
+  pmtudisc:
+    description:
+      - Path MTU discovery on the outer IPv4 header (ipip and sit types only). Default V(true).
+      - V(false) needs O(ttl=0); the kernel refuses a fixed TTL without it.
+    type: bool
+  encaplimit:
+    description:
+      - Tunnel encapsulation limit option of the outer IPv6 header (ip6tnl types only), a number
+        0-255 or V(none) to send no such option. Default V(4).
+    type: raw
+  flowlabel:
+    description:
+      - IPv6 flow label of the outer header (ip6tnl types only), 0 to 0xFFFFF. Default V(0).
+    type: int
+  mtu:
+    description:
+      - MTU of the tunnel. Omit to let the kernel derive it from the underlay (and leave it alone).
+    type: int
+  link:
+    description:
+      - Underlay device the outer packets are bound to. Only with O(persistent=false), because
+        networkd ties a tunnel to its underlay in the underlay's own file.
+    type: str
+  enabled:
+    description:
+      - Whether the tunnel is administratively up.
+    type: bool
+    default: true
+  addresses:
+    description:
+      - Addresses with prefix length on the tunnel, for example V(2001:db8:1f0a::2/64).
+      - When given, the tunnel carries exactly these (IPv6 link-local addresses, which the kernel
+        makes itself, are left alone); omit to leave addresses unmanaged.
+    type: list
+    elements: str
+  routes:
+    description:
+      - Routes through this tunnel (main table). When given, the routes out of this tunnel are
+        exactly these; omit to leave them unmanaged.
+    type: list
+    elements: dict
+    suboptions:
+      dest:
+        description: Destination network, for example V(::/0).
+        type: str
+        required: true
+      via:
+        description: Gateway; omit for an on-link route.
+        type: str
+      metric:
+        description: Route metric. Default V(0) for IPv4 and V(1024) for IPv6, as the kernel does.
+        type: int
+  state:
+    description: Whether the tunnel should exist.
+    type: str
+    choices: [present, absent]
+    default: present
+  tunnels:
+    description:
+      - Bulk mode, a list of tunnels, each with the options above from O(name) to O(state).
+      - O(persistent), O(recreate), O(netns) and O(purge) apply to all of them.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: See O(name).
+        type: str
+        required: true
+      type:
+        description: See O(type).
+        type: str
+        choices: [4in4, 4in6, 6in4, 6in6, 6to4, ip6ip6, ipip, ipip6, ipv4, ipv6, sit]
+      local:
+        description: See O(local).
+        type: str
+      remote:
+        description: See O(remote).
+        type: str
+      ttl:
+        description: See O(ttl).
+        type: int
+        aliases: [hoplimit]
+      tos:
+        description: See O(tos).
+        type: raw
+        aliases: [tclass]
+      pmtudisc:
+        description: See O(pmtudisc).
+        type: bool
+      encaplimit:
+        description: See O(encaplimit).
+        type: raw
+      flowlabel:
+        description: See O(flowlabel).
+        type: int
+      mtu:
+        description: See O(mtu).
+        type: int
+      link:
+        description: See O(link).
+        type: str
+      enabled:
+        description: See O(enabled).
+        type: bool
+        default: true
+      addresses:
+        description: See O(addresses).
+        type: list
+        elements: str
+      routes:
+        description: See O(routes).
+        type: list
+        elements: dict
+        suboptions:
+          dest:
+            description: See O(routes[].dest).
+            type: str
+            required: true
+          via:
+            description: See O(routes[].via).
+            type: str
+          metric:
+            description: See O(routes[].metric).
+            type: int
+      state:
+        description: See O(state).
+        type: str
+        choices: [present, absent]
+        default: present
+  purge:
+    description:
+      - With O(tunnels), also remove every other tunnel this collection manages in the namespace.
+    type: bool
+    default: false
+  recreate:
+    description:
+      - What to do when a change needs the link deleted and created again (a new type).
+      - V(never) fails before anything is changed.
+    type: str
+    choices: [allowed, never]
+    default: allowed
+  networkd_dir:
+    description:
+      - Directory of the systemd-networkd files of the persistent store.
+    type: path
+    default: /etc/systemd/network
+notes:
+  - The runtime and persistent stores are changed in one transaction; files first, then the kernel.
+    If the kernel change fails, the files are restored byte for byte and the error says so.
+  - Tunnels are changed with the complete parameter set, as the kernel zeroes parameters a change
+    leaves out.
+seealso:
+  - module: edgenet.router.iptun_info
+  - name: ip-link(8)
+    description: The iproute2 command the O(ignore:commands) result mirrors.
+    link: https://man7.org/linux/man-pages/man8/ip-link.8.html
+  - name: systemd.netdev(5)
+    description: The persistent store's file format.
+    link: https://www.freedesktop.org/software/systemd/man/latest/systemd.netdev.html
+'''
+
+EXAMPLES = r'''
+- name: 6in4 tunnel to a tunnel broker, with a default IPv6 route
+  edgenet.router.iptun:
+    name: he-ipv6
+    type: sit
+    local: 198.51.100.7
+    remote: 203.0.113.1
+    ttl: 64
+    addresses: [2001:db8:1f0a::2/64]
+    routes:
+      - dest: ::/0
+        via: 2001:db8:1f0a::1
+
+- name: 4in6 tunnel (DS-Lite style), runtime only
+  edgenet.router.iptun:
+    name: dslite0
+    type: 4in6
+    local: 2001:db8::2
+    remote: aftr.example.net
+    encaplimit: none
+    persistent: false
+
+- name: Several tunnels in one call; remove other tunnels this collection made
+  edgenet.router.iptun:
+    tunnels:
+      - name: t-east
+        type: ipip
+        local: 192.0.2.1
+        remote: 192.0.2.2
+      - name: t-west
+        type: ip6ip6
+        local: 2001:db8::1
+        remote: 2001:db8::2
+    purge: true
+
+- name: Remove a tunnel (kernel and files)
+  edgenet.router.iptun:
+    name: he-ipv6
+    state: absent
+'''
+
+RETURN = r'''
+tunnel:
+  description:
+    - The tunnel in the kernel after the task (in check mode, as it would be), in canonical form;
+      V(null) when absent. Single form only.
+  returned: success and O(name) given
+  type: dict
+  sample:
+    name: he-ipv6
+    type: sit
+    local: 198.51.100.7
+    remote: 203.0.113.1
+    ttl: 64
+    tos: 0
+    pmtudisc: true
+    encaplimit: null
+    flowlabel: null
+    mtu: 1480
+    link: null
+    enabled: true
+    addresses: [2001:db8:1f0a::2/64]
+    routes: [{dest: ::/0, via: 2001:db8:1f0a::1, metric: 1024}]
+tunnels:
+  description: Bulk form, each named tunnel (and purged ones) in the kernel after the task, by name.
+  returned: success and O(tunnels) given
+  type: dict
+  sample: {t-east: {name: t-east, type: ipip, local: 192.0.2.1, remote: 192.0.2.2, ttl: 0}}
+commands:
+  description: What a person would run for the same change, iproute2 commands and file writes.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - write /etc/systemd/network/60-edgenet-he-ipv6.netdev
+    - write /etc/systemd/network/60-edgenet-he-ipv6.network
+    - ip link set he-ipv6 type sit mode ip6ip local 198.51.100.7 remote 203.0.113.1 ttl 64 tos 0 pmtudisc
+changes:
+  description:
+    - The plan, one entry per object and store, with each drifted field's before and after value.
+      Empty when nothing differs. The input for drift reports.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - store: runtime
+      object: he-ipv6
+      action: modify
+      fields: {ttl: {before: 10, after: 64}}
+diff:
+  description:
+    - Before and after, per store (C(runtime), C(persistent)); in bulk form keyed by tunnel name first.
+  returned: always
+  type: dict
+  contains:
+    before:
+      description: What the stores held before the task.
+      type: dict
+      returned: always
+    after:
+      description: What the stores hold after the task (in check mode, the prediction).
+      type: dict
+      returned: always
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.edgenet.router.plugins.module_utils._iptun import module_kwargs, run_iptun
+from ansible_collections.edgenet.router.plugins.module_utils._engine import ApplyError, PlanError
+from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, open_netlink, require_pyroute2
+from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdError, reload
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel import KernelTunnels, TunnelError
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel_networkd import NetworkdTunnels
+
+
+def main():
+    module = AnsibleModule(**module_kwargs())
+    require_pyroute2(module)
+    params = module.params
+    try:
+        with open_netlink(params['netns']) as netlink:
+            files = NetworkdTunnels(params['networkd_dir']) if params['persistent'] else None
+            result = run_iptun(params, KernelTunnels(netlink, params['netns']), files, module.check_mode)
+            if files is not None and files.dirty:
+                reload(module.run_command)
+    except (TunnelError, PlanError, ApplyError, NetlinkError, NetworkdError) as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,127 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: edgenet.router contributors
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: iptun_info
+short_description: Read kernel IP tunnels and their boot-time files, and where they disagree
+version_added: 0.1.0
+description:
+  - Lists every ipip, sit and ip6tnl tunnel in a network namespace (the kernel's fallback devices
+    excepted) in the canonical form M(edgenet.router.iptun) uses, 6rd parameters decoded, together
+    with the systemd-networkd files this collection manages.
+  - For each tunnel, says which store lacks it and which fields differ between the running kernel
+    and the files: the input for drift reports.
+author:
+  - edgenet.router developers
+extends_documentation_fragment:
+  - edgenet.router._attributes
+  - edgenet.router._attributes.INFO_MODULE
+  - edgenet.router._attributes.PLATFORM_LINUX
+  - edgenet.router._netns
+options:
+  name:
+    description: Only this tunnel.
+    type: str
+  networkd_dir:
+    description: Directory of the systemd-networkd files to read.
+    type: path
+    default: /etc/systemd/network
+seealso:
+  - module: edgenet.router.iptun
+'''
+
+EXAMPLES = r'''
+- name: Read all tunnels
+  edgenet.router.iptun_info:
+  register: tunnels
+
+- name: Fail when the kernel and the boot files disagree
+  ansible.builtin.assert:
+    that: tunnels.tunnels | selectattr('differs') | list | length == 0
+'''
+
+RETURN = r'''
+tunnels:
+  description: Every tunnel found, sorted by name.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Interface name.
+      type: str
+      returned: always
+      sample: he-ipv6
+    managed:
+      description: Whether this collection made it (link alias C(edgenet.router) or a managed file).
+      type: bool
+      returned: always
+      sample: true
+    runtime:
+      description: The tunnel in the kernel, canonical form (see RV(edgenet.router.iptun#module:tunnel)); V(null) if absent.
+      type: dict
+      returned: always
+      sample: {name: he-ipv6, type: sit, local: 198.51.100.7, remote: 203.0.113.1, ttl: 64}
+    persistent:
+      description: The tunnel as the networkd files would build it at boot; V(null) if there are none.
+      type: dict
+      returned: always
+      sample: {name: he-ipv6, type: sit, local: 198.51.100.7, remote: 203.0.113.1, ttl: 64}
+    missing:
+      description: The stores (C(runtime), C(persistent)) that do not have the tunnel.
+      type: list
+      elements: str
+      returned: always
+      sample: []
+    differs:
+      description: Fields whose value differs between the kernel and the files.
+      type: list
+      elements: str
+      returned: always
+      sample: [ttl]
+pyroute2_version:
+  description: The pyroute2 version on the managed host.
+  returned: always
+  type: str
+  sample: 0.7.2
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.edgenet.router.plugins.module_utils._iptun import info
+from ansible_collections.edgenet.router.plugins.module_utils._netlink import (
+    PYROUTE2_VERSION, NetlinkError, open_netlink, require_pyroute2,
+)
+from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdError
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel import KernelTunnels
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel_networkd import NetworkdTunnels
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            'name': {'type': 'str'},
+            'netns': {'type': 'str'},
+            'networkd_dir': {'type': 'path', 'default': '/etc/systemd/network'},
+        },
+        supports_check_mode=True,
+    )
+    require_pyroute2(module)
+    try:
+        with open_netlink(module.params['netns']) as netlink:
+            # networkd files describe the host namespace only: no persistent view inside a netns.
+            files = None if module.params['netns'] else NetworkdTunnels(module.params['networkd_dir'])
+            tunnels = info(KernelTunnels(netlink, module.params['netns']), files)
+    except (NetlinkError, NetworkdError) as exc:
+        module.fail_json(msg=str(exc))
+    if module.params['name']:
+        tunnels = [t for t in tunnels if t['name'] == module.params['name']]
+    module.exit_json(changed=False, tunnels=tunnels, pyroute2_version=PYROUTE2_VERSION)
+
+
+if __name__ == '__main__':
+    main()
