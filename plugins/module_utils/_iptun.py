@@ -55,10 +55,11 @@ def module_kwargs():
 
 def _requested(params):
     """The tunnels the task names, as parameter dicts (single form or bulk form)."""
-    if params.get('tunnels') is not None:
-        return params['tunnels']
-    single = dict((name, params.get(name)) for name in _tunnel_options())
-    return [single]
+    options = _tunnel_options()
+    items = params['tunnels'] if params.get('tunnels') is not None else [params]
+    # AnsibleModule fills these defaults already; doing it here keeps run_iptun whole for callers
+    # (unit tests, roles' action code) that pass plain dicts.
+    return [dict((name, item.get(name, spec.get('default'))) for name, spec in options.items()) for item in items]
 
 
 def desired_set(params, resolve=None):

@@ -49,6 +49,10 @@ def is_managed(text):
     return any(line.strip() == MANAGED_MARKER for line in text.split('\n'))
 
 
+def _ours(data):
+    return is_managed(data.decode('utf-8', 'replace'))
+
+
 def _check_word(what, word):
     if not isinstance(word, str) or not word or any(c.isspace() or c in '[]=' or c in _FORBIDDEN for c in word) \
             or word.startswith(_COMMENTS):
@@ -171,17 +175,14 @@ class NetworkdDir(object):
         except OSError as exc:
             raise _error('read', path, exc)
 
-    def _text(self, path):
-        loaded = self._load(path)
-        return None if loaded is None else loaded[0].decode('utf-8', 'replace')
+    def _texts(self, name):
+        loaded = [(self.path(name, ext), self._load(self.path(name, ext))) for ext in EXTENSIONS]
+        return [(path, None if got is None else got[0].decode('utf-8', 'replace')) for path, got in loaded]
 
     def read(self, name):
         """``{'netdev': text or None, 'network': text or None}``; unmarked files read as None."""
-        out = {}
-        for ext in EXTENSIONS:
-            text = self._text(self.path(name, ext))
-            out[ext] = text if text is not None and is_managed(text) else None
-        return out
+        return dict((ext, text if text is not None and is_managed(text) else None)
+                    for ext, (dummy, text) in zip(EXTENSIONS, self._texts(name)))
 
     def read_all(self):
         """``{name: read(name)}`` for every name with at least one managed file."""
@@ -201,8 +202,7 @@ class NetworkdDir(object):
 
     def foreign(self, name):
         """Paths where ``name``'s files exist without the marker: someone else's, left alone."""
-        texts = [(path, self._text(path)) for path in (self.path(name, ext) for ext in EXTENSIONS)]
-        return [path for path, text in texts if text is not None and not is_managed(text)]
+        return [path for path, text in self._texts(name) if text is not None and not is_managed(text)]
 
     @contextlib.contextmanager
     def locked(self):
@@ -281,6 +281,8 @@ class NetworkdDir(object):
         """Make ``name``'s files hold ``files[ext]`` (the marker line prepended if missing);
         ``None`` removes a managed file, an absent key leaves it alone. Returns True if a file
         changed. Refuses, before writing anything, to overwrite a file without the marker."""
+        if set(files) - set(EXTENSIONS):
+            raise ValueError('networkd file types are %s, not %s' % (EXTENSIONS, sorted(set(files) - set(EXTENSIONS))))
         with self.locked():
             plan = []
             for ext in EXTENSIONS:
@@ -289,7 +291,7 @@ class NetworkdDir(object):
                 path = self.path(name, ext)
                 loaded = self._load(path)
                 old = None if loaded is None else loaded[0]
-                ours = old is not None and is_managed(old.decode('utf-8', 'replace'))
+                ours = old is not None and _ours(old)
                 text = files[ext]
                 if text is None:
                     if ours:
@@ -328,7 +330,7 @@ class NetworkdDir(object):
                     now = self._load(path)
                     if now == saved[ext]:
                         continue
-                    if now is not None and not is_managed(now[0].decode('utf-8', 'replace')):
+                    if now is not None and not _ours(now[0]):
                         raise NetworkdError('Cannot restore %s: it was replaced by a file without the '
                                             'edgenet.router marker' % path)
                     if saved[ext] is None:

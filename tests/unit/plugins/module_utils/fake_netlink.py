@@ -1,0 +1,112 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A stateful stand-in for ``_netlink.Netlink``: links, addresses and routes in memory.
+
+It proves the code above the seam only; the kernel's own answers are proven in the lab.
+``read_only=True`` fails the test on any write (check mode must not write).
+"""
+
+from __future__ import annotations
+
+import copy
+
+from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError
+
+
+class FakeNetlink(object):
+
+    def __init__(self, read_only=False, missing_kinds=()):
+        self.read_only = read_only
+        self.missing_kinds = set(missing_kinds)
+        self.next_index = 10
+        self.links_by_name = {}
+        self.addrs = {}
+        self.route_table = {}
+        self.writes = []
+        self.add_plain('lo', None)
+        self.add_plain('eth0', 'veth')
+
+    def add_plain(self, name, kind):
+        self.links_by_name[name] = {'index': self.next_index, 'name': name, 'kind': kind, 'up': True, 'mtu': 1500,
+                                    'alias': None, 'link': None, 'address': None, 'data': {}}
+        self.addrs[self.next_index] = []
+        self.route_table[self.next_index] = []
+        self.next_index += 1
+
+    def _write(self, what):
+        assert not self.read_only, 'netlink write in check mode: %s' % what
+        self.writes.append(what)
+
+    def _by_index(self, index):
+        for link in self.links_by_name.values():
+            if link['index'] == index:
+                return link
+        raise NetlinkError('no such device', 19)
+
+    def links(self, kinds=None):
+        return [copy.deepcopy(link) for link in self.links_by_name.values() if kinds is None or link['kind'] in kinds]
+
+    def link_index(self, name):
+        link = self.links_by_name.get(name)
+        return link['index'] if link else None
+
+    def add_link(self, name, kind, data, mtu=None, alias=None):
+        self._write(('add', name))
+        if kind in self.missing_kinds:
+            raise NetlinkError('create %s link %s: the kernel has no %s support' % (kind, name, kind), 95)
+        if name in self.links_by_name:
+            raise NetlinkError('create %s link %s: the object already exists' % (kind, name), 17)
+        self.add_plain(name, kind)
+        link = self.links_by_name[name]
+        link.update({'up': False, 'mtu': mtu or (1480 if kind != 'ip6tnl' else 1452), 'alias': alias,
+                     'data': self._kernel_view(data)})
+        return link['index']
+
+    @staticmethod
+    def _kernel_view(data):
+        view = dict(data)
+        view.setdefault('flags', 0)
+        return view
+
+    def set_kind_data(self, index, name, kind, data):
+        self._write(('set', name))
+        self._by_index(index)['data'] = self._kernel_view(data)
+
+    def set_link(self, index, up=None, mtu=None, alias=None):
+        self._write(('set_link', index))
+        link = self._by_index(index)
+        if up is not None:
+            link['up'] = up
+        if mtu is not None:
+            link['mtu'] = mtu
+        if alias is not None:
+            link['alias'] = alias
+
+    def del_link(self, index, name=None):
+        self._write(('del', name))
+        link = self._by_index(index)
+        del self.links_by_name[link['name']]
+
+    def addresses(self, index):
+        return list(self.addrs[index])
+
+    def add_address(self, index, cidr):
+        self._write(('addr add', cidr))
+        if cidr in self.addrs[index]:
+            raise NetlinkError('add address %s: the object already exists' % cidr, 17)
+        self.addrs[index].append(cidr)
+
+    def del_address(self, index, cidr):
+        self._write(('addr del', cidr))
+        self.addrs[index].remove(cidr)
+
+    def routes(self, index):
+        return copy.deepcopy(self.route_table[index])
+
+    def add_route(self, index, route):
+        self._write(('route add', route['dest']))
+        self.route_table[index].append(dict(route))
+
+    def del_route(self, index, route):
+        self._write(('route del', route['dest']))
+        self.route_table[index].remove(route)

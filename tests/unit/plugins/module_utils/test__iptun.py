@@ -1,0 +1,247 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""iptun's behaviour above the seams: a fake netlink and real networkd files in a temp dir."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+import pytest
+
+from ansible_collections.edgenet.router.plugins.module_utils import _engine as engine
+from ansible_collections.edgenet.router.plugins.module_utils._iptun import argument_spec, info, run_iptun
+from ansible_collections.edgenet.router.plugins.module_utils._resolve import resolve_endpoint
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel import MANAGED_ALIAS, KernelTunnels, TunnelError
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel_networkd import NetworkdTunnels
+from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.fake_netlink import FakeNetlink
+
+SPEC_DEFAULTS = dict((name, spec.get('default')) for name, spec in argument_spec().items())
+
+HOSTS = {
+    'one.example': [('192.0.2.9',)],
+    'two.example': [('192.0.2.10',), ('192.0.2.11',)],
+    'six.example': [('2001:db8::9',)],
+}
+
+
+def fake_getaddrinfo(host, port, family, socktype):
+    answers = [a for a in HOSTS.get(host, []) if (':' in a[0]) == (family == socket.AF_INET6)]
+    if not answers:
+        raise socket.gaierror(-2, 'Name or service not known')
+    return [(family, socktype, 17, '', (a[0], 0)) for a in answers]
+
+
+def fake_resolve(text, family, what):
+    return resolve_endpoint(text, family, what, getaddrinfo=fake_getaddrinfo)
+
+
+def params(**kwargs):
+    out = dict(SPEC_DEFAULTS)
+    out.update(kwargs)
+    return out
+
+
+HE = dict(name='he-ipv6', type='6in4', local='198.51.100.7', remote='203.0.113.1', ttl=64,
+          addresses=['2001:db8:1f0a::2/64'], routes=[{'dest': '::/0', 'via': '2001:db8:1f0a::1', 'metric': None}])
+
+
+class Router(object):
+    """One fake router: kernel state plus a networkd directory."""
+
+    def __init__(self, tmp_path):
+        self.nl = FakeNetlink()
+        self.dir = str(tmp_path / 'network')
+
+    def run(self, check_mode=False, **kwargs):
+        p = params(networkd_dir=self.dir, **kwargs)
+        self.nl.read_only = check_mode
+        try:
+            files = NetworkdTunnels(self.dir) if p['persistent'] else None
+            return run_iptun(p, KernelTunnels(self.nl), files, check_mode=check_mode, resolve=fake_resolve)
+        finally:
+            self.nl.read_only = False
+
+    def files(self):
+        names = os.listdir(self.dir) if os.path.isdir(self.dir) else []
+        return sorted(n for n in names if n.endswith(('.netdev', '.network')))
+
+    def link(self, name):
+        return self.nl.links_by_name.get(name)
+
+
+@pytest.fixture
+def router(tmp_path):
+    return Router(tmp_path)
+
+
+def test_check_then_apply_then_idempotent_then_check(router):
+    check = router.run(check_mode=True, **HE)
+    assert check['changed'] is True
+    assert router.link('he-ipv6') is None and router.files() == []
+    real = router.run(**HE)
+    assert real['changed'] is True
+    assert real['tunnel']['type'] == 'sit' and real['tunnel']['ttl'] == 64
+    assert real['commands'] == check['commands']
+    assert 'ip link add he-ipv6 type sit mode ip6ip local 198.51.100.7 remote 203.0.113.1 ttl 64 tos 0 pmtudisc' \
+        in real['commands']
+    assert router.link('he-ipv6')['alias'] == MANAGED_ALIAS and router.link('he-ipv6')['up'] is True
+    assert router.files() == ['60-edgenet-he-ipv6.netdev', '60-edgenet-he-ipv6.network']
+    again = router.run(**HE)
+    assert again['changed'] is False and again['commands'] == []
+    assert router.run(check_mode=True, **HE)['changed'] is False
+
+
+def test_modify_in_place_keeps_the_link(router):
+    router.run(**HE)
+    index = router.link('he-ipv6')['index']
+    res = router.run(**dict(HE, ttl=10))
+    assert res['changed'] and router.link('he-ipv6')['index'] == index
+    assert router.link('he-ipv6')['data']['ttl'] == 10
+    # the complete set is sent: the kernel zeroes what a change leaves out
+    assert router.link('he-ipv6')['data']['pmtudisc'] == 1
+    assert [c['action'] for c in res['changes']] == ['modify', 'modify']
+
+
+def test_type_change_recreates_or_fails_with_recreate_never(router):
+    router.run(**dict(HE, type='ipip', addresses=None, routes=None))
+    index = router.link('he-ipv6')['index']
+    with pytest.raises(engine.PlanError, match='recreate=never'):
+        router.run(recreate='never', **HE)
+    assert router.link('he-ipv6')['index'] == index
+    res = router.run(**HE)
+    assert [c['action'] for c in res['changes']] == ['recreate', 'recreate']
+    assert router.link('he-ipv6')['index'] != index
+
+
+def test_drift_is_reported_per_store_with_the_field(router):
+    router.run(**HE)
+    router.link('he-ipv6')['data']['ttl'] = 10          # as `ip link set he-ipv6 type sit ttl 10`
+    res = router.run(check_mode=True, **HE)
+    assert res['changes'] == [{'store': 'runtime', 'object': 'he-ipv6', 'action': 'modify',
+                               'fields': {'ttl': {'before': 10, 'after': 64}}}]
+    path = os.path.join(router.dir, '60-edgenet-he-ipv6.netdev')
+    with open(path) as f:
+        text = f.read()
+    with open(path, 'w') as f:
+        f.write(text.replace('TTL=64', 'TTL=5'))
+    res = router.run(check_mode=True, **HE)
+    assert sorted((c['store'], tuple(c['fields'])) for c in res['changes']) == [('persistent', ('ttl',)), ('runtime', ('ttl',))]
+    router.run(**HE)
+    assert router.run(check_mode=True, **HE)['changed'] is False
+
+
+def test_deleted_link_is_recreated(router):
+    router.run(**HE)
+    router.nl.del_link(router.link('he-ipv6')['index'], 'he-ipv6')
+    res = router.run(check_mode=True, **HE)
+    assert [(c['store'], c['action']) for c in res['changes']] == [('runtime', 'create')]
+
+
+def test_runtime_failure_restores_the_files(router):
+    router.nl.missing_kinds.add('sit')
+    with pytest.raises(engine.ApplyError, match='no sit support.*Rolled back: persistent he-ipv6'):
+        router.run(**HE)
+    assert router.files() == []
+
+
+def test_absent_removes_kernel_and_files(router):
+    router.run(**HE)
+    res = router.run(name='he-ipv6', state='absent')
+    assert res['changed'] and res['tunnel'] is None
+    assert router.link('he-ipv6') is None and router.files() == []
+    assert res['commands'][0] == 'ip link del he-ipv6'
+    assert router.run(name='he-ipv6', state='absent')['changed'] is False
+
+
+def test_bulk_purge_removes_only_managed_tunnels(router):
+    router.run(tunnels=[dict(HE), dict(name='t2', type='ipip', local='192.0.2.1', remote='192.0.2.2')])
+    router.nl.add_plain('foreign0', 'ipip')                # made by someone else: no alias, no file
+    res = router.run(tunnels=[dict(name='t2', type='ipip', local='192.0.2.1', remote='192.0.2.2')], purge=True)
+    assert res['changed']
+    assert router.link('he-ipv6') is None and router.link('t2') and router.link('foreign0')
+    assert sorted(res['tunnels']) == ['he-ipv6', 't2'] and res['tunnels']['he-ipv6'] is None
+
+
+def test_persistent_false_touches_no_file(router):
+    res = router.run(persistent=False, **HE)
+    assert res['changed'] and router.files() == []
+    assert all(c['store'] == 'runtime' for c in res['changes'])
+
+
+def test_secretless_diff_shape(router):
+    res = router.run(check_mode=True, **HE)
+    assert set(res['diff']['before']) == {'runtime', 'persistent'}
+    assert res['diff']['after']['runtime']['ttl'] == 64
+
+
+def test_info_reports_drift_between_stores(router):
+    router.run(**HE)
+    router.link('he-ipv6')['data']['ttl'] = 10
+    router.nl.add_plain('foreign0', 'ipip')
+    tunnels = dict((t['name'], t) for t in info(KernelTunnels(router.nl), NetworkdTunnels(router.dir)))
+    assert tunnels['he-ipv6']['differs'] == ['ttl'] and tunnels['he-ipv6']['managed']
+    assert tunnels['foreign0']['missing'] == ['persistent'] and not tunnels['foreign0']['managed']
+
+
+# --- bad input: each case fails with its message and changes nothing ---------------------------
+V4 = dict(type='ipip', local='192.0.2.1', remote='192.0.2.2')
+V6 = dict(type='ip6ip6', local='2001:db8::1', remote='2001:db8::2')
+BAD = [
+    ('name too long', dict(V4, name='a' * 16), 'not a valid interface name'),
+    ('name with slash', dict(V4, name='a/b'), 'not a valid interface name'),
+    ('name with colon', dict(V4, name='a:b'), 'not a valid interface name'),
+    ('name with space', dict(V4, name='a b'), 'not a valid interface name'),
+    ('empty name', dict(V4, name=''), 'not a valid interface name'),
+    ('fallback tunl0', dict(V4, name='tunl0'), 'fallback tunnel device'),
+    ('fallback sit0', dict(V4, name='sit0', type='sit'), 'fallback tunnel device'),
+    ('fallback ip6tnl0', dict(V6, name='ip6tnl0'), 'fallback tunnel device'),
+    ('no type', dict(name='t1', local='192.0.2.1', remote='192.0.2.2'), 'type is required'),
+    ('unknown type', dict(V4, name='t1', type='gre'), 'unknown tunnel type'),
+    ('ipv6 local on ipip', dict(V4, name='t1', local='2001:db8::1'), 'is an IPv6 address, but this tunnel type carries'),
+    ('ipv4 remote on ip6ip6', dict(V6, name='t1', remote='192.0.2.2'), 'is an IPv4 address'),
+    ('malformed address', dict(V4, name='t1', remote='192.0.2.300'), 'does not resolve'),
+    ('malformed v6', dict(V6, name='t1', remote='2001:db8:::2'), 'is not an IP address'),
+    ('multicast remote', dict(V4, name='t1', remote='224.0.0.1'), 'multicast address'),
+    ('loopback remote', dict(V4, name='t1', remote='127.0.0.1'), 'loopback address'),
+    ('unspecified local', dict(V6, name='t1', local='::'), 'unspecified address'),
+    ('broadcast remote', dict(V4, name='t1', remote='255.255.255.255'), 'broadcast address'),
+    ('name resolving to two', dict(V4, name='t1', remote='two.example'), 'resolves to 2: 192.0.2.10, 192.0.2.11'),
+    ('name not resolving', dict(V4, name='t1', remote='none.example'), 'does not resolve to an IPv4 address'),
+    ('name without v6', dict(V6, name='t1', remote='one.example'), 'does not resolve to an IPv6 address'),
+    ('6to4 with remote', dict(name='t1', type='6to4', local='192.0.2.1', remote='192.0.2.2'), 'takes no remote'),
+    ('6to4 without local', dict(name='t1', type='6to4'), 'needs local'),
+    ('sit without remote', dict(name='t1', type='sit', local='192.0.2.1'), 'needs remote'),
+    ('ttl with nopmtudisc', dict(V4, name='t1', ttl=64, pmtudisc=False), 'needs pmtudisc'),
+    ('ttl too big', dict(V4, name='t1', ttl=256), 'ttl must be between 0 and 255'),
+    ('flowlabel too big', dict(V6, name='t1', flowlabel=0x100000), 'flowlabel must be between 0 and 1048575'),
+    ('flowlabel on ipip', dict(V4, name='t1', flowlabel=1), 'flowlabel does not apply to type ipip'),
+    ('encaplimit on sit', dict(V4, name='t1', type='sit', encaplimit=4), 'encaplimit does not apply'),
+    ('pmtudisc on ip6tnl', dict(V6, name='t1', pmtudisc=True), 'pmtudisc does not apply'),
+    ('bad encaplimit', dict(V6, name='t1', encaplimit='lots'), 'encaplimit must be a number'),
+    ('bad tos', dict(V4, name='t1', tos='fast'), 'tos must be a number'),
+    ('tos too big', dict(V4, name='t1', tos=300), 'tos must be a number 0-255'),
+    ('address without prefix', dict(V4, name='t1', addresses=['10.0.0.1']), 'needs a prefix length'),
+    ('bad address', dict(V4, name='t1', addresses=['10.0.0.300/24']), 'is not an address with a prefix'),
+    ('route without dest', dict(V4, name='t1', routes=[{'via': '10.0.0.1'}]), 'needs dest'),
+    ('route family mix', dict(V4, name='t1', routes=[{'dest': '::/0', 'via': '10.0.0.1'}]), 'other address family'),
+    ('persistent with netns', dict(V4, name='t1', netns='ns1'), 'not possible with netns'),
+    ('persistent with link', dict(V4, name='t1', link='eth0'), 'cannot be made persistent'),
+    ('persistent ipv4 mode any', dict(V4, name='t1', type='ipv4'), 'has no systemd-networkd equivalent'),
+    ('link is a non-tunnel', dict(V4, name='eth0'), 'not IP tunnels, which this module never touches'),
+]
+
+
+@pytest.mark.parametrize('task, message', [c[1:] for c in BAD], ids=[c[0] for c in BAD])
+def test_bad_input_fails_clearly_and_changes_nothing(router, task, message):
+    router.nl.read_only = True
+    with pytest.raises(TunnelError, match=message.replace('(', r'\(').replace(')', r'\)')):
+        run_iptun(params(networkd_dir=router.dir, **task), KernelTunnels(router.nl), NetworkdTunnels(router.dir),
+                  resolve=fake_resolve)
+    assert router.nl.writes == [] and router.files() == []
+
+
+def test_several_errors_are_reported_together(router):
+    with pytest.raises(TunnelError) as err:
+        router.run(tunnels=[dict(V4, name='a/b'), dict(V4, name='t2', ttl=999)])
+    assert 'a/b' in str(err.value) and 'ttl must be' in str(err.value)
