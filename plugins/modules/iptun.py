@@ -244,10 +244,10 @@ EXAMPLES = r'''
     local: 198.51.100.7
     remote: 203.0.113.1
     ttl: 64
-    addresses: [2001:db8:1f0a::2/64]
+    addresses: ['2001:db8:1f0a::2/64']
     routes:
-      - dest: ::/0
-        via: 2001:db8:1f0a::1
+      - dest: '::/0'
+        via: '2001:db8:1f0a::1'
 
 - name: 4in6 tunnel (DS-Lite style), runtime only
   edgenet.router.iptun:
@@ -297,8 +297,8 @@ tunnel:
     mtu: 1480
     link: null
     enabled: true
-    addresses: [2001:db8:1f0a::2/64]
-    routes: [{dest: ::/0, via: 2001:db8:1f0a::1, metric: 1024}]
+    addresses: ['2001:db8:1f0a::2/64']
+    routes: [{dest: '::/0', via: '2001:db8:1f0a::1', metric: 1024}]
 tunnels:
   description: Bulk form, each named tunnel (and purged ones) in the kernel after the task, by name.
   returned: success and O(tunnels) given

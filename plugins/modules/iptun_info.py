@@ -14,7 +14,7 @@ description:
     excepted) in the canonical form M(edgenet.router.iptun) uses, 6rd parameters decoded, together
     with the systemd-networkd files this collection manages.
   - For each tunnel, says which store lacks it and which fields differ between the running kernel
-    and the files: the input for drift reports.
+    and the files, the input for drift reports.
 author:
   - edgenet.router developers
 extends_documentation_fragment:
