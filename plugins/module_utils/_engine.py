@@ -18,6 +18,7 @@ Nothing here touches the system: stores do (see ``_netlink.py``, ``_networkd.py`
 from __future__ import annotations
 
 import copy
+import functools
 
 __all__ = [
     'ApplyError',
@@ -320,9 +321,7 @@ def apply(stores, changes):
                     journal.append(('%s %s' % (change.store, change.key), restore))
                 raise _rollback(journal, exc, change)
             if restore is None:
-                inverse = _INVERSE[action]
-                restore = (lambda s=store, a=inverse, k=change.key, b=after, f=before:
-                           _write(s, a, k, b, f))
+                restore = functools.partial(_write, store, _INVERSE[action], change.key, after, before)
             journal.append(('%s %s %s' % (change.store, change.key, _undo_word(action)), restore))
     return len(journal)
 

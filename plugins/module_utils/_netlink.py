@@ -16,6 +16,7 @@ Everything above this file works on dicts; everything below it is pyroute2. It h
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import socket
 import traceback
@@ -269,7 +270,7 @@ def open_netlink(netns=None):
     if netns:
         if '/' in netns or netns in ('.', '..') or not os.path.exists(os.path.join(NETNS_DIR, netns)):
             raise NetlinkError('network namespace %r does not exist (see ip netns list)' % netns)
-        opener = lambda: NetNS(netns, flags=0)  # noqa: E731 - same signature in 0.7 and 0.9
+        opener = functools.partial(NetNS, netns, flags=0)  # same signature in 0.7 and 0.9
     else:
         opener = IPRoute
     try:
