@@ -49,7 +49,7 @@ def module_kwargs():
         'supports_check_mode': True,
         'required_one_of': [('name', 'tunnels')],
         'mutually_exclusive': [('name', 'tunnels')],
-        'required_by': {'purge': ('tunnels',)},
+        'required_if': [('purge', True, ('tunnels',))],
     }
 
 
