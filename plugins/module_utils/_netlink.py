@@ -196,19 +196,17 @@ class Netlink(object):
         _call('delete link %s' % (name or index), self._ipr.link, 'del', index=index)
 
     # ---- addresses ---------------------------------------------------------------------------
-    def addresses(self, index):
-        """Addresses on a link as ``addr/prefixlen`` strings (link-local IPv6 left out: the
-        kernel makes those itself)."""
-        out = []
-        for msg in _call('list addresses', self._ipr.get_addr, index=index):
-            if msg['index'] != index:  # 0.7 filters client-side; be explicit
-                continue
+    def addresses(self):
+        """``{index: [addr/prefixlen, ...]}`` for every link, from one dump (link-local IPv6 left
+        out: the kernel makes those itself)."""
+        out = {}
+        for msg in _call('list addresses', self._ipr.get_addr):
             address = msg.get_attr('IFA_ADDRESS') or msg.get_attr('IFA_LOCAL')
             if msg['family'] == socket.AF_INET:
                 address = msg.get_attr('IFA_LOCAL') or address
-            if msg['family'] == socket.AF_INET6 and address.lower().startswith('fe80:'):
+            elif address.lower().startswith('fe80:'):
                 continue
-            out.append('%s/%d' % (address, msg['prefixlen']))
+            out.setdefault(msg['index'], []).append('%s/%d' % (address, msg['prefixlen']))
         return out
 
     def add_address(self, index, cidr):
@@ -220,16 +218,17 @@ class Netlink(object):
         _call('delete address %s' % cidr, self._ipr.addr, 'del', index=index, address=address, prefixlen=int(prefixlen))
 
     # ---- routes ------------------------------------------------------------------------------
-    def routes(self, index):
-        """Static routes out of a link in the main table, as ``{dest, via, metric}``
-        (``dest`` as ``net/len``, ``via`` None for on-link). Kernel and RA routes are left out."""
-        out = []
+    def routes(self):
+        """``{index: [{dest, via, metric}, ...]}``: static routes of the main table by outgoing
+        link, one dump per family (``dest`` as ``net/len``, ``via`` None for on-link). Kernel
+        and RA routes are left out."""
+        out = {}
         for family in (socket.AF_INET, socket.AF_INET6):
             for msg in _call('list routes', self._ipr.get_routes, family=family, table=254):
-                if msg.get_attr('RTA_OIF') != index or msg['proto'] not in (3, 4):  # boot, static
+                if msg['proto'] not in (3, 4) or msg.get_attr('RTA_OIF') is None:  # boot, static
                     continue
                 dst = msg.get_attr('RTA_DST') or ('0.0.0.0' if family == socket.AF_INET else '::')
-                out.append({
+                out.setdefault(msg.get_attr('RTA_OIF'), []).append({
                     'dest': '%s/%d' % (dst, msg['dst_len']),
                     'via': msg.get_attr('RTA_GATEWAY'),
                     'metric': msg.get_attr('RTA_PRIORITY') or 0,

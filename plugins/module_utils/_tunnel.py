@@ -460,11 +460,14 @@ class KernelTunnels(Store):
 
     def read(self):
         self._refresh()
+        # One dump each of links, addresses and routes, whatever the number of tunnels.
+        addresses = self.nl.addresses()
+        routes = self.nl.routes()
         out = {}
         for name, link in self._links.items():
             if link['kind'] not in KINDS or name in FALLBACK_DEVICES:
                 continue
-            out[name] = from_kernel(link, self.nl.addresses(link['index']), self.nl.routes(link['index']),
+            out[name] = from_kernel(link, addresses.get(link['index'], []), routes.get(link['index'], []),
                                     self._index_names)
         return out
 

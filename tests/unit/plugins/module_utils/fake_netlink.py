@@ -87,8 +87,8 @@ class FakeNetlink(object):
         link = self._by_index(index)
         del self.links_by_name[link['name']]
 
-    def addresses(self, index):
-        return list(self.addrs[index])
+    def addresses(self):
+        return copy.deepcopy(self.addrs)
 
     def add_address(self, index, cidr):
         self._write(('addr add', cidr))
@@ -100,8 +100,8 @@ class FakeNetlink(object):
         self._write(('addr del', cidr))
         self.addrs[index].remove(cidr)
 
-    def routes(self, index):
-        return copy.deepcopy(self.route_table[index])
+    def routes(self):
+        return copy.deepcopy(self.route_table)
 
     def add_route(self, index, route):
         self._write(('route add', route['dest']))
