@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Benchmark of iptun inside a lab guest: prints figures, asserts nothing.
+
+Runs the module's own code (``run_iptun`` with the real netlink store) in a network namespace
+of its own, for N tunnels:
+
+- ``ip -batch``: the floor, the same links made by iproute2 in one process;
+- bulk: one ``run_iptun`` call with ``tunnels:`` (what one Ansible task does, minus transport);
+- singles: one ``run_iptun`` call per tunnel, each with its own netlink socket (what a loop of
+  single tasks does, minus Ansible's ~2 s per task transport under TCG, reported separately by
+  bench/run-iptun).
+
+Usage (in the guest, the collection on PYTHONPATH): iptun_bench.py [--counts 100 1000] [--singles 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+from ansible_collections.edgenet.router.plugins.module_utils._iptun import argument_spec, run_iptun
+from ansible_collections.edgenet.router.plugins.module_utils._netlink import PYROUTE2_VERSION, open_netlink
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel import KernelTunnels
+
+NETNS = 'iptbench'
+DEFAULTS = dict((name, spec.get('default')) for name, spec in argument_spec().items())
+
+
+def remote(i):
+    return '10.%d.%d.%d' % (1 + i // 65536, (i // 256) % 256, i % 256)
+
+
+def tunnel(i, ttl=64):
+    return {'name': 'b%d' % i, 'type': 'ipip', 'local': '192.0.2.1', 'remote': remote(i), 'ttl': ttl}
+
+
+def params(**kwargs):
+    out = dict(DEFAULTS, persistent=False, netns=NETNS)
+    out.update(kwargs)
+    return out
+
+
+def run(check_mode=False, **kwargs):
+    with open_netlink(NETNS) as nl:
+        return run_iptun(params(**kwargs), KernelTunnels(nl, NETNS), None, check_mode=check_mode)
+
+
+def timed(func, *args, **kwargs):
+    start = time.perf_counter()
+    result = func(*args, **kwargs)
+    return time.perf_counter() - start, result
+
+
+def ip_batch(lines):
+    with tempfile.NamedTemporaryFile('w', suffix='.batch', delete=False) as f:
+        f.write('\n'.join(lines) + '\n')
+    try:
+        seconds, _ = timed(subprocess.run, ['ip', '-n', NETNS, '-batch', f.name], check=True)
+    finally:
+        os.unlink(f.name)
+    return seconds
+
+
+def fresh_netns():
+    subprocess.run(['ip', 'netns', 'del', NETNS], stderr=subprocess.DEVNULL, check=False)
+    subprocess.run(['ip', 'netns', 'add', NETNS], check=True)
+
+
+def bench_batch(n):
+    fresh_netns()
+    create = ip_batch(['link add b%d type ipip local 192.0.2.1 remote %s ttl 64' % (i, remote(i)) for i in range(n)]
+                      + ['link set b%d alias edgenet.router up' % i for i in range(n)])
+    modify = ip_batch(['link set b%d type ipip local 192.0.2.1 remote %s ttl 10' % (i, remote(i)) for i in range(n)])
+    delete = ip_batch(['link del b%d' % i for i in range(n)])
+    return {'create': create, 'modify': modify, 'delete': delete}
+
+
+def bench_bulk(n):
+    fresh_netns()
+    tunnels = [tunnel(i) for i in range(n)]
+    create, res = timed(run, tunnels=tunnels)
+    assert res['changed'] and len(res['tunnels']) == n
+    noop, res = timed(run, check_mode=True, tunnels=tunnels)
+    assert not res['changed'], 'no-op check found changes'
+    modify, res = timed(run, tunnels=[tunnel(i, ttl=10) for i in range(n)])
+    assert res['changed']
+    delete, res = timed(run, tunnels=[{'name': 'b%d' % i, 'state': 'absent'} for i in range(n)])
+    assert res['changed']
+    return {'create': create, 'noop_check': noop, 'modify': modify, 'delete': delete}
+
+
+def bench_singles(n):
+    fresh_netns()
+    create = sum(timed(run, **tunnel(i))[0] for i in range(n))
+    noop = sum(timed(run, check_mode=True, **tunnel(i))[0] for i in range(n))
+    delete = sum(timed(run, name='b%d' % i, state='absent')[0] for i in range(n))
+    return {'create': create, 'noop_check': noop, 'delete': delete}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--counts', type=int, nargs='+', default=[100, 1000])
+    parser.add_argument('--singles', type=int, default=100, help='largest N for the singles loop (it is O(N^2))')
+    args = parser.parse_args()
+    print('pyroute2 %s, kernel %s, python %s' % (PYROUTE2_VERSION, os.uname().release, sys.version.split()[0]))
+    rows = []
+    try:
+        for n in args.counts:
+            batch = bench_batch(n)
+            bulk = bench_bulk(n)
+            singles = bench_singles(n) if n <= args.singles else {}
+            rows.append((n, batch, bulk, singles))
+    finally:
+        subprocess.run(['ip', 'netns', 'del', NETNS], stderr=subprocess.DEVNULL, check=False)
+    print()
+    print('%6s  %-10s  %10s  %10s  %10s  %12s' % ('N', 'operation', 'ip -batch', 'bulk', 'singles', 'bulk/batch'))
+    for n, batch, bulk, singles in rows:
+        for op in ('create', 'noop_check', 'modify', 'delete'):
+            b = batch.get(op)
+            print('%6d  %-10s  %10s  %10s  %10s  %12s' % (
+                n, op, '%.3fs' % b if b is not None else '-', '%.3fs' % bulk[op],
+                '%.3fs' % singles[op] if op in singles else '-',
+                '%.2fx' % (bulk[op] / b) if b else '-'))
+
+
+if __name__ == '__main__':
+    main()
