@@ -1,0 +1,29 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: edgenet.router contributors
+#
+# Private to the edgenet.router collection: no compatibility promise to other collections.
+"""Choosing and opening a DHCPv6 backend for a module run."""
+
+from __future__ import annotations
+
+from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6 import _dnsmasq, _kea
+from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._conffile import ConfigFileError
+
+__all__ = ['BackendError', 'open_backend']
+
+# Everything a backend raises for the user to read.
+BackendError = (_kea.KeaError, _dnsmasq.DnsmasqError, ConfigFileError)
+
+_MODULES = {'kea': _kea, 'dnsmasq': _dnsmasq}
+
+
+def open_backend(module):
+    """The backend the task names, or fail_json naming the Debian package of a missing daemon."""
+    params = module.params
+    impl = _MODULES[params['backend']]
+    binary = module.get_bin_path(impl.BINARY, opt_dirs=['/usr/sbin', '/sbin'])
+    if binary is None:
+        module.fail_json(msg='%s is not installed on the managed host: the %s backend needs it (Debian/Ubuntu: '
+                             'apt install %s)' % (impl.BINARY, params['backend'], impl.DEBIAN_PACKAGE))
+    return impl.Backend(params, module.run_command, binary=binary)

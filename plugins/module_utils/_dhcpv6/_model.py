@@ -1,0 +1,467 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: edgenet.router contributors
+#
+# Private to the edgenet.router collection: no compatibility promise to other collections.
+"""The neutral model of DHCPv6 service on one interface, as an engine field table.
+
+odhcpd's model: each interface is a DHCPv6 ``server``, a ``relay`` towards an upstream
+interface, or ``disabled``. Every backend (Kea, dnsmasq) renders this model and parses its own
+files and running state back into it, so the comparison is always between canonical dicts.
+
+The canonical form is complete for the interface's mode: every field that applies has a
+definite value (odhcpd's defaults made explicit), and fields of the other mode are ``None``.
+A disabled interface is no object at all (the engine's "absent").
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import struct
+
+from ansible_collections.edgenet.router.plugins.module_utils._engine import Field, ObjectTable
+
+__all__ = [
+    'ALL_DHCP_SERVERS',
+    'DEFAULTS',
+    'Dhcpv6Error',
+    'MANAGED_OPTION_CODES',
+    'OPTION_TYPES',
+    'RELAY_FIELDS',
+    'SERVER_FIELDS',
+    'TABLE',
+    'check_interface_name',
+    'desired_service',
+    'norm_hex',
+    'pick_router_address',
+    'pool_bounds',
+    'public_view',
+]
+
+# RFC 8415 All_DHCP_Servers (site scope): where odhcpd relays when no server is named.
+ALL_DHCP_SERVERS = 'ff05::1:3'
+
+# odhcpd's values, made explicit so both backends send the same thing.
+DEFAULTS = {
+    'sol_max_rt': 60,
+    'inf_max_rt': 60,
+    'information_refresh_time': 600,
+    'preferred_lifetime': 3600,
+    'valid_lifetime': 7200,
+    'rapid_commit': False,
+}
+
+# Options the model itself produces or the protocol reserves: extra_options may not set them.
+MANAGED_OPTION_CODES = {
+    1: 'client identifier', 2: 'server identifier', 3: 'IA_NA', 4: 'IA_TA', 5: 'IA address',
+    6: 'option request', 8: 'elapsed time', 9: 'relay message', 11: 'authentication',
+    13: 'status code', 14: 'rapid commit (use rapid_commit)', 15: 'user class', 18: 'interface-id',
+    19: 'reconfigure message', 20: 'reconfigure accept', 23: 'DNS servers (use dns_servers)',
+    24: 'domain search list (use domain_search)', 25: 'IA_PD', 26: 'IA prefix',
+    32: 'information refresh time (use information_refresh_time)', 82: 'SOL_MAX_RT (use sol_max_rt)',
+    83: 'INF_MAX_RT (use inf_max_rt)',
+}
+
+OPTION_TYPES = ('hex', 'string', 'ipv6-address', 'uint8', 'uint16', 'uint32')
+
+IFNAME_RE = re.compile(r'^[A-Za-z0-9_.@+-]{1,15}$')
+LABEL_RE = re.compile(r'^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$')
+# A user class is compared byte for byte; printable text without quotes, backslashes, commas or
+# white space renders safely in every backend's syntax.
+USER_CLASS_RE = re.compile(r'^[A-Za-z0-9._:+@/=-]{1,255}$')
+HEX_RE = re.compile(r'^[0-9a-f]*$')
+
+
+class Dhcpv6Error(ValueError):
+    """Bad input for a DHCPv6 service: raised before anything is touched."""
+
+
+def check_interface_name(name, what='interface'):
+    """An interface name the kernel accepts and every config syntax can carry verbatim."""
+    if not isinstance(name, str) or not IFNAME_RE.match(name) or name in ('.', '..'):
+        raise Dhcpv6Error('%s %r is not a valid interface name: 1-15 characters of letters, digits '
+                          'and "_ . @ + -"' % (what, name))
+    return name
+
+
+def _address(value, what):
+    try:
+        addr = ipaddress.IPv6Address(str(value).strip())
+    except ValueError:
+        raise Dhcpv6Error('%s: %r is not an IPv6 address' % (what, value))
+    return addr
+
+
+def _network(value, what):
+    text = str(value).strip()
+    if '/' not in text:
+        raise Dhcpv6Error('%s: %r needs a prefix length (e.g. 2001:db8:1::/64)' % (what, value))
+    try:
+        return ipaddress.IPv6Network(text, strict=True)
+    except ValueError as exc:
+        raise Dhcpv6Error('%s: %r is not a valid IPv6 prefix (%s)' % (what, value, exc))
+
+
+def norm_prefix(value):
+    """An IPv6 prefix with zero host bits, compressed (``2001:db8:1::/64``)."""
+    return _network(value, 'prefix').with_prefixlen
+
+
+def pool_bounds(pool):
+    """First and last address of a canonical pool."""
+    if '/' in pool:
+        net = ipaddress.IPv6Network(pool)
+        return net.network_address, net.broadcast_address
+    first, last = pool.split('-')
+    return ipaddress.IPv6Address(first), ipaddress.IPv6Address(last)
+
+
+def norm_pool(value):
+    """``first-last`` or a prefix; an aligned range becomes its prefix (as Kea reports it)."""
+    text = str(value).strip().replace(' ', '')
+    if '-' in text:
+        first, _, last = text.partition('-')
+        first, last = _address(first, 'pool %s' % value), _address(last, 'pool %s' % value)
+        if first > last:
+            raise Dhcpv6Error('pool %s: the first address is above the last' % value)
+        nets = list(ipaddress.summarize_address_range(first, last))
+        if len(nets) == 1:
+            return nets[0].with_prefixlen
+        return '%s-%s' % (first, last)
+    return _network(value, 'pool').with_prefixlen
+
+
+def _norm_pools(values):
+    """Canonical pools, sorted by first address, unique; overlaps refused."""
+    pools = sorted(set(norm_pool(v) for v in values), key=lambda p: pool_bounds(p))
+    for a, b in zip(pools, pools[1:]):
+        if pool_bounds(b)[0] <= pool_bounds(a)[1]:
+            raise Dhcpv6Error('pools %s and %s overlap' % (a, b))
+    return pools
+
+
+def _norm_pd(values):
+    """``[{prefix, delegated_length}]`` sorted; the delegated length lies in [prefix length, 128]."""
+    out = []
+    for item in values:
+        if not isinstance(item, dict) or set(item) - {'prefix', 'delegated_length'}:
+            raise Dhcpv6Error('prefix_delegation entry %r must be a dict with prefix and delegated_length' % (item,))
+        net = _network(item.get('prefix'), 'prefix_delegation prefix')
+        try:
+            length = int(item.get('delegated_length'))
+        except (TypeError, ValueError):
+            raise Dhcpv6Error('prefix_delegation %s: delegated_length must be a number' % net)
+        if not net.prefixlen <= length <= 128:
+            raise Dhcpv6Error('prefix_delegation %s: delegated_length %d must be between %d and 128'
+                              % (net, length, net.prefixlen))
+        out.append({'prefix': net.with_prefixlen, 'delegated_length': length})
+    out = sorted({(d['prefix'], d['delegated_length']): d for d in out}.values(),
+                 key=lambda d: (ipaddress.IPv6Network(d['prefix']).network_address, d['delegated_length']))
+    nets = [ipaddress.IPv6Network(d['prefix']) for d in out]
+    for i, a in enumerate(nets):
+        for b in nets[i + 1:]:
+            if a.overlaps(b):
+                raise Dhcpv6Error('prefix_delegation prefixes %s and %s overlap' % (a, b))
+    return out
+
+
+def norm_duid(value):
+    """Lower-case hex bytes joined by colons (``00:03:00:01:02:00:00:00:00:01``)."""
+    text = str(value).strip().lower().replace(':', '').replace('-', '')
+    if not HEX_RE.match(text) or len(text) % 2 or not 4 <= len(text) <= 260:
+        raise Dhcpv6Error('reservation duid %r must be 2 to 130 bytes of hex, e.g. 00:03:00:01:02:00:00:00:00:01'
+                          % (value,))
+    return ':'.join(text[i:i + 2] for i in range(0, len(text), 2))
+
+
+def _norm_reservations(values):
+    """``[{duid, address, prefix}]`` sorted by duid; one reservation per DUID."""
+    out = {}
+    for item in values:
+        if not isinstance(item, dict) or set(item) - {'duid', 'address', 'prefix'}:
+            raise Dhcpv6Error('reservation %r must be a dict with duid and address and/or prefix' % (item,))
+        duid = norm_duid(item.get('duid'))
+        address = item.get('address')
+        prefix = item.get('prefix')
+        if address in (None, '') and prefix in (None, ''):
+            raise Dhcpv6Error('reservation %s needs an address or a prefix' % duid)
+        if duid in out:
+            raise Dhcpv6Error('reservation %s is listed twice' % duid)
+        out[duid] = {
+            'duid': duid,
+            'address': None if address in (None, '') else str(_address(address, 'reservation %s' % duid)),
+            'prefix': None if prefix in (None, '') else _network(prefix, 'reservation %s' % duid).with_prefixlen,
+        }
+    return [out[k] for k in sorted(out)]
+
+
+def _norm_addresses(values):
+    """IPv6 addresses, compressed, in the given order (DNS order is preference), unique."""
+    out = []
+    for value in values:
+        text = str(_address(value, 'dns_servers'))
+        if text not in out:
+            out.append(text)
+    return out
+
+
+def norm_domain(value):
+    """A DNS name, lower case, no trailing dot; each label 1-63 of letters, digits, ``-``, ``_``."""
+    text = str(value).strip().lower().rstrip('.')
+    if not text or len(text) > 253 or not all(LABEL_RE.match(label) for label in text.split('.')):
+        raise Dhcpv6Error('domain_search: %r is not a domain name (letters, digits, "-" and "_" in '
+                          'dot-separated labels of 1-63 characters)' % (value,))
+    return text
+
+
+def _norm_domains(values):
+    """Search domains in the given order (the client tries them in order), unique."""
+    out = []
+    for value in values:
+        text = norm_domain(value)
+        if text not in out:
+            out.append(text)
+    return out
+
+
+def _norm_user_classes(values):
+    """User class strings, sorted, unique; refused when they could break a config syntax."""
+    out = set()
+    for value in values:
+        text = str(value)
+        if not USER_CLASS_RE.match(text):
+            raise Dhcpv6Error('ignore_user_class %r: use 1-255 letters, digits or "._:+@/=-" (no white '
+                              'space, quotes, commas or backslashes)' % (value,))
+        out.add(text)
+    return sorted(out)
+
+
+def _uint(low, high, what):
+    def normalise(value):
+        """An int within the field's range."""
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise Dhcpv6Error('%s must be a number, not %r' % (what, value))
+        if not low <= number <= high:
+            raise Dhcpv6Error('%s must be between %d and %d, not %d' % (what, low, high, number))
+        return number
+    return normalise
+
+
+def norm_hex(value):
+    """Lower-case hex without separators."""
+    text = str(value).strip().lower().replace(':', '').replace(' ', '')
+    if text.startswith('0x'):
+        text = text[2:]
+    if not HEX_RE.match(text) or len(text) % 2:
+        raise Dhcpv6Error('%r is not an even number of hex digits' % (value,))
+    return text
+
+
+def _option_bytes(code, otype, data):
+    what = 'extra option %s' % code
+    if otype == 'hex':
+        return bytes.fromhex(norm_hex(data))
+    if otype == 'string':
+        if not isinstance(data, str):
+            raise Dhcpv6Error('%s: string data must be text' % what)
+        return data.encode('utf-8')
+    if otype == 'ipv6-address':
+        items = data if isinstance(data, list) else str(data).split(',')
+        return b''.join(_address(a, what).packed for a in items)
+    size = {'uint8': 'B', 'uint16': 'H', 'uint32': 'I'}[otype]
+    try:
+        return struct.pack('!' + size, int(data))
+    except (TypeError, ValueError, struct.error):
+        raise Dhcpv6Error('%s: %r does not fit a %s' % (what, data, otype))
+
+
+def _norm_extra_options(values):
+    """``[{code, hex}]`` sorted by code: typed data turned into the bytes on the wire."""
+    out = {}
+    for item in values:
+        if not isinstance(item, dict) or set(item) - {'code', 'type', 'data', 'hex'}:
+            raise Dhcpv6Error('extra option %r must be a dict with code, type and data' % (item,))
+        try:
+            code = int(item.get('code'))
+        except (TypeError, ValueError):
+            raise Dhcpv6Error('extra option %r: code must be a number' % (item.get('code'),))
+        if not 1 <= code <= 65535:
+            raise Dhcpv6Error('extra option code %d is not a DHCPv6 option code (1-65535)' % code)
+        if code in MANAGED_OPTION_CODES:
+            raise Dhcpv6Error('extra option code %d (%s) is managed by the server itself and cannot be set '
+                              'as an extra option' % (code, MANAGED_OPTION_CODES[code]))
+        if code in out:
+            raise Dhcpv6Error('extra option code %d is listed twice' % code)
+        if 'hex' in item and item.get('data') is None:  # canonical form, read back
+            data = bytes.fromhex(norm_hex(item['hex']))
+        else:
+            otype = item.get('type') or 'hex'
+            if otype not in OPTION_TYPES:
+                raise Dhcpv6Error('extra option %d: type %r is not one of %s' % (code, otype, ', '.join(OPTION_TYPES)))
+            if item.get('data') is None:
+                raise Dhcpv6Error('extra option %d needs data' % code)
+            data = _option_bytes(code, otype, item['data'])
+        if len(data) > 65535:
+            raise Dhcpv6Error('extra option %d: data longer than 65535 bytes' % code)
+        out[code] = {'code': code, 'hex': data.hex()}
+    return [out[k] for k in sorted(out)]
+
+
+def _norm_servers(values):
+    """Relay destinations: unicast or multicast IPv6 addresses, sorted, unique."""
+    return sorted(set(str(_address(v, 'servers')) for v in values), key=lambda a: ipaddress.IPv6Address(a))
+
+
+def _norm_choice(*choices):
+    def normalise(value):
+        """One of the field's choices, lower case."""
+        text = str(value).strip().lower()
+        if text not in choices:
+            raise Dhcpv6Error('%r is not one of %s' % (value, ', '.join(choices)))
+        return text
+    return normalise
+
+
+def _norm_ifname(value):
+    """An interface name (see check_interface_name)."""
+    return check_interface_name(value)
+
+
+SERVER_FIELDS = ('address_mode', 'subnet', 'pools', 'prefix_delegation', 'reservations', 'dns_servers',
+                 'domain_search', 'sol_max_rt', 'inf_max_rt', 'information_refresh_time',
+                 'preferred_lifetime', 'valid_lifetime', 'rapid_commit', 'ignore_user_class', 'extra_options')
+RELAY_FIELDS = ('upstream_interface', 'servers', 'interface_id')
+
+# The field table. ``kea``/``dnsmasq`` name what the backend writes for the field.
+TABLE = ObjectTable('dhcpv6 interface', [
+    Field('interface', required=True, normalise=_norm_ifname),
+    Field('mode', normalise=_norm_choice('server', 'relay', 'disabled'), choices=['server', 'relay', 'disabled']),
+    # -- server
+    Field('address_mode', normalise=_norm_choice('stateless', 'stateful'), choices=['stateless', 'stateful']),
+    Field('subnet', normalise=norm_prefix, kea='subnet'),
+    Field('pools', type='list', elements='str', normalise=_norm_pools, kea='pools'),
+    Field('prefix_delegation', type='list', elements='dict', normalise=_norm_pd, kea='pd-pools',
+          options={'prefix': {'type': 'str', 'required': True},
+                   'delegated_length': {'type': 'int', 'required': True}}),
+    Field('reservations', type='list', elements='dict', normalise=_norm_reservations, kea='reservations',
+          options={'duid': {'type': 'str', 'required': True}, 'address': {'type': 'str'},
+                   'prefix': {'type': 'str'}}),
+    Field('dns_servers', type='list', elements='str', normalise=_norm_addresses, option=23),
+    Field('domain_search', type='list', elements='str', normalise=_norm_domains, option=24),
+    Field('sol_max_rt', type='int', normalise=_uint(60, 86400, 'sol_max_rt'), option=82),
+    Field('inf_max_rt', type='int', normalise=_uint(60, 86400, 'inf_max_rt'), option=83),
+    Field('information_refresh_time', type='int', normalise=_uint(600, 0xFFFFFFFF, 'information_refresh_time'),
+          option=32),
+    Field('preferred_lifetime', type='int', normalise=_uint(1, 0xFFFFFFFF, 'preferred_lifetime'),
+          kea='preferred-lifetime'),
+    Field('valid_lifetime', type='int', normalise=_uint(1, 0xFFFFFFFF, 'valid_lifetime'), kea='valid-lifetime'),
+    Field('rapid_commit', type='bool', kea='rapid-commit'),
+    Field('ignore_user_class', type='list', elements='str', normalise=_norm_user_classes),
+    Field('extra_options', type='list', elements='dict', normalise=_norm_extra_options,
+          options={'code': {'type': 'int', 'required': True},
+                   'type': {'type': 'str', 'default': 'hex', 'choices': list(OPTION_TYPES)},
+                   'data': {'type': 'raw', 'required': True}}),
+    # -- relay
+    Field('upstream_interface', normalise=_norm_ifname),
+    Field('servers', type='list', elements='str', normalise=_norm_servers),
+    Field('interface_id', type='bool'),
+])
+
+
+def pick_router_address(addresses, subnet=None):
+    """The router's own address on an interface, as odhcpd offers it for DNS.
+
+    ``addresses`` are ``addr/len`` strings of the interface. A global address (inside
+    ``subnet`` when given, lowest first) is preferred because it works beyond the link and needs
+    no zone index in the client's resolver; otherwise the link-local address, odhcpd's choice.
+    """
+    ifaces = [ipaddress.IPv6Interface(a) for a in addresses if ':' in a]
+    globals_ = sorted((i for i in ifaces if not i.ip.is_link_local and not i.ip.is_loopback
+                       and (subnet is None or i.ip in ipaddress.IPv6Network(subnet))), key=lambda i: i.ip)
+    if globals_:
+        return str(globals_[0].ip)
+    local = sorted((i for i in ifaces if i.ip.is_link_local), key=lambda i: i.ip)
+    return str(local[0].ip) if local else None
+
+
+def _default_subnet(addresses):
+    nets = sorted(set(ipaddress.IPv6Interface(a).network for a in addresses if ':' in a
+                      and not ipaddress.IPv6Interface(a).ip.is_link_local
+                      and not ipaddress.IPv6Interface(a).ip.is_loopback), key=lambda n: (n.prefixlen, n))
+    return nets[0].with_prefixlen if nets else None
+
+
+def desired_service(params, addresses=None):
+    """Task parameters of one interface -> canonical dict, or ``None`` (mode disabled or absent).
+
+    ``addresses`` lists the interface's own addresses (``addr/len``), read at run time: the
+    default ``subnet`` is the interface's global prefix, the default ``dns_servers`` the router's
+    address there (see pick_router_address). Checks what the argument spec cannot say: fields of
+    the other mode, pools and reservations outside the subnet, stateless with pools.
+    """
+    iface = check_interface_name(params.get('interface'))
+    where = 'interface %s' % iface
+    if params.get('state', 'present') == 'absent' or (params.get('mode') or 'server') == 'disabled':
+        return None
+    values = TABLE.normalise(dict(params, mode=params.get('mode') or 'server'))
+    mode = values['mode']
+    own, other = (SERVER_FIELDS, RELAY_FIELDS) if mode == 'server' else (RELAY_FIELDS, SERVER_FIELDS)
+    wrong = [name for name in other if values.get(name) not in (None, [])]
+    if wrong:
+        raise Dhcpv6Error('%s: %s do(es) not apply to mode %s' % (where, ', '.join(wrong), mode))
+    for name in other:
+        values[name] = None
+    addresses = list(addresses or [])
+    if mode == 'relay':
+        if not values['upstream_interface']:
+            raise Dhcpv6Error('%s: mode relay needs upstream_interface (where the DHCPv6 servers are)' % where)
+        if values['upstream_interface'] == iface:
+            raise Dhcpv6Error('%s: upstream_interface must be another interface' % where)
+        values['servers'] = values['servers'] or [ALL_DHCP_SERVERS]
+        values['interface_id'] = bool(values['interface_id'])
+        return values
+
+    for name in ('pools', 'prefix_delegation', 'reservations', 'domain_search', 'ignore_user_class', 'extra_options'):
+        values[name] = values[name] or []
+    for name, default in DEFAULTS.items():
+        if values[name] is None:
+            values[name] = default
+    if values['address_mode'] is None:
+        values['address_mode'] = 'stateful' if values['pools'] else 'stateless'
+    if values['address_mode'] == 'stateless' and values['pools']:
+        raise Dhcpv6Error('%s: address_mode stateless hands out no addresses; remove pools or use stateful' % where)
+    if values['address_mode'] == 'stateful' and not values['pools']:
+        raise Dhcpv6Error('%s: address_mode stateful needs pools (address ranges to hand out)' % where)
+    if values['subnet'] is None:
+        values['subnet'] = _default_subnet(addresses)
+        if values['subnet'] is None:
+            raise Dhcpv6Error('%s has no global IPv6 address to take the subnet from: give subnet' % where)
+    subnet = ipaddress.IPv6Network(values['subnet'])
+    for pool in values['pools']:
+        first, last = pool_bounds(pool)
+        if first not in subnet or last not in subnet:
+            raise Dhcpv6Error('%s: pool %s lies outside the subnet %s' % (where, pool, subnet))
+    for res in values['reservations']:
+        if res['address'] and ipaddress.IPv6Address(res['address']) not in subnet:
+            raise Dhcpv6Error('%s: reservation %s address %s lies outside the subnet %s'
+                              % (where, res['duid'], res['address'], subnet))
+    if not values['dns_servers']:
+        router = pick_router_address(addresses, values['subnet'])
+        if router is None:
+            raise Dhcpv6Error('%s has no IPv6 address to offer as DNS server: give dns_servers' % where)
+        values['dns_servers'] = [router]
+    if values['preferred_lifetime'] > values['valid_lifetime']:
+        raise Dhcpv6Error('%s: preferred_lifetime %d exceeds valid_lifetime %d'
+                          % (where, values['preferred_lifetime'], values['valid_lifetime']))
+    return values
+
+
+def public_view(obj):
+    """The model as results show it: the fields of the object's mode only."""
+    if obj is None:
+        return None
+    other = RELAY_FIELDS if obj.get('mode') == 'server' else SERVER_FIELDS
+    return dict((k, v) for k, v in sorted(obj.items()) if k not in other)

@@ -1,0 +1,170 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: edgenet.router contributors
+#
+# Private to the edgenet.router collection: no compatibility promise to other collections.
+"""What the dhcpv6_server and dhcpv6_server_info modules do, kept out of the module files.
+
+``run_dhcpv6`` takes a backend object (its stores, how to start the daemon), so the module's
+behaviour is unit-tested with fakes; the module files only build the real backends.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+
+from ansible_collections.edgenet.router.plugins.module_utils import _engine as engine
+from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._model import (
+    TABLE, Dhcpv6Error, check_interface_name, desired_service, public_view,
+)
+
+__all__ = [
+    'BACKENDS',
+    'COMMON_OPTIONS',
+    'DRIFT_DAEMON',
+    'DRIFT_FILE',
+    'argument_spec',
+    'info',
+    'interface_addresses',
+    'module_kwargs',
+    'run_dhcpv6',
+]
+
+BACKENDS = ('kea', 'dnsmasq')
+DRIFT_FILE = 'file differs'
+DRIFT_DAEMON = 'daemon not running the file'
+
+# Options of both modules: where the daemon's files and socket are and how it is run.
+COMMON_OPTIONS = {
+    'backend': {'type': 'str', 'default': 'kea', 'choices': list(BACKENDS)},
+    'netns': {'type': 'str'},
+    'config_file': {'type': 'path'},
+    'control_socket': {'type': 'path'},
+    'lease_file': {'type': 'path'},
+    'pid_file': {'type': 'path'},
+    'service_manager': {'type': 'str', 'default': 'systemd', 'choices': ['systemd', 'none']},
+    'service_name': {'type': 'str'},
+}
+
+
+def argument_spec():
+    spec = TABLE.argument_spec()
+    spec['mode']['default'] = 'server'
+    spec['state'] = {'type': 'str', 'default': 'present', 'choices': ['present', 'absent']}
+    spec.update(copy.deepcopy(COMMON_OPTIONS))
+    return spec
+
+
+def module_kwargs():
+    return {
+        'argument_spec': argument_spec(),
+        'supports_check_mode': True,
+        'required_if': [('mode', 'relay', ('upstream_interface',))],
+    }
+
+
+def interface_addresses(run, interface, netns=None):
+    """``addr/len`` of the interface's IPv6 addresses (link-local included), via iproute2.
+
+    ``run`` is shaped like AnsibleModule.run_command. A missing interface is an error: the
+    daemon could not serve it either.
+    """
+    check_interface_name(interface)
+    argv = ['ip'] + (['-n', netns] if netns else []) + ['-j', '-6', 'addr', 'show', 'dev', interface]
+    rc, out, err = run(argv)
+    if rc != 0:
+        where = ' in network namespace %s' % netns if netns else ''
+        raise Dhcpv6Error('interface %s%s: %s' % (interface, where, (err or out).strip() or 'ip failed'))
+    try:
+        links = json.loads(out or '[]')
+    except ValueError:
+        raise Dhcpv6Error('cannot parse the output of %s' % ' '.join(argv))
+    out = []
+    for link in links:
+        for info_ in link.get('addr_info') or []:
+            if info_.get('family') == 'inet6' and not info_.get('tentative') and not info_.get('deprecated'):
+                out.append('%s/%s' % (info_['local'], info_['prefixlen']))
+    return out
+
+
+def _drift(changes):
+    stores = set(c['store'] for c in changes)
+    return [label for store, label in ((engine.PERSISTENT, DRIFT_FILE), (engine.RUNTIME, DRIFT_DAEMON))
+            if store in stores]
+
+
+def run_dhcpv6(params, backend, check_mode=False, addresses=None, warn=None):
+    """The dhcpv6_server module's behaviour; returns the result dict.
+
+    ``backend`` offers ``check_expressible(obj)``, ``stores()`` (persistent first; the runtime
+    store only while the daemon runs), ``daemon_running()``, ``render(key, obj)`` (the backend's
+    config text for the result) and ``after_apply(changed, check_mode)`` which starts or
+    restarts the daemon as the backend needs and returns the commands it ran (or would run).
+    ``warn`` receives warnings (AnsibleModule.warn).
+    """
+    key = check_interface_name(params['interface'])
+    desired = desired_service(params, addresses)
+    backend.check_expressible(desired)
+    stores = backend.stores()
+    outcome = engine.run(TABLE, stores, {key: desired}, check_mode=check_mode)
+    warnings = []
+    changed = outcome['changed']
+    commands = list(outcome['commands'])
+    extra = backend.after_apply(outcome['changed'], check_mode)
+    if extra:
+        changed = True
+        commands.extend(extra)
+    running = backend.daemon_running() or bool(extra)
+    drift = _drift(outcome['changes'])
+    if not running and desired is not None:
+        if DRIFT_DAEMON not in drift:
+            drift.append(DRIFT_DAEMON)
+        if not extra:
+            warnings.append('the %s daemon is not running: the config file was written but nothing serves it '
+                            '(service_manager: none leaves starting it to you)' % backend.name)
+    after = outcome['after'][key]
+    view = after.get(engine.RUNTIME) if engine.RUNTIME in after else after.get(engine.PERSISTENT)
+    if engine.RUNTIME in after and view is None and desired is not None:
+        view = after.get(engine.PERSISTENT)   # the daemon was just (re)started from the file
+    result = {
+        'changed': changed,
+        'server': public_view(view) if desired is not None else {'interface': key, 'mode': 'disabled'},
+        'backend_config': backend.render(key, desired),
+        'diff': {'before': outcome['before'][key], 'after': after},
+        'commands': commands,
+        'changes': outcome['changes'],
+        'drift': drift,
+        'daemon_running': running,
+    }
+    for warning in warnings:
+        if warn is not None:
+            warn(warning)
+    return result
+
+
+def info(backend, interface=None):
+    """The model read back from the daemon (and the file), where they differ, and the leases."""
+    files = backend.file_store().read()
+    daemon = backend.daemon_store().read() if backend.daemon_running() else {}
+    names = sorted(set(files) | set(daemon))
+    if interface is not None:
+        names = [n for n in names if n == interface]
+    interfaces = {}
+    for name in names:
+        f, d = files.get(name), daemon.get(name)
+        differs = []
+        if f is not None and d is not None:
+            differs = sorted(field.name for field in TABLE if f.get(field.name) != d.get(field.name))
+        interfaces[name] = {
+            'running': public_view(d),
+            'file': public_view(f),
+            'differs': differs,
+        }
+    leases = backend.leases()
+    return {
+        'changed': False,
+        'daemon_running': backend.daemon_running(),
+        'interfaces': interfaces,
+        'leases': leases,
+    }

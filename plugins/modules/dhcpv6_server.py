@@ -1,0 +1,332 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: edgenet.router contributors
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: dhcpv6_server
+short_description: DHCPv6 service per interface (server, relay or disabled) in Kea or dnsmasq
+version_added: 0.1.0
+description:
+  - Keeps odhcpd's model of DHCPv6 on a router, one interface per task; each interface is a
+    DHCPv6 V(server), a V(relay) towards an upstream interface, or V(disabled), and configures a
+    real daemon for it, Kea (O(backend=kea)) or dnsmasq (O(backend=dnsmasq)).
+  - Several tasks on different interfaces share one daemon config file; a task replaces only its
+    own interface's part.
+  - The new config is checked with the daemon's own checker (C(kea-dhcp6 -t), C(dnsmasq --test))
+    before it replaces the live file, written atomically under a lock, and applied live. Kea is
+    reloaded over its control socket (C(config-test) then C(config-reload)), never restarted, so
+    leases and in-flight exchanges survive; dnsmasq is restarted only when its file changed.
+  - Drift is checked against both the file (C(persistent)) and the running daemon (C(runtime));
+    RV(drift) says which differ.
+  - A parameter the chosen backend cannot express is an error naming the backend, never ignored.
+author:
+  - edgenet.router developers
+extends_documentation_fragment:
+  - edgenet.router._attributes
+  - edgenet.router._attributes.PLATFORM_LINUX
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+options:
+  interface:
+    description: The interface the service runs on (clients' link for a server or a relay).
+    type: str
+    required: true
+  mode:
+    description:
+      - V(server) answers clients on O(interface); V(relay) forwards their messages to the servers
+        on O(upstream_interface); V(disabled) removes the interface from the daemon's config.
+    type: str
+    choices: [server, relay, disabled]
+    default: server
+  state:
+    description: V(absent) is the same as O(mode=disabled).
+    type: str
+    choices: [present, absent]
+    default: present
+  backend:
+    description:
+      - The daemon. V(kea) (Debian package C(kea-dhcp6-server)) is a server only.
+      - V(dnsmasq) (package C(dnsmasq-base)) is not implemented yet and fails with a message
+        saying so; see the DHCPv6 guide for what it will and will not express.
+    type: str
+    choices: [kea, dnsmasq]
+    default: kea
+  netns:
+    description:
+      - Network namespace the daemon runs in; the interface's addresses are read there and the
+        config checker runs there (Kea's checker looks the interfaces up).
+    type: str
+  address_mode:
+    description:
+      - V(stateless) gives out configuration only (DNS, search list) to Information-Requests;
+        V(stateful) also leases addresses from O(pools).
+      - Default V(stateful) when O(pools) is given, else V(stateless).
+      - Prefix delegation works in both.
+    type: str
+    choices: [stateless, stateful]
+  subnet:
+    description:
+      - The prefix of O(interface) the server serves. Default the interface's global prefix
+        (read at run time); O(pools) and reservation addresses must lie inside it.
+    type: str
+  pools:
+    description:
+      - Address ranges to lease, V(first-last) or a prefix (V(2001:db8:1::1000/116)).
+    type: list
+    elements: str
+  prefix_delegation:
+    description: Prefix delegation pools.
+    type: list
+    elements: dict
+    suboptions:
+      prefix:
+        description: Pool prefix, for example V(2001:db8:100::/48).
+        type: str
+        required: true
+      delegated_length:
+        description: Length of each delegated prefix, between the pool's length and 128.
+        type: int
+        required: true
+  reservations:
+    description: Fixed leases by client DUID.
+    type: list
+    elements: dict
+    suboptions:
+      duid:
+        description: Client DUID in hex (V(00:03:00:01:02:00:00:00:00:01)).
+        type: str
+        required: true
+      address:
+        description: The address this client always gets (inside O(subnet)).
+        type: str
+      prefix:
+        description: The prefix delegated to this client.
+        type: str
+  dns_servers:
+    description:
+      - DNS servers announced, in order of preference.
+      - Default, as odhcpd does, the router's own address on O(interface), a global one inside
+        O(subnet) if there is one, else the link-local address.
+    type: list
+    elements: str
+  domain_search:
+    description:
+      - Domain search list, in order. Default none (odhcpd copies the router's resolver search
+        list; a default that depends on C(/etc/resolv.conf) would make the task's result drift).
+    type: list
+    elements: str
+  sol_max_rt:
+    description: SOL_MAX_RT option (seconds), sent in every reply as odhcpd does. Default V(60).
+    type: int
+  inf_max_rt:
+    description: INF_MAX_RT option (seconds), sent in every reply. Default V(60).
+    type: int
+  information_refresh_time:
+    description: Information refresh time option (seconds, at least 600). Default V(600).
+    type: int
+  preferred_lifetime:
+    description: Preferred lifetime of leased addresses and prefixes (seconds). Default V(3600).
+    type: int
+  valid_lifetime:
+    description: Valid lifetime of leased addresses and prefixes (seconds). Default V(7200).
+    type: int
+  rapid_commit:
+    description: Answer a Solicit with Rapid Commit by a Reply at once. Default V(false).
+    type: bool
+  ignore_user_class:
+    description:
+      - Clients sending one of these user classes (option 15) get no answer (odhcpd's filter class).
+      - Kea compares the first user class the client sends.
+    type: list
+    elements: str
+  extra_options:
+    description: Additional options sent to every client, as odhcpd's raw options.
+    type: list
+    elements: dict
+    suboptions:
+      code:
+        description: Option code; codes the server manages itself (DNS, IA, status...) are refused.
+        type: int
+        required: true
+      type:
+        description: How O(extra_options[].data) is written.
+        type: str
+        choices: [hex, string, ipv6-address, uint8, uint16, uint32]
+        default: hex
+      data:
+        description: The value; for V(ipv6-address) a list or comma-separated addresses.
+        type: raw
+        required: true
+  upstream_interface:
+    description: Relay mode, the interface towards the servers. Required for O(mode=relay).
+    type: str
+  servers:
+    description: Relay mode, the servers to relay to. Default the All_DHCP_Servers group V(ff05::1:3).
+    type: list
+    elements: str
+  interface_id:
+    description:
+      - Relay mode, add an Interface-ID option to relayed messages. Default V(false).
+      - dnsmasq cannot; V(true) with O(backend=dnsmasq) is an error.
+    type: bool
+  config_file:
+    description:
+      - The daemon config file this collection manages. A file without the collection's marker
+        line is never overwritten.
+      - Default C(/etc/kea/kea-dhcp6.conf) (Kea) or C(/etc/dnsmasq.d/edgenet-dhcpv6.conf) (dnsmasq).
+    type: path
+  control_socket:
+    description: Kea's control socket. Default C(/run/kea/kea6-ctrl-socket).
+    type: path
+  lease_file:
+    description:
+      - The lease file. Default C(/var/lib/kea/kea-leases6.csv) (Kea) or
+        C(/var/lib/misc/dnsmasq.leases) (dnsmasq).
+    type: path
+  pid_file:
+    description: dnsmasq's pid file. Default C(/run/dnsmasq/edgenet-dhcpv6.pid).
+    type: path
+  service_manager:
+    description:
+      - V(systemd) starts the daemon's unit when it is not running (and restarts dnsmasq).
+      - V(none) starts nothing; a running Kea is still reloaded over its control socket and a
+        running dnsmasq (found by O(pid_file)) restarted with the command line it runs with.
+    type: str
+    choices: [systemd, none]
+    default: systemd
+  service_name:
+    description: The systemd unit. Default C(kea-dhcp6-server) or C(dnsmasq).
+    type: str
+notes:
+  - Kea 2.2 has no relay; dnsmasq's relay sends no Interface-ID; no backend rewrites the DNS
+    servers in relayed replies as odhcpd can. Asking for those is an error naming the backend.
+  - Installing the daemon's package is the roles' job; the module fails naming the Debian package
+    when the daemon is missing.
+seealso:
+  - module: edgenet.router.dhcpv6_server_info
+  - name: Kea DHCPv6 configuration
+    description: The file this module writes for O(backend=kea).
+    link: https://kea.readthedocs.io/en/kea-2.2.0/arm/dhcp6-srv.html
+'''
+
+EXAMPLES = r'''
+- name: Stateless DHCPv6 on the LAN (DNS from the router, a search list)
+  edgenet.router.dhcpv6_server:
+    interface: lan0
+    domain_search: [home.example]
+
+- name: Stateful with prefix delegation and a reservation, Kea
+  edgenet.router.dhcpv6_server:
+    interface: lan0
+    pools: ['2001:db8:1::1000-2001:db8:1::1fff']
+    prefix_delegation:
+      - prefix: 2001:db8:100::/48
+        delegated_length: 56
+    reservations:
+      - duid: 00:03:00:01:02:00:00:00:00:01
+        address: 2001:db8:1::5
+    ignore_user_class: [homenet]
+
+- name: Stop serving DHCPv6 on a segment (its subnet leaves Kea's config; leases stay on disk)
+  edgenet.router.dhcpv6_server:
+    interface: guest0
+    mode: disabled
+'''
+
+RETURN = r'''
+server:
+  description: The interface's service after the task (in check mode, as it would be), canonical.
+  returned: always
+  type: dict
+  sample:
+    interface: lan0
+    mode: server
+    address_mode: stateful
+    subnet: 2001:db8:1::/64
+    pools: ['2001:db8:1::1000/116']
+    prefix_delegation: [{prefix: 2001:db8:100::/48, delegated_length: 56}]
+    reservations: []
+    dns_servers: ['2001:db8:1::1']
+    domain_search: []
+    sol_max_rt: 60
+    inf_max_rt: 60
+    information_refresh_time: 600
+    preferred_lifetime: 3600
+    valid_lifetime: 7200
+    rapid_commit: false
+    ignore_user_class: []
+    extra_options: []
+backend_config:
+  description: The daemon config file's text as the task makes it (all interfaces).
+  returned: always
+  type: str
+  sample: "# Managed by edgenet.router ...\n{\"Dhcp6\": ...}"
+commands:
+  description: What a person would do for the same change (file writes, checker, reload).
+  returned: always
+  type: list
+  elements: str
+  sample: ['write the subnet of lan0 to /etc/kea/kea-dhcp6.conf', 'kea-dhcp6 -t /etc/kea/kea-dhcp6.conf']
+changes:
+  description: The plan, one entry per store (C(persistent) file, C(runtime) daemon) with each differing field.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{store: runtime, object: lan0, action: modify, fields: {pools: {before: [], after: ['2001:db8:1::1000/116']}}}]
+drift:
+  description: V(file differs) and/or V(daemon not running the file) before the task; empty when in step.
+  returned: always
+  type: list
+  elements: str
+  sample: [daemon not running the file]
+daemon_running:
+  description: Whether the daemon runs after the task (in check mode, would run).
+  returned: always
+  type: bool
+  sample: true
+diff:
+  description: Before and after per store (C(persistent), C(runtime)).
+  returned: always
+  type: dict
+  contains:
+    before:
+      description: What the stores held before the task.
+      type: dict
+      returned: always
+    after:
+      description: What the stores hold after the task (in check mode, the prediction).
+      type: dict
+      returned: always
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.edgenet.router.plugins.module_utils._engine import ApplyError, PlanError
+from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._backends import BackendError, open_backend
+from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._service import (
+    interface_addresses, module_kwargs, run_dhcpv6,
+)
+
+
+def main():
+    module = AnsibleModule(**module_kwargs())
+    params = module.params
+    try:
+        backend = open_backend(module)
+        addresses = None
+        if params['state'] == 'present' and params['mode'] != 'disabled':
+            addresses = interface_addresses(module.run_command, params['interface'], params['netns'])
+        result = run_dhcpv6(params, backend, module.check_mode, addresses, warn=module.warn)
+    except BackendError + (PlanError, ApplyError, ValueError) as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

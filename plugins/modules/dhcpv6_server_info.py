@@ -1,0 +1,113 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: edgenet.router contributors
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: dhcpv6_server_info
+short_description: What the DHCPv6 daemon runs, per interface, and its current leases
+version_added: 0.1.0
+description:
+  - Reads the DHCPv6 service of each interface this collection manages back from the running
+    daemon (Kea C(config-get) over the control socket; dnsmasq the config it was started with)
+    and from the config file, in the canonical form M(edgenet.router.dhcpv6_server) uses, and
+    says where they differ.
+  - Lists the current leases from the daemon's lease file (Kea memfile CSV, dnsmasq leases file).
+author:
+  - edgenet.router developers
+extends_documentation_fragment:
+  - edgenet.router._attributes
+  - edgenet.router._attributes.INFO_MODULE
+  - edgenet.router._attributes.PLATFORM_LINUX
+options:
+  interface:
+    description: Only this interface. Default all the collection manages in the file or the daemon.
+    type: str
+  backend:
+    description: The daemon, as in M(edgenet.router.dhcpv6_server).
+    type: str
+    choices: [kea, dnsmasq]
+    default: kea
+  netns:
+    description: Network namespace the daemon runs in.
+    type: str
+  config_file:
+    description: See M(edgenet.router.dhcpv6_server).
+    type: path
+  control_socket:
+    description: See M(edgenet.router.dhcpv6_server).
+    type: path
+  lease_file:
+    description: See M(edgenet.router.dhcpv6_server).
+    type: path
+  pid_file:
+    description: See M(edgenet.router.dhcpv6_server).
+    type: path
+  service_manager:
+    description: Not used here; accepted so the same option set can be passed to both modules.
+    type: str
+    choices: [systemd, none]
+    default: systemd
+  service_name:
+    description: Not used here; accepted so the same option set can be passed to both modules.
+    type: str
+seealso:
+  - module: edgenet.router.dhcpv6_server
+'''
+
+EXAMPLES = r'''
+- name: What Kea serves and who has a lease
+  edgenet.router.dhcpv6_server_info:
+  register: dhcp
+
+- name: Show the leases of lan0's clients
+  ansible.builtin.debug:
+    var: dhcp.leases
+'''
+
+RETURN = r'''
+daemon_running:
+  description: Whether the daemon answered (Kea control socket, dnsmasq pid file).
+  returned: always
+  type: bool
+  sample: true
+interfaces:
+  description: Per interface, the service the daemon runs (C(running)), the one in the file (C(file)) and the differing fields.
+  returned: always
+  type: dict
+  sample:
+    lan0:
+      running: {interface: lan0, mode: server, address_mode: stateless, dns_servers: ['2001:db8:1::1']}
+      file: {interface: lan0, mode: server, address_mode: stateless, dns_servers: ['2001:db8:1::1']}
+      differs: []
+leases:
+  description: Current leases (released and expired ones left out), sorted by address.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {address: '2001:db8:1::100', prefix_length: 128, type: address, duid: '00:01:00:01:32:96:2d:d2:16:d8:3e:a7:f8:c1',
+       iaid: 1051195585, expires: 1795394931, subnet_id: 1, state: default}
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._backends import BackendError, open_backend
+from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._service import COMMON_OPTIONS, info
+
+
+def main():
+    spec = dict(COMMON_OPTIONS)
+    spec['interface'] = {'type': 'str'}
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    try:
+        result = info(open_backend(module), module.params['interface'])
+    except BackendError + (ValueError,) as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,135 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The neutral DHCPv6 model: normalisers, defaults and the bad-input table."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._model import (
+    ALL_DHCP_SERVERS, TABLE, Dhcpv6Error, desired_service, norm_pool, pick_router_address, public_view,
+)
+
+ADDRS = ['2001:db8:1::1/64', 'fe80::1/64']
+
+
+def want(**kwargs):
+    params = {'interface': 'lan0'}
+    params.update(kwargs)
+    return desired_service(params, ADDRS)
+
+
+def test_defaults_are_explicit_and_odhcpd_like():
+    obj = want()
+    assert obj['mode'] == 'server' and obj['address_mode'] == 'stateless'
+    assert obj['subnet'] == '2001:db8:1::/64'
+    assert obj['dns_servers'] == ['2001:db8:1::1']
+    assert (obj['sol_max_rt'], obj['inf_max_rt'], obj['information_refresh_time']) == (60, 60, 600)
+    assert obj['pools'] == [] and obj['domain_search'] == [] and obj['ignore_user_class'] == []
+    assert obj['upstream_interface'] is None and obj['servers'] is None
+
+
+def test_dns_default_falls_back_to_link_local():
+    obj = desired_service({'interface': 'lan0', 'subnet': '2001:db8:9::/64'}, ['fe80::abcd/64'])
+    assert obj['dns_servers'] == ['fe80::abcd']
+
+
+@pytest.mark.parametrize('addresses, subnet, expected', [
+    (['2001:db8:1::9/64', '2001:db8:1::2/64', 'fe80::1/64'], None, '2001:db8:1::2'),
+    (['2001:db8:2::9/64', '2001:db8:1::2/64'], '2001:db8:2::/64', '2001:db8:2::9'),
+    (['fe80::1/64'], None, 'fe80::1'),
+    ([], None, None),
+])
+def test_router_address(addresses, subnet, expected):
+    assert pick_router_address(addresses, subnet) == expected
+
+
+@pytest.mark.parametrize('text, canonical', [
+    ('2001:db8:1::100-2001:db8:1::1ff', '2001:db8:1::100/120'),
+    ('2001:0db8:0001::0100 - 2001:db8:1::0105', '2001:db8:1::100-2001:db8:1::105'),
+    ('2001:db8:1::1000/116', '2001:db8:1::1000/116'),
+    ('2001:db8:1::5-2001:db8:1::5', '2001:db8:1::5/128'),
+])
+def test_pool_normaliser(text, canonical):
+    assert norm_pool(text) == canonical
+    assert norm_pool(canonical) == canonical  # idempotent
+
+
+def test_normalisers_are_idempotent_on_a_full_model():
+    obj = want(pools=['2001:db8:1::200-2001:db8:1::2ff', '2001:db8:1::100-2001:db8:1::1ff'],
+               prefix_delegation=[{'prefix': '2001:DB8:100::/48', 'delegated_length': 56}],
+               reservations=[{'duid': '0003000102000000000B', 'address': '2001:db8:1::5'}],
+               domain_search=['B.example.', 'a.example', 'b.example'], ignore_user_class=['z', 'a'],
+               extra_options=[{'code': 65001, 'type': 'string', 'data': 'hi'},
+                              {'code': 100, 'type': 'ipv6-address', 'data': '2001:db8::1'}])
+    assert obj['pools'] == ['2001:db8:1::100/120', '2001:db8:1::200/120']
+    assert obj['reservations'][0]['duid'] == '00:03:00:01:02:00:00:00:00:0b'
+    assert obj['domain_search'] == ['b.example', 'a.example']  # order kept, duplicates dropped
+    assert obj['ignore_user_class'] == ['a', 'z']
+    assert obj['extra_options'] == [{'code': 100, 'hex': '20010db8000000000000000000000001'},
+                                    {'code': 65001, 'hex': '6869'}]
+    assert TABLE.normalise(obj) == obj
+
+
+def test_relay_defaults():
+    obj = want(mode='relay', upstream_interface='wan0')
+    assert obj['servers'] == [ALL_DHCP_SERVERS] and obj['interface_id'] is False
+    assert obj['pools'] is None and obj['dns_servers'] is None
+    assert 'pools' not in public_view(obj)
+
+
+def test_disabled_and_absent_are_no_object():
+    assert want(mode='disabled') is None
+    assert want(state='absent', pools=['nonsense']) is None
+
+
+BAD = [
+    ({'subnet': '2001:db8:1::1/64'}, 'not a valid IPv6 prefix'),
+    ({'subnet': '2001:db8:1::/129'}, 'not a valid IPv6 prefix'),
+    ({'subnet': '10.0.0.0/8'}, 'not a valid IPv6 prefix'),
+    ({'pools': ['2001:db8:2::1-2001:db8:2::ff']}, 'lies outside the subnet'),
+    ({'pools': ['2001:db8:1::ff-2001:db8:1::1']}, 'first address is above the last'),
+    ({'pools': ['2001:db8:1::1-nonsense']}, 'is not an IPv6 address'),
+    ({'pools': ['2001:db8:1::/120', '2001:db8:1::80-2001:db8:1::1ff']}, 'overlap'),
+    ({'address_mode': 'stateful'}, 'needs pools'),
+    ({'address_mode': 'stateless', 'pools': ['2001:db8:1::100/120']}, 'hands out no addresses'),
+    ({'prefix_delegation': [{'prefix': '2001:db8:100::/48', 'delegated_length': 40}]}, 'must be between 48 and 128'),
+    ({'prefix_delegation': [{'prefix': '2001:db8:100::1/48', 'delegated_length': 56}]}, 'not a valid IPv6 prefix'),
+    ({'reservations': [{'duid': 'zz:01', 'address': '2001:db8:1::5'}]}, 'must be 2 to 130 bytes of hex'),
+    ({'reservations': [{'duid': '00:01:02:03', 'address': '2001:db8:9::5'}]}, 'lies outside the subnet'),
+    ({'reservations': [{'duid': '00:01:02:03'}]}, 'needs an address or a prefix'),
+    ({'dns_servers': ['192.0.2.1']}, 'is not an IPv6 address'),
+    ({'domain_search': ['x"}, {"evil": 1\nfoo']}, 'is not a domain name'),
+    ({'domain_search': ['bad domain.example']}, 'is not a domain name'),
+    ({'domain_search': ['-x.example']}, 'is not a domain name'),
+    ({'ignore_user_class': ['a"b']}, 'no white space, quotes'),
+    ({'ignore_user_class': ['line\nbreak']}, 'no white space, quotes'),
+    ({'extra_options': [{'code': 0, 'type': 'hex', 'data': '00'}]}, 'not a DHCPv6 option code'),
+    ({'extra_options': [{'code': 70000, 'type': 'hex', 'data': '00'}]}, 'not a DHCPv6 option code'),
+    ({'extra_options': [{'code': 23, 'type': 'hex', 'data': '00'}]}, 'use dns_servers'),
+    ({'extra_options': [{'code': 3, 'type': 'hex', 'data': '00'}]}, 'managed by the server itself'),
+    ({'extra_options': [{'code': 65001, 'type': 'hex', 'data': 'abc'}]}, 'even number of hex digits'),
+    ({'extra_options': [{'code': 65001, 'type': 'uint8', 'data': 256}]}, 'does not fit a uint8'),
+    ({'extra_options': [{'code': 65001, 'type': 'float', 'data': 1}]}, 'is not one of'),
+    ({'sol_max_rt': 10}, 'between 60 and 86400'),
+    ({'information_refresh_time': 100}, 'between 600 and'),
+    ({'preferred_lifetime': 9000, 'valid_lifetime': 3600}, 'exceeds valid_lifetime'),
+    ({'interface': 'eth0; rm -rf'}, 'not a valid interface name'),
+    ({'interface': 'a' * 16}, 'not a valid interface name'),
+    ({'upstream_interface': 'wan0'}, 'do(es) not apply to mode server'),
+    ({'mode': 'relay', 'upstream_interface': 'wan0', 'pools': ['2001:db8:1::/120']}, 'do(es) not apply to mode relay'),
+    ({'mode': 'relay'}, 'needs upstream_interface'),
+    ({'mode': 'relay', 'upstream_interface': 'lan0'}, 'must be another interface'),
+]
+
+
+@pytest.mark.parametrize('params, message', BAD, ids=[m for dummy, m in BAD])
+def test_bad_input_is_refused_with_a_clear_message(params, message):
+    with pytest.raises(Dhcpv6Error) as exc:
+        want(**params)
+    assert message in str(exc.value)
+
+
+def test_no_global_address_needs_a_subnet():
+    with pytest.raises(Dhcpv6Error, match='give subnet'):
+        desired_service({'interface': 'lan0'}, ['fe80::1/64'])
