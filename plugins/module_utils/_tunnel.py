@@ -49,6 +49,8 @@ TYPES = {
     'ipip': {'kind': 'ipip', 'proto': IPPROTO_IPIP, 'family': 4},
     'sit': {'kind': 'sit', 'proto': IPPROTO_IPV6, 'family': 4},
     '6to4': {'kind': 'sit', 'proto': IPPROTO_IPV6, 'family': 4, 'remote_any': True},
+    # 6rd (RFC 5969): a 6to4-like sit device whose prefix is the ISP's, not 2002::/16.
+    '6rd': {'kind': 'sit', 'proto': IPPROTO_IPV6, 'family': 4, 'remote_any': True},
     'ipv4': {'kind': 'sit', 'proto': 0, 'family': 4},        # illumos "ipv4": 4in4 + 6in4 on one link
     'ip6ip6': {'kind': 'ip6tnl', 'proto': IPPROTO_IPV6, 'family': 6},
     'ipip6': {'kind': 'ip6tnl', 'proto': IPPROTO_IPIP, 'family': 6},
@@ -70,6 +72,11 @@ IPTUN_TOS_INHERIT = 1
 NAME_RE = re.compile(r'^[^/\s:]{1,15}$')
 
 IP4_DEFAULT_TTL = 0      # inherit
+
+# What the kernel reports for every sit device that has no 6rd configuration: plain 6to4.
+SIXRD_DEFAULT_PREFIX = '2002::/16'
+SIXRD_DEFAULT_RELAY_PREFIX = '0.0.0.0/0'
+SIXRD_FIELDS = ('sixrd_prefix', 'sixrd_relay_prefix')
 IP6_DEFAULT_HOPLIMIT = 64
 IP6_DEFAULT_ENCAPLIMIT = 4
 
@@ -165,6 +172,27 @@ def _norm_routes(routes):
     return sorted(out, key=lambda r: (r['dest'], r['via'] or '', r['metric']))
 
 
+def _norm_sixrd_prefix(value):
+    """An IPv6 network, compressed (host bits cleared, as the kernel stores it)."""
+    try:
+        network = ipaddress.IPv6Network(str(value).strip(), strict=False)
+    except ValueError:
+        raise TunnelError('sixrd_prefix %r is not an IPv6 prefix such as 2001:db8::/32' % (value,))
+    if '/' not in str(value) or network.prefixlen == 0:
+        raise TunnelError('sixrd_prefix %r needs a prefix length between 1 and 64 (e.g. 2001:db8::/32)' % (value,))
+    return network.with_prefixlen
+
+
+def _norm_sixrd_relay_prefix(value):
+    """An IPv4 network, compressed (host bits cleared): the IPv4 bits all 6rd nodes share."""
+    try:
+        network = ipaddress.IPv4Network(str(value).strip(), strict=False)
+    except ValueError:
+        raise TunnelError('sixrd_relay_prefix %r is not an IPv4 prefix such as 192.0.2.0/24 or 0.0.0.0/0'
+                          % (value,))
+    return network.with_prefixlen
+
+
 def _norm_int(low, high, what):
     def normalise(value):
         """An int within the field's range."""
@@ -191,6 +219,8 @@ TABLE = ObjectTable('tunnel', [
     Field('pmtudisc', type='bool', ip='pmtudisc'),
     Field('encaplimit', type='raw', normalise=_norm_encaplimit, ip='encaplimit'),
     Field('flowlabel', type='int', normalise=_norm_int(0, 0xFFFFF, 'flowlabel'), ip='flowlabel'),
+    Field('sixrd_prefix', normalise=_norm_sixrd_prefix, ip='6rd-prefix'),
+    Field('sixrd_relay_prefix', normalise=_norm_sixrd_relay_prefix, ip='6rd-relay_prefix'),
     Field('mtu', type='int', normalise=_norm_int(68, 65535, 'mtu')),
     Field('link'),
     Field('enabled', type='bool', default=True),
@@ -240,13 +270,15 @@ def desired_tunnel(params, resolve=resolve_endpoint):
     if params.get('local') in (None, ''):
         if ttype == '6to4':
             raise TunnelError('%s: type 6to4 needs local (the public IPv4 address of this site)' % where)
+        if ttype == '6rd':
+            raise TunnelError('%s: type 6rd needs local (this router\'s IPv4 address in the 6rd domain)' % where)
         values['local'] = 'any'
     else:
         values['local'] = _resolved(params['local'], family, '%s local' % where, resolve)
     if spec.get('remote_any'):
         if params.get('remote') not in (None, ''):
-            raise TunnelError('%s: type 6to4 takes no remote (packets go to the IPv4 address embedded '
-                              'in each 2002::/16 destination)' % where)
+            raise TunnelError('%s: type %s takes no remote (packets go to the IPv4 address embedded '
+                              'in each %s destination)' % (where, ttype, '2002::/16' if ttype == '6to4' else '6rd prefix'))
         values['remote'] = 'any'
     elif params.get('remote') in (None, ''):
         raise TunnelError('%s: type %s needs remote' % (where, ttype))
@@ -267,9 +299,29 @@ def desired_tunnel(params, resolve=resolve_endpoint):
             raise TunnelError('%s: a fixed ttl (%d) needs pmtudisc (the kernel refuses ttl with '
                               'nopmtudisc); use ttl 0 (inherit) or pmtudisc: true' % (where, values['ttl']))
     values['tos'] = 0 if values['tos'] is None else values['tos']
+    _sixrd(values, ttype, where)
     if values['link'] is not None:
         check_name(values['link'])
     return values
+
+
+def _sixrd(values, ttype, where):
+    """The 6rd fields belong to type 6rd, which needs the prefix; the kernel refuses a 6rd
+    delegated prefix longer than /64 (prefix length + 32 - relay prefix length)."""
+    if ttype != '6rd':
+        for name in SIXRD_FIELDS:
+            if values[name] is not None:
+                raise TunnelError('%s: %s applies to type 6rd only, not %s' % (where, name, ttype))
+        return
+    if values['sixrd_prefix'] is None:
+        raise TunnelError('%s: type 6rd needs sixrd_prefix (the ISP\'s 6rd prefix, e.g. 2001:db8::/32)' % where)
+    if values['sixrd_relay_prefix'] is None:
+        values['sixrd_relay_prefix'] = SIXRD_DEFAULT_RELAY_PREFIX
+    prefixlen = int(values['sixrd_prefix'].split('/')[1])
+    relaylen = int(values['sixrd_relay_prefix'].split('/')[1])
+    if prefixlen + 32 - relaylen > 64:
+        raise TunnelError('%s: sixrd_prefix /%d with sixrd_relay_prefix /%d gives /%d delegated prefixes; '
+                          'the kernel allows at most /64' % (where, prefixlen, relaylen, prefixlen + 32 - relaylen))
 
 
 def _resolved(value, family, what, resolve):
@@ -288,8 +340,23 @@ def _type_of(kind, data):
     if kind == 'sit':
         if proto == 0:
             return 'ipv4'
-        return '6to4' if remote in (None, '0.0.0.0') else 'sit'
+        if remote not in (None, '0.0.0.0'):
+            return 'sit'
+        return '6rd' if _sixrd_of(data) is not None else '6to4'
     return {IPPROTO_IPV6: 'ip6ip6', IPPROTO_IPIP: 'ipip6', 0: 'ipv6'}.get(proto, 'ip6ip6')
+
+
+def _sixrd_of(data):
+    """``(prefix, relay prefix)`` of a sit device with a 6rd configuration; None for the
+    kernel's default (2002::/16, relay 0.0.0.0/0), which is plain 6to4."""
+    if not data.get('6rd_prefixlen'):
+        return None
+    prefix = '%s/%d' % (ipaddress.IPv6Address(data.get('6rd_prefix') or '::'), data['6rd_prefixlen'])
+    relay = '%s/%d' % (ipaddress.IPv4Address(data.get('6rd_relay_prefix') or '0.0.0.0'),
+                       data.get('6rd_relay_prefixlen') or 0)
+    if (prefix, relay) == (SIXRD_DEFAULT_PREFIX, SIXRD_DEFAULT_RELAY_PREFIX):
+        return None
+    return prefix, relay
 
 
 def _endpoint(value):
@@ -332,6 +399,8 @@ def from_kernel(link, addresses, routes, index_names):
         tos = data.get('tos', 0) or 0
         obj['tos'] = 'inherit' if tos == IPTUN_TOS_INHERIT else tos
         obj['pmtudisc'] = bool(data.get('pmtudisc', 1))
+    if obj['type'] == '6rd':
+        obj['sixrd_prefix'], obj['sixrd_relay_prefix'] = _sixrd_of(data)
     return obj
 
 
@@ -364,6 +433,11 @@ def kernel_data(obj, link_index):
     else:
         data['tos'] = IPTUN_TOS_INHERIT if obj['tos'] == 'inherit' else obj['tos']
         data['pmtudisc'] = 1 if obj['pmtudisc'] else 0
+    if obj['type'] == '6rd':
+        prefix = ipaddress.IPv6Network(obj['sixrd_prefix'])
+        relay = ipaddress.IPv4Network(obj['sixrd_relay_prefix'])
+        data.update({'6rd_prefix': str(prefix.network_address), '6rd_prefixlen': prefix.prefixlen,
+                     '6rd_relay_prefix': str(relay.network_address), '6rd_relay_prefixlen': relay.prefixlen})
     return kind, data
 
 
@@ -387,6 +461,8 @@ def _link_params(obj):
     else:
         words += ['ttl', str(obj['ttl']) if obj['ttl'] else 'inherit', 'tos', str(obj['tos']),
                   'pmtudisc' if obj['pmtudisc'] else 'nopmtudisc']
+    if obj['type'] == '6rd':
+        words += ['6rd-prefix', obj['sixrd_prefix'], '6rd-relay_prefix', obj['sixrd_relay_prefix']]
     if obj.get('link'):
         words += ['dev', obj['link']]
     return ' '.join(words)
@@ -406,19 +482,19 @@ def iproute2_commands(change, netns=None):
             cmds.append('%s link del %s' % (ip, name))
         cmds.append('%s link add %s %s' % (ip, name, _link_params(after)))
         before = {}
-    elif any(f in change.fields for f in ('local', 'remote', 'link') + TUNNEL_FIELDS):
+    elif any(f in change.fields for f in ('local', 'remote', 'link') + TUNNEL_FIELDS + SIXRD_FIELDS):
         cmds.append('%s link set %s %s' % (ip, name, _link_params(after)))
     if after.get('mtu') is not None and after.get('mtu') != before.get('mtu'):
         cmds.append('%s link set %s mtu %s' % (ip, name, after['mtu']))
     for address in _removed(before.get('addresses'), after.get('addresses')):
         cmds.append('%s addr del %s dev %s' % (ip, address, name))
-    for address in _removed(after.get('addresses'), before.get('addresses')):
+    for address in _removed(after.get('addresses'), before.get('addresses') or []):
         cmds.append('%s addr add %s dev %s' % (ip, address, name))
     if after.get('enabled') is not None and after.get('enabled') != before.get('enabled'):
         cmds.append('%s link set %s %s' % (ip, name, 'up' if after['enabled'] else 'down'))
     for route in _removed(before.get('routes'), after.get('routes')):
         cmds.append('%s route del %s dev %s' % (ip, _route_words(route), name))
-    for route in _removed(after.get('routes'), before.get('routes')):
+    for route in _removed(after.get('routes'), before.get('routes') or []):
         cmds.append('%s route add %s dev %s' % (ip, _route_words(route), name))
     return cmds
 
@@ -502,7 +578,7 @@ class KernelTunnels(Store):
 
     def modify(self, key, before, after):
         index = self.nl.link_index(key)
-        if any(before.get(f) != after.get(f) for f in ('local', 'remote', 'link') + TUNNEL_FIELDS):
+        if any(before.get(f) != after.get(f) for f in ('local', 'remote', 'link') + TUNNEL_FIELDS + SIXRD_FIELDS):
             kind, data = kernel_data(after, self._index(after.get('link')))
             self.nl.set_kind_data(index, key, kind, data)
         self._converge(index, before, after)

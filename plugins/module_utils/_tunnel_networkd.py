@@ -16,7 +16,7 @@ from __future__ import annotations
 from ansible_collections.edgenet.router.plugins.module_utils._engine import PERSISTENT, Store, DELETE
 from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdDir, parse, render
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel import (
-    TABLE, TYPES, TunnelError, _norm_address_list, _norm_routes,
+    SIXRD_DEFAULT_RELAY_PREFIX, TABLE, TYPES, TunnelError, _norm_address_list, _norm_routes,
 )
 
 __all__ = ['NetworkdTunnels', 'check_persistable', 'render_files', 'parse_files']
@@ -39,6 +39,10 @@ def check_persistable(obj):
         problems.append('tos inherit cannot be written as a networkd TOS= value')
     if TYPES[obj['type']]['kind'] == 'ip6tnl' and obj['tos'] not in (0, 'inherit'):
         problems.append('a fixed tclass cannot be written in networkd (only CopyDSCP=, i.e. inherit)')
+    if obj['type'] == '6rd' and obj.get('sixrd_relay_prefix') not in (None, SIXRD_DEFAULT_RELAY_PREFIX):
+        # networkd's [Tunnel] has IPv6RapidDeploymentPrefix= but nothing for the relay prefix.
+        problems.append('a 6rd relay prefix (%s, i.e. an IPv4 mask length above 0) has no systemd-networkd '
+                        'setting (only IPv6RapidDeploymentPrefix=)' % obj['sixrd_relay_prefix'])
     if problems:
         raise TunnelError('tunnel %s cannot be made persistent: %s. Use persistent: false, or change '
                           'the tunnel' % (name, '; '.join(problems)))
@@ -60,6 +64,8 @@ def render_files(obj):
                    ('CopyDSCP', _yes(obj['tos'] == 'inherit'))]
     else:
         tunnel += [('TTL', obj['ttl']), ('TOS', obj['tos']), ('DiscoverPathMTU', _yes(obj['pmtudisc']))]
+    if obj['type'] == '6rd':
+        tunnel.append(('IPv6RapidDeploymentPrefix', obj['sixrd_prefix']))
     netdev.append(('Tunnel', tunnel))
 
     network = [('Match', [('Name', obj['name'])]),
@@ -107,6 +113,10 @@ def parse_files(name, files):
         obj['type'] = kind
         if kind == 'sit' and tun.get('Remote') in (None, 'any'):
             obj['type'] = '6to4'
+            if tun.get('IPv6RapidDeploymentPrefix'):
+                obj['type'] = '6rd'
+                obj['sixrd_prefix'] = tun['IPv6RapidDeploymentPrefix']
+                obj['sixrd_relay_prefix'] = SIXRD_DEFAULT_RELAY_PREFIX
         obj['tos'] = _int(tun.get('TOS', 0))
         obj['pmtudisc'] = tun.get('DiscoverPathMTU', 'yes') == 'yes'
     else:

@@ -47,11 +47,13 @@ options:
       - V(ipip) (alias V(4in4)) IPv4 in IPv4; V(sit) (alias V(6in4)) IPv6 in IPv4;
         V(ip6ip6) (alias V(6in6)) IPv6 in IPv6; V(ipip6) (alias V(4in6)) IPv4 in IPv6;
         V(6to4) a sit tunnel with no fixed remote (RFC 3056), O(local) required, O(remote) refused.
+      - V(6rd) a 6to4-like sit tunnel for the ISP's 6rd prefix O(sixrd_prefix) (RFC 5969), O(local)
+        required, O(remote) refused. M(edgenet.router.sixtofour_relay) derives the whole 6rd setup.
       - V(ipv4) is illumos' IPv4 tunnel (a sit device in mode any, carrying IPv4 and IPv6);
         V(ipv6) the same over IPv6 (ip6tnl mode any).
       - Required when O(state=present).
     type: str
-    choices: [4in4, 4in6, 6in4, 6in6, 6to4, ip6ip6, ipip, ipip6, ipv4, ipv6, sit]
+    choices: [4in4, 4in6, 6in4, 6in6, 6rd, 6to4, ip6ip6, ipip, ipip6, ipv4, ipv6, sit]
   local:
     description:
       - Local (outer) address, or a host name that resolves to exactly one address of the
@@ -89,6 +91,18 @@ options:
     description:
       - IPv6 flow label of the outer header (ip6tnl types only), 0 to 0xFFFFF. Default V(0).
     type: int
+  sixrd_prefix:
+    description:
+      - The 6rd prefix (RFC 5969) of a V(6rd) tunnel, for example V(2001:db8::/32). Required for
+        V(6rd), refused for the other types.
+    type: str
+  sixrd_relay_prefix:
+    description:
+      - The IPv4 prefix all 6rd nodes of the domain share (the bits left out of the delegated
+        prefix), for example V(10.0.0.0/8). V(6rd) only. Default V(0.0.0.0/0) (every IPv4 bit is
+        embedded).
+      - systemd-networkd cannot store it; anything but V(0.0.0.0/0) needs O(persistent=false).
+    type: str
   mtu:
     description:
       - MTU of the tunnel. Omit to let the kernel derive it from the underlay (and leave it alone).
@@ -146,7 +160,7 @@ options:
       type:
         description: See O(type).
         type: str
-        choices: [4in4, 4in6, 6in4, 6in6, 6to4, ip6ip6, ipip, ipip6, ipv4, ipv6, sit]
+        choices: [4in4, 4in6, 6in4, 6in6, 6rd, 6to4, ip6ip6, ipip, ipip6, ipv4, ipv6, sit]
       local:
         description: See O(local).
         type: str
@@ -170,6 +184,12 @@ options:
       flowlabel:
         description: See O(flowlabel).
         type: int
+      sixrd_prefix:
+        description: See O(sixrd_prefix).
+        type: str
+      sixrd_relay_prefix:
+        description: See O(sixrd_relay_prefix).
+        type: str
       mtu:
         description: See O(mtu).
         type: int
@@ -294,6 +314,8 @@ tunnel:
     pmtudisc: true
     encaplimit: null
     flowlabel: null
+    sixrd_prefix: null
+    sixrd_relay_prefix: null
     mtu: 1480
     link: null
     enabled: true
