@@ -1,0 +1,407 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: edgenet.router contributors
+#
+# Private to the edgenet.router collection: no compatibility promise to other collections.
+"""6to4 (RFC 3056) and 6rd (RFC 5969): prefix arithmetic, address rules and the four roles.
+
+Three layers, each usable alone:
+
+* pure arithmetic on integers (:func:`sixtofour_prefix`, :func:`sixrd_prefix` and their
+  inverses), shared by the filter plugins and the module;
+* the address rules of 6to4 (:func:`check_sixtofour_ipv4`: a 6to4 prefix embeds the site's
+  IPv4 address, so it must be global; RFC 7526's anycast relay is never a default);
+* :func:`tunnel_params`: a role (``6to4-site``, ``6to4-relay``, ``6rd-ce``, ``6rd-br``) ->
+  the parameters of one ``iptun`` tunnel, which :func:`run_sixtofour` hands to
+  ``_iptun.run_iptun``: the device, its stores and the cycle are iptun's, not a copy.
+"""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+
+from ansible_collections.edgenet.router.plugins.module_utils import _engine as engine
+from ansible_collections.edgenet.router.plugins.module_utils._iptun import COMMON, run_iptun
+from ansible_collections.edgenet.router.plugins.module_utils._resolve import ResolveError, resolve_endpoint
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel import TunnelError
+
+__all__ = [
+    'ANYCAST_RELAY',
+    'ERRORS',
+    'ROLES',
+    'SIXTOFOUR_PREFIX',
+    'SixToFourError',
+    'argument_spec',
+    'check_sixtofour_ipv4',
+    'interface_ipv4',
+    'module_kwargs',
+    'run_sixtofour',
+    'sixrd_ipv4',
+    'sixrd_prefix',
+    'sixtofour_ipv4',
+    'sixtofour_prefix',
+    'tunnel_params',
+]
+
+SIXTOFOUR_PREFIX = ipaddress.IPv6Network('2002::/16')
+# RFC 3068's anycast relay, deprecated by RFC 7526: used only when a task names it.
+ANYCAST_RELAY = ipaddress.IPv4Address('192.88.99.1')
+DEFAULT_MTU = 1280
+
+ROLES = ('6to4-site', '6to4-relay', '6rd-ce', '6rd-br')
+
+# IPv4 ranges a 6to4 address cannot embed: nobody on the IPv4 Internet can send to them, so no
+# relay or other 6to4 site could reach the prefix. (Own table rather than ipaddress.is_global,
+# whose answers differ between Python versions, and so the message can say which range.)
+NOT_GLOBAL = [(ipaddress.IPv4Network(net), what) for net, what in (
+    ('0.0.0.0/8', '"this network" address (RFC 791)'),
+    ('10.0.0.0/8', 'private address (RFC 1918)'),
+    ('100.64.0.0/10', 'shared address for carrier-grade NAT (RFC 6598)'),
+    ('127.0.0.0/8', 'loopback address'),
+    ('169.254.0.0/16', 'link-local address'),
+    ('172.16.0.0/12', 'private address (RFC 1918)'),
+    ('192.0.0.0/24', 'IETF protocol assignment (RFC 6890)'),
+    ('192.88.99.0/24', '6to4 anycast relay address (RFC 3068, deprecated by RFC 7526)'),
+    ('192.168.0.0/16', 'private address (RFC 1918)'),
+    ('198.18.0.0/15', 'benchmarking address (RFC 2544)'),
+    ('224.0.0.0/4', 'multicast address'),
+    ('240.0.0.0/4', 'reserved address'),
+)]
+DOCUMENTATION_RANGES = [ipaddress.IPv4Network(net) for net in ('192.0.2.0/24', '198.51.100.0/24', '203.0.113.0/24')]
+
+
+class SixToFourError(ValueError):
+    """Bad input for a 6to4 or 6rd computation: raised before anything is touched."""
+
+
+# ---- arithmetic --------------------------------------------------------------------------------
+def _ipv4(value, what='address'):
+    try:
+        return ipaddress.IPv4Address(str(value).strip())
+    except ValueError:
+        raise SixToFourError('%s %r is not an IPv4 address' % (what, value))
+
+
+def _ipv6_network(value, what):
+    try:
+        return ipaddress.IPv6Network(str(value).strip(), strict=False)
+    except ValueError:
+        raise SixToFourError('%s %r is not an IPv6 prefix such as 2001:db8::/32' % (what, value))
+
+
+def _masklen(value):
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise SixToFourError('ipv4_masklen must be a number 0-32, not %r' % (value,))
+    if not 0 <= number <= 32:
+        raise SixToFourError('ipv4_masklen must be between 0 and 32, not %d' % number)
+    return number
+
+
+def sixtofour_prefix(ipv4):
+    """IPv4 address -> its 6to4 site prefix ``2002:VVVV:VVVV::/48`` (RFC 3056 section 2)."""
+    address = _ipv4(ipv4)
+    value = (int(SIXTOFOUR_PREFIX.network_address)) | (int(address) << 80)
+    return ipaddress.IPv6Network((value, 48))
+
+
+def sixtofour_ipv4(ipv6):
+    """The IPv4 address embedded in a 6to4 address or prefix (anything inside 2002::/16 that
+    is /48 or longer)."""
+    network = _ipv6_network(ipv6, '6to4 address')
+    if network.prefixlen < 48 or not network.subnet_of(SIXTOFOUR_PREFIX):
+        raise SixToFourError('%s is not a 6to4 address or prefix (inside 2002::/16, /48 or longer)' % network)
+    return ipaddress.IPv4Address((int(network.network_address) >> 80) & 0xFFFFFFFF)
+
+
+def _sixrd_parts(sixrd_pfx, ipv4_masklen):
+    prefix = _ipv6_network(sixrd_pfx, 'sixrd_prefix')
+    masklen = _masklen(ipv4_masklen)
+    length = prefix.prefixlen + 32 - masklen
+    if length > 128:
+        raise SixToFourError('sixrd_prefix %s with ipv4_masklen %d would need a /%d prefix: longer than 128 '
+                             'bits' % (prefix, masklen, length))
+    return prefix, masklen, length
+
+
+def sixrd_prefix(ipv4, sixrd_pfx, ipv4_masklen=0):
+    """The 6rd delegated prefix (RFC 5969 section 4): the 6rd prefix followed by the IPv4
+    address bits after the first ``ipv4_masklen``, of length prefixlen + 32 - ipv4_masklen."""
+    address = _ipv4(ipv4)
+    prefix, masklen, length = _sixrd_parts(sixrd_pfx, ipv4_masklen)
+    suffix_bits = 32 - masklen
+    suffix = int(address) & ((1 << suffix_bits) - 1)
+    value = int(prefix.network_address) | (suffix << (128 - length))
+    return ipaddress.IPv6Network((value, length))
+
+
+def sixrd_ipv4(ipv6, sixrd_pfx, ipv4_masklen=0, ipv4_common=None):
+    """The IPv4 address a border relay sends to for ``ipv6`` (inside the 6rd prefix): the
+    embedded bits behind the ``ipv4_masklen`` bits of ``ipv4_common`` (what the kernel does
+    with its 6rd relay prefix)."""
+    address = _ipv6_network(ipv6, '6rd address')
+    prefix, masklen, length = _sixrd_parts(sixrd_pfx, ipv4_masklen)
+    if address.prefixlen < length or not address.subnet_of(prefix):
+        raise SixToFourError('%s is not inside %s with at least /%d' % (address, prefix, length))
+    suffix_bits = 32 - masklen
+    suffix = (int(address.network_address) >> (128 - length)) & ((1 << suffix_bits) - 1)
+    common = int(_ipv4(ipv4_common or '0.0.0.0', 'ipv4_common')) if masklen else 0
+    high = (common >> suffix_bits) << suffix_bits if suffix_bits < 32 else 0
+    return ipaddress.IPv4Address(high | suffix)
+
+
+def _host(network, number=1):
+    return ipaddress.IPv6Address(int(network.network_address) + number)
+
+
+# ---- rules -------------------------------------------------------------------------------------
+def _not_global(address, allow_documentation):
+    """``(kind, range)`` when ``address`` cannot carry a 6to4 prefix, else None."""
+    for network, kind in NOT_GLOBAL:
+        if address in network:
+            return kind, network
+    for network in DOCUMENTATION_RANGES:
+        if address in network and not allow_documentation:
+            return 'documentation address (RFC 5737)', network
+    return None
+
+
+def check_sixtofour_ipv4(address, what, allow_documentation=False):
+    """Refuse an IPv4 address a 6to4 prefix cannot be built on (see NOT_GLOBAL); documentation
+    ranges only with ``allow_documentation``."""
+    address = _ipv4(address, what)
+    problem = _not_global(address, allow_documentation)
+    if problem is None:
+        return address
+    kind, network = problem
+    if network in DOCUMENTATION_RANGES:
+        raise SixToFourError('%s %s is a %s in %s, which is not routed on the Internet; set '
+                             'allow_documentation_addresses: true for labs and tests' % (what, address, kind, network))
+    raise SixToFourError('%s %s is a %s in %s: 6to4 embeds the IPv4 address in the IPv6 prefix, so it must be '
+                         'a global address every 6to4 router and relay can send to. Behind NAT, use a tunnel '
+                         'broker (edgenet.router.iptun, type sit) instead' % (what, address, kind, network))
+
+
+def _unicast_ipv4(value, what):
+    """An IPv4 literal or a name resolving to exactly one IPv4 address, usable as an endpoint."""
+    try:
+        return ipaddress.IPv4Address(resolve_endpoint(value, 4, what))
+    except ResolveError as exc:
+        raise SixToFourError(str(exc))
+
+
+def _relay_address(value, allow_documentation):
+    """``relay`` of a 6to4 site: None for ``none``; 192.88.99.1 only because the task named it."""
+    if value in (None, '') or str(value).strip().lower() == 'none':
+        return None
+    address = _unicast_ipv4(value, 'relay')
+    if address == ANYCAST_RELAY:
+        return address
+    return check_sixtofour_ipv4(address, 'relay', allow_documentation)
+
+
+def _compat(ipv4):
+    """``::a.b.c.d``: a next hop the sit driver sends straight to IPv4 address a.b.c.d."""
+    return str(ipaddress.IPv6Address(int(ipv4)))
+
+
+def _route(dest, via, metric):
+    return {'dest': dest, 'via': via, 'metric': metric}
+
+
+def tunnel_params(params, local):
+    """A role and its parameters -> ``(iptun tunnel parameters, facts)``.
+
+    ``local`` is the already chosen IPv4 address; ``facts`` holds the result keys (``prefix``,
+    ``address``, ``relay``) and ``warnings``. Raises SixToFourError for what the argument spec
+    cannot say.
+    """
+    role = params['role']
+    allow_doc = params.get('allow_documentation_addresses', False)
+    metric = params.get('route_metric')
+    wrong = []
+    if params.get('relay') not in (None, '') and role != '6to4-site':
+        wrong.append('relay applies to role 6to4-site only')
+    if params.get('border_relays') and role != '6rd-ce':
+        wrong.append('border_relays applies to role 6rd-ce only')
+    if role.startswith('6to4') and (params.get('sixrd_prefix') or params.get('ipv4_masklen')):
+        wrong.append('sixrd_prefix and ipv4_masklen apply to the 6rd roles only')
+    if wrong:
+        raise SixToFourError('; '.join(wrong))
+    warnings = []
+    relays = []
+    tunnel = {'name': params['name'], 'local': str(local), 'ttl': params.get('ttl'),
+              'mtu': params.get('mtu') or DEFAULT_MTU, 'enabled': True, 'state': 'present'}
+    if role.startswith('6to4'):
+        check_sixtofour_ipv4(local, 'local', allow_doc)
+        prefix = sixtofour_prefix(local)
+        tunnel['type'] = '6to4'
+        if role == '6to4-site':
+            # /16: the kernel then routes all of 2002::/16 into the tunnel, straight to other sites.
+            address = '%s/16' % _host(prefix)
+            relay = _relay_address(params.get('relay'), allow_doc)
+            routes = []
+            if relay is not None:
+                relays.append(str(relay))
+                routes.append(_route('::/0', _compat(relay), metric))
+                if relay == ANYCAST_RELAY:
+                    warnings.append('relay 192.88.99.1 is the 6to4 anycast relay that RFC 7526 deprecated: '
+                                    'replies may come from any relay, or none')
+        else:
+            # The relay forwards native traffic for any 6to4 site: route the whole 2002::/16.
+            address = '%s/128' % _host(prefix)
+            routes = [_route(str(SIXTOFOUR_PREFIX), None, metric)]
+    else:
+        if not params.get('sixrd_prefix'):
+            raise SixToFourError('role %s needs sixrd_prefix (the ISP\'s 6rd prefix, e.g. 2001:db8::/32)' % role)
+        masklen = _masklen(params.get('ipv4_masklen') or 0)
+        prefix = sixrd_prefix(local, params['sixrd_prefix'], masklen)
+        sixrd = _ipv6_network(params['sixrd_prefix'], 'sixrd_prefix')
+        if prefix.prefixlen > 64:
+            raise SixToFourError('sixrd_prefix /%d with ipv4_masklen %d gives /%d delegated prefixes: the kernel '
+                                 'and SLAAC need /64 or shorter' % (sixrd.prefixlen, masklen, prefix.prefixlen))
+        tunnel.update({'type': '6rd', 'sixrd_prefix': sixrd.with_prefixlen,
+                       'sixrd_relay_prefix': ipaddress.IPv4Network((int(local), masklen), strict=False).with_prefixlen})
+        if role == '6rd-ce':
+            # The 6rd prefix is on-link through the tunnel: other CEs are reached directly.
+            address = '%s/%d' % (_host(prefix), sixrd.prefixlen)
+            brs = params.get('border_relays') or []
+            if not brs:
+                raise SixToFourError('role 6rd-ce needs border_relays (the BR IPv4 address or addresses)')
+            routes = []
+            for number, value in enumerate(brs):
+                br = _unicast_ipv4(value, 'border relay')
+                relays.append(str(br))
+                # A sit device cannot tell a dead BR: the list is an order of preference.
+                base = 1024 if metric is None else metric
+                routes.append(_route('::/0', _compat(br), base + number))
+        else:
+            address = '%s/128' % _host(prefix)
+            routes = [_route(sixrd.with_prefixlen, None, metric)]
+    tunnel['addresses'] = [address]
+    tunnel['routes'] = routes
+    facts = {'prefix': prefix.with_prefixlen, 'address': address, 'relay': relays, 'warnings': warnings}
+    return tunnel, facts
+
+
+def _previous(current):
+    """``{local, prefix, address}`` of the tunnel as it is now, for renumbering; None if absent
+    or not a tunnel of this role's type."""
+    if current is None or current.get('type') not in ('6to4', '6rd') or current.get('local') in (None, 'any'):
+        return None
+    try:
+        if current['type'] == '6to4':
+            prefix = sixtofour_prefix(current['local'])
+        else:
+            masklen = int(current['sixrd_relay_prefix'].split('/')[1])
+            prefix = sixrd_prefix(current['local'], current['sixrd_prefix'], masklen)
+    except (SixToFourError, AttributeError, IndexError, TypeError, ValueError):
+        return None
+    inside = [a for a in current.get('addresses') or [] if ipaddress.ip_interface(a).ip in prefix]
+    return {'local': current['local'], 'prefix': prefix.with_prefixlen, 'address': inside[0] if inside else None}
+
+
+# ---- the module --------------------------------------------------------------------------------
+def argument_spec():
+    spec = {
+        'name': {'type': 'str', 'required': True},
+        'role': {'type': 'str', 'choices': list(ROLES)},
+        'local': {'type': 'str'},
+        'local_interface': {'type': 'str'},
+        'relay': {'type': 'str'},
+        'border_relays': {'type': 'list', 'elements': 'str'},
+        'sixrd_prefix': {'type': 'str'},
+        'ipv4_masklen': {'type': 'int', 'default': 0},
+        'allow_documentation_addresses': {'type': 'bool', 'default': False},
+        'mtu': {'type': 'int', 'default': DEFAULT_MTU},
+        'ttl': {'type': 'int'},
+        'route_metric': {'type': 'int'},
+        'state': {'type': 'str', 'default': 'present', 'choices': ['present', 'absent']},
+    }
+    spec.update(copy.deepcopy(COMMON))
+    return spec
+
+
+def module_kwargs():
+    return {
+        'argument_spec': argument_spec(),
+        'supports_check_mode': True,
+        'mutually_exclusive': [('local', 'local_interface')],
+        'required_if': [
+            ('state', 'present', ('role',)),
+            ('state', 'present', ('local', 'local_interface'), True),
+            ('role', '6rd-ce', ('sixrd_prefix', 'border_relays')),
+            ('role', '6rd-br', ('sixrd_prefix',)),
+        ],
+    }
+
+
+def interface_ipv4(netlink, name, role, allow_documentation=False):
+    """The one usable IPv4 address of interface ``name`` (global for the 6to4 roles), or an
+    error that lists what the interface has and why each was passed over."""
+    index = netlink.link_index(name)
+    if index is None:
+        raise SixToFourError('local_interface %s does not exist' % name)
+    found = [a.split('/')[0] for a in netlink.addresses().get(index, []) if ':' not in a]
+    usable, refused = [], []
+    for text in found:
+        address = ipaddress.IPv4Address(text)
+        if role.startswith('6to4'):
+            problem = _not_global(address, allow_documentation)
+        elif address.is_loopback or address.is_link_local:
+            problem = ('loopback' if address.is_loopback else 'link-local', None)
+        else:
+            problem = None
+        if problem is None:
+            usable.append(address)
+        else:
+            refused.append('%s (%s)' % (text, problem[0]))
+    if len(usable) == 1:
+        return usable[0]
+    if not usable:
+        raise SixToFourError('local_interface %s has no IPv4 address this role can use%s' % (
+            name, ': it has ' + ', '.join(refused) if refused else ' (it has none)'))
+    raise SixToFourError('local_interface %s has %d usable IPv4 addresses (%s): name one with local'
+                         % (name, len(usable), ', '.join(str(a) for a in usable)))
+
+
+def run_sixtofour(params, runtime, persistent=None, check_mode=False):
+    """The sixtofour_relay module's behaviour. ``runtime`` is a KernelTunnels-like store (its
+    ``nl`` answers ``local_interface``); ``persistent`` a NetworkdTunnels-like store or None.
+    The tunnel goes through ``run_iptun``: same device code, same stores, same cycle."""
+    facts = {'prefix': None, 'address': None, 'relay': [], 'warnings': []}
+    previous_local = None
+    if params.get('state', 'present') == 'absent':
+        tunnel = {'name': params['name'], 'state': 'absent'}
+    else:
+        if params.get('local_interface'):
+            local = interface_ipv4(runtime.nl, params['local_interface'], params['role'],
+                                   params.get('allow_documentation_addresses', False))
+        else:
+            local = _unicast_ipv4(params['local'], 'local')
+        tunnel, facts = tunnel_params(params, local)
+        previous_local = str(local)
+    iptun_params = dict(tunnel, tunnels=None, purge=False)
+    for key in COMMON:
+        iptun_params[key] = params.get(key, COMMON[key].get('default'))
+    result = run_iptun(iptun_params, runtime, persistent, check_mode=check_mode)
+    before = result['diff']['before'].get(engine.RUNTIME)
+    previous = _previous(before)
+    result.update({
+        'prefix': facts['prefix'],
+        'address': facts['address'],
+        'relay': facts['relay'],
+        'previous': previous,
+        'warnings': facts['warnings'],
+    })
+    if previous is not None and previous_local is not None and previous['prefix'] != facts['prefix']:
+        result['warnings'].append('the delegated prefix changes from %s to %s (local %s -> %s): renumber the LANs '
+                                  'that use it' % (previous['prefix'], facts['prefix'], previous['local'],
+                                                   previous_local))
+    return result
+
+
+# What the module turns into fail_json besides the engine's and the seams' errors.
+ERRORS = (SixToFourError, TunnelError)
