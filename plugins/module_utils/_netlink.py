@@ -79,6 +79,10 @@ def require_pyroute2(module):
 
 def _explain(exc, what, kind=None):
     code = getattr(exc, 'code', None)
+    if code == errno.EEXIST and kind in ('ipip', 'sit', 'ip6tnl'):
+        # The kernel keys these tunnels by their endpoints too, not only by name.
+        return NetlinkError('%s: a link of that name or a %s tunnel with the same local and remote '
+                            'addresses already exists' % (what, kind), code)
     if code == errno.EOPNOTSUPP and kind:
         return NetlinkError('%s: the kernel has no %s support (module %s is not built or cannot be '
                             'loaded)' % (what, kind, KIND_MODULES.get(kind, kind)), code)

@@ -16,7 +16,7 @@ import ipaddress
 import re
 
 from ansible_collections.edgenet.router.plugins.module_utils._engine import (
-    Field, ObjectTable, PERSISTENT, RECREATE, RUNTIME, Store, CREATE, DELETE, MODIFY, RECREATE as RECREATE_ACTION,
+    Field, ObjectTable, RECREATE, RUNTIME, Store, CREATE, DELETE, MODIFY,
 )
 from ansible_collections.edgenet.router.plugins.module_utils._resolve import ResolveError, resolve_endpoint
 
@@ -477,8 +477,8 @@ def iproute2_commands(change, netns=None):
     before = change.before if change.action == MODIFY else {}
     after = change.after
     cmds = []
-    if change.action in (CREATE, RECREATE_ACTION):
-        if change.action == RECREATE_ACTION:
+    if change.action in (CREATE, RECREATE):
+        if change.action == RECREATE:
             cmds.append('%s link del %s' % (ip, name))
         cmds.append('%s link add %s %s' % (ip, name, _link_params(after)))
         before = {}

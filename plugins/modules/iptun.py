@@ -1,6 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # SPDX-License-Identifier: GPL-3.0-or-later
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Copyright: edgenet.router contributors
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ description:
     O(purge=true) it also removes the other tunnels this collection made (they carry the link
     alias C(edgenet.router) or a managed networkd file); tunnels made by others are never removed.
 author:
-  - edgenet.router developers
+  - edgenet.router developers (@edgenet)
 extends_documentation_fragment:
   - edgenet.router._attributes
   - edgenet.router._attributes.PLATFORM_LINUX

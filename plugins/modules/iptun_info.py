@@ -1,6 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # SPDX-License-Identifier: GPL-3.0-or-later
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Copyright: edgenet.router contributors
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ description:
   - For each tunnel, says which store lacks it and which fields differ between the running kernel
     and the files, the input for drift reports.
 author:
-  - edgenet.router developers
+  - edgenet.router developers (@edgenet)
 extends_documentation_fragment:
   - edgenet.router._attributes
   - edgenet.router._attributes.INFO_MODULE

@@ -28,7 +28,7 @@ description:
   - O(role=6rd-br) a 6rd border relay, the 6rd parameters on the device and the route for the
     6rd prefix into the tunnel.
 author:
-  - edgenet.router developers
+  - edgenet.router developers (@edgenet)
 extends_documentation_fragment:
   - edgenet.router._attributes
   - edgenet.router._attributes.PLATFORM_LINUX
