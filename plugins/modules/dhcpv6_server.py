@@ -1,6 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # SPDX-License-Identifier: GPL-3.0-or-later
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Copyright: edgenet.router contributors
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ description:
     RV(drift) says which differ.
   - A parameter the chosen backend cannot express is an error naming the backend, never ignored.
 author:
-  - edgenet.router developers
+  - edgenet.router developers (@edgenet)
 extends_documentation_fragment:
   - edgenet.router._attributes
   - edgenet.router._attributes.PLATFORM_LINUX
@@ -52,8 +53,10 @@ options:
   backend:
     description:
       - The daemon. V(kea) (Debian package C(kea-dhcp6-server)) is a server only.
-      - V(dnsmasq) (package C(dnsmasq-base)) is not implemented yet and fails with a message
-        saying so; see the DHCPv6 guide for what it will and will not express.
+      - V(dnsmasq) (package C(dnsmasq-base)) serves and relays. It has no prefix delegation, one
+        lease time for both lifetimes, always honours Rapid Commit, serves prefixes of length 64 or
+        longer and sends no Interface-ID when relaying; asking for those is an error naming
+        dnsmasq. See the DHCPv6 guide for the whole table.
     type: str
     choices: [kea, dnsmasq]
     default: kea
@@ -131,18 +134,24 @@ options:
     description: Information refresh time option (seconds, at least 600). Default V(600).
     type: int
   preferred_lifetime:
-    description: Preferred lifetime of leased addresses and prefixes (seconds). Default V(3600).
+    description:
+      - Preferred lifetime of leased addresses and prefixes (seconds). Default V(3600).
+      - With O(backend=dnsmasq) (one lease time) it must equal O(valid_lifetime); giving only one
+        of the two sets both, and the default is V(3600) for both.
     type: int
   valid_lifetime:
     description: Valid lifetime of leased addresses and prefixes (seconds). Default V(7200).
     type: int
   rapid_commit:
-    description: Answer a Solicit with Rapid Commit by a Reply at once. Default V(false).
+    description:
+      - Answer a Solicit with Rapid Commit by a Reply at once. Default V(false) (Kea).
+      - dnsmasq always does, so its default is V(true) and V(false) is an error.
     type: bool
   ignore_user_class:
     description:
       - Clients sending one of these user classes (option 15) get no answer (odhcpd's filter class).
-      - Kea compares the first user class the client sends.
+      - Kea compares the first user class the client sends; dnsmasq matches any user class
+        containing the string (C(dhcp-userclass)), on this interface only.
     type: list
     elements: str
   extra_options:
@@ -167,13 +176,17 @@ options:
     description: Relay mode, the interface towards the servers. Required for O(mode=relay).
     type: str
   servers:
-    description: Relay mode, the servers to relay to. Default the All_DHCP_Servers group V(ff05::1:3).
+    description:
+      - Relay mode, the servers to relay to. Default the All_DHCP_Servers group V(ff05::1:3), as odhcpd.
+      - Kea 2.2 joins neither V(ff05::1:3) nor listens on its global address by default (only its
+        link-local address and V(ff02::1:2)); to reach it on the upstream link give V(ff02::1:2).
     type: list
     elements: str
   interface_id:
     description:
       - Relay mode, add an Interface-ID option to relayed messages. Default V(false).
-      - dnsmasq cannot; V(true) with O(backend=dnsmasq) is an error.
+      - dnsmasq cannot; V(true) with O(backend=dnsmasq) is an error. No backend rewrites the DNS
+        servers in relayed replies (odhcpd's C(always_rewrite_dns)); the module has no such option.
     type: bool
   config_file:
     description:
@@ -190,13 +203,19 @@ options:
         C(/var/lib/misc/dnsmasq.leases) (dnsmasq).
     type: path
   pid_file:
-    description: dnsmasq's pid file. Default C(/run/dnsmasq/edgenet-dhcpv6.pid).
+    description:
+      - dnsmasq's pid file; it finds the running daemon, its command line and its start time.
+        Default C(/run/dnsmasq/dnsmasq.pid) (Debian's C(dnsmasq) service).
+      - What the daemon was started with is recorded next to it (C(PIDFILE.edgenet-dhcpv6)) when the
+        module restarts it, so drift against the running daemon is read back from that.
     type: path
   service_manager:
     description:
-      - V(systemd) starts the daemon's unit when it is not running (and restarts dnsmasq).
+      - V(systemd) starts the daemon's unit when it is not running; dnsmasq is restarted with
+        C(systemctl restart) when it does not run the file.
       - V(none) starts nothing; a running Kea is still reloaded over its control socket and a
-        running dnsmasq (found by O(pid_file)) restarted with the command line it runs with.
+        running dnsmasq (found by O(pid_file), in O(netns)) is stopped with SIGTERM and started again
+        with the command line it ran with (a dnsmasq in the foreground is refused).
     type: str
     choices: [systemd, none]
     default: systemd
@@ -206,6 +225,9 @@ options:
 notes:
   - Kea 2.2 has no relay; dnsmasq's relay sends no Interface-ID; no backend rewrites the DNS
     servers in relayed replies as odhcpd can. Asking for those is an error naming the backend.
+  - dnsmasq reads its config only when it starts, so a change restarts it (leases are kept in its
+    lease file; a client renewing meanwhile retransmits once). The drop-in must be read by the
+    daemon (C(--conf-file) or a C(--conf-dir) holding it) or the task fails saying so.
   - Installing the daemon's package is the roles' job; the module fails naming the Debian package
     when the daemon is missing.
 seealso:
@@ -232,6 +254,24 @@ EXAMPLES = r'''
       - duid: 00:03:00:01:02:00:00:00:00:01
         address: 2001:db8:1::5
     ignore_user_class: [homenet]
+
+- name: Stateful DHCPv6 with dnsmasq (Debian's dnsmasq service reads /etc/dnsmasq.d)
+  edgenet.router.dhcpv6_server:
+    interface: lan0
+    backend: dnsmasq
+    pools: ['2001:db8:1::1000-2001:db8:1::1fff']
+    valid_lifetime: 7200
+    reservations:
+      - duid: 00:03:00:01:02:00:00:00:00:01
+        address: 2001:db8:1::5
+
+- name: Relay from a downstream segment to the servers on the uplink, with dnsmasq
+  edgenet.router.dhcpv6_server:
+    interface: lan1
+    mode: relay
+    upstream_interface: wan0
+    backend: dnsmasq
+    servers: ['ff02::1:2']
 
 - name: Stop serving DHCPv6 on a segment (its subnet leaves Kea's config; leases stay on disk)
   edgenet.router.dhcpv6_server:

@@ -1,6 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # SPDX-License-Identifier: GPL-3.0-or-later
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Copyright: edgenet.router contributors
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ short_description: What the DHCPv6 daemon runs, per interface, and its current l
 version_added: 0.1.0
 description:
   - Reads the DHCPv6 service of each interface this collection manages back from the running
-    daemon (Kea C(config-get) over the control socket; dnsmasq the config it was started with)
+    daemon (Kea C(config-get) over the control socket; dnsmasq the text it was started with, as
+    recorded at the module's last restart, or the file when the daemon started after the file's last change)
     and from the config file, in the canonical form M(edgenet.router.dhcpv6_server) uses, and
     says where they differ.
   - Lists the current leases from the daemon's lease file (Kea memfile CSV, dnsmasq leases file).
 author:
-  - edgenet.router developers
+  - edgenet.router developers (@edgenet)
 extends_documentation_fragment:
   - edgenet.router._attributes
   - edgenet.router._attributes.INFO_MODULE

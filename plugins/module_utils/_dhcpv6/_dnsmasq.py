@@ -3,22 +3,796 @@
 # Copyright: edgenet.router contributors
 #
 # Private to the edgenet.router collection: no compatibility promise to other collections.
-"""The dnsmasq backend (placeholder while the Kea backend is proven)."""
+"""The dnsmasq (2.90) backend: render, check, apply by restart, read running state and leases.
+
+One file (a drop-in, by default ``/etc/dnsmasq.d/edgenet-dhcpv6.conf``) serves every interface;
+each interface is a section that starts with ``# edgenet.router interface NAME: MODE`` and holds
+only directives tagged with the interface's name (dnsmasq sets the receiving interface's name as
+a tag on every DHCPv6 request, so ``tag:NAME`` binds ranges and options to the link).
+
+dnsmasq re-reads its main config only when it starts, so the running state cannot be asked
+from the daemon. Two stores in the engine's sense: :class:`DnsmasqFile` (persistent, checked
+with ``dnsmasq --test --conf-file=TMP`` before it replaces the live file) and
+:class:`DnsmasqDaemon` (runtime). The daemon runs the text it was started with: when this
+module restarts it, that text is recorded next to the pid file together with the process'
+identity (pid + start time); a daemon started by someone else after the file's last change runs
+the file; otherwise what it runs is unknown, which reads as mode ``unknown`` (drift: restart).
+"""
 
 from __future__ import annotations
 
-__all__ = ['BINARY', 'DEBIAN_PACKAGE', 'Backend', 'DnsmasqError']
+import ipaddress
+import json
+import os
+import shlex
+import signal
+import time
+
+from ansible_collections.edgenet.router.plugins.module_utils._engine import (
+    DELETE, PERSISTENT, RUNTIME, Store,
+)
+from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._conffile import (
+    MANAGED_MARKER, ConfigFile, ConfigFileError, is_managed,
+)
+from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._model import (
+    ALL_DHCP_SERVERS, Dhcpv6Error, TABLE, norm_pool, pick_router_address, pool_bounds,
+)
+
+__all__ = [
+    'BINARY',
+    'DEBIAN_PACKAGE',
+    'DEFAULTS',
+    'Backend',
+    'DnsmasqDaemon',
+    'DnsmasqError',
+    'DnsmasqFile',
+    'Process',
+    'check_expressible',
+    'leases',
+    'loads_file',
+    'model_defaults',
+    'parse_text',
+    'render_text',
+]
 
 BINARY = 'dnsmasq'
 DEBIAN_PACKAGE = 'dnsmasq-base'
+DEFAULTS = {
+    'config_file': '/etc/dnsmasq.d/edgenet-dhcpv6.conf',
+    'lease_file': '/var/lib/misc/dnsmasq.leases',
+    # Debian's dnsmasq.service (and its init script) write this pid file.
+    'pid_file': '/run/dnsmasq/dnsmasq.pid',
+    'service_name': 'dnsmasq',
+}
+SECTION = '# edgenet.router interface '
+# dnsmasq's lease time is both lifetimes; this is its own default for a range (one hour is
+# also the model's preferred lifetime).
+LEASE_TIME = 3600
+MIN_LEASE_TIME = 120
+# DHCPv6 options dnsmasq 2.90 knows by name (``dnsmasq --help dhcp6``): it re-encodes data for
+# them by their type (hex for option 32 is sent as 0), so raw bytes cannot pass through.
+TYPED_OPTIONS = {21: 'sip-server-domain', 22: 'sip-server', 27: 'nis-server', 28: 'nis+-server',
+                 29: 'nis-domain', 30: 'nis+-domain', 31: 'sntp-server', 41: 'posix-timezone',
+                 42: 'tzdb-timezone', 56: 'ntp-server', 59: 'bootfile-url', 60: 'bootfile-param'}
+FOREGROUND_FLAGS = ('-d', '--no-daemon', '-k', '--keep-in-foreground')
+NAME = 'dnsmasq'
 
 
 class DnsmasqError(Exception):
-    """dnsmasq refused something; the message carries its own words."""
+    """dnsmasq refused something or cannot be restarted; the message carries its own words."""
+
+
+def model_defaults(params):
+    """What the model's defaults become on dnsmasq, which has one lease time for both lifetimes
+    and always honours a client's Rapid Commit: the lifetime the task gives sets both, else one
+    hour; rapid_commit is true."""
+    lease = params.get('valid_lifetime') or params.get('preferred_lifetime') or LEASE_TIME
+    return {'preferred_lifetime': params.get('preferred_lifetime') or lease,
+            'valid_lifetime': lease, 'rapid_commit': True}
+
+
+def check_expressible(obj):
+    """Refuse, before anything is touched, what dnsmasq cannot do (naming dnsmasq)."""
+    if obj is None:
+        return
+    where = 'backend dnsmasq (interface %s)' % obj['interface']
+    if obj['mode'] == 'relay':
+        if obj['interface_id']:
+            raise Dhcpv6Error('%s: dnsmasq\'s DHCPv6 relay sends no Interface-ID option (ISC dhcrelay -6 -I '
+                              'does; it is not a backend of this module yet): use interface_id: false' % where)
+        return
+    refused = []
+    if obj['prefix_delegation']:
+        refused.append('prefix_delegation: dnsmasq has no prefix delegation (use backend kea)')
+    if any(res['prefix'] for res in obj['reservations']):
+        refused.append('reservations with a prefix: dnsmasq has no prefix delegation (use backend kea)')
+    if obj['preferred_lifetime'] != obj['valid_lifetime']:
+        refused.append('preferred_lifetime %d != valid_lifetime %d: dnsmasq has one lease time for both '
+                       '(give one of them, or the same value)' % (obj['preferred_lifetime'], obj['valid_lifetime']))
+    if obj['valid_lifetime'] < MIN_LEASE_TIME:
+        refused.append('valid_lifetime %d: dnsmasq\'s shortest lease time is %d seconds'
+                       % (obj['valid_lifetime'], MIN_LEASE_TIME))
+    if not obj['rapid_commit']:
+        refused.append('rapid_commit: false: dnsmasq always answers a Solicit carrying Rapid Commit with a Reply')
+    if ipaddress.IPv6Network(obj['subnet']).prefixlen < 64:
+        refused.append('subnet %s: dnsmasq serves prefixes of length 64 or longer' % obj['subnet'])
+    for extra in obj['extra_options']:
+        if extra['code'] in TYPED_OPTIONS:
+            refused.append('extra option %d: dnsmasq knows it as %s and re-encodes its data'
+                           % (extra['code'], TYPED_OPTIONS[extra['code']]))
+    if refused:
+        raise Dhcpv6Error('%s cannot express: %s' % (where, '; '.join(refused)))
+
+
+# ---- model <-> dnsmasq directives -----------------------------------------------------------
+def _ignore_tag(iface):
+    # '%' cannot occur in an interface name (see _model.IFNAME_RE): no clash with NAME tags.
+    return 'ignore%' + iface
+
+
+def _hex_data(data):
+    """Option bytes as dnsmasq reads them: ``aa:bb`` for 2+ bytes (one group alone is read as
+    text), a decimal number for one byte (dnsmasq sends the smallest integer), nothing for 0."""
+    raw = bytes.fromhex(data)
+    if not raw:
+        return ''
+    if len(raw) == 1:
+        return ',%d' % raw[0]
+    return ',' + ':'.join('%02x' % b for b in raw)
+
+
+def _u32(value):
+    return ':'.join('%02x' % b for b in int(value).to_bytes(4, 'big'))
+
+
+def render_section(obj, relay_local=None):
+    """The directives of one interface (canonical model), header line first."""
+    iface = obj['interface']
+    lines = ['%s%s: %s' % (SECTION, iface, obj['mode'])]
+    if obj['mode'] == 'relay':
+        if not relay_local:
+            raise Dhcpv6Error('backend dnsmasq (interface %s): the relay needs a global IPv6 address on %s '
+                              '(dnsmasq relays from it; servers choose the subnet by it)' % (iface, iface))
+        for server in obj['servers']:
+            if server == ALL_DHCP_SERVERS:
+                # No server address: dnsmasq multicasts to All_DHCP_Servers on the interface.
+                lines.append('dhcp-relay=%s,%s' % (relay_local, obj['upstream_interface']))
+            else:
+                lines.append('dhcp-relay=%s,%s,%s' % (relay_local, server, obj['upstream_interface']))
+        return lines
+    net = ipaddress.IPv6Network(obj['subnet'])
+    lease = obj['valid_lifetime']
+    if obj['pools']:
+        for pool in obj['pools']:
+            first, last = pool_bounds(pool)
+            lines.append('dhcp-range=tag:%s,%s,%s,%d,%d' % (iface, first, last, net.prefixlen, lease))
+    else:
+        lines.append('dhcp-range=tag:%s,%s,static,%d,%d' % (iface, net.network_address, net.prefixlen, lease))
+    lines.append('dhcp-option=tag:%s,option6:dns-server,%s' % (iface, ','.join('[%s]' % a for a in obj['dns_servers'])))
+    if obj['domain_search']:
+        lines.append('dhcp-option=tag:%s,option6:domain-search,%s' % (iface, ','.join(obj['domain_search'])))
+    # odhcpd sends these whether asked or not: dhcp-option-force. dnsmasq types option 32 (a
+    # number); 82 and 83 it does not know, so they go as 4 raw bytes.
+    lines.append('dhcp-option-force=tag:%s,option6:information-refresh-time,%d'
+                 % (iface, obj['information_refresh_time']))
+    lines.append('dhcp-option-force=tag:%s,option6:82,%s' % (iface, _u32(obj['sol_max_rt'])))
+    lines.append('dhcp-option-force=tag:%s,option6:83,%s' % (iface, _u32(obj['inf_max_rt'])))
+    for extra in obj['extra_options']:
+        lines.append('dhcp-option-force=tag:%s,option6:%d%s' % (iface, extra['code'], _hex_data(extra['hex'])))
+    for res in obj['reservations']:
+        lines.append('dhcp-host=tag:%s,id:%s,[%s]' % (iface, res['duid'], res['address']))
+    for user_class in obj['ignore_user_class']:
+        lines.append('dhcp-userclass=set:%s,%s' % (_ignore_tag(iface), user_class))
+    if obj['ignore_user_class']:
+        lines.append('dhcp-ignore=tag:%s,tag:%s' % (_ignore_tag(iface), iface))
+    return lines
+
+
+def render_text(models, relay_local=None):
+    """The whole file for ``{interface: model}``; ``relay_local`` maps relay interfaces to the
+    local address dnsmasq relays from."""
+    relay_local = relay_local or {}
+    out = [MANAGED_MARKER,
+           '# DHCPv6 per interface, rendered by edgenet.router.dhcpv6_server. Each section is one',
+           '# interface; edit the task, not this file (edits show as drift and are replaced).']
+    for iface in sorted(models):
+        out.append('')
+        out.extend(render_section(models[iface], relay_local.get(iface)))
+    return '\n'.join(out) + '\n'
+
+
+def _blank(iface, mode):
+    obj = dict((f.name, None) for f in TABLE)
+    obj.update({'interface': iface, 'mode': mode})
+    if mode == 'server':
+        obj.update({'pools': [], 'prefix_delegation': [], 'reservations': [], 'dns_servers': [],
+                    'domain_search': [], 'ignore_user_class': [], 'extra_options': [], 'rapid_commit': True})
+    elif mode == 'relay':
+        obj.update({'servers': [], 'interface_id': False})
+    return obj
+
+
+def _unknown(obj, line):
+    """Keep a directive we did not write visible as a difference (never equal to a canonical value)."""
+    obj.setdefault('_foreign', []).append(line)
+
+
+def _parse_option(obj, iface, value, line):
+    parts = value.split(',')
+    if parts[0] != 'tag:%s' % iface or len(parts) < 2 or not parts[1].startswith('option6:'):
+        _unknown(obj, line)
+        return
+    name, data = parts[1][len('option6:'):], parts[2:]
+    if name == 'dns-server':
+        obj['dns_servers'] = [d.strip('[]') for d in data]
+    elif name == 'domain-search':
+        obj['domain_search'] = data
+    elif name == 'information-refresh-time' and len(data) == 1 and data[0].isdigit():
+        obj['information_refresh_time'] = int(data[0])
+    elif name in ('82', '83') and len(data) == 1:
+        field = 'sol_max_rt' if name == '82' else 'inf_max_rt'
+        try:
+            obj[field] = int(data[0].replace(':', ''), 16)
+        except ValueError:
+            obj[field] = data[0]
+    elif name.isdigit():
+        text = ','.join(data)
+        if text.isdigit():
+            hexdata = '%02x' % int(text) if int(text) < 256 else '?' + text
+        elif all(len(g) <= 2 for g in text.split(':')) and text:
+            hexdata = ''.join(g.zfill(2) for g in text.split(':')).lower()
+        elif not text:
+            hexdata = ''
+        else:
+            hexdata = '?' + text
+        obj['extra_options'].append({'code': int(name), 'hex': hexdata})
+    else:
+        _unknown(obj, line)
+
+
+def _parse_server_line(obj, iface, key, value, line):
+    parts = value.split(',')
+    if key == 'dhcp-range':
+        if parts[0] != 'tag:%s' % iface:
+            _unknown(obj, line)
+            return
+        parts = parts[1:]
+        try:
+            if len(parts) == 4 and parts[1] == 'static':
+                obj['subnet'] = '%s/%s' % (parts[0], parts[2])
+            else:
+                obj['pools'].append(norm_pool('%s-%s' % (parts[0], parts[1])))
+                net = ipaddress.IPv6Network('%s/%s' % (parts[0], parts[2]), strict=False)
+                obj['subnet'] = net.with_prefixlen
+            lease = int(parts[3])
+        except (ValueError, IndexError, Dhcpv6Error):
+            _unknown(obj, line)
+            return
+        obj['preferred_lifetime'] = obj['valid_lifetime'] = lease
+    elif key in ('dhcp-option', 'dhcp-option-force'):
+        _parse_option(obj, iface, value, line)
+    elif key == 'dhcp-host' and len(parts) == 3 and parts[0] == 'tag:%s' % iface and parts[1].startswith('id:'):
+        obj['reservations'].append({'duid': parts[1][3:], 'address': parts[2].strip('[]'), 'prefix': None})
+    elif key == 'dhcp-userclass' and len(parts) == 2 and parts[0] == 'set:%s' % _ignore_tag(iface):
+        obj['ignore_user_class'].append(parts[1])
+    elif key == 'dhcp-ignore' and value == 'tag:%s,tag:%s' % (_ignore_tag(iface), iface):
+        obj['_ignore'] = True
+    else:
+        _unknown(obj, line)
+
+
+def parse_text(text):
+    """``({interface: model}, {interface: relay local address})`` from a file we wrote.
+
+    Directives are read back into the model (a hand edit shows as a difference); a directive
+    that is not ours keeps the section from ever equalling the desired model.
+    """
+    models, local = {}, {}
+    obj = None
+    for raw in (text or '').splitlines():
+        line = raw.strip()
+        if line.startswith(SECTION):
+            head = line[len(SECTION):]
+            iface, _, mode = head.partition(':')
+            obj = _blank(iface.strip(), mode.strip())
+            models[obj['interface']] = obj
+            continue
+        if not line or line.startswith('#') or obj is None:
+            continue
+        key, _, value = line.partition('=')
+        if obj['mode'] == 'relay':
+            parts = value.split(',')
+            if key == 'dhcp-relay' and len(parts) in (2, 3):
+                local[obj['interface']] = parts[0]
+                obj['upstream_interface'] = parts[-1]
+                obj['servers'].append(parts[1] if len(parts) == 3 else ALL_DHCP_SERVERS)
+            else:
+                _unknown(obj, line)
+        elif obj['mode'] == 'server':
+            _parse_server_line(obj, obj['interface'], key, value, line)
+        else:
+            _unknown(obj, line)
+    return dict((k, _canonical(v)) for k, v in models.items()), local
+
+
+def _canonical(obj):
+    foreign = obj.pop('_foreign', None)
+    ignore = obj.pop('_ignore', False)
+    if obj['mode'] == 'server':
+        obj['address_mode'] = 'stateful' if obj['pools'] else 'stateless'
+        if bool(obj['ignore_user_class']) != ignore:
+            foreign = (foreign or []) + ['dhcp-ignore missing or stray']
+    out = {}
+    for field in TABLE:
+        value = obj.get(field.name)
+        try:
+            out[field.name] = field.canonical(value)
+        except (Dhcpv6Error, ValueError):
+            out[field.name] = value
+    if foreign:
+        # Not a model field value any task can ask for: the section always reads as drift.
+        out['mode'] = '%s (with directives not written by edgenet.router: %s)' % (out['mode'], ' | '.join(foreign))
+    return out
+
+
+# ---- the process ----------------------------------------------------------------------------
+def _conf_files_of(argv, read=None):
+    """Config files and directories a dnsmasq command line loads: ``([files], [dirs])``."""
+    files, dirs = [], []
+    explicit = False
+    args = list(argv[1:])
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        value = None
+        for long_, short in (('--conf-file', '-C'), ('--conf-dir', '-7')):
+            if arg.startswith(long_ + '='):
+                value = (long_, arg[len(long_) + 1:])
+            elif arg in (long_, short) and i + 1 < len(args):
+                value = (long_, args[i + 1])
+                i += 1
+            elif arg.startswith(short) and len(arg) > 2 and not arg.startswith('--'):
+                value = (long_, arg[2:])
+        if value:
+            if value[0] == '--conf-file':
+                explicit = True
+                files.append(value[1])
+            else:
+                dirs.append(value[1].split(',')[0])
+        i += 1
+    if not explicit:
+        files.append('/etc/dnsmasq.conf')
+    # One level of conf-file / conf-dir lines inside the files named (Debian's /etc/dnsmasq.conf).
+    for path in list(files):
+        text = (read or _read_text)(path)
+        for line in (text or '').splitlines():
+            key, _, value = line.strip().partition('=')
+            if key == 'conf-file' and value:
+                files.append(value)
+            elif key == 'conf-dir' and value:
+                dirs.append(value.split(',')[0])
+    return files, dirs
+
+
+def _read_text(path):
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def loads_file(argv, path, read=None):
+    """True when a dnsmasq started with ``argv`` reads ``path`` (directly or from a conf-dir)."""
+    files, dirs = _conf_files_of(argv, read)
+    real = os.path.realpath(path)
+    if any(os.path.realpath(f) == real for f in files):
+        return True
+    name = os.path.basename(real)
+    return any(os.path.realpath(d.rstrip('/') or '/') == os.path.dirname(real) for d in dirs) \
+        and not name.startswith('.') and not name.endswith('~')
+
+
+class Process(object):
+    """The dnsmasq process behind a pid file, read from /proc (``root`` is for tests)."""
+
+    def __init__(self, pid_file, root='/proc'):
+        self.pid_file = pid_file
+        self.root = root
+
+    def pid(self):
+        """The pid of a live dnsmasq named by the pid file, else None."""
+        text = _read_text(self.pid_file)
+        try:
+            pid = int((text or '').strip())
+        except ValueError:
+            return None
+        comm = _read_text(os.path.join(self.root, str(pid), 'comm'))
+        stat = _read_text(os.path.join(self.root, str(pid), 'stat')) or ''
+        if comm is None or comm.strip() != NAME or stat.rsplit(')', 1)[-1].split()[:1] == ['Z']:
+            return None
+        return pid
+
+    def argv(self, pid):
+        try:
+            with open(os.path.join(self.root, str(pid), 'cmdline'), 'rb') as handle:
+                data = handle.read()
+        except OSError:
+            return None
+        return [a.decode('utf-8', 'surrogateescape') for a in data.split(b'\0') if a]
+
+    def start_ticks(self, pid):
+        text = _read_text(os.path.join(self.root, str(pid), 'stat'))
+        if not text:
+            return None
+        # The name field may hold spaces and parentheses: split after the last ')'.
+        return int(text.rsplit(')', 1)[1].split()[19])
+
+    def start_wall(self, pid):
+        """Wall-clock time the process started (10 ms resolution), or None."""
+        ticks = self.start_ticks(pid)
+        uptime = _read_text(os.path.join(self.root, 'uptime'))
+        if ticks is None or not uptime:
+            return None
+        boot = time.time() - float(uptime.split()[0])
+        return boot + ticks / float(os.sysconf('SC_CLK_TCK'))
+
+    def netns_inode(self, pid):
+        try:
+            return os.stat(os.path.join(self.root, str(pid), 'ns', 'net')).st_ino
+        except OSError:
+            return None
+
+
+# ---- the stores -----------------------------------------------------------------------------
+def _checker(run, binary=BINARY):
+    """``validate(path)``: dnsmasq's own syntax check of the complete new file."""
+    def validate(path):
+        rc, out, err = run([binary, '--test', '--conf-file=%s' % path])
+        if rc != 0:
+            words = (err or out).strip().replace(path, '<new file>')
+            raise DnsmasqError('dnsmasq --test rejected the new config (the live file is unchanged): %s' % words)
+    return validate
+
+
+class DnsmasqFile(Store):
+    """The persistent store: the managed dnsmasq drop-in file."""
+
+    name = PERSISTENT
+
+    def __init__(self, path, run, binary=BINARY):
+        self.file = ConfigFile(path)
+        self.validate = _checker(run, binary)
+        self.relay_local = {}   # the task's own relay interface -> local address
+
+    def text(self):
+        text = self.file.text()
+        if text is not None and not is_managed(text):
+            raise DnsmasqError('%s exists without the line "%s": it is not managed by edgenet.router. Move it '
+                               'aside or point config_file elsewhere.' % (self.file.path, MANAGED_MARKER))
+        return text
+
+    def read(self):
+        return parse_text(self.text())[0]
+
+    def rendered(self, key, obj):
+        """The file text with ``key``'s section replaced by ``obj`` (None: removed)."""
+        models, local = parse_text(self.text())
+        local.update(self.relay_local)
+        if obj is None:
+            models.pop(key, None)
+        else:
+            models[key] = obj
+        return render_text(models, local)
+
+    def put(self, key, obj):
+        with self.file.locked():
+            return self.file.replace(self.rendered(key, obj).encode(), validate=self.validate)
+
+    def create(self, key, obj):
+        self.put(key, obj)
+
+    def modify(self, key, before, after):
+        self.put(key, after)
+
+    def delete(self, key, obj):
+        self.put(key, None)
+
+    def snapshot(self, key):
+        return self.file.snapshot()
+
+    def commands(self, change):
+        what = 'remove the section of %s from' % change.key if change.action == DELETE else \
+            'write the section of %s to' % change.key
+        return ['%s %s' % (what, self.file.path), '%s --test --conf-file=%s' % (BINARY, self.file.path)]
+
+
+class DnsmasqDaemon(Store):
+    """The runtime store: what the running dnsmasq was started with; written by a restart."""
+
+    name = RUNTIME
+
+    def __init__(self, backend):
+        self.backend = backend
+        self.restarted = False
+
+    @property
+    def record_path(self):
+        return self.backend.settings['pid_file'] + '.edgenet-dhcpv6'
+
+    def _record(self, pid):
+        text = _read_text(self.record_path)
+        try:
+            record = json.loads(text or '')
+        except ValueError:
+            return None
+        proc = self.backend.process
+        if (record.get('pid') == pid and record.get('start') == proc.start_ticks(pid)
+                and record.get('config_file') == self.backend.file.file.path):
+            return record.get('text')
+        return None
+
+    def running_text(self):
+        """``(text or None, how)``: the config text the daemon runs and how we know it."""
+        pid = self.backend.process.pid()
+        if pid is None:
+            return None, 'not running'
+        recorded = self._record(pid)
+        if recorded is not None:
+            return recorded, 'recorded at restart'
+        try:
+            mtime = os.stat(self.backend.file.file.path).st_mtime
+        except OSError:
+            return '', 'started without the file'
+        started = self.backend.process.start_wall(pid)
+        if started is not None and started > mtime + 0.02:
+            return self.backend.file.text(), 'started after the file was written'
+        return None, 'started before the file was last written'
+
+    def read(self):
+        if not self.backend.loads_file():
+            return {}
+        text, how = self.running_text()
+        if text is None:
+            keys = set(self.backend.file.read()) | {self.backend.key}
+            return dict((k, {'interface': k, 'mode': 'unknown (dnsmasq %s)' % how}) for k in keys)
+        return parse_text(text)[0]
+
+    def _restart(self):
+        self.backend.restart()
+        self.restarted = True
+
+    def create(self, key, obj):
+        self._restart()
+
+    def modify(self, key, before, after):
+        self._restart()
+
+    def delete(self, key, obj):
+        # The daemon reads only the file: the file loses the section first, then the restart.
+        self.backend.file.put(key, None)
+        self._restart()
+
+    def snapshot(self, key):
+        """Undo = start the daemon again on the text it runs now. The daemon reads only the file,
+        so that text goes back into the file first (the persistent store's own undo, later in
+        the rollback, puts the file's previous bytes back)."""
+        running, dummy = self.running_text()
+
+        def restore():
+            if running is not None:
+                self.backend.file.file.replace(running.encode())
+            self.backend.restart()
+        return restore
+
+    def commands(self, change):
+        return [' '.join(self.backend.restart_argv(predict=True))]
 
 
 class Backend(object):
+    """dnsmasq for dhcpv6_server(_info): its two stores and how the daemon is (re)started."""
+
     name = 'dnsmasq'
 
-    def __init__(self, params, run, binary=BINARY):
-        raise DnsmasqError('backend dnsmasq is not implemented yet')
+    def __init__(self, params, run, binary=BINARY, process=None, netns_inode=None):
+        self.settings = dict((k, params.get(k) or v) for k, v in DEFAULTS.items())
+        self.params = params
+        self.run = run
+        self.binary = binary
+        self.key = params.get('interface')
+        self.file = DnsmasqFile(self.settings['config_file'], run, binary)
+        self.process = process or Process(self.settings['pid_file'])
+        self.daemon = DnsmasqDaemon(self)
+        self._netns_inode = netns_inode
+        self._last_argv = None
+        self._running = self.process.pid() is not None
+
+    # -- what run_dhcpv6 asks -----------------------------------------------------------------
+    @staticmethod
+    def model_defaults(params):
+        return model_defaults(params)
+
+    def check_expressible(self, obj, addresses=None):
+        check_expressible(obj)
+        if obj is not None and obj['mode'] == 'relay':
+            local = pick_router_address(addresses or [])
+            if local is None or ipaddress.IPv6Address(local).is_link_local:
+                raise Dhcpv6Error('backend dnsmasq (interface %s): the relay needs a global IPv6 address on %s '
+                                  '(dnsmasq relays from it and it becomes the link-address servers choose the '
+                                  'subnet by)' % (obj['interface'], obj['interface']))
+            self.file.relay_local[obj['interface']] = local
+        if self._running and not self.loads_file():
+            raise DnsmasqError('dnsmasq (pid %s from %s) does not read %s: its command line names neither that '
+                               'file (--conf-file) nor its directory (--conf-dir)'
+                               % (self.process.pid(), self.settings['pid_file'], self.file.file.path))
+
+    def daemon_running(self):
+        return self._running
+
+    def stores(self):
+        return [self.file, self.daemon] if self._running else [self.file]
+
+    def file_store(self):
+        return self.file
+
+    def daemon_store(self):
+        return self.daemon
+
+    def render(self, key, obj):
+        return self.file.rendered(key, obj)
+
+    def loads_file(self):
+        pid = self.process.pid()
+        argv = self.process.argv(pid) if pid else None
+        return bool(argv) and loads_file(argv, self.file.file.path)
+
+    # -- restarting ----------------------------------------------------------------------------
+    def _netns_prefix(self):
+        netns = self.params.get('netns')
+        return ['ip', 'netns', 'exec', netns] if netns else []
+
+    def restart_argv(self, predict=False):
+        """The command that restarts the daemon (systemd) or starts it again after SIGTERM."""
+        if self.params.get('service_manager') == 'systemd':
+            return ['systemctl', 'restart', self.settings['service_name']]
+        pid = self.process.pid()
+        argv = self.process.argv(pid) if pid else None
+        if not argv:
+            return ['kill', '-TERM', '$(cat %s)' % self.settings['pid_file'], '&&', 'dnsmasq', '...'] if predict else []
+        if not predict:
+            return self._netns_prefix() + argv
+        return ['kill', '-TERM', '$(cat %s)' % shlex.quote(self.settings['pid_file']), '&&'] + \
+            self._netns_prefix() + [shlex.quote(a) for a in argv]
+
+    def _check_netns(self, pid):
+        netns = self.params.get('netns')
+        want = self._netns_inode
+        if want is None:
+            path = os.path.join('/run/netns', netns) if netns else '/proc/self/ns/net'
+            try:
+                want = os.stat(path).st_ino
+            except OSError as exc:
+                raise DnsmasqError('cannot find network namespace %s: %s' % (netns or '(own)', exc.strerror))
+        have = self.process.netns_inode(pid)
+        if have != want:
+            raise DnsmasqError('dnsmasq (pid %d) runs in another network namespace than %s: not restarting it'
+                               % (pid, 'netns %s' % netns if netns else "the module's"))
+
+    def restart(self):
+        """Restart dnsmasq so it reads the file; record what it was started with."""
+        if self.params.get('service_manager') == 'systemd':
+            argv = self.restart_argv()
+            rc, out, err = self.run(argv)
+            if rc != 0:
+                raise DnsmasqError('%s failed (rc=%s): %s' % (' '.join(argv), rc, (err or out).strip()))
+        else:
+            pid = self.process.pid()
+            if pid is None and self._last_argv is None:
+                raise DnsmasqError('dnsmasq is not running (no live pid in %s): nothing to restart'
+                                   % self.settings['pid_file'])
+            if pid is not None:
+                argv = self.process.argv(pid)
+                if any(a in FOREGROUND_FLAGS for a in argv):
+                    raise DnsmasqError('dnsmasq (pid %d) runs in the foreground (%s): with service_manager none '
+                                       'the module restarts only a daemonising dnsmasq' % (pid, ' '.join(argv)))
+                self._check_netns(pid)
+                # Kept so a rollback can start it again should the new start fail.
+                self._last_argv = argv
+                os.kill(pid, signal.SIGTERM)
+                if not self._wait(lambda: self.process.pid() != pid, 10):
+                    raise DnsmasqError('dnsmasq (pid %d) did not stop within 10 s of SIGTERM' % pid)
+            argv = self._netns_prefix() + self._last_argv
+            rc, out, err = self.run(argv)
+            if rc != 0:
+                raise DnsmasqError('%s failed (rc=%s): %s' % (' '.join(argv), rc, (err or out).strip()))
+        if not self._wait(lambda: self.process.pid() is not None, 10):
+            raise DnsmasqError('dnsmasq did not come back within 10 s (pid file %s)' % self.settings['pid_file'])
+        self._running = True
+        pid = self.process.pid()
+        record = {'pid': pid, 'start': self.process.start_ticks(pid), 'config_file': self.file.file.path,
+                  'text': self.file.text()}
+        try:
+            tmp = self.daemon.record_path + '.tmp'
+            with open(tmp, 'w') as handle:
+                json.dump(record, handle)
+            os.replace(tmp, self.daemon.record_path)
+        except OSError as exc:
+            raise ConfigFileError('Cannot write %s: %s' % (self.daemon.record_path, exc.strerror))
+
+    @staticmethod
+    def _wait(condition, seconds):
+        deadline = time.monotonic() + seconds
+        while True:
+            if condition():
+                return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+
+    def after_apply(self, changed, check_mode):
+        """Start dnsmasq under systemd when it is not running and the file has something to
+        serve (a running one was restarted by its store); ``none`` never starts anything."""
+        if self._running or self.params.get('service_manager') != 'systemd':
+            return []
+        if not check_mode and not self.file.read():
+            return []
+        argv = ['systemctl', 'start', self.settings['service_name']]
+        if not check_mode:
+            rc, out, err = self.run(argv)
+            if rc != 0:
+                raise DnsmasqError('%s failed (rc=%s): %s' % (' '.join(argv), rc, (err or out).strip()))
+            self._running = self._wait(lambda: self.process.pid() is not None, 10)
+        return [' '.join(argv)]
+
+    def leases(self):
+        path = self.settings['lease_file']
+        pid = self.process.pid()
+        argv = self.process.argv(pid) if pid else None
+        for i, arg in enumerate(argv or []):
+            if arg.startswith('--dhcp-leasefile='):
+                path = arg.split('=', 1)[1]
+            elif arg in ('-l', '--dhcp-leasefile') and i + 1 < len(argv):
+                path = argv[i + 1]
+            elif arg.startswith('-l') and len(arg) > 2 and not arg.startswith('--'):
+                path = arg[2:]
+        return leases(path)
+
+
+# ---- leases ---------------------------------------------------------------------------------
+def leases(lease_file, now=None):
+    """Current DHCPv6 leases from dnsmasq's lease file: the lines after its ``duid`` line,
+    ``EXPIRES IAID ADDRESS HOSTNAME CLIENT-DUID`` (IAID prefixed ``T`` for temporary addresses).
+    Same keys as the Kea backend's leases, sorted by address."""
+    now = time.time() if now is None else now
+    try:
+        with open(lease_file) as handle:
+            lines = handle.read().splitlines()
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise ConfigFileError('Cannot read %s: %s' % (lease_file, exc.strerror))
+    out = []
+    v6 = False
+    for line in lines:
+        fields = line.split()
+        if fields[:1] == ['duid']:
+            v6 = True
+            continue
+        if not v6 or len(fields) < 5:
+            continue
+        try:
+            expires = int(fields[0])
+            address = str(ipaddress.IPv6Address(fields[2]))
+        except ValueError:
+            continue
+        if expires and expires < now:
+            continue
+        iaid = fields[1]
+        temporary = iaid.startswith('T')
+        try:
+            iaid = int(iaid.lstrip('T'))
+        except ValueError:
+            iaid = 0
+        out.append({'address': address, 'prefix_length': 128, 'type': 'temporary' if temporary else 'address',
+                    'duid': fields[4], 'iaid': iaid, 'expires': expires, 'subnet_id': None, 'state': 'default'})
+    return sorted(out, key=lambda lease: ipaddress.IPv6Address(lease['address']))

@@ -486,7 +486,7 @@ class Backend(object):
         self._running = self.control.running()
 
     @staticmethod
-    def check_expressible(obj):
+    def check_expressible(obj, addresses=None):
         check_expressible(obj)
 
     def daemon_running(self):

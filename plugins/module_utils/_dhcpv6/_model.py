@@ -394,13 +394,15 @@ def _default_subnet(addresses):
     return nets[0].with_prefixlen if nets else None
 
 
-def desired_service(params, addresses=None):
+def desired_service(params, addresses=None, defaults=None):
     """Task parameters of one interface -> canonical dict, or ``None`` (mode disabled or absent).
 
     ``addresses`` lists the interface's own addresses (``addr/len``), read at run time: the
     default ``subnet`` is the interface's global prefix, the default ``dns_servers`` the router's
-    address there (see pick_router_address). Checks what the argument spec cannot say: fields of
-    the other mode, pools and reservations outside the subnet, stateless with pools.
+    address there (see pick_router_address). ``defaults`` overrides :data:`DEFAULTS` where a
+    backend's own behaviour differs (dnsmasq: one lease time, rapid commit always honoured).
+    Checks what the argument spec cannot say: fields of the other mode, pools and reservations
+    outside the subnet, stateless with pools.
     """
     iface = check_interface_name(params.get('interface'))
     where = 'interface %s' % iface
@@ -426,7 +428,7 @@ def desired_service(params, addresses=None):
 
     for name in ('pools', 'prefix_delegation', 'reservations', 'domain_search', 'ignore_user_class', 'extra_options'):
         values[name] = values[name] or []
-    for name, default in DEFAULTS.items():
+    for name, default in dict(DEFAULTS, **(defaults or {})).items():
         if values[name] is None:
             values[name] = default
     if values['address_mode'] is None:

@@ -97,15 +97,17 @@ def _drift(changes):
 def run_dhcpv6(params, backend, check_mode=False, addresses=None, warn=None):
     """The dhcpv6_server module's behaviour; returns the result dict.
 
-    ``backend`` offers ``check_expressible(obj)``, ``stores()`` (persistent first; the runtime
+    ``backend`` offers ``check_expressible(obj, addresses)``, optionally ``model_defaults(params)``
+    (its own defaults for the model), ``stores()`` (persistent first; the runtime
     store only while the daemon runs), ``daemon_running()``, ``render(key, obj)`` (the backend's
     config text for the result) and ``after_apply(changed, check_mode)`` which starts or
     restarts the daemon as the backend needs and returns the commands it ran (or would run).
     ``warn`` receives warnings (AnsibleModule.warn).
     """
     key = check_interface_name(params['interface'])
-    desired = desired_service(params, addresses)
-    backend.check_expressible(desired)
+    model_defaults = getattr(backend, 'model_defaults', None)
+    desired = desired_service(params, addresses, model_defaults(params) if model_defaults else None)
+    backend.check_expressible(desired, addresses)
     stores = backend.stores()
     outcome = engine.run(TABLE, stores, {key: desired}, check_mode=check_mode)
     warnings = []

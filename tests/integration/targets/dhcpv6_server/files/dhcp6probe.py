@@ -64,6 +64,9 @@ def decode(msg):
             value = names(data)
         elif code == 3:
             value = [str(ipaddress.IPv6Address(d[:16])) for c, d in options(data[12:]) if c == 5]
+            # preferred and valid lifetime of each address, in the same order
+            result['options']['ia_na_lifetimes'] = [list(struct.unpack('!II', d[16:24]))
+                                                    for c, d in options(data[12:]) if c == 5]
         elif code == 25:
             value = ['%s/%d' % (ipaddress.IPv6Address(d[9:25]), d[8]) for c, d in options(data[12:]) if c == 26]
         elif code == 13:
