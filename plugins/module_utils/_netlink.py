@@ -15,8 +15,8 @@ Everything above this file works on dicts; everything below it is pyroute2. It h
 
 from __future__ import annotations
 
+import ctypes
 import errno
-import functools
 import os
 import socket
 import traceback
@@ -24,7 +24,7 @@ from contextlib import contextmanager
 
 try:
     import pyroute2
-    from pyroute2 import IPRoute, NetNS
+    from pyroute2 import IPRoute
     from pyroute2.netlink.exceptions import NetlinkError as _PyrouteNetlinkError
 except ImportError:
     HAS_PYROUTE2 = False
@@ -47,6 +47,8 @@ __all__ = [
     'NETNS_DIR',
     'NetlinkError',
     'Netlink',
+    'check_netns',
+    'in_netns',
     'open_netlink',
     'require_pyroute2',
 ]
@@ -261,23 +263,62 @@ class Netlink(object):
         self._ipr.close()
 
 
+CLONE_NEWNET = 0x40000000
+
+
+def _setns(fd):
+    if hasattr(os, 'setns'):  # Python 3.12+
+        os.setns(fd, CLONE_NEWNET)
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.setns(fd, CLONE_NEWNET) != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, os.strerror(code))
+
+
+def check_netns(netns):
+    """Refuse a namespace name that is not an existing entry of /run/netns."""
+    if '/' in netns or netns in ('.', '..') or not os.path.exists(os.path.join(NETNS_DIR, netns)):
+        raise NetlinkError('network namespace %r does not exist (see ip netns list)' % netns)
+
+
+@contextmanager
+def in_netns(netns):
+    """Run the block in network namespace ``netns``, then come back.
+
+    Sockets opened inside stay bound to that namespace after we return. This replaces
+    pyroute2's NetNS, which creates a missing namespace by default and, in 0.7.x, proxies every
+    message through a forked process over pickles (it broke under load in our benchmark:
+    "pickle data was truncated"). Modules are single-threaded, so switching the thread's
+    namespace is safe.
+    """
+    check_netns(netns)
+    own = os.open('/proc/self/ns/net', os.O_RDONLY)
+    try:
+        target = os.open(os.path.join(NETNS_DIR, netns), os.O_RDONLY)
+        try:
+            _setns(target)
+            try:
+                yield
+            finally:
+                _setns(own)
+        finally:
+            os.close(target)
+    finally:
+        os.close(own)
+
+
 @contextmanager
 def open_netlink(netns=None):
-    """A :class:`Netlink` handle in ``netns`` (None: the caller's namespace).
-
-    pyroute2's NetNS creates a missing namespace by default; we pass flags=0 and check first,
-    so a typo in ``netns`` is an error rather than a new, empty namespace.
-    """
+    """A :class:`Netlink` handle in ``netns`` (None: the caller's namespace)."""
     if not HAS_PYROUTE2:
         raise NetlinkError('pyroute2 is not installed (Debian/Ubuntu: apt install python3-pyroute2)')
-    if netns:
-        if '/' in netns or netns in ('.', '..') or not os.path.exists(os.path.join(NETNS_DIR, netns)):
-            raise NetlinkError('network namespace %r does not exist (see ip netns list)' % netns)
-        opener = functools.partial(NetNS, netns, flags=0)  # same signature in 0.7 and 0.9
-    else:
-        opener = IPRoute
     try:
-        ipr = opener()
+        if netns:
+            with in_netns(netns):
+                ipr = IPRoute()
+        else:
+            ipr = IPRoute()
     except (OSError, _PyrouteNetlinkError) as exc:
         raise _explain(exc, 'open netlink%s' % (' in netns %s' % netns if netns else ''))
     handle = Netlink(ipr, netns)
