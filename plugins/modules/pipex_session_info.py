@@ -1,0 +1,127 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: edgenet.router contributors
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: pipex_session_info
+short_description: Read kernel L2TP tunnels and sessions with their statistics
+version_added: 0.1.0
+description:
+  - Lists every L2TP tunnel and session in a network namespace with the kernel's counters (the
+    figures of pipex C(PIPEXGSTAT)), including sessions this collection did not make (for example
+    PPP sessions of pppd or accel-ppp, shown with their pseudowire type only).
+  - Ethernet sessions come in the canonical form M(edgenet.router.pipex_session) uses (cookies
+    masked), next to the boot-time state files that module writes, with the fields where the two
+    disagree.
+  - Linux keeps no list of closed sessions (pipex C(PIPEXGCLOSED) keeps them for 30 seconds), so a deleted
+    session and its counters are gone at once, so this module returns none rather than a fake list.
+author:
+  - edgenet.router developers (@edgenet)
+extends_documentation_fragment:
+  - edgenet.router._attributes
+  - edgenet.router._attributes.INFO_MODULE
+  - edgenet.router._attributes.PLATFORM_LINUX
+  - edgenet.router._netns
+options:
+  ifname:
+    description: Only this Ethernet session in O(ignore:sessions) (tunnels are all listed).
+    type: str
+  state_dir:
+    description: Directory of the state files of the persistent store (ignored with O(netns)).
+    type: path
+    default: /etc/edgenet/pipex
+seealso:
+  - module: edgenet.router.pipex_session
+'''
+
+EXAMPLES = r'''
+- name: Counters of every L2TP session in a namespace
+  edgenet.router.pipex_session_info:
+    netns: edge
+  register: l2tp
+
+- name: Sessions whose boot-time state differs from the running kernel
+  ansible.builtin.debug:
+    msg: "{{ l2tp.sessions | selectattr('differs') | map(attribute='ifname') }}"
+'''
+
+RETURN = r'''
+tunnels:
+  description: Every kernel L2TP tunnel, with its sessions and counters.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - tunnel_id: 100
+      peer_tunnel_id: 200
+      encap: udp
+      local: 192.0.2.1
+      remote: 192.0.2.2
+      udp_sport: 1701
+      udp_dport: 1701
+      version: 3
+      statistics: {rx_packets: 0, tx_packets: 0}
+      sessions:
+        - {session_id: 1000, peer_session_id: 2000, ifname: l2tpeth-wan, pseudowire: ethernet,
+           statistics: {rx_packets: 12, rx_bytes: 1104, rx_errors: 0, rx_seq_discards: 0,
+                        rx_oos_packets: 0, tx_packets: 12, tx_bytes: 1104, tx_errors: 0}}
+sessions:
+  description:
+    - Ethernet sessions in canonical form by store, with C(missing) (stores without the session) and
+      C(differs) (fields where the state file and the kernel disagree).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - ifname: l2tpeth-wan
+      runtime: {ifname: l2tpeth-wan, tunnel_id: 100, session_id: 1000, sequencing: both}
+      persistent: {ifname: l2tpeth-wan, tunnel_id: 100, session_id: 1000, sequencing: none}
+      statistics: {rx_packets: 12, tx_packets: 12}
+      missing: []
+      differs: [sequencing]
+closed_sessions:
+  description: Always empty; Linux has no closed-session list (see the description).
+  returned: always
+  type: list
+  elements: dict
+  sample: []
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.edgenet.router.plugins.module_utils._l2tp import open_l2tp
+from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, open_netlink, require_pyroute2
+from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdError
+from ansible_collections.edgenet.router.plugins.module_utils._pipex import (
+    KernelSessions, PersistentSessions, PipexError, SideEffects, info,
+)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            'ifname': {'type': 'str'},
+            'netns': {'type': 'str'},
+            'state_dir': {'type': 'path', 'default': '/etc/edgenet/pipex'},
+        },
+        supports_check_mode=True,
+    )
+    require_pyroute2(module)
+    netns = module.params['netns']
+    try:
+        with open_l2tp(netns) as l2tp, open_netlink(netns) as netlink:
+            files = None if netns else PersistentSessions(module.params['state_dir'])
+            result = info(KernelSessions(l2tp, netlink, SideEffects(module.run_command, netns), netns), files)
+    except (PipexError, NetlinkError, NetworkdError) as exc:
+        module.fail_json(msg=str(exc))
+    if module.params['ifname']:
+        result['sessions'] = [s for s in result['sessions'] if s['ifname'] == module.params['ifname']]
+    module.exit_json(changed=False, closed_sessions=[], **result)
+
+
+if __name__ == '__main__':
+    main()

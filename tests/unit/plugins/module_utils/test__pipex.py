@@ -1,0 +1,328 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""pipex_session's behaviour above the seams: fake genl, fake rtnetlink, fake nft/sysctl and real
+state files in a temp dir."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from ansible_collections.edgenet.router.plugins.module_utils import _engine as engine
+from ansible_collections.edgenet.router.plugins.module_utils import _pipex
+from ansible_collections.edgenet.router.plugins.module_utils._pipex import (
+    KernelSessions, PersistentSessions, PipexError, argument_spec, info, parse_state, render_state, run_pipex,
+)
+from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.fake_l2tp import FakeL2tp, FakeSideEffects
+from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.fake_netlink import FakeNetlink
+
+SPEC_DEFAULTS = dict((name, spec.get('default')) for name, spec in argument_spec().items())
+SESSION_DEFAULTS = dict((name, spec.get('default')) for name, spec in argument_spec()['sessions']['options'].items())
+
+WAN = dict(ifname='l2tpeth-wan', tunnel_id=100, peer_tunnel_id=200, session_id=1000, peer_session_id=2000,
+           local='192.0.2.1', remote='192.0.2.2', encap='udp', udp_sport=1701, udp_dport=1701, sequencing='both',
+           cookie='0x1A2B3C4D', peer_cookie='0102030405060708', mtu=1446, description='customer 42',
+           addresses=['10.42.0.1/30'])
+
+
+def wan(**changes):
+    out = dict(WAN)
+    out.update(changes)
+    return out
+
+
+def session(**kwargs):
+    out = dict(SESSION_DEFAULTS)
+    out.update(kwargs)
+    return out
+
+
+class Router(object):
+    def __init__(self, tmp_path):
+        self.nl = FakeNetlink()
+        self.genl = FakeL2tp(self.nl)
+        self.side = FakeSideEffects()
+        self.state_dir = str(tmp_path / 'pipex')
+        self.unit_dir = str(tmp_path / 'units')
+
+    def run(self, check_mode=False, **kwargs):
+        p = dict(SPEC_DEFAULTS, state_dir=self.state_dir)
+        p.update(kwargs)
+        self.nl.read_only = self.genl.read_only = self.side.read_only = check_mode
+        try:
+            runtime = KernelSessions(self.genl, self.nl, self.side, keep_tunnel=p['keep_tunnel'])
+            files = PersistentSessions(self.state_dir, self.unit_dir) if p['persistent'] else None
+            return run_pipex(p, runtime, files, check_mode=check_mode)
+        finally:
+            self.nl.read_only = self.genl.read_only = self.side.read_only = False
+
+    def index(self, name):
+        link = self.nl.links_by_name.get(name)
+        return link and link['index']
+
+
+@pytest.fixture
+def router(tmp_path):
+    return Router(tmp_path)
+
+
+def test_check_apply_idempotent_check(router):
+    check = router.run(check_mode=True, **WAN)
+    assert check['changed'] and router.genl.writes == [] and not os.path.exists(router.state_dir)
+    assert check['session']['sequencing'] == 'both' and check['statistics'] is None
+    applied = router.run(**WAN)
+    assert applied['changed']
+    assert applied['session'] == dict(check['session'], l2spec_type=None)
+    assert applied['statistics']['rx_packets'] == 3
+    assert applied['session']['cookie'] == engine.SECRET_MASK
+    assert not any('1a2b3c4d' in c for c in applied['commands'])
+    assert router.nl.links_by_name['l2tpeth-wan']['alias'] == 'customer 42'
+    assert router.nl.addrs[router.index('l2tpeth-wan')] == ['10.42.0.1/30']
+    again = router.run(**WAN)
+    assert not again['changed'] and again['changes'] == []
+    assert not router.run(check_mode=True, **WAN)['changed']
+
+
+def test_sequencing_changes_in_place(router):
+    router.run(**WAN)
+    index = router.index('l2tpeth-wan')
+    router.genl.writes = []
+    result = router.run(**wan(sequencing='send'))
+    assert [c['action'] for c in result['changes']] == ['modify', 'modify']
+    assert router.genl.writes == [('session set', (100, 1000))]
+    assert router.index('l2tpeth-wan') == index
+
+
+def test_id_change_recreates_and_never_refuses(router):
+    router.run(**WAN)
+    with pytest.raises(engine.PlanError, match='session_id'):
+        router.run(recreate='never', **wan(session_id=1001))
+    assert (100, 1000) in router.genl.session_table
+    result = router.run(**wan(session_id=1001))
+    assert 'recreate' in [c['action'] for c in result['changes']]
+    assert list(router.genl.session_table) == [(100, 1001)]
+
+
+def test_recreate_waits_for_the_kernel_to_tear_the_tunnel_down(router):
+    router.run(**WAN)
+    router.genl.linger = 3
+    router.run(**wan(session_id=1001))
+    assert list(router.genl.session_table) == [(100, 1001)] and list(router.genl.tunnel_table) == [100]
+
+
+def test_tunnel_shared_created_with_first_deleted_with_last(router):
+    a = session(**wan(ifname='pw-a', session_id=1, addresses=None))
+    b = session(**wan(ifname='pw-b', session_id=2, addresses=None))
+    router.run(sessions=[a, b], persistent=False)
+    assert list(router.genl.tunnel_table) == [100] and len(router.genl.session_table) == 2
+    router.run(ifname='pw-a', state='absent', persistent=False)
+    assert list(router.genl.tunnel_table) == [100]
+    router.run(ifname='pw-b', state='absent', persistent=False)
+    assert router.genl.tunnel_table == {}
+
+
+def test_new_parameters_for_a_shared_tunnel_recreate_all_its_sessions(router):
+    a = session(**wan(ifname='pw-a', session_id=1, addresses=None))
+    b = session(**wan(ifname='pw-b', session_id=2, addresses=None))
+    router.run(sessions=[a, b], persistent=False)
+    router.genl.linger = 2
+    result = router.run(sessions=[dict(a, remote='192.0.2.9'), dict(b, remote='192.0.2.9')], persistent=False)
+    assert [c['action'] for c in result['changes']] == ['recreate', 'recreate']
+    assert router.genl.tunnel_table[100]['remote'] == '192.0.2.9' and len(router.genl.session_table) == 2
+    assert not router.run(sessions=[dict(a, remote='192.0.2.9'), dict(b, remote='192.0.2.9')], persistent=False)['changed']
+
+
+def test_keep_tunnel(router):
+    router.run(persistent=False, **WAN)
+    router.run(ifname='l2tpeth-wan', state='absent', persistent=False, keep_tunnel=True)
+    assert list(router.genl.tunnel_table) == [100] and router.genl.session_table == {}
+
+
+def test_tunnel_with_other_sessions_and_other_parameters_is_refused(router):
+    router.run(persistent=False, **wan(ifname='other'))
+    with pytest.raises(PipexError, match='carries session other'):
+        router.run(persistent=False, **wan(session_id=5, remote='192.0.2.9'))
+    with pytest.raises(PipexError, match='held by interface other'):
+        router.run(persistent=False, **WAN)
+
+
+def test_ppp_sessions_are_never_touched(router):
+    router.run(persistent=False, **WAN)
+    router.genl.add_foreign_ppp_session(100, 77)
+    result = router.run(persistent=False, **WAN)
+    assert not result['changed']
+    router.run(ifname='l2tpeth-wan', state='absent', persistent=False)
+    assert (100, 77) in router.genl.session_table and 100 in router.genl.tunnel_table
+
+
+def test_adjust_tcpmss_and_ingress_filter_idempotent_and_removed(router):
+    task = wan(adjust_tcpmss=True, ingress_filter=True)
+    router.run(persistent=False, **task)
+    assert router.side.mss == {'l2tpeth-wan'} and router.side.rpf == {'l2tpeth-wan'}
+    assert not router.run(persistent=False, **task)['changed']
+    router.run(persistent=False, **dict(task, ingress_filter=False))
+    assert router.side.rpf == set()
+    router.run(ifname='l2tpeth-wan', state='absent', persistent=False)
+    assert router.side.mss == set()
+
+
+def test_reorder_timeout_within_a_jiffy_is_equal(router):
+    task = wan(reorder_timeout=50)
+    router.run(persistent=False, **task)
+    assert router.genl.session_table[(100, 1000)]['reorder_timeout'] == 52
+    assert not router.run(persistent=False, **task)['changed']
+
+
+def test_persistent_state_file_round_trip(router):
+    router.run(**wan(adjust_tcpmss=True))
+    path = os.path.join(router.state_dir, 'l2tpeth-wan.conf')
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert os.path.islink(os.path.join(router.unit_dir, 'multi-user.target.wants', _pipex.UNIT_NAME))
+    assert os.access(os.path.join(router.state_dir, 'restore.sh'), os.X_OK)
+    files = PersistentSessions(router.state_dir, router.unit_dir).read()
+    wanted = _pipex.desired_session(session(**wan(adjust_tcpmss=True)), persistent=True)
+    assert files['l2tpeth-wan'] == wanted
+    router.run(ifname='l2tpeth-wan', state='absent')
+    assert not os.path.exists(path)
+
+
+@pytest.mark.parametrize('text', ["it's 42", 'a "b" $c `d`', ''])
+def test_state_file_quotes_anything(text):
+    obj = _pipex.desired_session(session(**wan(description=text)), persistent=True)
+    assert parse_state(render_state(obj)) == obj
+
+
+def test_runtime_failure_restores_state_file(router, monkeypatch):
+    router.run(**WAN)
+    path = os.path.join(router.state_dir, 'l2tpeth-wan.conf')
+    before = open(path, 'rb').read()
+
+    def boom(session):
+        raise _pipex.PipexError('kernel says no')
+    monkeypatch.setattr(router.genl, 'create_session', boom)
+    with pytest.raises(engine.ApplyError, match='kernel says no'):
+        router.run(**wan(session_id=1001))
+    assert open(path, 'rb').read() == before
+
+
+def test_foreign_state_file_is_refused(router):
+    os.makedirs(router.state_dir)
+    with open(os.path.join(router.state_dir, 'l2tpeth-wan.conf'), 'w') as handle:
+        handle.write('IFNAME=l2tpeth-wan\n')
+    with pytest.raises(PipexError, match='marker'):
+        router.run(**WAN)
+
+
+BAD = [
+    (dict(tunnel_id=0), 'tunnel_id must be between 1 and 4294967295'),
+    (dict(session_id=2 ** 32), 'session_id must be between 1 and 4294967295'),
+    (dict(peer_session_id=0), 'peer_session_id must be between'),
+    (dict(peer_tunnel_id=-1), 'peer_tunnel_id must be between'),
+    (dict(cookie='0x1a2b3c'), 'cookie must be 4 or 8 bytes'),
+    (dict(peer_cookie='0x1a2b3c4d5e'), 'peer_cookie must be 4 or 8 bytes'),
+    (dict(cookie='zz2b3c4d'), 'cookie must be hexadecimal'),
+    (dict(encap='ip', udp_sport=1701, udp_dport=None), 'encap ip .* takes no UDP ports; remove udp_sport'),
+    (dict(remote='2001:db8::2'), 'different address families'),
+    (dict(local='not-an-ip'), 'is not an IP address'),
+    (dict(udp_dport=70000), 'udp_dport must be between 1 and 65535'),
+    (dict(ifname='bad/name'), 'not a valid interface name'),
+    (dict(reorder_timeout=50, sequencing='send'), 'reorder_timeout only applies'),
+    (dict(session_id=None), 'session_id required'),
+]
+
+
+@pytest.mark.parametrize('change, message', BAD)
+def test_bad_input_touches_nothing(router, change, message):
+    with pytest.raises(PipexError, match=message):
+        router.run(check_mode=True, **wan(**change))
+    assert router.genl.writes == [] and not os.path.exists(router.state_dir)
+
+
+@pytest.mark.parametrize('change, message', [
+    (dict(lns_mode=True), 'cannot be made persistent'),
+    (dict(netns='edge'), 'persistent: true is not possible with netns'),
+])
+def test_not_persistable(router, change, message):
+    with pytest.raises(PipexError, match=message):
+        router.run(**wan(**change))
+
+
+def test_same_session_id_twice_in_a_tunnel(router):
+    with pytest.raises(PipexError, match='both use session_id 1000 in tunnel 100'):
+        router.run(persistent=False, sessions=[session(**WAN), session(**wan(ifname='pw-b'))])
+
+
+def test_conflicting_tunnel_parameters_in_one_task(router):
+    with pytest.raises(PipexError, match='share tunnel 100 but disagree on its parameters: peer_tunnel_id 200 vs 201'):
+        router.run(persistent=False, sessions=[session(**WAN),
+                                               session(**wan(ifname='pw-b', session_id=2, peer_tunnel_id=201))])
+
+
+def test_listed_twice(router):
+    with pytest.raises(PipexError, match='listed twice'):
+        router.run(persistent=False, sessions=[session(**WAN), session(**WAN)])
+
+
+@pytest.mark.parametrize('cookie, canonical', [
+    ('0x1A2B3C4D', '1a2b3c4d'), ('1a:2b:3c:4d', '1a2b3c4d'), ('0102030405060708', '0102030405060708'),
+    ('none', 'none'), ('', 'none'),
+])
+def test_cookie_normaliser(cookie, canonical):
+    normalise = _pipex.TABLE['cookie'].normalise
+    assert normalise(cookie) == canonical
+    assert normalise(normalise(cookie)) == canonical
+
+
+def test_ip_encap_has_no_ports(router):
+    result = router.run(persistent=False, **wan(encap='ip', udp_sport=None, udp_dport=None))
+    assert result['session']['udp_sport'] is None
+    assert not router.run(persistent=False, **wan(encap='ip', udp_sport=None, udp_dport=None))['changed']
+
+
+def test_info_lists_tunnels_sessions_and_drift(router):
+    router.run(**WAN)
+    router.genl.add_foreign_ppp_session(100, 77)
+    router.genl.session_table[(100, 1000)]['send_seq'] = False
+    out = info(KernelSessions(router.genl, router.nl, router.side), PersistentSessions(router.state_dir, router.unit_dir))
+    assert [s['pseudowire'] for s in out['tunnels'][0]['sessions']] == ['ppp', 'ethernet']
+    (found,) = out['sessions']
+    assert found['differs'] == ['sequencing'] and found['missing'] == []
+    assert found['runtime']['cookie'] == engine.SECRET_MASK and found['statistics']['rx_packets'] == 3
+
+
+class Recorder(object):
+    def __init__(self, answers=None):
+        self.calls = []
+        self.answers = answers or {}
+
+    def __call__(self, argv, data=None):
+        self.calls.append((argv, data))
+        return self.answers.get(argv[0] if argv[0] != 'ip' else argv[4], (0, '', ''))
+
+
+def test_side_effects_without_nft_read_nothing_and_refuse_to_clamp():
+    run = Recorder()
+    side = _pipex.SideEffects(run, which=lambda name: None)
+    assert side.mss_ifnames() == set() and run.calls == []
+    with pytest.raises(PipexError, match='apt install nftables'):
+        side.set_mss('pw0', True)
+
+
+def test_side_effects_commands_in_a_netns():
+    listing = ('table inet edgenet_pipex {\n chain mss {\n'
+               '  iifname "pw0" tcp flags syn / syn,rst tcp option maxseg size set rt mtu comment "edgenet-pipex:pw0" # handle 4\n'
+               '  oifname "pw0" tcp flags syn / syn,rst tcp option maxseg size set rt mtu comment "edgenet-pipex:pw0" # handle 5\n'
+               ' }\n}\n')
+    run = Recorder({'nft': (0, listing, '')})
+    side = _pipex.SideEffects(run, netns='edge', which=lambda name: '/usr/sbin/nft')
+    assert side.mss_ifnames() == {'pw0'}
+    side.set_mss('pw0', True)  # already there: nothing added
+    side.set_mss('pw0', False)
+    side.set_mss('pw1', True)
+    argvs = [' '.join(argv) for argv, data in run.calls]
+    assert 'ip netns exec edge nft delete rule inet edgenet_pipex mss handle 5' in argvs
+    assert run.calls[-1][0][-3:] == ['nft', '-f', '-'] and 'oifname "pw1"' in run.calls[-1][1]
+    side.set_rp_filter('pw0', True)
+    assert run.calls[-1][0] == ['ip', 'netns', 'exec', 'edge', 'sysctl', '-q', '-w', 'net/ipv4/conf/pw0/rp_filter=1']
