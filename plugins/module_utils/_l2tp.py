@@ -18,14 +18,12 @@ opening the socket (a netlink socket stays in the namespace it was made in), nev
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import errno
 import os
 import traceback
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
-from ansible_collections.edgenet.router.plugins.module_utils._netlink import NETNS_DIR, NetlinkError
+from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, in_netns
 
 try:
     from pyroute2.netlink import NLA_F_NESTED, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, genlmsg, nla
@@ -72,7 +70,6 @@ PWTYPE_ETH = 0x0005
 L2SPEC_NONE = 0
 L2SPEC_DEFAULT = 1
 
-CLONE_NEWNET = 0x40000000
 
 
 class l2tpmsg(genlmsg):
@@ -326,36 +323,6 @@ class L2tp(object):
         self._sock.close()
 
 
-def _setns(fd):
-    libc = ctypes.CDLL(ctypes.util.find_library('c') or None, use_errno=True)
-    if libc.setns(fd, CLONE_NEWNET) != 0:
-        code = ctypes.get_errno()
-        raise OSError(code, os.strerror(code))
-
-
-@contextmanager
-def _in_netns(netns):
-    """Run the block with this thread in ``netns`` (which must exist), then come back."""
-    if not netns:
-        yield
-        return
-    if '/' in netns or netns in ('.', '..') or not os.path.exists(os.path.join(NETNS_DIR, netns)):
-        raise NetlinkError('network namespace %r does not exist (see ip netns list)' % netns)
-    home = os.open('/proc/self/ns/net', os.O_RDONLY)
-    try:
-        target = os.open(os.path.join(NETNS_DIR, netns), os.O_RDONLY)
-        try:
-            _setns(target)
-        finally:
-            os.close(target)
-        try:
-            yield
-        finally:
-            _setns(home)
-    finally:
-        os.close(home)
-
-
 @contextmanager
 def open_l2tp(netns=None):
     """An :class:`L2tp` handle in ``netns`` (None: the caller's namespace).
@@ -367,7 +334,7 @@ def open_l2tp(netns=None):
     where = ' in netns %s' % netns if netns else ''
     sock = None
     try:
-        with _in_netns(netns):
+        with (in_netns(netns) if netns else nullcontext()):
             sock = GenericNetlinkSocket()
             # bind() resolves the family: it creates the socket here, inside the namespace.
             sock.bind(GENL_NAME, l2tpmsg)
