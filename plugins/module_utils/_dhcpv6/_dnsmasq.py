@@ -293,13 +293,13 @@ def parse_text(text):
         line = raw.strip()
         if line.startswith(SECTION):
             head = line[len(SECTION):]
-            iface, _, mode = head.partition(':')
+            iface, _sep, mode = head.partition(':')
             obj = _blank(iface.strip(), mode.strip())
             models[obj['interface']] = obj
             continue
         if not line or line.startswith('#') or obj is None:
             continue
-        key, _, value = line.partition('=')
+        key, _sep, value = line.partition('=')
         if obj['mode'] == 'relay':
             parts = value.split(',')
             if key == 'dhcp-relay' and len(parts) in (2, 3):
@@ -366,7 +366,7 @@ def _conf_files_of(argv, read=None):
     for path in list(files):
         text = (read or _read_text)(path)
         for line in (text or '').splitlines():
-            key, _, value = line.strip().partition('=')
+            key, _sep, value = line.strip().partition('=')
             if key == 'conf-file' and value:
                 files.append(value)
             elif key == 'conf-dir' and value:

@@ -363,9 +363,9 @@ class KeaFile(Store):
         if text is None:
             return {}
         if not is_managed(text):
+            path = self.file.path
             raise KeaError('%s exists without the line "%s": it is not managed by edgenet.router. Move it aside '
-                           '(e.g. to %s.dist) or point config_file elsewhere.' % (self.file.path, MANAGED_MARKER,
-                                                                                   self.file.path))
+                           '(e.g. to %s.dist) or point config_file elsewhere.' % (path, MANAGED_MARKER, path))
         try:
             return load_text(text)
         except ValueError as exc:

@@ -121,7 +121,7 @@ def norm_pool(value):
     """``first-last`` or a prefix; an aligned range becomes its prefix (as Kea reports it)."""
     text = str(value).strip().replace(' ', '')
     if '-' in text:
-        first, _, last = text.partition('-')
+        first, _sep, last = text.partition('-')
         first, last = _address(first, 'pool %s' % value), _address(last, 'pool %s' % value)
         if first > last:
             raise Dhcpv6Error('pool %s: the first address is above the last' % value)
@@ -134,7 +134,7 @@ def norm_pool(value):
 
 def _norm_pools(values):
     """Canonical pools, sorted by first address, unique; overlaps refused."""
-    pools = sorted(set(norm_pool(v) for v in values), key=lambda p: pool_bounds(p))
+    pools = sorted(set(norm_pool(v) for v in values), key=pool_bounds)
     for a, b in zip(pools, pools[1:]):
         if pool_bounds(b)[0] <= pool_bounds(a)[1]:
             raise Dhcpv6Error('pools %s and %s overlap' % (a, b))
@@ -312,7 +312,7 @@ def _norm_extra_options(values):
 
 def _norm_servers(values):
     """Relay destinations: unicast or multicast IPv6 addresses, sorted, unique."""
-    return sorted(set(str(_address(v, 'servers')) for v in values), key=lambda a: ipaddress.IPv6Address(a))
+    return sorted(set(str(_address(v, 'servers')) for v in values), key=ipaddress.IPv6Address)
 
 
 def _norm_choice(*choices):

@@ -63,7 +63,7 @@ def test_plan(runtime, persistent, want, expected):
 
 def test_plan_records_field_differences():
     current = {RUNTIME: {'t1': T1}, PERSISTENT: {'t1': persistent_view(T1)}}
-    (change, _) = engine.plan(TABLE, [PERSISTENT, RUNTIME], {'t1': desired(kind='ipip', ttl=10)}, current)
+    change = engine.plan(TABLE, [PERSISTENT, RUNTIME], {'t1': desired(kind='ipip', ttl=10)}, current)[0]
     assert change.fields == {'ttl': (64, 10)}
     assert change.after == {'kind': 'ipip', 'ttl': 10}
 

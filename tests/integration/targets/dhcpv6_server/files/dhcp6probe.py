@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 # SPDX-License-Identifier: GPL-3.0-or-later
 """A tiny DHCPv6 client for tests: sends one exchange on a link and decodes the answer.
 
