@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# Build the edgenet lab guest image: Debian 12 (bookworm) minbase + packages.txt,
+# Debian's kernel (linux-image-amd64 from bookworm-security) with its modules,
+# an ext4 raw image and a small busybox initramfs.
+#
+# Usage: build.sh OUTDIR CACHEDIR
+#   OUTDIR   empty directory that receives base.raw, vmlinuz, initrd.img, manifest.txt
+#   CACHEDIR persistent package cache (debootstrap/ and apt-archives/ below it)
+#
+# Run as root, preferably inside `unshare -m` (tests/lab/lab does that) so that
+# the chroot's mounts vanish with the process even when the build is killed.
+# Everything this script reads is part of the recipe hash computed by `lab`.
+set -euo pipefail
+
+out=$(readlink -f "$1")
+cache=$(readlink -f "$2")
+here=$(dirname "$(readlink -f "$0")")
+mirror=${EDGENET_LAB_MIRROR:-http://deb.debian.org/debian}
+security_mirror=${EDGENET_LAB_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
+suite=bookworm
+image_size=3G
+root=$out/rootfs
+export DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+log() { printf '[build %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+
+mapfile -t packages < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' "$here/packages.txt")
+
+mkdir -p "$cache/debootstrap" "$cache/apt-archives" "$root"
+
+in_root() { chroot "$root" "$@"; }
+
+cleanup() {
+    for m in dev/pts proc sys; do
+        if mountpoint -q "$root/$m" 2>/dev/null; then umount -l "$root/$m" || true; fi
+    done
+}
+trap cleanup EXIT
+
+log "debootstrap $suite minbase from $mirror"
+debootstrap --variant=minbase --cache-dir="$cache/debootstrap" \
+    --components=main "$suite" "$root" "$mirror" > "$out/debootstrap.log" 2>&1 \
+    || { tail -n 30 "$out/debootstrap.log" >&2; exit 1; }
+
+mount -t proc proc "$root/proc"
+mount -t sysfs sysfs "$root/sys"
+mount -t devpts devpts "$root/dev/pts" -o newinstance,ptmxmode=0666 || true
+
+cat > "$root/etc/apt/sources.list" <<EOF
+deb $mirror $suite main
+deb $mirror $suite-updates main
+deb $security_mirror $suite-security main
+EOF
+cat > "$root/etc/apt/apt.conf.d/90edgenet-lab" <<'EOF'
+APT::Install-Recommends "false";
+APT::Install-Suggests "false";
+Acquire::Languages "none";
+EOF
+cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+# No service may start inside the build chroot.
+printf '#!/bin/sh\nexit 101\n' > "$root/usr/sbin/policy-rc.d"
+chmod 755 "$root/usr/sbin/policy-rc.d"
+
+# Reuse downloaded .debs: hard-link the cache into the chroot's archive dir
+# (apt verifies them against the index) and back after the install.
+archives=$root/var/cache/apt/archives
+mkdir -p "$archives/partial"
+find "$cache/apt-archives" -maxdepth 1 -name '*.deb' -exec ln -f -t "$archives" {} + 2>/dev/null \
+    || find "$cache/apt-archives" -maxdepth 1 -name '*.deb' -exec cp -t "$archives" {} +
+
+echo force-unsafe-io > "$root/etc/dpkg/dpkg.cfg.d/lab-build-unsafe-io"
+
+log "apt-get update"
+in_root apt-get -q update > "$out/apt.log" 2>&1 || { tail -n 30 "$out/apt.log" >&2; exit 1; }
+
+log "resolving kernel package"
+kpkg=$(in_root apt-cache depends linux-image-amd64 | sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-amd64\)$/\1/p' | head -n 1)
+[ -n "$kpkg" ] || { echo "cannot resolve linux-image-amd64" >&2; exit 1; }
+kver=${kpkg#linux-image-}
+log "kernel $kpkg"
+
+log "apt-get upgrade + install ${packages[*]}"
+in_root apt-get -q upgrade -y >> "$out/apt.log" 2>&1 || { tail -n 30 "$out/apt.log" >&2; exit 1; }
+in_root apt-get -q install -y "${packages[@]}" >> "$out/apt.log" 2>&1 \
+    || { tail -n 30 "$out/apt.log" >&2; exit 1; }
+# The kernel and busybox-static are unpacked, not installed: no initramfs-tools
+# run, no boot loader, and busybox only goes into the initramfs.
+in_root apt-get -q install -y --download-only "$kpkg" busybox-static >> "$out/apt.log" 2>&1 \
+    || { tail -n 30 "$out/apt.log" >&2; exit 1; }
+kdeb=$(find "$archives" -maxdepth 1 -name "${kpkg}_*_amd64.deb" | sort | tail -n 1)
+bbdeb=$(find "$archives" -maxdepth 1 -name "busybox-static_*_amd64.deb" | sort | tail -n 1)
+# tar keeps merged-/usr symlinks (/lib -> usr/lib); plain dpkg-deb -x replaces them
+dpkg-deb --fsys-tarfile "$kdeb" | tar -x --keep-directory-symlink -C "$root"
+in_root depmod -a "$kver"
+cp "$root/boot/vmlinuz-$kver" "$out/vmlinuz"
+
+find "$archives" -maxdepth 1 -name '*.deb' -exec ln -f -t "$cache/apt-archives" {} + 2>/dev/null \
+    || find "$archives" -maxdepth 1 -name '*.deb' -exec cp -n -t "$cache/apt-archives" {} +
+
+log "initramfs"
+ird=$out/initramfs
+mkdir -p "$ird/bin" "$ird/lib/modules"
+dpkg-deb -x "$bbdeb" "$out/busybox"
+cp "$out/busybox/bin/busybox" "$ird/bin/busybox"
+ln -s busybox "$ird/bin/sh"  # /init is a #!/bin/sh script
+cp "$here/init" "$ird/init"
+chmod 755 "$ird/init" "$ird/bin/busybox"
+moddir=$root/lib/modules/$kver
+# Modules needed to reach the root file system, with their dependencies
+# (modules.dep lists a module's dependencies, deepest last), in load order.
+# crc32c_generic is ext4's crypto-API (soft) dependency.
+declare -A seen=()
+order=()
+add_module() {
+    local name=$1 line path dep
+    line=$(grep -E "(^|/)${name}\.ko(\.[a-z]+)?:" "$moddir/modules.dep" || true)
+    if [ -z "$line" ]; then
+        grep -qE "/${name}\.ko" "$moddir/modules.builtin" && return 0
+        echo "module $name not found" >&2; exit 1
+    fi
+    path=${line%%:*}
+    [ -n "${seen[$path]:-}" ] && return 0
+    seen[$path]=1
+    local deps=()
+    read -r -a deps <<< "${line#*:}"
+    for dep in "${deps[@]}"; do
+        dep=${dep##*/}; dep=${dep%%.ko*}
+        add_module "$dep"
+    done
+    order+=("$path")
+}
+for m in crc32c_generic virtio_pci virtio_blk virtio_net ext4; do
+    add_module "$m"
+done
+: > "$ird/modules.order"
+for path in "${order[@]}"; do
+    mkdir -p "$ird/lib/modules/$(dirname "$path")"
+    cp "$moddir/$path" "$ird/lib/modules/$path"
+    echo "$path" >> "$ird/modules.order"
+done
+(cd "$ird" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet) | gzip -1 > "$out/initrd.img"
+
+log "guest configuration"
+echo lab > "$root/etc/hostname"
+cat > "$root/etc/hosts" <<'EOF'
+127.0.0.1	localhost
+::1		localhost ip6-localhost ip6-loopback
+EOF
+: > "$root/etc/resolv.conf"
+cat > "$root/etc/fstab" <<'EOF'
+/dev/vda	/	ext4	rw,noatime,errors=remount-ro	0	0
+EOF
+# Placeholder machine id: each guest gets its own via systemd.machine_id= on
+# the kernel command line (an empty file would make every boot a "first boot").
+echo 0123456789abcdef0123456789abcdef > "$root/etc/machine-id"
+# Management NIC: slirp's internal net, static, no gateway, no DNS: the guest
+# has no route beyond QEMU. Links to other guests (eth1...) stay unconfigured.
+mkdir -p "$root/etc/systemd/network"
+cat > "$root/etc/systemd/network/10-lab-mgmt.network" <<'EOF'
+# edgenet lab: management NIC (QEMU user-mode net, restrict=on, ssh via hostfwd)
+[Match]
+Name=eth0
+
+[Network]
+Address=10.0.2.15/24
+LinkLocalAddressing=no
+IPv6AcceptRA=no
+EOF
+mkdir -p "$root/etc/ssh/sshd_config.d"
+cat > "$root/etc/ssh/sshd_config.d/lab.conf" <<'EOF'
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+GSSAPIAuthentication no
+UseDNS no
+EOF
+# sshd -t before every start doubles sshd's start-up cost under TCG.
+mkdir -p "$root/etc/systemd/system/ssh.service.d"
+printf '[Service]\nExecStartPre=\n' > "$root/etc/systemd/system/ssh.service.d/lab.conf"
+in_root ssh-keygen -A > /dev/null
+in_root passwd -l root > /dev/null
+in_root systemctl enable systemd-networkd.service ssh.service > /dev/null 2>&1
+for unit in kea-dhcp6-server.service dnsmasq.service radvd.service nftables.service; do
+    in_root systemctl disable "$unit" > /dev/null 2>&1 || true
+done
+# Not masked, though they cost boot time: systemd-logind (shutdown -r, used by
+# Ansible's reboot module, schedules through it) and dbus (networkctl reload).
+for unit in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service \
+        fstrim.timer dpkg-db-backup.timer systemd-timesyncd.service getty@tty1.service \
+        serial-getty@ttyS0.service systemd-networkd-wait-online.service \
+        modprobe@drm.service modprobe@fuse.service modprobe@dm_mod.service modprobe@loop.service \
+        modprobe@efi_pstore.service systemd-pstore.service sys-kernel-debug.mount \
+        sys-kernel-tracing.mount sys-fs-fuse-connections.mount dev-hugepages.mount dev-mqueue.mount \
+        systemd-binfmt.service proc-sys-fs-binfmt_misc.automount \
+        systemd-update-utmp.service systemd-update-utmp-runlevel.service; do
+    in_root systemctl mask "$unit" > /dev/null 2>&1
+done
+# Nothing left for ConditionNeedsUpdate= units (hwdb, ldconfig, catalog) at first boot.
+in_root systemd-hwdb update
+in_root ldconfig
+touch "$root/etc/.updated" "$root/var/.updated"
+rm -f "$root/usr/sbin/policy-rc.d" "$root/etc/dpkg/dpkg.cfg.d/lab-build-unsafe-io"
+in_root apt-get -q clean
+rm -rf "$root/var/lib/apt/lists/"*_Packages* "$root/var/lib/apt/lists/"*_InRelease
+{
+    echo "kernel $kver"
+    echo "built $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    # shellcheck disable=SC2016  # dpkg-query's own format, not shell
+    in_root dpkg-query -W -f '${Package} ${Version}\n'
+} > "$out/manifest.txt"
+cleanup
+
+log "ext4 image ($image_size)"
+truncate -s "$image_size" "$out/base.raw"
+mke2fs -q -t ext4 -L edgenet-lab -m 0 -E lazy_itable_init=0,lazy_journal_init=0 \
+    -d "$root" "$out/base.raw"
+rm -rf "$root" "$ird" "$out/busybox"
+log "done: $(du -h --apparent-size "$out/base.raw" | cut -f1) apparent, $(du -h "$out/base.raw" | cut -f1) used"
