@@ -71,7 +71,6 @@ L2SPEC_NONE = 0
 L2SPEC_DEFAULT = 1
 
 
-
 class l2tpmsg(genlmsg):
     """L2TP genl message. Cookies are raw ``cdata`` (pyroute2's ``hex`` type differs between
     versions); timeouts are the kernel's u64 milliseconds."""
