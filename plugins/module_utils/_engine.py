@@ -141,6 +141,13 @@ class ObjectTable(object):
     def argument_spec(self):
         return dict((f.name, f.argument_spec()) for f in self.fields)
 
+    def object_options(self):
+        """The argument spec of one object in a task: its fields plus ``state``. Modules use it
+        for the single form and for each item of their bulk list."""
+        options = self.argument_spec()
+        options['state'] = {'type': 'str', 'default': 'present', 'choices': ['present', 'absent']}
+        return options
+
     def normalise(self, values):
         """Canonical dict of the table's fields; ``None`` means "not managed by this task"."""
         return dict((f.name, f.canonical(values.get(f.name))) for f in self.fields)

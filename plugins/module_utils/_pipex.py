@@ -802,9 +802,7 @@ COMMON = {
 
 
 def _session_options():
-    options = TABLE.argument_spec()
-    options['state'] = {'type': 'str', 'default': 'present', 'choices': ['present', 'absent']}
-    return options
+    return TABLE.object_options()
 
 
 def argument_spec():
