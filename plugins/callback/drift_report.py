@@ -1,0 +1,384 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: edgenet.router contributors
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+name: drift_report
+type: notification
+short_description: Write what drifted, per host and per object, as Markdown and JSON files
+version_added: 0.1.0
+description:
+  - Collects every task result that reports C(changed) during an C(ansible-playbook) run and, when
+    the run ends, writes two files to O(dir) - C(<basename>.json) and C(<basename>.md) - that list
+    per host which objects drifted, in which store, and each field's value now (C(before)) and the
+    value the play wants (C(after)).
+  - Meant for a nightly C(ansible-playbook site.yml --check --diff) run; a normal run reports what
+    it changed the same way.
+  - Modules of this collection (M(edgenet.router.iptun), M(edgenet.router.sixtofour_relay),
+    M(edgenet.router.dhcpv6_server), M(edgenet.router.pipex_session)) return a C(changes) list;
+    each field of each entry becomes one row. Any other module that reports C(changed) gets one row
+    naming the task and module, and saying whether a diff was returned (no field table).
+  - Values the modules masked stay masked. Results of C(no_log) tasks are never written; their row
+    only says that the task changed something and that its result is censored.
+  - Both files are replaced atomically (written to a temporary file in O(dir), then renamed).
+  - Works beside the stdout callback; enable it with
+    C(ANSIBLE_CALLBACKS_ENABLED=edgenet.router.drift_report) or C(callbacks_enabled) in C(ansible.cfg).
+  - The JSON schema and a sample report are in the collection's drift detection guide.
+requirements:
+  - Enabled with C(callbacks_enabled) (it is a notification callback and does not print anything).
+options:
+  dir:
+    description:
+      - Directory the report files are written to; created (with parents) if missing.
+      - A relative path is relative to the working directory of C(ansible-playbook).
+    type: path
+    default: drift-report
+    env:
+      - name: EDGENET_DRIFT_REPORT_DIR
+    ini:
+      - section: callback_edgenet_drift_report
+        key: dir
+  basename:
+    description:
+      - File name without extension; the callback writes C(<basename>.json) and C(<basename>.md).
+    type: str
+    default: drift-report
+    env:
+      - name: EDGENET_DRIFT_REPORT_BASENAME
+    ini:
+      - section: callback_edgenet_drift_report
+        key: basename
+  max_value_length:
+    description:
+      - Longest value shown in a Markdown table cell; longer values are cut and end with C(...).
+        The JSON file always holds the whole value.
+    type: int
+    default: 80
+    env:
+      - name: EDGENET_DRIFT_REPORT_MAX_VALUE_LENGTH
+    ini:
+      - section: callback_edgenet_drift_report
+        key: max_value_length
+seealso:
+  - ref: ansible_collections.edgenet.router.docsite.drift_detection
+    description: How to run a nightly drift job, the report's JSON schema and a sample report.
+'''
+
+import datetime
+import json
+import os
+import tempfile
+
+from ansible import context
+from ansible.plugins.callback import CallbackBase
+
+SCHEMA_VERSION = 1
+
+# What Ansible puts in a result whose task had no_log (ansible-core 2.19+ and earlier).
+_CENSORED_KEY = 'censored'
+_NO_LOG_KEY = '_ansible_no_log'
+
+_ROW_KEYS = ('task', 'module', 'object', 'store', 'action', 'field', 'before', 'after', 'diff', 'note')
+
+_STATUS_ORDER = ('unreachable', 'failed', 'drift', 'clean')
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def _plain(value):
+    """``value`` as plain JSON data (tagged or odd types become str)."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def _attr(obj, name):
+    """ansible-core 2.19+ names (host, task, result) first, then the older underscored ones."""
+    try:
+        return getattr(obj, name)
+    except AttributeError:
+        return getattr(obj, '_' + name)
+
+
+def _is_censored(task, res):
+    if res.get(_NO_LOG_KEY) or _CENSORED_KEY in res:
+        return True
+    return bool(getattr(task, 'no_log', False) is True)
+
+
+def _module_name(task):
+    for name in ('resolved_action', 'action'):
+        value = getattr(task, name, None)
+        if value:
+            return str(value)
+    return None
+
+
+def _row(task, module, **kwargs):
+    row = dict((key, None) for key in _ROW_KEYS)
+    row.update(task=task, module=module, diff=False)
+    row.update(kwargs)
+    return row
+
+
+def _looks_like_changes(changes):
+    return isinstance(changes, list) and changes and all(
+        isinstance(c, dict) and 'object' in c and 'store' in c for c in changes)
+
+
+def rows_from_result(task_name, module, res):
+    """Drift rows of one (non-censored, changed) module result.
+
+    A ``changes`` list of the collection's shape gives one row per object, store and field (a
+    change without fields, like a delete, gives one row with ``field`` null). dhcpv6_server's
+    ``drift`` labels that no change row already explains (the daemon is not running the file)
+    give a row with the label as ``note``. Anything else that changed gives one row for the task.
+    """
+    has_diff = bool(res.get('diff'))
+    rows = []
+    changes = res.get('changes')
+    if _looks_like_changes(changes):
+        for change in changes:
+            common = dict(object=change.get('object'), store=change.get('store'),
+                          action=change.get('action'), diff=has_diff)
+            fields = change.get('fields') or {}
+            if not isinstance(fields, dict) or not fields:
+                rows.append(_row(task_name, module, **common))
+                continue
+            for field in sorted(fields):
+                value = fields[field]
+                if isinstance(value, dict):
+                    before, after = value.get('before'), value.get('after')
+                else:
+                    before, after = None, value
+                rows.append(_row(task_name, module, field=field, before=before, after=after, **common))
+    drift = res.get('drift')
+    if isinstance(drift, list) and drift:
+        stores = set(r['store'] for r in rows)
+        server = res.get('server') if isinstance(res.get('server'), dict) else {}
+        obj = server.get('interface')
+        for label in drift:
+            # the labels of plugins/module_utils/_dhcpv6/_service.py: 'file differs' comes with
+            # persistent change rows, 'daemon not running the file' may come alone
+            store = 'persistent' if 'file' in str(label) and 'daemon' not in str(label) else 'runtime'
+            if store in stores:
+                continue
+            rows.append(_row(task_name, module, object=obj, store=store, note=str(label), diff=has_diff))
+    if not rows and res.get('changed'):
+        rows.append(_row(task_name, module, diff=has_diff,
+                         note='changed (diff returned)' if has_diff else 'changed (no diff returned)'))
+    return rows
+
+
+class CallbackModule(CallbackBase):
+    """Collects drift rows per host and writes the report at the end of the run."""
+
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = 'notification'
+    CALLBACK_NAME = 'edgenet.router.drift_report'
+    CALLBACK_NEEDS_ENABLED = True
+
+    def __init__(self, display=None):
+        super(CallbackModule, self).__init__(display=display)
+        self._hosts = {}
+        self._playbooks = []
+        self._started = _now()
+
+    # ------------------------------------------------------------------ collection
+
+    def _host(self, name):
+        return self._hosts.setdefault(name, {'rows': [], 'failures': [], 'unreachable': False})
+
+    def _record(self, result, failed=False, unreachable=False, ignore_errors=False):
+        host = _attr(result, 'host').get_name()
+        task = _attr(result, 'task')
+        res = _attr(result, 'result') or {}
+        entry = self._host(host)
+        task_name = task.get_name()
+        module = _module_name(task)
+        censored = _is_censored(task, res)
+        if unreachable:
+            entry['unreachable'] = True
+        if failed or unreachable:
+            if not ignore_errors:
+                msg = None if censored else res.get('msg')
+                entry['failures'].append({
+                    'task': task_name,
+                    'module': module,
+                    'unreachable': unreachable,
+                    'msg': '(censored: no_log)' if censored else (None if msg is None else str(msg)[:500]),
+                })
+            if unreachable:
+                return
+        items = res.get('results') if isinstance(res.get('results'), list) else None
+        if censored:
+            if res.get('changed'):
+                entry['rows'].append(_row(task_name, module, note='changed (result censored: no_log)'))
+            return
+        if items:
+            for item in items:
+                if not isinstance(item, dict):
+                    continue
+                if _is_censored(task, item):
+                    if item.get('changed'):
+                        entry['rows'].append(_row(task_name, module, note='changed (result censored: no_log)'))
+                    continue
+                if item.get('changed') or _looks_like_changes(item.get('changes')):
+                    entry['rows'].extend(rows_from_result(task_name, module, item))
+            return
+        if res.get('changed') or _looks_like_changes(res.get('changes')):
+            entry['rows'].extend(rows_from_result(task_name, module, res))
+
+    def v2_playbook_on_start(self, playbook):
+        name = getattr(playbook, '_file_name', None)
+        if name:
+            self._playbooks.append(str(name))
+
+    def v2_runner_on_ok(self, result, **kwargs):
+        self._record(result)
+
+    def v2_runner_on_failed(self, result, ignore_errors=False, **kwargs):
+        self._record(result, failed=True, ignore_errors=ignore_errors)
+
+    def v2_runner_on_unreachable(self, result, **kwargs):
+        self._record(result, unreachable=True)
+
+    def v2_runner_on_skipped(self, result, **kwargs):
+        self._host(_attr(result, 'host').get_name())
+
+    def v2_playbook_on_stats(self, stats):
+        for name in getattr(stats, 'processed', {}) or {}:
+            self._host(name)
+        report = self.report()
+        self._write(report)
+
+    # ------------------------------------------------------------------ output
+
+    def report(self):
+        """The report as plain data (the JSON file's content)."""
+        hosts = {}
+        summary = {'hosts': 0, 'clean': 0, 'drift': 0, 'failed': 0, 'unreachable': 0, 'rows': 0}
+        for name in sorted(self._hosts):
+            entry = self._hosts[name]
+            rows = _plain(entry['rows'])
+            if entry['unreachable']:
+                status = 'unreachable'
+            elif entry['failures']:
+                status = 'failed'
+            elif rows:
+                status = 'drift'
+            else:
+                status = 'clean'
+            hosts[name] = {'status': status, 'rows': rows, 'failures': _plain(entry['failures'])}
+            summary['hosts'] += 1
+            summary[status] += 1
+            summary['rows'] += len(rows)
+        return {
+            'schema_version': SCHEMA_VERSION,
+            'generator': self.CALLBACK_NAME,
+            'playbooks': list(self._playbooks),
+            'check_mode': bool(context.CLIARGS.get('check', False)),
+            'diff_mode': bool(context.CLIARGS.get('diff', False)),
+            'started': self._started,
+            'finished': _now(),
+            'summary': summary,
+            'hosts': hosts,
+        }
+
+    def _write(self, report):
+        directory = self.get_option('dir')
+        base = self.get_option('basename')
+        try:
+            os.makedirs(directory, exist_ok=True)
+            _atomic_write(os.path.join(directory, base + '.json'),
+                          json.dumps(report, indent=2, sort_keys=True) + '\n')
+            _atomic_write(os.path.join(directory, base + '.md'),
+                          render_markdown(report, self.get_option('max_value_length')))
+        except (IOError, OSError) as exc:
+            self._display.warning('edgenet.router.drift_report: cannot write the report to %s: %s'
+                                  % (directory, exc))
+
+
+def _atomic_write(path, text):
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix='.' + os.path.basename(path) + '.', dir=directory)
+    try:
+        with os.fdopen(fd, 'w', encoding='utf-8') as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _cell(value, limit=80, code=True):
+    """One Markdown table cell: strings as they are, other values as JSON; one line, pipes
+    escaped, cut at ``limit`` (0: no limit); in a code span when ``code``."""
+    if value is None:
+        return ''
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    text = ' '.join(text.splitlines())
+    if limit and len(text) > limit:
+        text = text[:max(limit - 3, 1)] + '...'
+    text = text.replace('|', '\\|')
+    if code and '`' not in text:
+        return '`%s`' % text
+    return text
+
+
+def render_markdown(report, limit=80):
+    """The report as Markdown: a summary line, a host table, then a table of rows per host."""
+    s = report['summary']
+    lines = ['# Drift report', '']
+    mode = 'check mode (nothing was changed)' if report['check_mode'] else 'normal run (changes were applied)'
+    lines.append('%s, %s; playbook %s; finished %s.' % (
+        mode, 'diff on' if report['diff_mode'] else 'diff off',
+        ', '.join('`%s`' % os.path.basename(p) for p in report['playbooks']) or 'unknown',
+        report['finished']))
+    lines.append('')
+    lines.append('**%d of %d hosts drifted** (%d rows); %d clean, %d failed, %d unreachable.' % (
+        s['drift'], s['hosts'], s['rows'], s['clean'], s['failed'], s['unreachable']))
+    lines.append('')
+    if report['hosts']:
+        lines.extend(['| host | status | rows |', '|---|---|---|'])
+        for name, host in report['hosts'].items():
+            lines.append('| %s | %s | %d |' % (_cell(name, 0, code=False), host['status'], len(host['rows'])))
+        lines.append('')
+    header = ('task', 'module', 'object', 'store', 'action', 'field', 'before', 'after', 'note')
+    for name, host in report['hosts'].items():
+        lines.extend(['## %s' % name.replace('\n', ' '), ''])
+        if host['rows']:
+            lines.append('| %s |' % ' | '.join(header))
+            lines.append('|%s' % ('---|' * len(header)))
+            for row in host['rows']:
+                lines.append('| %s |' % ' | '.join([
+                    _cell(row['task'], 0, code=False),
+                    _cell(row['module'], 0),
+                    _cell(row['object'], limit),
+                    _cell(row['store'], 0, code=False),
+                    _cell(row['action'], 0, code=False),
+                    _cell(row['field'], 0),
+                    '(absent)' if row['before'] is None and row['action'] == 'create' else _cell(row['before'], limit),
+                    '(absent)' if row['after'] is None and row['action'] == 'delete' else _cell(row['after'], limit),
+                    _cell(row['note'], 0, code=False),
+                ]))
+            lines.append('')
+        elif host['status'] == 'clean':
+            lines.extend(['No drift.', ''])
+        for failure in host['failures']:
+            lines.append('- %s task %s (%s): %s' % (
+                'unreachable at' if failure['unreachable'] else 'failed',
+                _cell(failure['task'], 0, code=False), _cell(failure['module'], 0),
+                _cell(failure['msg'], 300, code=False)))
+        if host['failures']:
+            lines.append('')
+    return '\n'.join(lines).rstrip('\n') + '\n'
