@@ -22,6 +22,8 @@ import socket
 import traceback
 from contextlib import contextmanager
 
+from ansible_collections.edgenet.router.plugins.module_utils._rtnl import RtnlSocket
+
 try:
     import pyroute2
     from pyroute2 import IPRoute
@@ -58,7 +60,6 @@ NETNS_DIR = '/run/netns'
 # Which kernel module provides a link kind: EOPNOTSUPP on create means it is missing.
 KIND_MODULES = {'ipip': 'ipip', 'sit': 'sit', 'ip6tnl': 'ip6_tunnel', 'l2tp': 'l2tp_eth'}
 
-IFF_UP = 0x1
 
 
 class NetlinkError(Exception):
@@ -80,7 +81,7 @@ def require_pyroute2(module):
 
 
 def _explain(exc, what, kind=None):
-    code = getattr(exc, 'code', None)
+    code = getattr(exc, 'code', None) or getattr(exc, 'errno', None)
     if code == errno.EEXIST and kind in ('ipip', 'sit', 'ip6tnl'):
         # The kernel keys these tunnels by their endpoints too, not only by name.
         return NetlinkError('%s: a link of that name or a %s tunnel with the same local and remote '
@@ -115,28 +116,17 @@ def _call(what, func, *args, **kwargs):
         raise _explain(exc, what, kind)
 
 
-def _attr(msg, name, default=None):
-    value = msg.get_attr(name)
-    return default if value is None else value
-
-
-def _decode_info_data(kind, data):
-    """``IFLA_<KIND>_LOCAL`` -> ``local`` for every attribute of the link-kind data."""
-    out = {}
-    if data is None:
-        return out
-    prefix = 'IFLA_%s_' % kind.upper()
-    for name, value in data.get('attrs', []):
-        if name.startswith(prefix):
-            out[name[len(prefix):].lower()] = value
-    return out
-
-
 class Netlink(object):
-    """An open rtnetlink handle in one network namespace, speaking plain dicts."""
+    """An open rtnetlink handle in one network namespace, speaking plain dicts.
 
-    def __init__(self, ipr, netns=None):
+    Links, and the dumps of addresses and routes, go through ``_rtnl`` (a small struct codec:
+    these are the paths whose cost grows with the number of tunnels); address and route
+    changes through pyroute2.
+    """
+
+    def __init__(self, ipr, netns=None, rtnl=None):
         self._ipr = ipr
+        self._rtnl = rtnl
         self.netns = netns
 
     # ---- links -------------------------------------------------------------------------------
@@ -144,75 +134,48 @@ class Netlink(object):
         """Every link (or those of ``kinds``) as ``{index, name, kind, up, mtu, alias, link,
         address, data}``; ``data`` holds the kind's attributes with short names (``local``,
         ``ttl``, ``6rd_prefix``...), exactly as the kernel reports them."""
-        out = []
-        for msg in _call('list links', self._ipr.get_links):
-            info = msg.get_attr('IFLA_LINKINFO')
-            kind = info.get_attr('IFLA_INFO_KIND') if info is not None else None
-            if kinds is not None and kind not in kinds:
-                continue
-            out.append({
-                'index': msg['index'],
-                'name': _attr(msg, 'IFLA_IFNAME'),
-                'kind': kind,
-                'up': bool(msg['flags'] & IFF_UP),
-                'mtu': _attr(msg, 'IFLA_MTU'),
-                'alias': _attr(msg, 'IFLA_IFALIAS'),
-                'link': _attr(msg, 'IFLA_LINK'),
-                'address': _attr(msg, 'IFLA_ADDRESS'),
-                'data': _decode_info_data(kind, info.get_attr('IFLA_INFO_DATA')) if kind else {},
-            })
-        return out
+        links = _call('list links', self._rtnl.links)
+        return [link for link in links if kinds is None or link['kind'] in kinds]
 
     def link_index(self, name):
         """Index of link ``name`` or None."""
-        found = _call('look up link %s' % name, self._ipr.link_lookup, ifname=name)
-        return found[0] if found else None
+        found = _call('look up link %s' % name, self._rtnl.link_by_name, name)
+        return found['index'] if found else None
 
-    def _kind_args(self, kind, data):
-        return dict(('%s_%s' % (kind, key), value) for key, value in data.items() if value is not None)
-
-    def add_link(self, name, kind, data, mtu=None, alias=None):
-        args = self._kind_args(kind, data)
-        if mtu:
-            args['mtu'] = mtu
-        _call('create %s link %s' % (kind, name), self._ipr.link, 'add', ifname=name, kind=kind, **args)
-        index = self.link_index(name)
+    def add_link(self, name, kind, data, mtu=None, alias=None, up=None):
+        """Create link ``name``, already up (or down) when ``up`` says so, then set its alias
+        (the kernel ignores IFLA_IFALIAS on create). Returns nothing: callers that need the
+        index ask :meth:`link_index` (most changes go by name)."""
+        _call('create %s link %s' % (kind, name), self._rtnl.new_link, name=name, kind=kind, data=data,
+              mtu=mtu or None, up=up)
         if alias:
-            self.set_link(index, alias=alias)
-        return index
+            self.set_link(name=name, alias=alias)
 
     def set_kind_data(self, index, name, kind, data):
         """Replace a tunnel's parameters. The kernel zeroes what a change leaves out, so
         ``data`` must be the complete desired set (see FACTS: ipip/sit/ip6tnl changelink)."""
-        _call('change %s link %s' % (kind, name), self._ipr.link, 'set', index=index, kind=kind,
-              **self._kind_args(kind, data))
+        _call('change %s link %s' % (kind, name), self._rtnl.set_link, index=index or 0,
+              name=None if index else name, kind=kind, data=data)
 
-    def set_link(self, index, up=None, mtu=None, alias=None):
-        args = {}
-        if mtu is not None:
-            args['mtu'] = mtu
-        if alias is not None:
-            args['ifalias'] = alias
-        if up is not None:
-            args['state'] = 'up' if up else 'down'
-        if args:
-            _call('change link %s' % index, self._ipr.link, 'set', index=index, **args)
+    def set_link(self, index=None, up=None, mtu=None, alias=None, name=None):
+        """Flags, MTU and alias of a link, by index or (index None) by name, in one message."""
+        if up is None and mtu is None and alias is None:
+            return
+        _call('change link %s' % (name or index), self._rtnl.set_link, index=index or 0,
+              name=None if index else name, up=up, mtu=mtu, alias=alias)
 
     def del_link(self, index, name=None):
-        _call('delete link %s' % (name or index), self._ipr.link, 'del', index=index)
+        _call('delete link %s' % (name or index), self._rtnl.del_link, index)
 
     # ---- addresses ---------------------------------------------------------------------------
     def addresses(self):
         """``{index: [addr/prefixlen, ...]}`` for every link, from one dump (link-local IPv6 left
         out: the kernel makes those itself)."""
         out = {}
-        for msg in _call('list addresses', self._ipr.get_addr):
-            address = msg.get_attr('IFA_ADDRESS') or msg.get_attr('IFA_LOCAL')
-            if msg['family'] == socket.AF_INET:
-                address = msg.get_attr('IFA_LOCAL') or address
-            elif address.lower().startswith('fe80:'):
+        for index, family, address, prefixlen in _call('list addresses', self._rtnl.addresses):
+            if address is None or (family == socket.AF_INET6 and address.lower().startswith('fe80:')):
                 continue
-            out.setdefault(msg['index'], []).append('%s/%d' % (address, msg['prefixlen']))
+            out.setdefault(index, []).append('%s/%d' % (address, prefixlen))
         return out
 
     def add_address(self, index, cidr):
@@ -230,14 +193,14 @@ class Netlink(object):
         and RA routes are left out."""
         out = {}
         for family in (socket.AF_INET, socket.AF_INET6):
-            for msg in _call('list routes', self._ipr.get_routes, family=family, table=254):
-                if msg['proto'] not in (3, 4) or msg.get_attr('RTA_OIF') is None:  # boot, static
+            for route in _call('list routes', self._rtnl.routes, family):
+                if route['table'] != 254 or route['proto'] not in (3, 4) or route['oif'] is None:  # boot, static
                     continue
-                dst = msg.get_attr('RTA_DST') or ('0.0.0.0' if family == socket.AF_INET else '::')
-                out.setdefault(msg.get_attr('RTA_OIF'), []).append({
-                    'dest': '%s/%d' % (dst, msg['dst_len']),
-                    'via': msg.get_attr('RTA_GATEWAY'),
-                    'metric': msg.get_attr('RTA_PRIORITY') or 0,
+                dst = route['dst'] or ('0.0.0.0' if family == socket.AF_INET else '::')
+                out.setdefault(route['oif'], []).append({
+                    'dest': '%s/%d' % (dst, route['dst_len']),
+                    'via': route['gateway'],
+                    'metric': route['priority'] or 0,
                 })
         return out
 
@@ -261,6 +224,8 @@ class Netlink(object):
 
     def close(self):
         self._ipr.close()
+        if self._rtnl is not None:
+            self._rtnl.close()
 
 
 CLONE_NEWNET = 0x40000000
@@ -313,15 +278,18 @@ def open_netlink(netns=None):
     """A :class:`Netlink` handle in ``netns`` (None: the caller's namespace)."""
     if not HAS_PYROUTE2:
         raise NetlinkError('pyroute2 is not installed (Debian/Ubuntu: apt install python3-pyroute2)')
+    def sockets():
+        return IPRoute(), RtnlSocket()
+
     try:
         if netns:
             with in_netns(netns):
-                ipr = IPRoute()
+                ipr, rtnl = sockets()
         else:
-            ipr = IPRoute()
+            ipr, rtnl = sockets()
     except (OSError, _PyrouteNetlinkError) as exc:
         raise _explain(exc, 'open netlink%s' % (' in netns %s' % netns if netns else ''))
-    handle = Netlink(ipr, netns)
+    handle = Netlink(ipr, netns, rtnl)
     try:
         yield handle
     finally:

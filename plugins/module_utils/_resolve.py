@@ -24,27 +24,32 @@ class ResolveError(ValueError):
     pass
 
 
+_BROADCAST = ipaddress.IPv4Address('255.255.255.255')
+_CLASS_E = ipaddress.IPv4Network('240.0.0.0/4')
+
+
 def _check_usable(address, what):
     """Refuse addresses no tunnel endpoint can have."""
     problems = (
         (address.is_unspecified, 'unspecified'),
         (address.is_multicast, 'multicast'),
         (address.is_loopback, 'loopback'),
-        (address.version == 4 and address == ipaddress.IPv4Address('255.255.255.255'), 'broadcast'),
-        (address.version == 4 and address in ipaddress.IPv4Network('240.0.0.0/4') and not address.is_unspecified,
-         'reserved (240.0.0.0/4)'),
+        (address.version == 4 and address == _BROADCAST, 'broadcast'),
+        (address.version == 4 and address in _CLASS_E and not address.is_unspecified, 'reserved (240.0.0.0/4)'),
     )
     for bad, word in problems:
         if bad:
             raise ResolveError('%s %s is a %s address and cannot be a tunnel endpoint' % (what, address, word))
 
 
-def canonical_address(text, family, what):
-    """``text`` as a compressed address of ``family`` (4 or 6), or ResolveError."""
+def _parse(text):
     try:
-        address = ipaddress.ip_address(str(text).strip())
+        return ipaddress.ip_address(text)
     except ValueError:
-        raise ResolveError('%s %r is not an IP address' % (what, text))
+        return None
+
+
+def _canonical(address, family, what):
     if address.version != family:
         raise ResolveError('%s %s is an %s address, but this tunnel type carries its packets over %s'
                            % (what, address, FAMILY_NAMES[address.version], FAMILY_NAMES[family]))
@@ -52,12 +57,12 @@ def canonical_address(text, family, what):
     return str(address)
 
 
-def _looks_like_address(text):
-    try:
-        ipaddress.ip_address(text)
-        return True
-    except ValueError:
-        return ':' in text  # a malformed IPv6 literal is no host name
+def canonical_address(text, family, what):
+    """``text`` as a compressed address of ``family`` (4 or 6), or ResolveError."""
+    address = _parse(str(text).strip())
+    if address is None:
+        raise ResolveError('%s %r is not an IP address' % (what, text))
+    return _canonical(address, family, what)
 
 
 def resolve_endpoint(text, family, what, getaddrinfo=socket.getaddrinfo):
@@ -66,8 +71,11 @@ def resolve_endpoint(text, family, what, getaddrinfo=socket.getaddrinfo):
     ``getaddrinfo`` is injectable so the rule is unit-tested without a resolver.
     """
     text = str(text).strip()
-    if _looks_like_address(text):
-        return canonical_address(text, family, what)
+    address = _parse(text)
+    if address is not None:
+        return _canonical(address, family, what)
+    if ':' in text:  # a malformed IPv6 literal is no host name
+        raise ResolveError('%s %r is not an IP address' % (what, text))
     af = socket.AF_INET if family == 4 else socket.AF_INET6
     try:
         infos = getaddrinfo(text, None, af, socket.SOCK_DGRAM)

@@ -528,19 +528,32 @@ class KernelTunnels(Store):
         self.nl = netlink
         self.netns = netns
         self._links = None
+        self._stale = True
 
     def _refresh(self):
         links = self.nl.links()
         self._links = dict((link['name'], link) for link in links)
         self._index_names = dict((link['index'], link['name']) for link in links)
+        self._stale = False
+
+    def _dump(self):
+        """The links as last dumped: one dump serves the checks before planning and the read.
+        After a write it is stale for read(), but its indexes still serve the lookups (a
+        change keeps a link's index; created links are looked up by name, deleted ones
+        dropped)."""
+        if self._links is None:
+            self._refresh()
+        return self._links
 
     def read(self):
-        self._refresh()
+        if self._stale:
+            self._refresh()
+        links = self._dump()
         # One dump each of links, addresses and routes, whatever the number of tunnels.
         addresses = self.nl.addresses()
         routes = self.nl.routes()
         out = {}
-        for name, link in self._links.items():
+        for name, link in links.items():
             if link['kind'] not in KINDS or name in FALLBACK_DEVICES:
                 continue
             out[name] = from_kernel(link, addresses.get(link['index'], []), routes.get(link['index'], []),
@@ -549,49 +562,52 @@ class KernelTunnels(Store):
 
     def managed(self):
         """Names of tunnels this collection made (they carry MANAGED_ALIAS)."""
-        if self._links is None:
-            self._refresh()
-        return set(name for name, link in self._links.items()
+        return set(name for name, link in self._dump().items()
                    if link['kind'] in KINDS and link.get('alias') == MANAGED_ALIAS)
 
     def foreign_kind(self, name):
         """The kind of a non-tunnel link holding ``name`` (never touched), or None."""
-        if self._links is None:
-            self._refresh()
-        link = self._links.get(name)
+        link = self._dump().get(name)
         if link is not None and link['kind'] not in KINDS:
             return link['kind'] or 'device'
         return None
 
     def _index(self, name):
+        """Index of an existing link (the underlay ``link``; a tunnel being changed)."""
         if name is None:
             return 0
-        index = self.nl.link_index(name)
+        link = (self._links or {}).get(name)
+        index = link['index'] if link is not None else self.nl.link_index(name)
         if index is None:
             raise TunnelError('underlay link %s does not exist' % name)
         return index
 
     def create(self, key, obj):
         kind, data = kernel_data(obj, self._index(obj.get('link')))
-        index = self.nl.add_link(key, kind, data, mtu=obj.get('mtu'), alias=MANAGED_ALIAS)
-        self._converge(index, {}, obj)
+        # One request makes the link with its MTU and state; the alias needs a second.
+        self.nl.add_link(key, kind, data, mtu=obj.get('mtu'), alias=MANAGED_ALIAS, up=obj.get('enabled'))
+        self._stale = True
+        self._converge(key, None, {'mtu': obj.get('mtu'), 'enabled': obj.get('enabled')}, obj)
 
     def modify(self, key, before, after):
-        index = self.nl.link_index(key)
+        index = self._index(key)
         if any(before.get(f) != after.get(f) for f in ('local', 'remote', 'link') + TUNNEL_FIELDS + SIXRD_FIELDS):
             kind, data = kernel_data(after, self._index(after.get('link')))
             self.nl.set_kind_data(index, key, kind, data)
-        self._converge(index, before, after)
+        self._stale = True
+        self._converge(key, index, before, after)
 
-    def _converge(self, index, before, after):
+    def _converge(self, name, index, before, after):
         if after.get('mtu') is not None and after['mtu'] != before.get('mtu'):
-            self.nl.set_link(index, mtu=after['mtu'])
+            self.nl.set_link(index, mtu=after['mtu'], name=name)
+        if after.get('addresses') or before.get('addresses') or after.get('routes') or before.get('routes'):
+            index = index or self.nl.link_index(name)
         for address in _removed(before.get('addresses'), after.get('addresses')):
             self.nl.del_address(index, address)
         for address in _removed(after.get('addresses'), before.get('addresses') or []):
             self.nl.add_address(index, address)
         if after.get('enabled') is not None and after['enabled'] != before.get('enabled'):
-            self.nl.set_link(index, up=after['enabled'])
+            self.nl.set_link(index, up=after['enabled'], name=name)
         # Routes need the link up and its addresses in place (a gateway must be on-link).
         for route in _removed(before.get('routes'), after.get('routes')):
             self.nl.del_route(index, route)
@@ -599,7 +615,9 @@ class KernelTunnels(Store):
             self.nl.add_route(index, route)
 
     def delete(self, key, obj):
-        index = self.nl.link_index(key)
+        link = (self._links or {}).pop(key, None)
+        index = link['index'] if link is not None else self.nl.link_index(key)
+        self._stale = True
         if index is not None:
             self.nl.del_link(index, key)
 

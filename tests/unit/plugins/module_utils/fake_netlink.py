@@ -50,7 +50,7 @@ class FakeNetlink(object):
         link = self.links_by_name.get(name)
         return link['index'] if link else None
 
-    def add_link(self, name, kind, data, mtu=None, alias=None):
+    def add_link(self, name, kind, data, mtu=None, alias=None, up=None):
         self._write(('add', name))
         if kind in self.missing_kinds:
             raise NetlinkError('create %s link %s: the kernel has no %s support' % (kind, name, kind), 95)
@@ -58,9 +58,8 @@ class FakeNetlink(object):
             raise NetlinkError('create %s link %s: the object already exists' % (kind, name), 17)
         self.add_plain(name, kind)
         link = self.links_by_name[name]
-        link.update({'up': False, 'mtu': mtu or (1480 if kind != 'ip6tnl' else 1452), 'alias': alias,
+        link.update({'up': bool(up), 'mtu': mtu or (1480 if kind != 'ip6tnl' else 1452), 'alias': alias,
                      'data': self._kernel_view(data)})
-        return link['index']
 
     @staticmethod
     def _kernel_view(data):
@@ -72,9 +71,9 @@ class FakeNetlink(object):
         self._write(('set', name))
         self._by_index(index)['data'] = self._kernel_view(data)
 
-    def set_link(self, index, up=None, mtu=None, alias=None):
-        self._write(('set_link', index))
-        link = self._by_index(index)
+    def set_link(self, index=None, up=None, mtu=None, alias=None, name=None):
+        self._write(('set_link', index or name))
+        link = self._by_index(index) if index else self.links_by_name[name]
         if up is not None:
             link['up'] = up
         if mtu is not None:

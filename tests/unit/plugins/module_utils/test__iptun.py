@@ -245,3 +245,34 @@ def test_several_errors_are_reported_together(router):
     with pytest.raises(TunnelError) as err:
         router.run(tunnels=[dict(V4, name='a/b'), dict(V4, name='t2', ttl=999)])
     assert 'a/b' in str(err.value) and 'ttl must be' in str(err.value)
+
+
+class CountingNetlink(FakeNetlink):
+    """Counts the calls whose number must not grow with the number of tunnels."""
+
+    def __init__(self):
+        super(CountingNetlink, self).__init__()
+        self.calls = {'links': 0, 'link_index': 0}
+
+    def links(self, kinds=None):
+        self.calls['links'] += 1
+        return super(CountingNetlink, self).links(kinds)
+
+    def link_index(self, name):
+        self.calls['link_index'] += 1
+        return super(CountingNetlink, self).link_index(name)
+
+
+def test_bulk_costs_one_dump_per_read_and_no_per_tunnel_lookups(router):
+    router.nl = CountingNetlink()
+    tunnels = [dict(name='t%d' % i, type='ipip', local='192.0.2.1', remote='198.51.100.%d' % (i + 1), ttl=64)
+               for i in range(20)]
+    router.run(tunnels=tunnels, persistent=False)
+    router.nl.calls = {'links': 0, 'link_index': 0}
+    assert router.run(check_mode=True, tunnels=tunnels, persistent=False)['changed'] is False
+    assert router.nl.calls == {'links': 1, 'link_index': 0}
+    router.nl.calls = {'links': 0, 'link_index': 0}
+    res = router.run(tunnels=[dict(t, ttl=10) for t in tunnels], persistent=False)
+    assert res['changed'] and all(router.link('t%d' % i)['data']['ttl'] == 10 for i in range(20))
+    # one dump before planning, one to read the result back
+    assert router.nl.calls == {'links': 2, 'link_index': 0}
