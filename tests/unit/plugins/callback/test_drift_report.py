@@ -1,0 +1,296 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""edgenet.router.drift_report: real-shaped module results in through the v2_* methods,
+both report files out, read back and checked."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import pytest
+from ansible import context
+from ansible.module_utils.common.collections import ImmutableDict
+from ansible.plugins.loader import callback_loader
+
+from ansible_collections.edgenet.router.plugins.module_utils import _engine as engine
+from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._service import DRIFT_DAEMON, DRIFT_FILE
+from ansible_collections.edgenet.router.plugins.module_utils._engine import Field, ObjectTable, SECRET_MASK
+from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.fake_store import FakeStore
+
+TABLE = ObjectTable('tunnel', [
+    Field('type', update=engine.RECREATE),
+    Field('local'),
+    Field('ttl', type='int'),
+    Field('key', secret=True),
+])
+
+SIT = {'type': 'sit', 'local': '198.51.100.7', 'ttl': 64, 'key': 'hunter2'}
+
+
+class FakeHost(object):
+    def __init__(self, name):
+        self.name = name
+
+    def get_name(self):
+        return self.name
+
+
+class FakeTask(object):
+    def __init__(self, name, action, no_log=False):
+        self.name = name
+        self.action = action
+        self.resolved_action = action
+        self.no_log = no_log
+
+    def get_name(self):
+        return self.name
+
+
+class FakeResult(object):
+    """Shaped like ansible-core's CallbackTaskResult (host, task, result)."""
+
+    def __init__(self, host, task, result):
+        self.host = FakeHost(host)
+        self.task = task
+        self.result = result
+
+
+class FakeStats(object):
+    def __init__(self, hosts):
+        self.processed = dict((h, 1) for h in hosts)
+
+
+class FakePlaybook(object):
+    _file_name = '/srv/site/converge.yml'
+
+
+def module_result(runtime, persistent, desired, check_mode=True):
+    """What an engine-based module (iptun, pipex_session...) returns, from the real engine."""
+    stores = [FakeStore(engine.PERSISTENT, persistent, read_only=check_mode),
+              FakeStore(engine.RUNTIME, runtime, read_only=check_mode)]
+    out = engine.run(TABLE, stores, desired, check_mode=check_mode)
+    return {'changed': out['changed'], 'changes': out['changes'], 'commands': out['commands'],
+            'diff': {'before': out['before'], 'after': out['after']}}
+
+
+def load_callback():
+    """The plugin as Ansible loads it: by FQCN, with its DOCUMENTATION options (ansible-test
+    units puts the collection on the collection loader's path)."""
+    cb = callback_loader.get('edgenet.router.drift_report')
+    assert cb is not None, 'the callback does not load by its FQCN'
+    return cb
+
+
+@pytest.fixture
+def cli_check(monkeypatch):
+    monkeypatch.setattr(context, 'CLIARGS', ImmutableDict(check=True, diff=True))
+
+
+@pytest.fixture
+def callback(tmp_path, cli_check):
+    cb = load_callback()
+    cb.set_options(direct={'dir': str(tmp_path / 'out')})
+    return cb
+
+
+def run(cb, events, hosts):
+    """Feed (method, host, task, result) tuples, then the end of the playbook; read both files."""
+    cb.v2_playbook_on_start(FakePlaybook())
+    for method, host, task, result in events:
+        kwargs = {'ignore_errors': True} if method == 'failed_ignored' else {}
+        method = 'failed' if method == 'failed_ignored' else method
+        getattr(cb, 'v2_runner_on_' + method)(FakeResult(host, task, result), **kwargs)
+    cb.v2_playbook_on_stats(FakeStats(hosts))
+    directory = cb.get_option('dir')
+    base = cb.get_option('basename')
+    with open(os.path.join(directory, base + '.json')) as f:
+        text_json = f.read()
+    with open(os.path.join(directory, base + '.md')) as f:
+        text_md = f.read()
+    return json.loads(text_json), text_md, text_json
+
+
+IPTUN = FakeTask('Tunnel to the broker', 'edgenet.router.iptun')
+
+
+def test_field_drift_per_host_and_store(callback):
+    drifted = module_result({'he': dict(SIT, ttl=17)}, {'he': SIT}, {'he': SIT})
+    in_step = module_result({'he': SIT}, {'he': SIT}, {'he': SIT})
+    assert drifted['changed'] and not in_step['changed']
+    report, md, dummy = run(callback, [('ok', 'r1', IPTUN, drifted), ('ok', 'r2', IPTUN, in_step)], ['r1', 'r2'])
+
+    assert report['schema_version'] == 1
+    assert report['check_mode'] is True and report['diff_mode'] is True
+    assert report['playbooks'] == ['/srv/site/converge.yml']
+    assert report['summary'] == {'hosts': 2, 'clean': 1, 'drift': 1, 'failed': 0, 'unreachable': 0, 'rows': 1}
+    assert report['hosts']['r2'] == {'status': 'clean', 'rows': [], 'failures': []}
+    assert report['hosts']['r1']['status'] == 'drift'
+    assert report['hosts']['r1']['rows'] == [{
+        'task': 'Tunnel to the broker', 'module': 'edgenet.router.iptun', 'object': 'he',
+        'store': 'runtime', 'action': 'modify', 'field': 'ttl', 'before': 17, 'after': 64,
+        'diff': True, 'note': None,
+    }]
+
+    assert '**1 of 2 hosts drifted** (1 rows); 1 clean, 0 failed, 0 unreachable.' in md
+    assert 'check mode (nothing was changed)' in md
+    assert '| Tunnel to the broker | `edgenet.router.iptun` | `he` | runtime | modify | `ttl` | `17` | `64` |  |' in md
+    r2 = md.split('## r2', 1)[1]
+    assert r2.strip().startswith('No drift.')
+
+
+def test_create_recreate_and_delete_rows(callback):
+    created = module_result({}, {}, {'new': SIT})
+    recreated = module_result({'he': dict(SIT, type='ipip')}, {'he': SIT}, {'he': SIT})
+    deleted = module_result({'old': SIT}, {'old': SIT}, {'old': None})
+    report, md, dummy = run(callback, [('ok', 'r1', IPTUN, created), ('ok', 'r1', IPTUN, recreated),
+                                       ('ok', 'r1', IPTUN, deleted)], ['r1'])
+    rows = report['hosts']['r1']['rows']
+    got = set((r['object'], r['store'], r['action'], r['field']) for r in rows)
+    assert ('new', 'persistent', 'create', 'ttl') in got
+    assert ('new', 'runtime', 'create', 'local') in got
+    assert ('he', 'runtime', 'recreate', 'type') in got
+    assert ('old', 'runtime', 'delete', None) in got
+    assert ('old', 'persistent', 'delete', None) in got
+    create_ttl = [r for r in rows if r['object'] == 'new' and r['field'] == 'ttl'][0]
+    assert (create_ttl['before'], create_ttl['after']) == (None, 64)
+    assert '| `new` | persistent | create | `ttl` | (absent) | `64` |' in md
+    assert '| `old` | runtime | delete |  |  | (absent) |' in md
+
+
+def test_masked_values_stay_masked(callback):
+    result = module_result({'he': dict(SIT, key='old-secret')}, {'he': SIT}, {'he': dict(SIT, key='new-secret')})
+    report, md, text = run(callback, [('ok', 'r1', IPTUN, result)], ['r1'])
+    keys = [r for r in report['hosts']['r1']['rows'] if r['field'] == 'key']
+    assert keys and all(r['before'] == SECRET_MASK and r['after'] == SECRET_MASK for r in keys)
+    for secret in ('old-secret', 'new-secret', 'hunter2'):
+        assert secret not in text and secret not in md
+
+
+@pytest.mark.parametrize('task, result', [
+    # ansible-core censors the result of a no_log task before callbacks see it ...
+    (FakeTask('Session', 'edgenet.router.pipex_session', no_log=True),
+     {'changed': True, 'censored': "the output has been hidden due to the fact that 'no_log: true' was specified"}),
+    # ... and even when a result arrives uncensored but marked, nothing of it is written
+    (FakeTask('Session', 'edgenet.router.pipex_session'),
+     dict(module_result({}, {}, {'pw-a': dict(SIT, key='s3cr3t-cookie')}), _ansible_no_log=True)),
+    (FakeTask('Session', 'edgenet.router.pipex_session', no_log=True),
+     module_result({}, {}, {'pw-a': dict(SIT, local='203.0.113.250')})),
+])
+def test_no_log_results_are_never_written(callback, task, result):
+    report, md, text = run(callback, [('ok', 'r1', task, result),
+                                      ('failed', 'r2', task, dict(result, msg='failed with 203.0.113.250'))],
+                           ['r1', 'r2'])
+    assert report['hosts']['r1']['rows'] == [{
+        'task': 'Session', 'module': 'edgenet.router.pipex_session', 'object': None, 'store': None,
+        'action': None, 'field': None, 'before': None, 'after': None, 'diff': False,
+        'note': 'changed (result censored: no_log)',
+    }]
+    assert report['hosts']['r2']['status'] == 'failed'
+    assert report['hosts']['r2']['failures'][0]['msg'] == '(censored: no_log)'
+    for leak in ('pw-a', 's3cr3t-cookie', '203.0.113.250', '198.51.100.7'):
+        assert leak not in text and leak not in md
+
+
+def test_loop_items_each_give_rows_and_censored_items_stay_hidden(callback):
+    item_a = dict(module_result({'a': dict(SIT, ttl=1)}, {'a': SIT}, {'a': SIT}), item='a')
+    item_b = dict(module_result({'b': SIT}, {'b': SIT}, {'b': SIT}), item='b')
+    item_c = {'changed': True, 'censored': 'hidden', '_ansible_no_log': True}
+    result = {'changed': True, 'results': [item_a, item_b, item_c]}
+    report, dummy, text = run(callback, [('ok', 'r1', IPTUN, result)], ['r1'])
+    rows = report['hosts']['r1']['rows']
+    assert [(r['object'], r['field'], r['note']) for r in rows] == [
+        ('a', 'ttl', None), (None, None, 'changed (result censored: no_log)')]
+
+
+def test_other_modules_get_one_row_saying_whether_a_diff_exists(callback):
+    copy = FakeTask('Write the sysctl file', 'ansible.builtin.copy')
+    cmd = FakeTask('Reload', 'ansible.builtin.command')
+    report, md, dummy = run(callback, [
+        ('ok', 'r1', copy, {'changed': True, 'diff': [{'before': 'a\n', 'after': 'b\n'}], 'dest': '/etc/x'}),
+        ('ok', 'r1', cmd, {'changed': True, 'rc': 0}),
+        ('ok', 'r1', copy, {'changed': False, 'dest': '/etc/y'}),
+    ], ['r1'])
+    rows = report['hosts']['r1']['rows']
+    assert [(r['module'], r['object'], r['field'], r['diff'], r['note']) for r in rows] == [
+        ('ansible.builtin.copy', None, None, True, 'changed (diff returned)'),
+        ('ansible.builtin.command', None, None, False, 'changed (no diff returned)'),
+    ]
+    assert '| Write the sysctl file | `ansible.builtin.copy` |' in md
+
+
+def test_dhcpv6_drift_labels(callback):
+    dhcp = FakeTask('DHCPv6 on the LAN', 'edgenet.router.dhcpv6_server')
+    # the daemon is not running the (unchanged) file: no change row, the label says it
+    stopped = {'changed': True, 'changes': [], 'drift': [DRIFT_DAEMON],
+               'server': {'interface': 'lan0', 'mode': 'server'}, 'diff': {'before': {}, 'after': {}}}
+    # the file differs: the persistent change rows already say it, no extra row
+    edited = {'changed': True, 'drift': [DRIFT_FILE], 'server': {'interface': 'lan1'},
+              'changes': [{'store': 'persistent', 'object': 'lan1', 'action': 'modify',
+                           'fields': {'dns_servers': {'before': [], 'after': ['2001:db8::53']}}}]}
+    report, md, dummy = run(callback, [('ok', 'r1', dhcp, stopped), ('ok', 'r1', dhcp, edited)], ['r1'])
+    rows = report['hosts']['r1']['rows']
+    assert [(r['object'], r['store'], r['field'], r['before'], r['after'], r['note']) for r in rows] == [
+        ('lan0', 'runtime', None, None, None, DRIFT_DAEMON),
+        ('lan1', 'persistent', 'dns_servers', [], ['2001:db8::53'], None),
+    ]
+    assert '`["2001:db8::53"]`' in md
+
+
+def test_failures_unreachable_and_ignored_errors(callback):
+    task = FakeTask('Tunnel', 'edgenet.router.iptun')
+    report, md, dummy = run(callback, [
+        ('failed', 'r1', task, {'failed': True, 'msg': 'kernel has no sit support'}),
+        ('unreachable', 'r2', task, {'unreachable': True, 'msg': 'ssh: connect timed out'}),
+        ('failed_ignored', 'r3', task, {'failed': True, 'msg': 'ignored'}),
+    ], ['r1', 'r2', 'r3'])
+    assert report['summary'] == {'hosts': 3, 'clean': 1, 'drift': 0, 'failed': 1, 'unreachable': 1, 'rows': 0}
+    assert report['hosts']['r1']['status'] == 'failed'
+    assert report['hosts']['r1']['failures'] == [
+        {'task': 'Tunnel', 'module': 'edgenet.router.iptun', 'unreachable': False, 'msg': 'kernel has no sit support'}]
+    assert report['hosts']['r2']['status'] == 'unreachable'
+    assert report['hosts']['r3']['status'] == 'clean'
+    assert '- failed task Tunnel (`edgenet.router.iptun`): kernel has no sit support' in md
+
+
+def test_markdown_cells_escape_pipes_and_cut_long_values(tmp_path, cli_check):
+    cb = load_callback()
+    cb.set_options(direct={'dir': str(tmp_path), 'max_value_length': 20})
+    result = {'changed': True, 'changes': [{'store': 'persistent', 'object': 'a|b', 'action': 'modify',
+                                            'fields': {'description': {'before': 'x' * 50, 'after': 'l1\nl2'}}}]}
+    report, md, dummy = run(cb, [('ok', 'r1', IPTUN, result)], ['r1'])
+    assert report['hosts']['r1']['rows'][0]['before'] == 'x' * 50     # JSON keeps the whole value
+    line = [ln for ln in md.splitlines() if ln.startswith('| Tunnel')][0]
+    assert '`a\\|b`' in line and '`%s...`' % ('x' * 17) in line and '`l1 l2`' in line
+    assert line.count(' | ') == 8          # nine cells: nothing split the row
+
+
+def test_options_from_environment_and_atomic_replace(tmp_path, monkeypatch, cli_check):
+    out = tmp_path / 'nightly'
+    monkeypatch.setenv('EDGENET_DRIFT_REPORT_DIR', str(out))
+    monkeypatch.setenv('EDGENET_DRIFT_REPORT_BASENAME', 'site')
+    out.mkdir()
+    (out / 'site.json').write_text('stale')
+    cb = load_callback()
+    cb.set_options()
+    old_umask = os.umask(0o022)
+    try:
+        report, md, dummy = run(cb, [], ['r1'])
+    finally:
+        os.umask(old_umask)
+    assert report['hosts'] == {'r1': {'status': 'clean', 'rows': [], 'failures': []}}
+    assert sorted(os.listdir(str(out))) == ['site.json', 'site.md']   # no temporary file left
+    # mkstemp makes 0600 files: the report is chmod'ed to what the umask allows, like any new file
+    assert stat.S_IMODE(os.stat(str(out / 'site.md')).st_mode) == 0o644
+    assert stat.S_IMODE(os.stat(str(out / 'site.json')).st_mode) == 0o644
+
+
+def test_normal_run_is_flagged(tmp_path, monkeypatch):
+    monkeypatch.setattr(context, 'CLIARGS', ImmutableDict(check=False, diff=False))
+    cb = load_callback()
+    cb.set_options(direct={'dir': str(tmp_path)})
+    report, md, dummy = run(cb, [('ok', 'r1', IPTUN, module_result({}, {}, {'x': SIT}, check_mode=False))], ['r1'])
+    assert report['check_mode'] is False and report['diff_mode'] is False
+    assert 'normal run (changes were applied)' in md
+    assert report['summary']['rows'] == 8
