@@ -3,7 +3,7 @@
 # Copyright: edgenet.router contributors
 #
 # Private to the edgenet.router collection: no compatibility promise to other collections.
-"""systemd-networkd files: unit-file syntax, atomic locked writes, reload.
+"""systemd-networkd files: unit-file syntax, atomic locked writes (by ``_files``), reload.
 
 The only code of the collection that touches ``.netdev``/``.network`` files. It knows the file
 syntax, not tunnels: field tables elsewhere turn objects into ``[(section, [(key, value)])]``
@@ -13,13 +13,9 @@ belongs to someone else and is never modified or deleted.
 
 from __future__ import annotations
 
-import contextlib
-import errno
-import fcntl
 import os
-import tempfile
-import threading
-import time
+
+from ansible_collections.edgenet.router.plugins.module_utils import _files
 
 __all__ = [
     'EXTENSIONS',
@@ -134,18 +130,6 @@ def _parse_line(sections, number, line):
         sections[-1][1].append((key.strip(), value.strip()))
 
 
-def _error(action, path, exc):
-    return NetworkdError('Cannot %s %s: %s' % (action, path, exc.strerror or exc))
-
-
-# flock() locks belong to an open file description: a second open() of the lock file in this
-# process would wait for itself. So each lock path is flocked once per process and counted.
-# Keyed by pid too: a child forked while the parent holds the lock shares the parent's file
-# description and must take the lock anew, not believe it already holds it.
-_HELD = {}
-_HELD_GUARD = threading.Lock()
-
-
 class NetworkdDir(object):
     """The ``<prefix><name>.netdev``/``.network`` files of one directory.
 
@@ -157,7 +141,7 @@ class NetworkdDir(object):
     def __init__(self, directory='/etc/systemd/network', prefix='60-edgenet-', lock_timeout=60):
         self.directory = os.path.abspath(directory)
         self.prefix = prefix
-        self.lock_path = os.path.join(self.directory, '.edgenet-router.lock')
+        self.lock_path = os.path.join(self.directory, _files.LOCK_NAME)
         self.lock_timeout = lock_timeout
 
     def path(self, name, ext):
@@ -165,15 +149,10 @@ class NetworkdDir(object):
             raise ValueError('invalid networkd file name %r.%s' % (name, ext))
         return os.path.join(self.directory, '%s%s.%s' % (self.prefix, name, ext))
 
-    def _load(self, path):
+    @staticmethod
+    def _load(path):
         """``(bytes, mode)`` of ``path``, or ``None`` when absent."""
-        try:
-            with open(path, 'rb') as handle:
-                return handle.read(), os.fstat(handle.fileno()).st_mode & 0o7777
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            raise _error('read', path, exc)
+        return _files.load(path, NetworkdError)
 
     def _texts(self, name):
         loaded = [(self.path(name, ext), self._load(self.path(name, ext))) for ext in EXTENSIONS]
@@ -191,7 +170,7 @@ class NetworkdDir(object):
         except FileNotFoundError:
             return {}
         except OSError as exc:
-            raise _error('list', self.directory, exc)
+            raise NetworkdError('Cannot list %s: %s' % (self.directory, exc.strerror or exc))
         names = set()
         for entry in entries:
             stem, dot, ext = entry.rpartition('.')
@@ -204,78 +183,9 @@ class NetworkdDir(object):
         """Paths where ``name``'s files exist without the marker: someone else's, left alone."""
         return [path for path, text in self._texts(name) if text is not None and not is_managed(text)]
 
-    @contextlib.contextmanager
     def locked(self):
-        """Hold the directory's exclusive lock; re-entrant within this process."""
-        with _HELD_GUARD:
-            state = _HELD.setdefault((os.getpid(), self.lock_path), {'thread': threading.RLock(), 'fd': None, 'depth': 0})
-        with state['thread']:
-            if not state['depth']:
-                state['fd'] = self._acquire()
-            state['depth'] += 1
-            try:
-                yield
-            finally:
-                state['depth'] -= 1
-                if not state['depth']:
-                    os.close(state['fd'])  # releases the flock
-                    state['fd'] = None
-
-    def _acquire(self):
-        try:
-            if not os.path.isdir(self.directory):
-                os.makedirs(self.directory, 0o755, exist_ok=True)
-                os.chmod(self.directory, 0o755)  # makedirs' mode is filtered by the umask
-            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | getattr(os, 'O_CLOEXEC', 0), 0o644)
-        except OSError as exc:
-            raise _error('create the lock file', self.lock_path, exc)
-        deadline = time.monotonic() + self.lock_timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return fd
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES) or time.monotonic() > deadline:
-                    os.close(fd)
-                    raise NetworkdError('Cannot lock %s (another run holding it for over %ss?): %s'
-                                        % (self.lock_path, self.lock_timeout, exc.strerror))
-                time.sleep(0.05)
-
-    def _fsync_directory(self):
-        # Makes the rename or unlink itself durable, not only the file's content.
-        fd = os.open(self.directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-    def _replace(self, path, data, mode=0o644):
-        tmp = None
-        try:
-            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix='.%s.' % os.path.basename(path), suffix='.tmp')
-            with os.fdopen(fd, 'wb') as handle:
-                os.fchmod(handle.fileno(), mode)  # mkstemp makes 0600; networkd reads as systemd-network
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-            tmp = None
-            self._fsync_directory()
-        except OSError as exc:
-            raise _error('write', path, exc)
-        finally:
-            if tmp is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-
-    def _unlink(self, path):
-        try:
-            os.unlink(path)
-            self._fsync_directory()
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            raise _error('remove', path, exc)
+        """Hold the directory's exclusive lock (see :func:`_files.locked`); re-entrant within this process."""
+        return _files.locked(self.directory, self.lock_timeout, NetworkdError)
 
     def write(self, name, files):
         """Make ``name``'s files hold ``files[ext]`` (the marker line prepended if missing);
@@ -307,9 +217,9 @@ class NetworkdDir(object):
                     plan.append((path, data))
             for path, data in plan:
                 if data is None:
-                    self._unlink(path)
+                    _files.remove(path, NetworkdError)
                 else:
-                    self._replace(path, data)
+                    _files.atomic_write(path, data, 0o644, error=NetworkdError)
         return bool(plan)
 
     def remove(self, name):
@@ -320,24 +230,7 @@ class NetworkdDir(object):
         """A callable putting ``name``'s files back byte for byte (content, mode, absence).
 
         The restore never touches a file that has meanwhile become someone else's."""
-        with self.locked():
-            saved = dict((ext, self._load(self.path(name, ext))) for ext in EXTENSIONS)
-
-        def restore():
-            with self.locked():
-                for ext in EXTENSIONS:
-                    path = self.path(name, ext)
-                    now = self._load(path)
-                    if now == saved[ext]:
-                        continue
-                    if now is not None and not _ours(now[0]):
-                        raise NetworkdError('Cannot restore %s: it was replaced by a file without the '
-                                            'edgenet.router marker' % path)
-                    if saved[ext] is None:
-                        self._unlink(path)
-                    else:
-                        self._replace(path, saved[ext][0], saved[ext][1])
-        return restore
+        return _files.snapshot([self.path(name, ext) for ext in EXTENSIONS], self.locked, _ours, NetworkdError)
 
 
 def reload(run_command, state_dir='/run/systemd/netif'):

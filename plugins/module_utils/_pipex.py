@@ -34,7 +34,8 @@ from ansible_collections.edgenet.router.plugins.module_utils import _engine as e
 from ansible_collections.edgenet.router.plugins.module_utils._engine import (
     CREATE, DELETE, PERSISTENT, RECREATE, RUNTIME, Field, ObjectTable, Store,
 )
-from ansible_collections.edgenet.router.plugins.module_utils._networkd import MANAGED_MARKER, NetworkdDir, is_managed
+from ansible_collections.edgenet.router.plugins.module_utils import _files
+from ansible_collections.edgenet.router.plugins.module_utils._networkd import MANAGED_MARKER, NetworkdError, is_managed
 
 __all__ = [
     'TABLE',
@@ -689,21 +690,28 @@ class PersistentSessions(Store):
     """Sessions as state files in ``state_dir``, replayed at boot by ``edgenet-pipex.service``.
 
     Files are written atomically under the directory's lock with the managed marker (the
-    ``_networkd`` helpers); a file without the marker is never changed or removed. The unit,
-    its restore script and its ``multi-user.target.wants`` link are written with the first session.
+    ``_files`` helpers, errors as NetworkdError); a file without the marker is never changed or
+    removed. The unit, its restore script and its ``multi-user.target.wants`` link are written with
+    the first session.
     """
 
     name = PERSISTENT
 
     def __init__(self, state_dir=STATE_DIR, unit_dir=UNIT_DIR):
-        self.dir = NetworkdDir(state_dir)
-        self.state_dir = self.dir.directory
+        self.state_dir = os.path.abspath(state_dir)
         self.unit_dir = os.path.abspath(unit_dir)
         self.dirty = False
 
     def path(self, name):
         check_ifname(name)
         return os.path.join(self.state_dir, '%s.conf' % name)
+
+    def _locked(self, directory=None):
+        return _files.locked(directory or self.state_dir, error=NetworkdError)
+
+    @staticmethod
+    def _load(path):
+        return _files.load(path, NetworkdError)
 
     def read(self):
         try:
@@ -714,7 +722,7 @@ class PersistentSessions(Store):
         for entry in entries:
             if not entry.endswith('.conf'):
                 continue
-            loaded = self.dir._load(os.path.join(self.state_dir, entry))  # pylint: disable=protected-access
+            loaded = self._load(os.path.join(self.state_dir, entry))
             if loaded is None:
                 continue
             text = loaded[0].decode('utf-8', 'replace')
@@ -724,21 +732,21 @@ class PersistentSessions(Store):
         return out
 
     def foreign(self, name):
-        loaded = self.dir._load(self.path(name))  # pylint: disable=protected-access
+        loaded = self._load(self.path(name))
         return loaded is not None and not is_managed(loaded[0].decode('utf-8', 'replace'))
 
     def _put(self, path, text, mode=0o644):
-        loaded = self.dir._load(path)  # pylint: disable=protected-access
+        loaded = self._load(path)
         data = text.encode('utf-8')
         if loaded is not None and loaded[0] == data:
             return
         if loaded is not None and not is_managed(loaded[0].decode('utf-8', 'replace')):
             raise PipexError('Refusing to overwrite %s: it lacks the line "%s", so it is not ours' % (path, MANAGED_MARKER))
-        self.dir._replace(path, data, mode)  # pylint: disable=protected-access
+        _files.atomic_write(path, data, mode, error=NetworkdError)
 
     def _install_unit(self):
         unit = os.path.join(self.unit_dir, UNIT_NAME)
-        with NetworkdDir(self.unit_dir).locked():
+        with self._locked(self.unit_dir):
             self._put(os.path.join(self.state_dir, 'restore.sh'),
                       RESTORE_SCRIPT % ((MANAGED_MARKER, shlex.quote(self.state_dir), NFT_COMMENT)
                                         + (NFT_TABLE,) * 2 + (NFT_CHAIN,) + (NFT_TABLE, NFT_CHAIN) * 2), 0o755)
@@ -752,7 +760,7 @@ class PersistentSessions(Store):
                 os.symlink(unit, link)
 
     def create(self, key, obj):
-        with self.dir.locked():
+        with self._locked():
             # 0600: the state file holds the cookies (no_log values).
             self._put(self.path(key), render_state(dict(obj, ifname=key)), 0o600)
             self._install_unit()
@@ -762,26 +770,14 @@ class PersistentSessions(Store):
         self.create(key, after)
 
     def delete(self, key, obj):
-        with self.dir.locked():
-            loaded = self.dir._load(self.path(key))  # pylint: disable=protected-access
+        with self._locked():
+            loaded = self._load(self.path(key))
             if loaded is not None and is_managed(loaded[0].decode('utf-8', 'replace')):
-                self.dir._unlink(self.path(key))  # pylint: disable=protected-access
+                _files.remove(self.path(key), NetworkdError)
         self.dirty = True
 
     def snapshot(self, key):
-        path = self.path(key)
-        with self.dir.locked():
-            saved = self.dir._load(path)  # pylint: disable=protected-access
-
-        def restore():
-            with self.dir.locked():
-                if self.dir._load(path) == saved:  # pylint: disable=protected-access
-                    return
-                if saved is None:
-                    self.dir._unlink(path)  # pylint: disable=protected-access
-                else:
-                    self.dir._replace(path, saved[0], saved[1])  # pylint: disable=protected-access
-        return restore
+        return _files.snapshot([self.path(key)], self._locked, error=NetworkdError)
 
     def commands(self, change):
         path = self.path(change.key)

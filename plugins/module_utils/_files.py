@@ -1,0 +1,195 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: edgenet.router contributors
+#
+# Private to the edgenet.router collection: no compatibility promise to other collections.
+"""Writing managed files safely: atomic replacement, a per-directory lock, byte-exact snapshots.
+
+The mechanics only, no file syntax and no ownership rule: the networkd seam (``_networkd``), the
+DHCPv6 daemon config files (``_dhcpv6._conffile``) and the pipex state files (``_pipex``) decide
+what a file holds and whether it is theirs, and call these to put it on disk.
+
+* :func:`atomic_write` writes a temporary file in the target's directory, syncs it, optionally
+  lets a checker read it, renames it over the target and syncs the directory: a reader sees the
+  old file or the new one, never a mix, and a failure leaves the old file and no temporary file.
+* :func:`locked` holds the directory's lock file :data:`LOCK_NAME` (``flock``), re-entrant within
+  a process, so every writer of a directory agrees on one lock whatever wrote it.
+* :func:`snapshot` saves a set of paths (bytes and mode, or absence) and returns a callable that
+  puts them back exactly.
+
+Every function takes ``error``, the exception class it raises (with the path and the system's
+words in the message), so each caller keeps raising its own error type.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import tempfile
+import threading
+import time
+
+__all__ = ['LOCK_NAME', 'FilesError', 'atomic_write', 'fsync_directory', 'load', 'locked', 'remove', 'snapshot']
+
+LOCK_NAME = '.edgenet-router.lock'
+
+
+class FilesError(Exception):
+    """The default ``error``: a file operation failed; the message names the path."""
+
+
+def _error(error, action, path, exc):
+    return error('Cannot %s %s: %s' % (action, path, getattr(exc, 'strerror', None) or exc))
+
+
+def load(path, error=FilesError):
+    """``(bytes, mode)`` of ``path`` (mode: permission bits), or ``None`` when it is absent."""
+    try:
+        with open(path, 'rb') as handle:
+            return handle.read(), os.fstat(handle.fileno()).st_mode & 0o7777
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise _error(error, 'read', path, exc)
+
+
+def fsync_directory(directory):
+    """Make a rename or unlink in ``directory`` durable, not only the file's content."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path, data, mode=0o644, validate=None, error=FilesError):
+    """Replace ``path`` by a file holding ``data`` (bytes) with permission bits ``mode``.
+
+    The temporary file ``.<name>.XXXX.tmp`` is made in ``path``'s directory, written, given
+    ``mode`` (not the umask's) and synced before the rename; the directory is synced after it.
+    ``validate(tmp_path)``, when given, runs on the complete temporary file before the rename
+    and raises to refuse it (its exception passes through). On any failure the old file is
+    untouched and the temporary file is gone; OSErrors become ``error('Cannot write PATH: ...')``.
+    Owner and group are the writer's (the modules run as root).
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    tmp = None
+    try:
+        try:
+            fd, tmp = tempfile.mkstemp(dir=directory, prefix='.%s.' % os.path.basename(path), suffix='.tmp')
+            with os.fdopen(fd, 'wb') as handle:
+                os.fchmod(handle.fileno(), mode)  # mkstemp makes 0600
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as exc:
+            raise _error(error, 'write', path, exc)
+        if validate is not None:
+            validate(tmp)
+        try:
+            os.replace(tmp, path)
+            tmp = None
+            fsync_directory(directory)
+        except OSError as exc:
+            raise _error(error, 'write', path, exc)
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def remove(path, error=FilesError):
+    """Unlink ``path`` and sync its directory; True if it was removed, False if it was absent."""
+    try:
+        os.unlink(path)
+        fsync_directory(os.path.dirname(os.path.abspath(path)))
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise _error(error, 'remove', path, exc)
+    return True
+
+
+# flock() locks belong to an open file description: a second open() of the lock file in this
+# process would wait for itself. So each lock path is flocked once per process and counted.
+# Keyed by pid too: a child forked while the parent holds the lock shares the parent's file
+# description and must take the lock anew, not believe it already holds it.
+_HELD = {}
+_HELD_GUARD = threading.Lock()
+
+
+@contextlib.contextmanager
+def locked(directory, timeout=60, error=FilesError):
+    """Hold ``directory``'s exclusive lock (the file :data:`LOCK_NAME` in it, made 0644).
+
+    Re-entrant within the process (any thread of it waits for the holding thread); another
+    process waits up to ``timeout`` seconds, then ``error('Cannot lock ...')``. A missing
+    directory is made with mode 0755.
+    """
+    directory = os.path.abspath(directory)
+    lock_path = os.path.join(directory, LOCK_NAME)
+    with _HELD_GUARD:
+        state = _HELD.setdefault((os.getpid(), lock_path), {'thread': threading.RLock(), 'fd': None, 'depth': 0})
+    with state['thread']:
+        if not state['depth']:
+            state['fd'] = _acquire(directory, lock_path, timeout, error)
+        state['depth'] += 1
+        try:
+            yield
+        finally:
+            state['depth'] -= 1
+            if not state['depth']:
+                os.close(state['fd'])  # releases the flock
+                state['fd'] = None
+
+
+def _acquire(directory, lock_path, timeout, error):
+    try:
+        if not os.path.isdir(directory):
+            os.makedirs(directory, 0o755, exist_ok=True)
+            os.chmod(directory, 0o755)  # makedirs' mode is filtered by the umask
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, 'O_CLOEXEC', 0), 0o644)
+    except OSError as exc:
+        raise _error(error, 'create the lock file', lock_path, exc)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES) or time.monotonic() > deadline:
+                os.close(fd)
+                raise error('Cannot lock %s (another run holding it for over %ss?): %s'
+                            % (lock_path, timeout, exc.strerror))
+            time.sleep(0.05)
+
+
+def snapshot(paths, lock, ours=None, error=FilesError):
+    """Save ``paths`` now; return a callable putting each back byte for byte (content, mode,
+    absence).
+
+    ``lock`` is a callable returning the context manager to hold while saving and restoring
+    (e.g. ``lambda: locked(directory)``). The restore skips a path that is already as saved, and
+    is idempotent. ``ours(bytes)``, when given, guards it: a path whose current content fails it
+    has become someone else's and is not touched (``error('Cannot restore ...')``).
+    """
+    paths = list(paths)
+    with lock():
+        saved = [(path, load(path, error)) for path in paths]
+
+    def restore():
+        with lock():
+            for path, then in saved:
+                now = load(path, error)
+                if now == then:
+                    continue
+                if ours is not None and now is not None and not ours(now[0]):
+                    raise error('Cannot restore %s: it was replaced by a file without the edgenet.router marker'
+                                % path)
+                if then is None:
+                    remove(path, error)
+                else:
+                    atomic_write(path, then[0], then[1], error=error)
+    return restore
