@@ -10,6 +10,12 @@ same mechanics (``_files.py``): the file carries :data:`MANAGED_MARKER` (shared 
 files); a file without it is someone else's and is never replaced. A new version is written to a
 temporary file next to the target, checked by the daemon's own checker, and only then renamed over
 the live file, so a rejected config leaves the previous file untouched.
+
+Both DHCPv6 daemons are configured by one such file, so what their backends share lives here
+too: :class:`ConfigFileStore`, the persistent store over the file (a :class:`PutStore`, as is
+Kea's runtime store), and :class:`FileBackend`, the frame of a backend (its settings, its two
+stores, starting the daemon under systemd). What differs per daemon (syntax, checker, how the
+daemon takes a new config) stays in ``_kea`` and ``_dnsmasq``.
 """
 
 from __future__ import annotations
@@ -17,9 +23,20 @@ from __future__ import annotations
 import os
 
 from ansible_collections.edgenet.router.plugins.module_utils import _files
+from ansible_collections.edgenet.router.plugins.module_utils._engine import DELETE, PERSISTENT, Store
+from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._model import Dhcpv6Error, TABLE
 from ansible_collections.edgenet.router.plugins.module_utils._networkd import MANAGED_MARKER, is_managed
 
-__all__ = ['ConfigFile', 'ConfigFileError', 'MANAGED_MARKER', 'is_managed']
+__all__ = [
+    'ConfigFile',
+    'ConfigFileError',
+    'ConfigFileStore',
+    'FileBackend',
+    'MANAGED_MARKER',
+    'PutStore',
+    'canonical_read',
+    'is_managed',
+]
 
 
 class ConfigFileError(Exception):
@@ -87,3 +104,160 @@ class ConfigFile(object):
         """A callable putting the file back byte for byte (content, mode, absence); it never
         touches a file that has meanwhile become someone else's."""
         return _files.snapshot([self.path], self.locked, _ours, ConfigFileError)
+
+
+def canonical_read(obj):
+    """A model object a backend parsed from its file or daemon, in canonical form: the model's
+    normalisers run over every field, and a value they refuse is kept as read (so it shows as
+    drift rather than failing the read)."""
+    out = {}
+    for field in TABLE:
+        value = obj.get(field.name)
+        try:
+            out[field.name] = field.canonical(value)
+        except (Dhcpv6Error, ValueError):
+            out[field.name] = value
+    return out
+
+
+class PutStore(Store):
+    """A store whose three writes are one: :meth:`put` makes ``key``'s object ``obj`` (None: none)."""
+
+    def put(self, key, obj):
+        raise NotImplementedError
+
+    def create(self, key, obj):
+        self.put(key, obj)
+
+    def modify(self, key, before, after):
+        self.put(key, after)
+
+    def delete(self, key, obj):
+        self.put(key, None)
+
+
+class ConfigFileStore(PutStore):
+    """The persistent store of a daemon backend: the managed config file holding every
+    interface's part; a change to one part replaces the whole file once the daemon's checker
+    (``validate(tmp_path)``) accepted it.
+
+    A subclass gives the syntax: :meth:`parse` (the file -> ``(models, context)``, context being
+    what rendering keeps from the file) and :meth:`render_models`; and the words: ``error`` (its
+    exception class), ``part`` (what one interface's share is called), ``check_command`` (the
+    checker's command line, ``%s`` for the path) and ``aside`` (a hint on where to move a foreign
+    file, ``%(path)s`` for its path).
+    """
+
+    name = PERSISTENT
+    error = ConfigFileError
+    part = 'part'
+    check_command = '%s'
+    aside = ''
+
+    def __init__(self, path, validate):
+        self.file = ConfigFile(path)
+        self.validate = validate
+        self.dirty = False
+
+    def text(self):
+        """The file's text (``None`` when absent); ``error`` when it is not ours."""
+        text = self.file.text()
+        if text is not None and not is_managed(text):
+            path = self.file.path
+            raise self.error('%s exists without the line "%s": it is not managed by edgenet.router. Move it '
+                             'aside%s or point config_file elsewhere.'
+                             % (path, MANAGED_MARKER, self.aside % {'path': path}))
+        return text
+
+    def parse(self):
+        """``(models, context)`` of the file as it is."""
+        raise NotImplementedError
+
+    def render_models(self, models, context):
+        """The file text serving ``models``."""
+        raise NotImplementedError
+
+    def read(self):
+        return self.parse()[0]
+
+    def rendered(self, key, obj):
+        """The file text with ``key``'s part replaced by ``obj`` (None: removed)."""
+        models, context = self.parse()
+        if obj is None:
+            models.pop(key, None)
+        else:
+            models[key] = obj
+        return self.render_models(models, context)
+
+    def put(self, key, obj):
+        """Write the file with ``key``'s part as ``obj``; True (and ``dirty``) if it changed."""
+        with self.file.locked():
+            changed = self.file.replace(self.rendered(key, obj).encode(), validate=self.validate)
+        if changed:
+            self.dirty = True
+        return changed
+
+    def snapshot(self, key):
+        return self.file.snapshot()
+
+    def commands(self, change):
+        what = 'remove the %s of %s from' if change.action == DELETE else 'write the %s of %s to'
+        return ['%s %s' % (what % (self.part, change.key), self.file.path), self.check_command % self.file.path]
+
+
+class FileBackend(object):
+    """The frame of a backend whose daemon reads a :class:`ConfigFileStore` (``self.file``) and
+    has a runtime store (``self.daemon``), as dhcpv6_server(_info) use it (see ``_service``).
+
+    A subclass sets ``name`` and ``error``, makes both stores and ``self._running``, and says in
+    :meth:`started` whether the daemon runs after ``systemctl start``.
+    """
+
+    name = None
+    error = ConfigFileError
+
+    def __init__(self, params, run, defaults):
+        self.settings = dict((k, params.get(k) or v) for k, v in defaults.items())
+        self.params = params
+        self.run = run
+        self._running = False
+
+    def stores(self):
+        return [self.file, self.daemon] if self._running else [self.file]
+
+    def daemon_running(self):
+        return self._running
+
+    def file_store(self):
+        return self.file
+
+    def daemon_store(self):
+        return self.daemon
+
+    def render(self, key, obj):
+        return self.file.rendered(key, obj)
+
+    def run_checked(self, argv):
+        """Run ``argv``; ``error`` naming it and its words unless it succeeds."""
+        rc, out, err = self.run(argv)
+        if rc != 0:
+            raise self.error('%s failed (rc=%s): %s' % (' '.join(argv), rc, (err or out).strip()))
+        return out
+
+    def started(self):
+        """True if the daemon runs (asked right after ``systemctl start`` succeeded)."""
+        raise NotImplementedError
+
+    def after_apply(self, changed, check_mode):
+        """Start the daemon under systemd when it is not running and the file has something to
+        serve (a running one was reloaded or restarted by its store); ``none`` never starts
+        anything. Returns the commands (run, or that would run in check mode)."""
+        if self._running or self.params.get('service_manager') != 'systemd':
+            return []
+        if not check_mode and not self.file.read():
+            return []
+        argv = ['systemctl', 'start', self.settings['service_name']]
+        if not check_mode:
+            self.run_checked(argv)
+            self._running = self.started()
+        return [' '.join(argv)]

@@ -29,10 +29,10 @@ import signal
 import time
 
 from ansible_collections.edgenet.router.plugins.module_utils._engine import (
-    DELETE, PERSISTENT, RUNTIME, Store,
+    RUNTIME, Store,
 )
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._conffile import (
-    MANAGED_MARKER, ConfigFile, ConfigFileError, is_managed,
+    MANAGED_MARKER, ConfigFileError, ConfigFileStore, FileBackend, canonical_read,
 )
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._model import (
     ALL_DHCP_SERVERS, Dhcpv6Error, TABLE, norm_pool, pick_router_address, pool_bounds,
@@ -322,13 +322,7 @@ def _canonical(obj):
         obj['address_mode'] = 'stateful' if obj['pools'] else 'stateless'
         if bool(obj['ignore_user_class']) != ignore:
             foreign = (foreign or []) + ['dhcp-ignore missing or stray']
-    out = {}
-    for field in TABLE:
-        value = obj.get(field.name)
-        try:
-            out[field.name] = field.canonical(value)
-        except (Dhcpv6Error, ValueError):
-            out[field.name] = value
+    out = canonical_read(obj)
     if foreign:
         # Not a model field value any task can ask for: the section always reads as drift.
         out['mode'] = '%s (with directives not written by edgenet.router: %s)' % (out['mode'], ' | '.join(foreign))
@@ -455,56 +449,24 @@ def _checker(run, binary=BINARY):
     return validate
 
 
-class DnsmasqFile(Store):
+class DnsmasqFile(ConfigFileStore):
     """The persistent store: the managed dnsmasq drop-in file."""
 
-    name = PERSISTENT
+    error = DnsmasqError
+    part = 'section'
+    check_command = BINARY + ' --test --conf-file=%s'
 
     def __init__(self, path, run, binary=BINARY):
-        self.file = ConfigFile(path)
-        self.validate = _checker(run, binary)
+        super(DnsmasqFile, self).__init__(path, _checker(run, binary))
         self.relay_local = {}   # the task's own relay interface -> local address
 
-    def text(self):
-        text = self.file.text()
-        if text is not None and not is_managed(text):
-            raise DnsmasqError('%s exists without the line "%s": it is not managed by edgenet.router. Move it '
-                               'aside or point config_file elsewhere.' % (self.file.path, MANAGED_MARKER))
-        return text
-
-    def read(self):
-        return parse_text(self.text())[0]
-
-    def rendered(self, key, obj):
-        """The file text with ``key``'s section replaced by ``obj`` (None: removed)."""
+    def parse(self):
         models, local = parse_text(self.text())
         local.update(self.relay_local)
-        if obj is None:
-            models.pop(key, None)
-        else:
-            models[key] = obj
-        return render_text(models, local)
+        return models, local
 
-    def put(self, key, obj):
-        with self.file.locked():
-            return self.file.replace(self.rendered(key, obj).encode(), validate=self.validate)
-
-    def create(self, key, obj):
-        self.put(key, obj)
-
-    def modify(self, key, before, after):
-        self.put(key, after)
-
-    def delete(self, key, obj):
-        self.put(key, None)
-
-    def snapshot(self, key):
-        return self.file.snapshot()
-
-    def commands(self, change):
-        what = 'remove the section of %s from' % change.key if change.action == DELETE else \
-            'write the section of %s to' % change.key
-        return ['%s %s' % (what, self.file.path), '%s --test --conf-file=%s' % (BINARY, self.file.path)]
+    def render_models(self, models, context):
+        return render_text(models, context)
 
 
 class DnsmasqDaemon(Store):
@@ -589,15 +551,14 @@ class DnsmasqDaemon(Store):
         return [' '.join(self.backend.restart_argv(predict=True))]
 
 
-class Backend(object):
+class Backend(FileBackend):
     """dnsmasq for dhcpv6_server(_info): its two stores and how the daemon is (re)started."""
 
     name = 'dnsmasq'
+    error = DnsmasqError
 
     def __init__(self, params, run, binary=BINARY, process=None, netns_inode=None):
-        self.settings = dict((k, params.get(k) or v) for k, v in DEFAULTS.items())
-        self.params = params
-        self.run = run
+        super(Backend, self).__init__(params, run, DEFAULTS)
         self.binary = binary
         self.key = params.get('interface')
         self.file = DnsmasqFile(self.settings['config_file'], run, binary)
@@ -625,21 +586,6 @@ class Backend(object):
             raise DnsmasqError('dnsmasq (pid %s from %s) does not read %s: its command line names neither that '
                                'file (--conf-file) nor its directory (--conf-dir)'
                                % (self.process.pid(), self.settings['pid_file'], self.file.file.path))
-
-    def daemon_running(self):
-        return self._running
-
-    def stores(self):
-        return [self.file, self.daemon] if self._running else [self.file]
-
-    def file_store(self):
-        return self.file
-
-    def daemon_store(self):
-        return self.daemon
-
-    def render(self, key, obj):
-        return self.file.rendered(key, obj)
 
     def loads_file(self):
         pid = self.process.pid()
@@ -681,10 +627,7 @@ class Backend(object):
     def restart(self):
         """Restart dnsmasq so it reads the file; record what it was started with."""
         if self.params.get('service_manager') == 'systemd':
-            argv = self.restart_argv()
-            rc, out, err = self.run(argv)
-            if rc != 0:
-                raise DnsmasqError('%s failed (rc=%s): %s' % (' '.join(argv), rc, (err or out).strip()))
+            self.run_checked(self.restart_argv())
         else:
             pid = self.process.pid()
             if pid is None and self._last_argv is None:
@@ -701,10 +644,7 @@ class Backend(object):
                 os.kill(pid, signal.SIGTERM)
                 if not self._wait(lambda: self.process.pid() != pid, 10):
                     raise DnsmasqError('dnsmasq (pid %d) did not stop within 10 s of SIGTERM' % pid)
-            argv = self._netns_prefix() + self._last_argv
-            rc, out, err = self.run(argv)
-            if rc != 0:
-                raise DnsmasqError('%s failed (rc=%s): %s' % (' '.join(argv), rc, (err or out).strip()))
+            self.run_checked(self._netns_prefix() + self._last_argv)
         if not self._wait(lambda: self.process.pid() is not None, 10):
             raise DnsmasqError('dnsmasq did not come back within 10 s (pid file %s)' % self.settings['pid_file'])
         self._running = True
@@ -729,20 +669,8 @@ class Backend(object):
                 return False
             time.sleep(0.05)
 
-    def after_apply(self, changed, check_mode):
-        """Start dnsmasq under systemd when it is not running and the file has something to
-        serve (a running one was restarted by its store); ``none`` never starts anything."""
-        if self._running or self.params.get('service_manager') != 'systemd':
-            return []
-        if not check_mode and not self.file.read():
-            return []
-        argv = ['systemctl', 'start', self.settings['service_name']]
-        if not check_mode:
-            rc, out, err = self.run(argv)
-            if rc != 0:
-                raise DnsmasqError('%s failed (rc=%s): %s' % (' '.join(argv), rc, (err or out).strip()))
-            self._running = self._wait(lambda: self.process.pid() is not None, 10)
-        return [' '.join(argv)]
+    def started(self):
+        return self._wait(lambda: self.process.pid() is not None, 10)
 
     def leases(self):
         path = self.settings['lease_file']

@@ -27,10 +27,10 @@ import socket
 import time
 
 from ansible_collections.edgenet.router.plugins.module_utils._engine import (
-    DELETE, PERSISTENT, RUNTIME, Store,
+    DELETE, RUNTIME,
 )
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._conffile import (
-    MANAGED_MARKER, ConfigFile, ConfigFileError, is_managed,
+    MANAGED_MARKER, ConfigFileError, ConfigFileStore, FileBackend, PutStore, canonical_read,
 )
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._model import (
     Dhcpv6Error, TABLE, norm_pool,
@@ -207,19 +207,7 @@ def parse_subnet(subnet, user_classes=()):
         else:
             obj[field] = int(option.get('data'))
     obj['address_mode'] = 'stateful' if obj['pools'] else 'stateless'
-    return _canonical(obj)
-
-
-def _canonical(obj):
-    """Run the model's normalisers over a parsed object, keeping unparseable values visible."""
-    out = {}
-    for field in TABLE:
-        value = obj.get(field.name)
-        try:
-            out[field.name] = field.canonical(value)
-        except (Dhcpv6Error, ValueError):
-            out[field.name] = value
-    return out
+    return canonical_read(obj)
 
 
 def models_from_config(config):
@@ -346,69 +334,37 @@ def _checker(run, netns=None, binary=BINARY):
     return validate
 
 
-class KeaFile(Store):
+class KeaFile(ConfigFileStore):
     """The persistent store: the managed Kea config file."""
 
-    name = PERSISTENT
+    error = KeaError
+    part = 'subnet'
+    check_command = BINARY + ' -t %s'
+    aside = ' (e.g. to %(path)s.dist)'
 
     def __init__(self, path, settings, run, netns=None, binary=BINARY):
-        self.file = ConfigFile(path)
+        super(KeaFile, self).__init__(path, _checker(run, netns, binary))
         self.settings = settings
-        self.validate = _checker(run, netns, binary)
-        self.dirty = False
 
     def config(self):
         """The file's config (``{}`` when absent); KeaError if unreadable or not ours."""
-        text = self.file.text()
+        text = self.text()
         if text is None:
             return {}
-        if not is_managed(text):
-            path = self.file.path
-            raise KeaError('%s exists without the line "%s": it is not managed by edgenet.router. Move it aside '
-                           '(e.g. to %s.dist) or point config_file elsewhere.' % (path, MANAGED_MARKER, path))
         try:
             return load_text(text)
         except ValueError as exc:
             raise KeaError('%s is not valid JSON: %s' % (self.file.path, exc))
 
-    def read(self):
-        return models_from_config(self.config())
-
-    def rendered(self, key, obj):
-        """The config text with ``key``'s part replaced by ``obj`` (None: removed)."""
+    def parse(self):
         existing = self.config()
-        models = models_from_config(existing)
-        if obj is None:
-            models.pop(key, None)
-        else:
-            models[key] = obj
-        return dump_config(render_config(models, self.settings, existing))
+        return models_from_config(existing), existing
 
-    def _put(self, key, obj):
-        with self.file.locked():
-            text = self.rendered(key, obj)
-            if self.file.replace(text.encode(), validate=self.validate):
-                self.dirty = True
-
-    def create(self, key, obj):
-        self._put(key, obj)
-
-    def modify(self, key, before, after):
-        self._put(key, after)
-
-    def delete(self, key, obj):
-        self._put(key, None)
-
-    def snapshot(self, key):
-        return self.file.snapshot()
-
-    def commands(self, change):
-        what = 'remove the subnet of %s from' % change.key if change.action == DELETE else \
-            'write the subnet of %s to' % change.key
-        return ['%s %s' % (what, self.file.path), '%s -t %s' % (BINARY, self.file.path)]
+    def render_models(self, models, context):
+        return dump_config(render_config(models, self.settings, context))
 
 
-class KeaDaemon(Store):
+class KeaDaemon(PutStore):
     """The runtime store: what the running Kea serves, through its control socket."""
 
     name = RUNTIME
@@ -424,7 +380,7 @@ class KeaDaemon(Store):
     def read(self):
         return models_from_config(self.running_config())
 
-    def _reload(self, key, obj):
+    def put(self, key, obj):
         """Make Kea run the file's config with ``key``'s part as ``obj``.
 
         Creations and changes reach the file first (the engine writes persistent stores
@@ -449,15 +405,6 @@ class KeaDaemon(Store):
                 raise KeaError('Kea loaded the new config but does not run the expected %s: %s'
                                % (key, ', '.join(differs)))
 
-    def create(self, key, obj):
-        self._reload(key, obj)
-
-    def modify(self, key, before, after):
-        self._reload(key, after)
-
-    def delete(self, key, obj):
-        self._reload(key, None)
-
     def snapshot(self, key):
         saved = self.running_config()
 
@@ -471,15 +418,14 @@ class KeaDaemon(Store):
                 for cmd in ('config-test', last)]
 
 
-class Backend(object):
+class Backend(FileBackend):
     """Kea for dhcpv6_server(_info): its two stores and how the daemon is started."""
 
     name = 'kea'
+    error = KeaError
 
     def __init__(self, params, run, binary=BINARY, control=None):
-        self.settings = dict((k, params.get(k) or v) for k, v in DEFAULTS.items())
-        self.params = params
-        self.run = run
+        super(Backend, self).__init__(params, run, DEFAULTS)
         self.file = KeaFile(self.settings['config_file'], self.settings, run, params.get('netns'), binary)
         self.control = control or KeaControl(self.settings['control_socket'])
         self.daemon = KeaDaemon(self.control, self.file)
@@ -489,35 +435,8 @@ class Backend(object):
     def check_expressible(obj, addresses=None):
         check_expressible(obj)
 
-    def daemon_running(self):
-        return self._running
-
-    def stores(self):
-        return [self.file, self.daemon] if self._running else [self.file]
-
-    def file_store(self):
-        return self.file
-
-    def daemon_store(self):
-        return self.daemon
-
-    def render(self, key, obj):
-        return self.file.rendered(key, obj)
-
-    def after_apply(self, changed, check_mode):
-        """Start Kea under systemd when it is not running and has something to serve (a
-        running Kea was already reloaded by its store); ``none`` never starts anything."""
-        if self._running or self.params.get('service_manager') != 'systemd':
-            return []
-        if not check_mode and not self.file.read():
-            return []
-        argv = ['systemctl', 'start', self.settings['service_name']]
-        if not check_mode:
-            rc, out, err = self.run(argv)
-            if rc != 0:
-                raise KeaError('%s failed (rc=%s): %s' % (' '.join(argv), rc, (err or out).strip()))
-            self._running = self.control.running()
-        return [' '.join(argv)]
+    def started(self):
+        return self.control.running()
 
     def leases(self):
         path = self.settings['lease_file']
