@@ -149,8 +149,8 @@ class WordsBackend(FileBackend):
     ('none', True, False, 0, [], False),
     ('systemd', True, False, 1, WordsError, False),
 ])
-def test_file_backend_starts_the_daemon_under_systemd_only(tmp_path, manager, has_models, check_mode, rc,
-                                                          expected, running):
+def test_file_backend_starts_the_daemon_under_systemd_only(
+        tmp_path, manager, has_models, check_mode, rc, expected, running):
     runs = []
 
     def run(argv):
