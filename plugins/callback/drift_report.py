@@ -129,6 +129,14 @@ def _looks_like_changes(changes):
         isinstance(c, dict) and 'object' in c and 'store' in c for c in changes)
 
 
+def _reports_drift(res):
+    """Changed, or unchanged but still drifted (dhcpv6_server's daemon not running the file
+    with service_manager none: nothing to restart, so not changed, yet not in step)."""
+    drift = res.get('drift')
+    return bool(res.get('changed') or _looks_like_changes(res.get('changes'))
+                or (isinstance(drift, list) and drift))
+
+
 def rows_from_result(task_name, module, res):
     """Drift rows of one (non-censored, changed) module result.
 
@@ -226,10 +234,10 @@ class CallbackModule(CallbackBase):
                     if item.get('changed'):
                         entry['rows'].append(_row(task_name, module, note='changed (result censored: no_log)'))
                     continue
-                if item.get('changed') or _looks_like_changes(item.get('changes')):
+                if _reports_drift(item):
                     entry['rows'].extend(rows_from_result(task_name, module, item))
             return
-        if res.get('changed') or _looks_like_changes(res.get('changes')):
+        if _reports_drift(res):
             entry['rows'].extend(rows_from_result(task_name, module, res))
 
     def v2_playbook_on_start(self, playbook):

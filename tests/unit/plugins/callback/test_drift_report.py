@@ -229,12 +229,18 @@ def test_dhcpv6_drift_labels(callback):
     edited = {'changed': True, 'drift': [DRIFT_FILE], 'server': {'interface': 'lan1'},
               'changes': [{'store': 'persistent', 'object': 'lan1', 'action': 'modify',
                            'fields': {'dns_servers': {'before': [], 'after': ['2001:db8::53']}}}]}
-    report, md, dummy = run(callback, [('ok', 'r1', dhcp, stopped), ('ok', 'r1', dhcp, edited)], ['r1'])
+    # service_manager none: the module starts nothing, so not changed, yet the daemon drifted
+    not_started = {'changed': False, 'changes': [], 'drift': [DRIFT_DAEMON], 'server': {'interface': 'lan2'}}
+    in_step = {'changed': False, 'changes': [], 'drift': [], 'server': {'interface': 'lan3'}}
+    report, md, dummy = run(callback, [('ok', 'r1', dhcp, stopped), ('ok', 'r1', dhcp, edited),
+                                       ('ok', 'r1', dhcp, not_started), ('ok', 'r2', dhcp, in_step)], ['r1', 'r2'])
     rows = report['hosts']['r1']['rows']
     assert [(r['object'], r['store'], r['field'], r['before'], r['after'], r['note']) for r in rows] == [
         ('lan0', 'runtime', None, None, None, DRIFT_DAEMON),
         ('lan1', 'persistent', 'dns_servers', [], ['2001:db8::53'], None),
+        ('lan2', 'runtime', None, None, None, DRIFT_DAEMON),
     ]
+    assert report['hosts']['r2']['status'] == 'clean'
     assert '`["2001:db8::53"]`' in md
 
 
