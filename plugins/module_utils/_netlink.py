@@ -61,7 +61,6 @@ NETNS_DIR = '/run/netns'
 KIND_MODULES = {'ipip': 'ipip', 'sit': 'sit', 'ip6tnl': 'ip6_tunnel', 'l2tp': 'l2tp_eth'}
 
 
-
 class NetlinkError(Exception):
     """A kernel refusal or a seam failure, with a message meant for the user."""
 
@@ -278,6 +277,7 @@ def open_netlink(netns=None):
     """A :class:`Netlink` handle in ``netns`` (None: the caller's namespace)."""
     if not HAS_PYROUTE2:
         raise NetlinkError('pyroute2 is not installed (Debian/Ubuntu: apt install python3-pyroute2)')
+
     def sockets():
         return IPRoute(), RtnlSocket()
 

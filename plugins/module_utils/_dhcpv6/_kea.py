@@ -321,10 +321,28 @@ class KeaControl(object):
 
 
 # ---- the stores -----------------------------------------------------------------------------
-def _checker(run, netns=None, binary=BINARY):
+KEA_USER = '_kea'  # Debian's kea-common
+
+
+def _ensure_data_directory(directory):
+    """Kea's checker refuses a config whose data-directory is missing ("Bad directory"), and on
+    a fresh Debian host the unit makes it only when kea-dhcp6 first starts (StateDirectory=)."""
+    if not directory or os.path.isdir(directory):
+        return
+    os.makedirs(directory, 0o750)
+    try:
+        import pwd
+        user = pwd.getpwnam(KEA_USER)
+        os.chown(directory, user.pw_uid, user.pw_gid)
+    except (ImportError, KeyError):
+        pass  # no _kea user: the daemon runs as root, root owns it
+
+
+def _checker(run, netns=None, binary=BINARY, data_directory=None):
     """``validate(path)`` running Kea's own checker in the daemon's namespace (it looks the
-    configured interfaces up, so it must see the daemon's links)."""
+    configured interfaces up, so it must see the daemon's links). Runs only on apply."""
     def validate(path):
+        _ensure_data_directory(data_directory)
         argv = (['ip', 'netns', 'exec', netns] if netns else []) + [binary, '-t', path]
         rc, out, err = run(argv)
         if rc != 0:
@@ -343,7 +361,7 @@ class KeaFile(ConfigFileStore):
     aside = ' (e.g. to %(path)s.dist)'
 
     def __init__(self, path, settings, run, netns=None, binary=BINARY):
-        super(KeaFile, self).__init__(path, _checker(run, netns, binary))
+        super(KeaFile, self).__init__(path, _checker(run, netns, binary, os.path.dirname(settings['lease_file'])))
         self.settings = settings
 
     def config(self):
