@@ -111,6 +111,11 @@ INFO_DATA = dict(
     (kind, dict((name, (number, overrides.get(name) or fmt)) for name, number, fmt in _IPTUN))
     for kind, overrides in _KIND_OVERRIDES.items()
 )
+# the same tables by attribute number, for decoding (built once, not per link)
+_INFO_DATA_BY_NUMBER = dict(
+    (kind, dict((number, (name, fmt)) for name, (number, fmt) in table.items()))
+    for kind, table in INFO_DATA.items()
+)
 
 
 # ---- attributes -----------------------------------------------------------------------------
@@ -143,10 +148,9 @@ def _cstr(raw):
 
 def decode_info_data(kind, raw):
     """IFLA_INFO_DATA of a tunnel kind -> ``{local: ..., ttl: ...}``; other kinds: ``{}``."""
-    table = INFO_DATA.get(kind)
-    if table is None or raw is None:
+    numbers = _INFO_DATA_BY_NUMBER.get(kind)
+    if numbers is None or raw is None:
         return {}
-    numbers = dict((number, (name, fmt)) for name, (number, fmt) in table.items())
     out = {}
     for number, payload in attrs(raw).items():
         if number in numbers:
