@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import struct
 import subprocess
 import sys
 import tempfile
@@ -66,6 +67,19 @@ def ip_batch(lines):
     return seconds
 
 
+def python_speed():
+    """Seconds for a fixed pure-Python workload (struct decoding, dicts): run it on the host too,
+    the ratio is how much slower the emulated CPU runs the module's own code."""
+    data = struct.pack('=HH', 8, 1) * 64
+    start = time.perf_counter()
+    for _ in range(20000):
+        attrs = {}
+        for off in range(0, len(data), 4):
+            length, kind = struct.unpack_from('=HH', data, off)
+            attrs[kind] = length
+    return time.perf_counter() - start
+
+
 def fresh_netns():
     subprocess.run(['ip', 'netns', 'del', NETNS], stderr=subprocess.DEVNULL, check=False)
     subprocess.run(['ip', 'netns', 'add', NETNS], check=True)
@@ -75,9 +89,12 @@ def bench_batch(n):
     fresh_netns()
     create = ip_batch(['link add b%d type ipip local 192.0.2.1 remote %s ttl 64' % (i, remote(i)) for i in range(n)]
                       + ['link set b%d alias edgenet.router up' % i for i in range(n)])
+    # the floor of a no-op check: iproute2 reading every link of the namespace, decoded
+    read = timed(subprocess.run, ['ip', '-n', NETNS, '-d', '-j', 'link', 'show'], check=True,
+                 stdout=subprocess.DEVNULL)[0]
     modify = ip_batch(['link set b%d type ipip local 192.0.2.1 remote %s ttl 10' % (i, remote(i)) for i in range(n)])
     delete = ip_batch(['link del b%d' % i for i in range(n)])
-    return {'create': create, 'modify': modify, 'delete': delete}
+    return {'create': create, 'noop_check': read, 'modify': modify, 'delete': delete}
 
 
 def bench_bulk(n):
@@ -106,8 +123,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--counts', type=int, nargs='+', default=[100, 1000])
     parser.add_argument('--singles', type=int, default=100, help='largest N for the singles loop (it is O(N^2))')
+    parser.add_argument('--speed', action='store_true', help='print only the Python speed figure (works anywhere)')
     args = parser.parse_args()
     print('pyroute2 %s, kernel %s, python %s' % (PYROUTE2_VERSION, os.uname().release, sys.version.split()[0]))
+    print('python speed: %.3fs for the fixed workload (bench/iptun_bench.py --speed on the host to compare)'
+          % python_speed())
+    if args.speed:
+        return
     rows = []
     try:
         for n in args.counts:
@@ -118,6 +140,7 @@ def main():
     finally:
         subprocess.run(['ip', 'netns', 'del', NETNS], stderr=subprocess.DEVNULL, check=False)
     print()
+    print('ip -batch: for noop_check, one `ip -d -j link show` of every link in the namespace')
     print('%6s  %-10s  %10s  %10s  %10s  %12s' % ('N', 'operation', 'ip -batch', 'bulk', 'singles', 'bulk/batch'))
     for n, batch, bulk, singles in rows:
         for op in ('create', 'noop_check', 'modify', 'delete'):
