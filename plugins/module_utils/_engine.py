@@ -349,8 +349,12 @@ def _rollback(journal, exc, change):
 
 
 def predict(stores, current, changes):
-    """What each store will hold after ``changes``: check mode's ``after``."""
-    after = dict((store, copy.deepcopy(objects)) for store, objects in current.items())
+    """What each store will hold after ``changes``: check mode's ``after``.
+
+    The stores' maps are copied, not the objects in them: nothing downstream mutates an object
+    (``view`` builds new dicts), and a deep copy of every object cost more than the rest of a
+    no-op check of 1000 tunnels under emulation. Changed objects are deep-copied."""
+    after = dict((store, dict(objects)) for store, objects in current.items())
     for change in changes:
         if change.action == DELETE:
             after[change.store].pop(change.key, None)
@@ -367,8 +371,12 @@ def view(table, stores, snapshot, keys):
         out[key] = {}
         for store in stores:
             obj = snapshot[store].get(key)
-            out[key][store] = None if obj is None else dict(
-                (name, _mask(name, value, secrets)) for name, value in sorted(obj.items()))
+            if obj is None:
+                out[key][store] = None
+            elif secrets:
+                out[key][store] = dict((name, _mask(name, value, secrets)) for name, value in sorted(obj.items()))
+            else:
+                out[key][store] = dict(sorted(obj.items()))
     return out
 
 

@@ -59,6 +59,8 @@ NETNS_DIR = '/run/netns'
 
 # Which kernel module provides a link kind: EOPNOTSUPP on create means it is missing.
 KIND_MODULES = {'ipip': 'ipip', 'sit': 'sit', 'ip6tnl': 'ip6_tunnel', 'l2tp': 'l2tp_eth'}
+# route origins the collection writes and reads back (rtm_protocol): boot (iproute2, pyroute2), static
+STATIC_PROTOCOLS = (3, 4)
 
 
 class NetlinkError(Exception):
@@ -192,8 +194,8 @@ class Netlink(object):
         and RA routes are left out."""
         out = {}
         for family in (socket.AF_INET, socket.AF_INET6):
-            for route in _call('list routes', self._rtnl.routes, family):
-                if route['table'] != 254 or route['proto'] not in (3, 4) or route['oif'] is None:  # boot, static
+            for route in _call('list routes', self._rtnl.routes, family, STATIC_PROTOCOLS):
+                if route['table'] != 254 or route['oif'] is None:
                     continue
                 dst = route['dst'] or ('0.0.0.0' if family == socket.AF_INET else '::')
                 out.setdefault(route['oif'], []).append({

@@ -54,6 +54,7 @@ NLMSGHDR = struct.Struct('=IHHII')     # len, type, flags, seq, pid
 IFINFOMSG = struct.Struct('=BxHiII')   # family, type, index, flags, change
 IFADDRMSG = struct.Struct('=BBBBi')    # family, prefixlen, flags, scope, index
 RTMSG = struct.Struct('=BBBBBBBBI')    # family, dst_len, src_len, tos, table, proto, scope, type, flags
+_RTM_PROTOCOL = 5                       # offset of the proto byte in an rtmsg
 NLATTR = struct.Struct('=HH')
 
 
@@ -325,8 +326,14 @@ class RtnlSocket(object):
     def addresses(self):
         return [parse_addr(b) for b in self.dump(RTM_GETADDR, IFADDRMSG.pack(socket.AF_UNSPEC, 0, 0, 0, 0))]
 
-    def routes(self, family):
-        return [parse_route(b) for b in self.dump(RTM_GETROUTE, RTMSG.pack(family, 0, 0, 0, 0, 0, 0, 0, 0))]
+    def routes(self, family, protocols=None):
+        """Routes of ``family``; with ``protocols``, only routes of those origins (boot, static..),
+        told from the header before any attribute is decoded: the kernel's own routes (a
+        local and a multicast route per IPv6 link) outnumber the ones we manage."""
+        replies = self.dump(RTM_GETROUTE, RTMSG.pack(family, 0, 0, 0, 0, 0, 0, 0, 0))
+        if protocols is not None:
+            replies = [b for b in replies if b[_RTM_PROTOCOL] in protocols]
+        return [parse_route(b) for b in replies]
 
     def new_link(self, **kwargs):
         self.request(RTM_NEWLINK, link_body(**kwargs), NLM_F_CREATE | NLM_F_EXCL)

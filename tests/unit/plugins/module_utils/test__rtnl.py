@@ -117,6 +117,25 @@ def test_a_dump_skips_stale_answers_and_ends_at_done():
     assert (msg_type, flags & rtnl.NLM_F_DUMP, seq) == (rtnl.RTM_GETLINK, rtnl.NLM_F_DUMP, 1)
 
 
+RTM_NEWROUTE = 24  # the kernel's answer to RTM_GETROUTE; the codec only reads it
+
+
+def test_a_route_dump_keeps_only_the_asked_origins():
+    def route(proto, dst):
+        return (rtnl.RTMSG.pack(socket.AF_INET6, 64, 0, 0, 254, proto, 0, 1, 0)
+                + rtnl.attr(rtnl.RTA_DST, socket.inet_pton(socket.AF_INET6, dst))
+                + rtnl.attr(rtnl.RTA_OIF, struct.pack('=I', 5)))
+    replies = (message(RTM_NEWROUTE, 1, route(2, 'fe80::'))       # kernel
+               + message(RTM_NEWROUTE, 1, route(4, '2001:db8:1::'))  # static
+               + message(RTM_NEWROUTE, 1, route(3, '2001:db8:2::'))  # boot
+               + message(RTM_NEWROUTE, 1, route(9, '2001:db8:3::')))  # ra
+    done = message(rtnl.NLMSG_DONE, 1, struct.pack('=i', 0))
+    s = sock_with([replies, done])
+    assert [r['dst'] for r in s.routes(socket.AF_INET6, (3, 4))] == ['2001:db8:1::', '2001:db8:2::']
+    s = sock_with([replies, done])
+    assert [r['proto'] for r in s.routes(socket.AF_INET6)] == [2, 4, 3, 9]
+
+
 def test_a_refusal_is_an_oserror_with_the_errno():
     s = sock_with([message(rtnl.NLMSG_ERROR, 1, struct.pack('=i', -17) + b'\0' * 16)])
     with pytest.raises(OSError) as err:
