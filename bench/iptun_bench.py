@@ -84,7 +84,7 @@ def python_speed():
     the ratio is how much slower the emulated CPU runs the module's own code."""
     data = struct.pack('=HH', 8, 1) * 64
     start = time.perf_counter()
-    for _ in range(20000):
+    for dummy in range(20000):
         attrs = {}
         for off in range(0, len(data), 4):
             length, kind = struct.unpack_from('=HH', data, off)
@@ -132,7 +132,7 @@ def bench_singles(n):
 
 
 def best_of(repeat, func, n):
-    runs = [func(n) for _ in range(repeat)]
+    runs = [func(n) for dummy in range(repeat)]
     return dict((op, min(run[op] for run in runs)) for op in runs[0])
 
 
@@ -187,7 +187,7 @@ def replay(path, repeat):
         recorded = json.load(f)
     answers = [base64.b64decode(a) for a in recorded['answers']]
     times = []
-    for _ in range(max(repeat, 5)):
+    for dummy in range(max(repeat, 5)):
         sock = RtnlSocket.__new__(RtnlSocket)
         sock.sock, sock.seq = _Replayer(answers), 0
         nl = Netlink(None, NETNS, sock)
