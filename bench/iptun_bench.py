@@ -14,9 +14,10 @@ of its own, for N tunnels:
 Each figure is the best of ``--repeat`` runs: the emulated CPU shares a host with other work,
 and its speed varies by a factor of two from one minute to the next.
 
-``--record FILE`` (in the guest) makes N tunnels and records the kernel's answers to one no-op
-check; ``--replay FILE`` (anywhere, no kernel needed) runs that no-op check again against the
-recorded answers: the module's own work on a native CPU, with real kernel bytes.
+``--record FILE`` (in the guest) runs the bulk sequence (create, no-op check, modify, delete) of
+the largest N once more and records every datagram the kernel answered; ``--replay FILE``
+(anywhere, no kernel needed) runs the sequence again against the recorded answers: the module's
+own work on a native CPU, with real kernel bytes.
 
 Usage (in the guest, the collection on PYTHONPATH):
     iptun_bench.py [--counts 100 1000] [--singles 100] [--repeat 3] [--record FILE]
@@ -109,18 +110,23 @@ def bench_batch(n):
     return {'create': create, 'noop_check': read, 'modify': modify, 'delete': delete}
 
 
+def bulk_operations(n):
+    """``(operation, run_iptun keyword arguments)`` of the bulk sequence, in order."""
+    return [
+        ('create', {'tunnels': [tunnel(i) for i in range(n)]}),
+        ('noop_check', {'check_mode': True, 'tunnels': [tunnel(i) for i in range(n)]}),
+        ('modify', {'tunnels': [tunnel(i, ttl=10) for i in range(n)]}),
+        ('delete', {'tunnels': [{'name': 'b%d' % i, 'state': 'absent'} for i in range(n)]}),
+    ]
+
+
 def bench_bulk(n):
     fresh_netns()
-    tunnels = [tunnel(i) for i in range(n)]
-    create, res = timed(run, tunnels=tunnels)
-    assert res['changed'] and len(res['tunnels']) == n
-    noop, res = timed(run, check_mode=True, tunnels=tunnels)
-    assert not res['changed'], 'no-op check found changes'
-    modify, res = timed(run, tunnels=[tunnel(i, ttl=10) for i in range(n)])
-    assert res['changed']
-    delete, res = timed(run, tunnels=[{'name': 'b%d' % i, 'state': 'absent'} for i in range(n)])
-    assert res['changed']
-    return {'create': create, 'noop_check': noop, 'modify': modify, 'delete': delete}
+    times = {}
+    for op, kwargs in bulk_operations(n):
+        times[op], res = timed(run, **kwargs)
+        assert res['changed'] == (op != 'noop_check'), '%s: changed is %s' % (op, res['changed'])
+    return times
 
 
 def bench_singles(n):
@@ -166,38 +172,40 @@ class _Replayer(object):
 
 
 def record(path, n):
+    """Run the bulk sequence once more and keep every datagram the kernel answered, per step."""
     fresh_netns()
-    tunnels = [tunnel(i) for i in range(n)]
-    run(tunnels=tunnels)
-    with open_netlink(NETNS) as nl:
-        recorder = _Recorder(nl._rtnl.sock)
-        nl._rtnl.sock = recorder
-        res = run_iptun(params(tunnels=tunnels), KernelTunnels(nl, NETNS), None, check_mode=True)
-        nl._rtnl.sock = recorder.sock
-    assert not res['changed'], 'no-op check found changes'
+    recorded = {'n': n, 'answers': {}}
+    for op, kwargs in bulk_operations(n):
+        check_mode = kwargs.pop('check_mode', False)
+        with open_netlink(NETNS) as nl:
+            recorder = _Recorder(nl._rtnl.sock)
+            nl._rtnl.sock = recorder
+            run_iptun(params(**kwargs), KernelTunnels(nl, NETNS), None, check_mode=check_mode)
+            nl._rtnl.sock = recorder.sock
+        recorded['answers'][op] = [base64.b64encode(a).decode() for a in recorder.answers]
     with open(path, 'w') as f:
-        json.dump({'n': n, 'tunnels': tunnels,
-                   'answers': [base64.b64encode(a).decode() for a in recorder.answers]}, f)
+        json.dump(recorded, f)
     subprocess.run(['ip', 'netns', 'del', NETNS], stderr=subprocess.DEVNULL, check=False)
-    print('recorded the kernel\'s answers to a no-op check of %d tunnels in %s' % (n, path))
+    print("recorded the kernel's answers to the bulk sequence of %d tunnels in %s" % (n, path))
 
 
 def replay(path, repeat):
+    """The recorded bulk sequence again, the kernel's answers replayed: the module's own time."""
     with open(path) as f:
         recorded = json.load(f)
-    answers = [base64.b64decode(a) for a in recorded['answers']]
-    times = []
-    for dummy in range(max(repeat, 5)):
-        sock = RtnlSocket.__new__(RtnlSocket)
-        sock.sock, sock.seq = _Replayer(answers), 0
-        nl = Netlink(None, NETNS, sock)
-        seconds, res = timed(run_iptun, params(tunnels=recorded['tunnels']), KernelTunnels(nl, NETNS), None,
-                             check_mode=True)
-        assert not res['changed'] and len(res['tunnels']) == recorded['n']
-        times.append(seconds)
-    times.sort()
-    print('no-op check of %d tunnels, replayed kernel answers (%d datagrams): best %.3fs, median %.3fs of %d runs'
-          % (recorded['n'], len(answers), times[0], times[len(times) // 2], len(times)))
+    print('bulk sequence of %d tunnels, the kernel\'s answers replayed (the module\'s own time):' % recorded['n'])
+    for op, kwargs in bulk_operations(recorded['n']):
+        check_mode = kwargs.pop('check_mode', False)
+        answers = [base64.b64decode(a) for a in recorded['answers'][op]]
+        times = []
+        for dummy in range(max(repeat, 5)):
+            sock = RtnlSocket.__new__(RtnlSocket)
+            sock.sock, sock.seq = _Replayer(answers), 0
+            nl = Netlink(None, NETNS, sock)
+            times.append(timed(run_iptun, params(**kwargs), KernelTunnels(nl, NETNS), None, check_mode=check_mode)[0])
+        times.sort()
+        print('  %-10s  best %.3fs, median %.3fs of %d runs (%d datagrams)'
+              % (op, times[0], times[len(times) // 2], len(times), len(answers)))
 
 
 def main():
@@ -206,8 +214,8 @@ def main():
     parser.add_argument('--singles', type=int, default=100, help='largest N for the singles loop (it is O(N^2))')
     parser.add_argument('--speed', action='store_true', help='print only the Python speed figure (works anywhere)')
     parser.add_argument('--repeat', type=int, default=3, help='runs per figure, the best is printed')
-    parser.add_argument('--record', metavar='FILE', help='also record a no-op check of the largest N (for --replay)')
-    parser.add_argument('--replay', metavar='FILE', help='replay a recorded no-op check here and print its time')
+    parser.add_argument('--record', metavar='FILE', help='also record the bulk sequence of the largest N (for --replay)')
+    parser.add_argument('--replay', metavar='FILE', help='replay a recorded bulk sequence here and print its times')
     args = parser.parse_args()
     print('pyroute2 %s, kernel %s, python %s' % (PYROUTE2_VERSION, os.uname().release, sys.version.split()[0]))
     print('python speed: %.3fs for the fixed workload (bench/iptun_bench.py --speed on the host to compare)'
