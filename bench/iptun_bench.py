@@ -151,10 +151,10 @@ class _Recorder(object):
     def send(self, data):
         return self.sock.send(data)
 
-    def recv(self, size):
-        data = self.sock.recv(size)
-        self.answers.append(data)
-        return data
+    def recv_into(self, buf):
+        size = self.sock.recv_into(buf)
+        self.answers.append(bytes(buf[:size]))
+        return size
 
 
 class _Replayer(object):
@@ -167,8 +167,10 @@ class _Replayer(object):
     def send(self, data):
         return len(data)
 
-    def recv(self, size):
-        return self.answers.pop(0)
+    def recv_into(self, buf):
+        data = self.answers.pop(0)
+        buf[:len(data)] = data
+        return len(data)
 
 
 def record(path, n):
@@ -199,9 +201,7 @@ def replay(path, repeat):
         answers = [base64.b64decode(a) for a in recorded['answers'][op]]
         times = []
         for dummy in range(max(repeat, 5)):
-            sock = RtnlSocket.__new__(RtnlSocket)
-            sock.sock, sock.seq = _Replayer(answers), 0
-            nl = Netlink(None, NETNS, sock)
+            nl = Netlink(None, NETNS, RtnlSocket.over(_Replayer(answers)))
             times.append(timed(run_iptun, params(**kwargs), KernelTunnels(nl, NETNS), None, check_mode=check_mode)[0])
         times.sort()
         print('  %-10s  best %.3fs, median %.3fs of %d runs (%d datagrams)'

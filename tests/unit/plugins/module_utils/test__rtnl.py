@@ -94,8 +94,10 @@ class FakeSocket(object):
     def send(self, data):
         self.sent.append(data)
 
-    def recv(self, size):
-        return self.datagrams.pop(0)
+    def recv_into(self, buf):
+        data = self.datagrams.pop(0)
+        buf[:len(data)] = data
+        return len(data)
 
 
 def message(msg_type, seq, body, flags=0):
@@ -103,9 +105,7 @@ def message(msg_type, seq, body, flags=0):
 
 
 def sock_with(datagrams):
-    s = rtnl.RtnlSocket.__new__(rtnl.RtnlSocket)
-    s.sock, s.seq = FakeSocket(datagrams), 0
-    return s
+    return rtnl.RtnlSocket.over(FakeSocket(datagrams))
 
 
 def test_a_dump_skips_stale_answers_and_ends_at_done():
