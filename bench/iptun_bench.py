@@ -59,9 +59,14 @@ def params(**kwargs):
     return out
 
 
-def run(check_mode=False, **kwargs):
+def run_on(nl, check_mode=False, **kwargs):
+    """One run_iptun call over an open netlink handle (live, recording or replaying)."""
+    return run_iptun(params(**kwargs), KernelTunnels(nl, NETNS), None, check_mode=check_mode)
+
+
+def run(**kwargs):
     with open_netlink(NETNS) as nl:
-        return run_iptun(params(**kwargs), KernelTunnels(nl, NETNS), None, check_mode=check_mode)
+        return run_on(nl, **kwargs)
 
 
 def timed(func, *args, **kwargs):
@@ -178,12 +183,13 @@ def record(path, n):
     fresh_netns()
     recorded = {'n': n, 'answers': {}}
     for op, kwargs in bulk_operations(n):
-        check_mode = kwargs.pop('check_mode', False)
         with open_netlink(NETNS) as nl:
             recorder = _Recorder(nl._rtnl.sock)
             nl._rtnl.sock = recorder
-            run_iptun(params(**kwargs), KernelTunnels(nl, NETNS), None, check_mode=check_mode)
-            nl._rtnl.sock = recorder.sock
+            try:
+                run_on(nl, **kwargs)
+            finally:
+                nl._rtnl.sock = recorder.sock
         recorded['answers'][op] = [base64.b64encode(a).decode() for a in recorder.answers]
     with open(path, 'w') as f:
         json.dump(recorded, f)
@@ -197,12 +203,11 @@ def replay(path, repeat):
         recorded = json.load(f)
     print('bulk sequence of %d tunnels, the kernel\'s answers replayed (the module\'s own time):' % recorded['n'])
     for op, kwargs in bulk_operations(recorded['n']):
-        check_mode = kwargs.pop('check_mode', False)
         answers = [base64.b64decode(a) for a in recorded['answers'][op]]
         times = []
         for dummy in range(max(repeat, 5)):
             nl = Netlink(None, NETNS, RtnlSocket.over(_Replayer(answers)))
-            times.append(timed(run_iptun, params(**kwargs), KernelTunnels(nl, NETNS), None, check_mode=check_mode)[0])
+            times.append(timed(run_on, nl, **kwargs)[0])
         times.sort()
         print('  %-10s  best %.3fs, median %.3fs of %d runs (%d datagrams)'
               % (op, times[0], times[len(times) // 2], len(times), len(answers)))
