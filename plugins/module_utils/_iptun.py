@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 
 from ansible_collections.edgenet.router.plugins.module_utils import _engine as engine
+from ansible_collections.edgenet.router.plugins.module_utils._resolve import resolve_endpoint
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel import TABLE, TunnelError, desired_tunnel, check_name
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel_networkd import check_persistable
 
@@ -53,16 +54,34 @@ def module_kwargs():
 
 def _requested(params):
     """The tunnels the task names, as parameter dicts (single form or bulk form)."""
-    options = _tunnel_options()
+    defaults = dict((name, spec.get('default')) for name, spec in _tunnel_options().items())
     items = params['tunnels'] if params.get('tunnels') is not None else [params]
     # AnsibleModule fills these defaults already; doing it here keeps run_iptun whole for callers
     # (unit tests, roles' action code) that pass plain dicts.
-    return [dict((name, item.get(name, spec.get('default'))) for name, spec in options.items()) for item in items]
+    requested = []
+    for item in items:
+        values = dict(defaults)
+        values.update((name, value) for name, value in item.items() if name in defaults)
+        requested.append(values)
+    return requested
+
+
+def _remembered(resolve):
+    """``resolve`` answering each (text, family) once per task: a bulk task names the same
+    local address for every tunnel. Errors are not kept (their message names the tunnel)."""
+    known = {}
+
+    def remembered(text, family, what):
+        key = (text, family)
+        if key not in known:
+            known[key] = resolve(text, family, what)
+        return known[key]
+    return remembered
 
 
 def desired_set(params, resolve=None):
     """Task -> ``{name: canonical dict or None}``; every error found, not just the first."""
-    kwargs = {'resolve': resolve} if resolve else {}
+    resolve = _remembered(resolve or resolve_endpoint)
     desired, errors = {}, []
     if params.get('netns') and params.get('persistent', True):
         # networkd brings links back in the host's namespace only.
@@ -76,7 +95,7 @@ def desired_set(params, resolve=None):
             if item.get('state', 'present') == 'absent':
                 desired[item['name']] = None
                 continue
-            obj = desired_tunnel(item, **kwargs)
+            obj = desired_tunnel(item, resolve)
             if params.get('persistent', True):
                 check_persistable(obj)
             desired[item['name']] = obj

@@ -360,9 +360,11 @@ def _sixrd_of(data):
 
 
 def _endpoint(value):
+    """The seam's endpoint text -> canonical form. Its IPv4 text (inet_ntop) already is; its
+    IPv6 text goes through ipaddress, whose form for IPv4-mapped addresses differs by version."""
     if value in (None, '0.0.0.0', '::'):
         return 'any'
-    return str(ipaddress.ip_address(value))
+    return str(ipaddress.ip_address(value)) if ':' in value else value
 
 
 def _tunnel_addresses(kind, addresses):

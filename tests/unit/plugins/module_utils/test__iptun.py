@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import os
+import ipaddress
 import socket
 
 import pytest
@@ -206,6 +207,11 @@ BAD = [
     ('loopback remote', dict(V4, name='t1', remote='127.0.0.1'), 'loopback address'),
     ('unspecified local', dict(V6, name='t1', local='::'), 'unspecified address'),
     ('broadcast remote', dict(V4, name='t1', remote='255.255.255.255'), 'broadcast address'),
+    ('class E remote', dict(V4, name='t1', remote='240.0.0.1'), r'reserved (240.0.0.0/4) address'),
+    ('unspecified v4 remote', dict(V4, name='t1', remote='0.0.0.0'), 'unspecified address'),
+    ('multicast v6 remote', dict(V6, name='t1', remote='ff02::1'), 'multicast address'),
+    ('loopback v6 remote', dict(V6, name='t1', remote='::1'), 'loopback address'),
+    ('leading zero in v4', dict(V4, name='t1', remote='192.0.2.01'), "'192.0.2.01' does not resolve"),
     ('name resolving to two', dict(V4, name='t1', remote='two.example'), 'resolves to 2: 192.0.2.10, 192.0.2.11'),
     ('name not resolving', dict(V4, name='t1', remote='none.example'), 'does not resolve to an IPv4 address'),
     ('name without v6', dict(V6, name='t1', remote='one.example'), 'does not resolve to an IPv6 address'),
@@ -245,6 +251,24 @@ def test_several_errors_are_reported_together(router):
     with pytest.raises(TunnelError) as err:
         router.run(tunnels=[dict(V4, name='a/b'), dict(V4, name='t2', ttl=999)])
     assert 'a/b' in str(err.value) and 'ttl must be' in str(err.value)
+
+
+def test_a_bad_endpoint_named_twice_is_reported_for_each_tunnel(router):
+    # desired_set answers each endpoint text once per task: a failure must not be remembered
+    # as an answer, and each message must name its own tunnel.
+    with pytest.raises(TunnelError) as err:
+        router.run(tunnels=[dict(V4, name='t1', remote='224.0.0.1'), dict(V4, name='t2', remote='224.0.0.1')])
+    assert 'tunnel t1 remote' in str(err.value) and 'tunnel t2 remote' in str(err.value)
+
+
+@pytest.mark.parametrize('text, family, canonical', [
+    ('192.0.2.1', 4, '192.0.2.1'),
+    ('2001:DB8:0::0002', 6, '2001:db8::2'),
+    ('::ffff:192.0.2.1', 6, str(ipaddress.IPv6Address('::ffff:192.0.2.1'))),
+    ('one.example', 4, '192.0.2.9'),
+])
+def test_endpoints_come_out_in_one_form(text, family, canonical):
+    assert fake_resolve(text, family, 'remote') == canonical
 
 
 class CountingNetlink(FakeNetlink):
