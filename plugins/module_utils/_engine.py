@@ -150,11 +150,7 @@ class ObjectTable(object):
 
     def normalise(self, values):
         """Canonical dict of the table's fields; ``None`` means "not managed by this task"."""
-        out = {}
-        for field in self.fields:  # Field.canonical, inlined: bulk mode calls this per object
-            value = values.get(field.name)
-            out[field.name] = value if value is None or field.normalise is None else field.normalise(value)
-        return out
+        return dict((f.name, f.canonical(values.get(f.name))) for f in self.fields)
 
     def project(self, obj, store):
         """The part of ``obj`` that lives in ``store``."""
