@@ -4,8 +4,8 @@
 
 from __future__ import annotations
 
-import os
 import ipaddress
+import os
 import socket
 
 import pytest
