@@ -11,8 +11,10 @@ of its own, for N tunnels:
   single tasks does, minus Ansible's ~2 s per task transport under TCG, reported separately by
   bench/run-iptun).
 
-Each figure is the best of ``--repeat`` runs: the emulated CPU shares a host with other work,
-and its speed varies by a factor of two from one minute to the next.
+Each figure is the best of ``--repeat`` rounds, a round being ip -batch then bulk back to back:
+the emulated CPU shares a host with other work, and its speed varies by a factor of two from
+one minute to the next. Beside the ratio of the best times, the median of the rounds' own
+ratios, which a slow minute moves less.
 
 ``--record FILE`` (in the guest) runs the bulk sequence (create, no-op check, modify, delete) of
 the largest N once more and records every datagram the kernel answered; ``--replay FILE``
@@ -142,9 +144,21 @@ def bench_singles(n):
     return {'create': create, 'noop_check': noop, 'delete': delete}
 
 
-def best_of(repeat, func, n):
-    runs = [func(n) for dummy in range(repeat)]
-    return dict((op, min(run[op] for run in runs)) for op in runs[0])
+def rounds(repeat, n):
+    """``repeat`` rounds of ip -batch then bulk, back to back: a slow minute of the shared host
+    then weighs on both sides of a round's ratio. Returns the best time of each side per
+    operation and the median of the rounds' bulk/batch ratios."""
+    batches, bulks = [], []
+    for dummy in range(repeat):
+        batches.append(bench_batch(n))
+        bulks.append(bench_bulk(n))
+    batch = dict((op, min(run[op] for run in batches)) for op in batches[0])
+    bulk = dict((op, min(run[op] for run in bulks)) for op in bulks[0])
+    ratios = {}
+    for op in ('create', 'modify', 'delete'):
+        each = sorted(b[op] / a[op] for a, b in zip(batches, bulks))
+        ratios[op] = each[len(each) // 2]
+    return batch, bulk, ratios
 
 
 class _Recorder(object):
@@ -218,7 +232,7 @@ def main():
     parser.add_argument('--counts', type=int, nargs='+', default=[100, 1000])
     parser.add_argument('--singles', type=int, default=100, help='largest N for the singles loop (it is O(N^2))')
     parser.add_argument('--speed', action='store_true', help='print only the Python speed figure (works anywhere)')
-    parser.add_argument('--repeat', type=int, default=3, help='runs per figure, the best is printed')
+    parser.add_argument('--repeat', type=int, default=3, help='rounds (ip -batch, then bulk) per figure, the best is printed')
     parser.add_argument('--record', metavar='FILE', help='also record the bulk sequence of the largest N (for --replay)')
     parser.add_argument('--replay', metavar='FILE', help='replay a recorded bulk sequence here and print its times')
     args = parser.parse_args()
@@ -233,24 +247,27 @@ def main():
     rows = []
     try:
         for n in args.counts:
-            batch = best_of(args.repeat, bench_batch, n)
-            bulk = best_of(args.repeat, bench_bulk, n)
+            batch, bulk, ratios = rounds(args.repeat, n)
             singles = bench_singles(n) if n <= args.singles else {}
-            rows.append((n, batch, bulk, singles))
+            rows.append((n, batch, bulk, singles, ratios))
         if args.record:
             record(args.record, max(args.counts))
     finally:
         subprocess.run(['ip', 'netns', 'del', NETNS], stderr=subprocess.DEVNULL, check=False)
     print()
     print('ip -batch: for noop_check, one `ip -d -j link show` of every link in the namespace')
-    print('%6s  %-10s  %10s  %10s  %10s  %12s' % ('N', 'operation', 'ip -batch', 'bulk', 'singles', 'bulk/batch'))
-    for n, batch, bulk, singles in rows:
+    print('times: best of %d rounds; bulk/batch: of the best times, and the median of the rounds\' ratios'
+          % args.repeat)
+    print('%6s  %-10s  %10s  %10s  %10s  %12s  %12s' % ('N', 'operation', 'ip -batch', 'bulk', 'singles',
+                                                       'bulk/batch', 'median ratio'))
+    for n, batch, bulk, singles, ratios in rows:
         for op in ('create', 'noop_check', 'modify', 'delete'):
             b = batch.get(op)
-            print('%6d  %-10s  %10s  %10s  %10s  %12s' % (
+            print('%6d  %-10s  %10s  %10s  %10s  %12s  %12s' % (
                 n, op, '%.3fs' % b if b is not None else '-', '%.3fs' % bulk[op],
                 '%.3fs' % singles[op] if op in singles else '-',
-                '%.2fx' % (bulk[op] / b) if b else '-'))
+                '%.2fx' % (bulk[op] / b) if b else '-',
+                '%.2fx' % ratios[op] if op in ratios else '-'))
 
 
 if __name__ == '__main__':

@@ -150,13 +150,14 @@ class ObjectTable(object):
 
     def normalise(self, values):
         """Canonical dict of the table's fields; ``None`` means "not managed by this task"."""
-        return dict((f.name, f.canonical(values.get(f.name))) for f in self.fields)
+        get = values.get
+        return {f.name: f.canonical(get(f.name)) for f in self.fields}
 
     def project(self, obj, store):
         """The part of ``obj`` that lives in ``store``."""
         if obj is None:
             return None
-        return dict((f.name, obj.get(f.name)) for f in self.fields if store in f.stores and f.name in obj)
+        return {f.name: obj[f.name] for f in self.fields if store in f.stores and f.name in obj}
 
     def secret_names(self):
         return set(f.name for f in self.fields if f.secret)
@@ -196,6 +197,9 @@ class Store(object):
     """
 
     name = None
+    # True: apply() hands the store each run of consecutive writes at once (write_many), so it
+    # can send them to the kernel together instead of one round trip per write.
+    batches = False
 
     def read(self):
         raise NotImplementedError
@@ -211,6 +215,22 @@ class Store(object):
 
     def snapshot(self, key):
         return None
+
+    def write_many(self, writes):
+        """Carry out ``writes`` (``(action, key, before, after)`` tuples, in order) for a store
+        with ``batches``. Returns one outcome per write tried: None (done) or the exception
+        that write raised. A store may go on past a failed write (the kernel does, within one
+        batch): every write reported done is undone on rollback. This default is one write at
+        a time, stopping at the first error."""
+        outcomes = []
+        for action, key, before, after in writes:
+            try:
+                _write(self, action, key, before, after)
+            except Exception as exc:  # pylint: disable=broad-except
+                outcomes.append(exc)
+                break
+            outcomes.append(None)
+        return outcomes
 
     def commands(self, change):
         """Human-readable equivalent commands for ``change`` (iproute2, file edits...)."""
@@ -316,9 +336,18 @@ def apply(stores, changes):
     Returns the number of primitive writes. Raises :class:`ApplyError` after the rollback.
     """
     journal = []
-    for change in changes:
-        store = stores[change.store]
-        for action, before, after in _steps(change):
+    steps = [(change, action, before, after) for change in changes for action, before, after in _steps(change)]
+    start = 0
+    while start < len(steps):
+        store = stores[steps[start][0].store]
+        end = start + 1
+        while end < len(steps) and steps[end][0].store == steps[start][0].store:
+            end += 1
+        run, start = steps[start:end], end
+        if store.batches:
+            _apply_batch(store, run, journal)
+            continue
+        for change, action, before, after in run:
             restore = store.snapshot(change.key)
             try:
                 _write(store, action, change.key, before, after)
@@ -327,10 +356,29 @@ def apply(stores, changes):
                 if restore is not None:
                     journal.append(('%s %s' % (change.store, change.key), restore))
                 raise _rollback(journal, exc, change)
-            if restore is None:
-                restore = functools.partial(_write, store, _INVERSE[action], change.key, after, before)
-            journal.append(('%s %s %s' % (change.store, change.key, _undo_word(action)), restore))
+            _journal(journal, store, change, action, before, after, restore)
     return len(journal)
+
+
+def _journal(journal, store, change, action, before, after, restore=None):
+    if restore is None:
+        restore = functools.partial(_write, store, _INVERSE[action], change.key, after, before)
+    journal.append(('%s %s %s' % (change.store, change.key, _undo_word(action)), restore))
+
+
+def _apply_batch(store, run, journal):
+    """A run of writes handed to a batching store at once; each write it reports done goes
+    into the journal (those after a failed one too: the kernel went on), then the first
+    failure rolls everything back."""
+    outcomes = store.write_many([(action, change.key, before, after) for change, action, before, after in run])
+    failed = None
+    for (change, action, before, after), error in zip(run, outcomes):
+        if error is None:
+            _journal(journal, store, change, action, before, after)
+        elif failed is None:
+            failed = (error, change)
+    if failed is not None:
+        raise _rollback(journal, *failed)
 
 
 def _undo_word(action):

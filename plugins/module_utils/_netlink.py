@@ -22,6 +22,7 @@ import socket
 import traceback
 from contextlib import contextmanager
 
+from ansible_collections.edgenet.router.plugins.module_utils import _rtnl
 from ansible_collections.edgenet.router.plugins.module_utils._rtnl import RtnlSocket
 
 try:
@@ -143,38 +144,72 @@ class Netlink(object):
         found = _call('look up link %s' % name, self._rtnl.link_by_name, name)
         return found['index'] if found else None
 
+    # Link writes. Each is one rtnetlink request; link_writes() sends many in one batch.
+    def _request(self, op, args):
+        """``(what, kind, request)`` of one link write (see link_writes)."""
+        if op == 'add_link':
+            return ('create %s link %s' % (args['kind'], args['name']), args['kind'], _rtnl.new_link_request(
+                name=args['name'], kind=args['kind'], data=args['data'], mtu=args.get('mtu') or None, up=args.get('up')))
+        if op == 'set_kind_data':
+            index = args['index']
+            return ('change %s link %s' % (args['kind'], args['name']), args['kind'], _rtnl.set_link_request(
+                index=index or 0, name=None if index else args['name'], kind=args['kind'], data=args['data']))
+        if op == 'set_link':
+            index = args.get('index')
+            return ('change link %s' % (args.get('name') or index), None, _rtnl.set_link_request(
+                index=index or 0, name=None if index else args.get('name'), up=args.get('up'), mtu=args.get('mtu'),
+                alias=args.get('alias')))
+        if op == 'del_link':
+            return ('delete link %s' % (args.get('name') or args['index']), None, _rtnl.del_link_request(args['index']))
+        raise ValueError('unknown link write %r' % op)
+
+    def link_writes(self, calls):
+        """Carry out link writes ``[(op, {argument: value}), ...]`` in one batch; ``op`` is
+        add_link, set_kind_data, set_link or del_link, with the arguments of those methods
+        (add_link's alias left out: it is a set_link of its own). Returns one NetlinkError or
+        None per call, in order: as in the kernel, an error does not stop the calls after it."""
+        requests = [self._request(op, args) for op, args in calls]
+        try:
+            codes = self._rtnl.request_many([request for _what, _kind, request in requests])
+        except OSError as exc:
+            raise _explain(exc, 'change links')
+        return [_explain(OSError(code, os.strerror(code)), what, kind) if code else None
+                for (what, kind, _request), code in zip(requests, codes)]
+
+    def _link_write(self, op, **args):
+        error = self.link_writes([(op, args)])[0]
+        if error is not None:
+            raise error
+
     def add_link(self, name, kind, data, mtu=None, alias=None, up=None):
         """Create link ``name``, already up (or down) when ``up`` says so, then set its alias
         (the kernel ignores IFLA_IFALIAS on create). Returns nothing: callers that need the
         index ask :meth:`link_index` (most changes go by name)."""
-        _call('create %s link %s' % (kind, name), self._rtnl.new_link, name=name, kind=kind, data=data,
-              mtu=mtu or None, up=up)
+        self._link_write('add_link', name=name, kind=kind, data=data, mtu=mtu, up=up)
         if alias:
             self.set_link(name=name, alias=alias)
 
     def set_kind_data(self, index, name, kind, data):
         """Replace a tunnel's parameters. The kernel zeroes what a change leaves out, so
         ``data`` must be the complete desired set (see FACTS: ipip/sit/ip6tnl changelink)."""
-        _call('change %s link %s' % (kind, name), self._rtnl.set_link, index=index or 0,
-              name=None if index else name, kind=kind, data=data)
+        self._link_write('set_kind_data', index=index, name=name, kind=kind, data=data)
 
     def set_link(self, index=None, up=None, mtu=None, alias=None, name=None):
         """Flags, MTU and alias of a link, by index or (index None) by name, in one message."""
         if up is None and mtu is None and alias is None:
             return
-        _call('change link %s' % (name or index), self._rtnl.set_link, index=index or 0,
-              name=None if index else name, up=up, mtu=mtu, alias=alias)
+        self._link_write('set_link', index=index, up=up, mtu=mtu, alias=alias, name=name)
 
     def del_link(self, index, name=None):
-        _call('delete link %s' % (name or index), self._rtnl.del_link, index)
+        self._link_write('del_link', index=index, name=name)
 
     # ---- addresses ---------------------------------------------------------------------------
     def addresses(self):
         """``{index: [addr/prefixlen, ...]}`` for every link, from one dump (link-local IPv6 left
         out: the kernel makes those itself)."""
         out = {}
-        for index, family, address, prefixlen in _call('list addresses', self._rtnl.addresses):
-            if address is None or (family == socket.AF_INET6 and address.lower().startswith('fe80:')):
+        for index, _family, address, prefixlen in _call('list addresses', self._rtnl.addresses, ipv6_link_local=False):
+            if address is None:
                 continue
             out.setdefault(index, []).append('%s/%d' % (address, prefixlen))
         return out

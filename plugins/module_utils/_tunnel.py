@@ -231,6 +231,8 @@ TABLE = ObjectTable('tunnel', [
                    'metric': {'type': 'int'}}),
 ])
 
+FIELD_NAMES = tuple(f.name for f in TABLE)
+
 # Fields that only some kinds have: the others are None in the canonical form.
 KIND_FIELDS = {
     'ipip': ('ttl', 'tos', 'pmtudisc'),
@@ -238,6 +240,8 @@ KIND_FIELDS = {
     'ip6tnl': ('ttl', 'tos', 'encaplimit', 'flowlabel'),
 }
 TUNNEL_FIELDS = ('ttl', 'tos', 'pmtudisc', 'encaplimit', 'flowlabel')
+# Everything IFLA_INFO_DATA carries: a change to any of them resends the whole set.
+LINK_PARAMETERS = ('local', 'remote', 'link') + TUNNEL_FIELDS + SIXRD_FIELDS
 
 
 def check_name(name):
@@ -378,7 +382,7 @@ def from_kernel(link, addresses, routes, index_names):
     """A link as read by the netlink seam -> canonical tunnel dict."""
     kind = link['kind']
     data = link['data']
-    obj = dict((f.name, None) for f in TABLE)
+    obj = dict.fromkeys(FIELD_NAMES)
     obj.update({
         'name': link['name'],
         'type': _type_of(kind, data),
@@ -388,8 +392,8 @@ def from_kernel(link, addresses, routes, index_names):
         'mtu': link['mtu'],
         'link': index_names.get(data.get('link')) if data.get('link') else None,
         'enabled': link['up'],
-        'addresses': _norm_address_list(_tunnel_addresses(kind, addresses)),
-        'routes': _norm_routes(routes),
+        'addresses': _norm_address_list(_tunnel_addresses(kind, addresses)) if addresses else [],
+        'routes': _norm_routes(routes) if routes else [],
     })
     if kind == 'ip6tnl':
         flags = data.get('flags', 0) or 0
@@ -484,7 +488,7 @@ def iproute2_commands(change, netns=None):
             cmds.append('%s link del %s' % (ip, name))
         cmds.append('%s link add %s %s' % (ip, name, _link_params(after)))
         before = {}
-    elif any(f in change.fields for f in ('local', 'remote', 'link') + TUNNEL_FIELDS + SIXRD_FIELDS):
+    elif any(f in change.fields for f in LINK_PARAMETERS):
         cmds.append('%s link set %s %s' % (ip, name, _link_params(after)))
     if after.get('mtu') is not None and after.get('mtu') != before.get('mtu'):
         cmds.append('%s link set %s mtu %s' % (ip, name, after['mtu']))
@@ -584,32 +588,63 @@ class KernelTunnels(Store):
             raise TunnelError('underlay link %s does not exist' % name)
         return index
 
+    def _dumped_index(self, name):
+        """Index of a link as last dumped, without a lookup: None when unknown."""
+        if name is None:
+            return 0
+        link = (self._links or {}).get(name)
+        return link['index'] if link is not None else None
+
+    def _link_calls(self, action, key, before, after, index_of):
+        """The link requests of a create or modify, in order: the link itself (kind data,
+        MTU, up/down, the alias), never its addresses or routes. ``index_of`` names links:
+        None from it means "unknown", and then so is the answer (None)."""
+        underlay = index_of(after.get('link'))
+        if underlay is None:
+            return None
+        if action == CREATE:
+            kind, data = kernel_data(after, underlay)
+            # One request makes the link with its MTU and state; the alias needs a second.
+            return [('add_link', {'name': key, 'kind': kind, 'data': data, 'mtu': after.get('mtu'),
+                                  'up': after.get('enabled')}),
+                    ('set_link', {'name': key, 'alias': MANAGED_ALIAS})]
+        index = index_of(key)
+        if index is None:
+            return None
+        calls = []
+        if any(before.get(f) != after.get(f) for f in LINK_PARAMETERS):
+            kind, data = kernel_data(after, underlay)
+            calls.append(('set_kind_data', {'index': index, 'name': key, 'kind': kind, 'data': data}))
+        if after.get('mtu') is not None and after['mtu'] != before.get('mtu'):
+            calls.append(('set_link', {'index': index, 'mtu': after['mtu'], 'name': key}))
+        if after.get('enabled') is not None and after['enabled'] != before.get('enabled'):
+            calls.append(('set_link', {'index': index, 'up': after['enabled'], 'name': key}))
+        return calls
+
+    def _one_by_one(self, calls):
+        for call in calls:
+            error = self.nl.link_writes([call])[0]
+            if error is not None:
+                raise error
+
     def create(self, key, obj):
-        kind, data = kernel_data(obj, self._index(obj.get('link')))
-        # One request makes the link with its MTU and state; the alias needs a second.
-        self.nl.add_link(key, kind, data, mtu=obj.get('mtu'), alias=MANAGED_ALIAS, up=obj.get('enabled'))
+        self._one_by_one(self._link_calls(CREATE, key, None, obj, self._index))
         self._stale = True
-        self._converge(key, None, {'mtu': obj.get('mtu'), 'enabled': obj.get('enabled')}, obj)
+        self._addresses_and_routes(key, None, {}, obj)
 
     def modify(self, key, before, after):
-        index = self._index(key)
-        if any(before.get(f) != after.get(f) for f in ('local', 'remote', 'link') + TUNNEL_FIELDS + SIXRD_FIELDS):
-            kind, data = kernel_data(after, self._index(after.get('link')))
-            self.nl.set_kind_data(index, key, kind, data)
+        self._one_by_one(self._link_calls(MODIFY, key, before, after, self._index))
         self._stale = True
-        self._converge(key, index, before, after)
+        self._addresses_and_routes(key, self._index(key), before, after)
 
-    def _converge(self, name, index, before, after):
-        if after.get('mtu') is not None and after['mtu'] != before.get('mtu'):
-            self.nl.set_link(index, mtu=after['mtu'], name=name)
-        if after.get('addresses') or before.get('addresses') or after.get('routes') or before.get('routes'):
-            index = index or self.nl.link_index(name)
+    def _addresses_and_routes(self, name, index, before, after):
+        if not (after.get('addresses') or before.get('addresses') or after.get('routes') or before.get('routes')):
+            return
+        index = index or self.nl.link_index(name)
         for address in _removed(before.get('addresses'), after.get('addresses')):
             self.nl.del_address(index, address)
         for address in _removed(after.get('addresses'), before.get('addresses') or []):
             self.nl.add_address(index, address)
-        if after.get('enabled') is not None and after['enabled'] != before.get('enabled'):
-            self.nl.set_link(index, up=after['enabled'], name=name)
         # Routes need the link up and its addresses in place (a gateway must be on-link).
         for route in _removed(before.get('routes'), after.get('routes')):
             self.nl.del_route(index, route)
@@ -622,6 +657,58 @@ class KernelTunnels(Store):
         self._stale = True
         if index is not None:
             self.nl.del_link(index, key)
+
+    # ---- many writes at once (the engine's batches) ---------------------------------------------
+    batches = True
+
+    def _batch_calls(self, action, key, before, after):
+        """The link requests of a write that can go in a batch, or None: a write that changes
+        addresses or routes, or names a link the dump did not show, goes one at a time."""
+        if action == DELETE:
+            index = self._dumped_index(key)
+            return None if index is None else [('del_link', {'index': index, 'name': key})]
+        if any(_removed(before and before.get(f), after.get(f)) or _removed(after.get(f), (before or {}).get(f) or [])
+               for f in ('addresses', 'routes')):
+            return None
+        return self._link_calls(action, key, before or {}, after, self._dumped_index)
+
+    def write_many(self, writes):
+        """Consecutive writes that are link requests only go to the kernel as one batch (see
+        RtnlSocket.request_many); the others one at a time, in order. Stops after the first
+        failed batch or write; the writes of that batch after the failure were done."""
+        outcomes, batch, calls = [], [], []
+        for action, key, before, after in writes:
+            link_calls = self._batch_calls(action, key, before, after)
+            if link_calls is not None:
+                batch.append((action, key, len(link_calls)))
+                calls.extend(link_calls)
+                continue
+            outcomes.extend(self._send_batch(batch, calls))
+            batch, calls = [], []
+            if any(outcomes):
+                return outcomes
+            try:
+                {CREATE: lambda: self.create(key, after), MODIFY: lambda: self.modify(key, before, after),
+                 DELETE: lambda: self.delete(key, before)}[action]()
+            except Exception as exc:  # pylint: disable=broad-except
+                return outcomes + [exc]
+            outcomes.append(None)
+        return outcomes + self._send_batch(batch, calls)
+
+    def _send_batch(self, batch, calls):
+        """One outcome per write of ``batch``: the first error among its requests, or None."""
+        if not batch:
+            return []
+        errors = self.nl.link_writes(calls)
+        self._stale = True
+        outcomes, start = [], 0
+        for action, key, count in batch:
+            mine = [error for error in errors[start:start + count] if error is not None]
+            start += count
+            outcomes.append(mine[0] if mine else None)
+            if action == DELETE and not mine:
+                self._links.pop(key, None)
+        return outcomes
 
     def commands(self, change):
         return iproute2_commands(change, self.netns)

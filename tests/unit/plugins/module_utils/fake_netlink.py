@@ -23,6 +23,7 @@ class FakeNetlink(object):
         self.addrs = {}
         self.route_table = {}
         self.writes = []
+        self.batches = []
         self.add_plain('lo', None)
         self.add_plain('eth0', 'veth')
 
@@ -73,13 +74,28 @@ class FakeNetlink(object):
 
     def set_link(self, index=None, up=None, mtu=None, alias=None, name=None):
         self._write(('set_link', index or name))
-        link = self._by_index(index) if index else self.links_by_name[name]
+        link = self._by_index(index) if index else self.links_by_name.get(name)
+        if link is None:
+            raise NetlinkError('change link %s: no such device' % name, 19)
         if up is not None:
             link['up'] = up
         if mtu is not None:
             link['mtu'] = mtu
         if alias is not None:
             link['alias'] = alias
+
+    def link_writes(self, calls):
+        """The seam's batch: every call tried in order, an error does not stop the rest."""
+        self.batches.append([op for op, _args in calls])
+        outcomes = []
+        for op, args in calls:
+            try:
+                getattr(self, op)(**args)
+            except NetlinkError as exc:
+                outcomes.append(exc)
+            else:
+                outcomes.append(None)
+        return outcomes
 
     def del_link(self, index, name=None):
         self._write(('del', name))

@@ -67,3 +67,27 @@ class FakeStore(Store):
 
     def commands(self, change):
         return ['%s %s %s' % (self.name, change.action, change.key)]
+
+
+class BatchingStore(FakeStore):
+    """A store that takes runs of writes at once and, like the kernel with a batch of
+    requests, tries every write of the run even after one failed."""
+
+    batches = True
+
+    def __init__(self, name, objects=None, **kwargs):
+        super(BatchingStore, self).__init__(name, objects, **kwargs)
+        self.runs = []
+
+    def write_many(self, writes):
+        self.runs.append([(action, key) for action, key, _before, _after in writes])
+        outcomes = []
+        for action, key, before, after in writes:
+            try:
+                {'create': lambda: self.create(key, after), 'modify': lambda: self.modify(key, before, after),
+                 'delete': lambda: self.delete(key, before)}[action]()
+            except StoreFailure as exc:
+                outcomes.append(exc)
+            else:
+                outcomes.append(None)
+        return outcomes

@@ -9,7 +9,9 @@ from ansible_collections.edgenet.router.plugins.module_utils import _engine as e
 from ansible_collections.edgenet.router.plugins.module_utils._engine import (
     Field, ObjectTable, PERSISTENT, RECREATE, RUNTIME,
 )
-from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.fake_store import FakeStore, StoreFailure
+from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.fake_store import (
+    BatchingStore, FakeStore, StoreFailure,
+)
 
 TABLE = ObjectTable('widget', [
     Field('kind', update=RECREATE, normalise=lambda v: v.lower()),
@@ -167,6 +169,39 @@ def test_rollback_failure_is_reported():
     runtime = FakeStore(RUNTIME, {}, fail_on=[('create', 't1')])
     with pytest.raises(engine.ApplyError, match='COULD NOT ROLL BACK: persistent t1 removed again'):
         engine.run(TABLE, [persistent, runtime], {'t1': desired(kind='ipip')})
+
+
+def test_a_batching_store_gets_each_run_of_writes_at_once():
+    persistent, runtime = FakeStore(PERSISTENT, {}), BatchingStore(RUNTIME, {'t0': T1})
+    want = dict((k, desired(kind='ipip', ttl=1, mtu=1480)) for k in ('t1', 't2'))
+    want['t0'] = None
+    engine.run(TABLE, [persistent, runtime], want)
+    # the deletes' run, then (after the files) the creates' run
+    assert runtime.runs == [[('delete', 't0')], [('create', 't1'), ('create', 't2')]]
+    assert sorted(runtime.objects) == ['t1', 't2']
+
+
+def test_a_failure_in_a_batch_undoes_what_the_batch_did_after_it_too():
+    persistent = FakeStore(PERSISTENT, {})
+    runtime = BatchingStore(RUNTIME, {}, fail_on=[('create', 't2')])
+    want = dict((k, desired(kind='ipip', ttl=1, mtu=1480)) for k in ('t1', 't2', 't3'))
+    with pytest.raises(engine.ApplyError) as err:
+        engine.run(TABLE, [persistent, runtime], want)
+    assert runtime.writes[:3] == [('create', 't1'), ('create', 't2'), ('create', 't3')]
+    assert runtime.objects == {} and persistent.objects == {}
+    assert err.value.restored[:2] == ['runtime t3 removed again', 'runtime t1 removed again']
+    assert 'injected failure: create t2' in str(err.value)
+
+
+def test_the_default_batch_stops_at_the_first_failure():
+    class Batching(FakeStore):
+        batches = True  # with Store's own write_many: one at a time
+    runtime = Batching(RUNTIME, {}, fail_on=[('create', 't2')])
+    want = dict((k, desired(kind='ipip')) for k in ('t1', 't2', 't3'))
+    with pytest.raises(engine.ApplyError) as err:
+        engine.run(TABLE, [runtime], want)
+    assert runtime.writes == [('create', 't1'), ('create', 't2'), ('delete', 't1')]
+    assert err.value.restored == ['runtime t1 removed again']
 
 
 # --- field table ------------------------------------------------------------------------------------

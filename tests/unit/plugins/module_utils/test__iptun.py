@@ -300,3 +300,43 @@ def test_bulk_costs_one_dump_per_read_and_no_per_tunnel_lookups(router):
     assert res['changed'] and all(router.link('t%d' % i)['data']['ttl'] == 10 for i in range(20))
     # one dump before planning, one to read the result back
     assert router.nl.calls == {'links': 2, 'link_index': 0}
+
+
+def ipips(count, **extra):
+    return [dict(name='t%d' % i, type='ipip', local='192.0.2.1', remote='198.51.100.%d' % (i + 1), **extra)
+            for i in range(count)]
+
+
+def test_link_only_writes_go_to_the_kernel_in_one_batch(router):
+    router.run(tunnels=ipips(5), persistent=False)
+    assert router.nl.batches == [['add_link', 'set_link'] * 5]
+    router.nl.batches = []
+    router.run(tunnels=ipips(5, ttl=10), persistent=False)
+    assert router.nl.batches == [['set_kind_data'] * 5]
+    assert all(router.link('t%d' % i)['data']['ttl'] == 10 for i in range(5))
+    router.nl.batches = []
+    router.run(tunnels=[dict(name='t%d' % i, state='absent') for i in range(5)], persistent=False)
+    assert router.nl.batches == [['del_link'] * 5]
+    assert not any(router.link('t%d' % i) for i in range(5))
+
+
+def test_writes_with_addresses_go_one_at_a_time_in_order(router):
+    tunnels = ipips(3)
+    tunnels[1]['addresses'] = ['10.0.0.1/30']
+    router.run(tunnels=tunnels, persistent=False)
+    # t0 alone, t1 request by request (then its address), t2 alone
+    assert router.nl.batches == [['add_link', 'set_link'], ['add_link'], ['set_link'], ['add_link', 'set_link']]
+    assert router.nl.addrs[router.link('t1')['index']] == ['10.0.0.1/30']
+
+
+def test_a_failure_in_a_batch_removes_the_tunnels_it_made(router):
+    tunnels = ipips(3)
+    tunnels[1] = dict(name='t1', type='ip6ip6', local='2001:db8::1', remote='2001:db8::2')
+    router.nl.missing_kinds.add('ip6tnl')
+    with pytest.raises(engine.ApplyError) as err:
+        router.run(tunnels=tunnels, persistent=False)
+    assert 'create ip6tnl link t1: the kernel has no ip6tnl support' in str(err.value)
+    # t2 was made after t1 failed (the kernel goes on within a batch): both t0 and t2 are gone
+    assert [w for w in router.nl.writes if w[0] == 'add'] == [('add', 't0'), ('add', 't1'), ('add', 't2')]
+    assert not any(router.link(name) for name in ('t0', 't1', 't2'))
+    assert err.value.restored == ['runtime t2 removed again', 'runtime t0 removed again']

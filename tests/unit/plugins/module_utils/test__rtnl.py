@@ -117,6 +117,39 @@ def test_a_dump_skips_stale_answers_and_ends_at_done():
     assert (msg_type, flags & rtnl.NLM_F_DUMP, seq) == (rtnl.RTM_GETLINK, rtnl.NLM_F_DUMP, 1)
 
 
+def test_a_link_unchanged_since_the_last_dump_is_not_decoded_again(monkeypatch):
+    kept = rtnl.link_body(index=4, name='t1', kind='ipip', data={'ttl': 9})
+    changed = rtnl.link_body(index=5, name='t2', kind='ipip', data={'ttl': 9})
+    changed_now = rtnl.link_body(index=5, name='t2', kind='ipip', data={'ttl': 10})
+    s = sock_with([message(rtnl.RTM_NEWLINK, 1, kept) + message(rtnl.RTM_NEWLINK, 1, changed),
+                   message(rtnl.NLMSG_DONE, 1, struct.pack('=i', 0)),
+                   message(rtnl.RTM_NEWLINK, 2, kept) + message(rtnl.RTM_NEWLINK, 2, changed_now),
+                   message(rtnl.NLMSG_DONE, 2, struct.pack('=i', 0))])
+    before = s.links()
+    decoded, parse_link = [], rtnl.parse_link
+    monkeypatch.setattr(rtnl, 'parse_link', lambda body: decoded.append(body) or parse_link(body))
+    after = s.links()
+    assert decoded == [changed_now]                  # only the link whose bytes changed
+    assert after[0] is before[0]
+    assert [link['data']['ttl'] for link in after] == [9, 10]
+
+
+RTM_NEWADDR = 20  # the kernel's answer to RTM_GETADDR
+
+
+def test_an_address_dump_can_leave_out_ipv6_link_local_by_the_header():
+    def address(family, scope, text):
+        packed = socket.inet_pton(family, text)
+        return rtnl.IFADDRMSG.pack(family, 64 if family == socket.AF_INET6 else 16, 0, scope, 5) \
+            + rtnl.attr(rtnl.IFA_ADDRESS, packed) + rtnl.attr(rtnl.IFA_LOCAL, packed)
+    replies = (message(RTM_NEWADDR, 1, address(socket.AF_INET6, rtnl.RT_SCOPE_LINK, 'fe80::1'))
+               + message(RTM_NEWADDR, 1, address(socket.AF_INET6, 0, '2001:db8::1'))
+               + message(RTM_NEWADDR, 1, address(socket.AF_INET, rtnl.RT_SCOPE_LINK, '169.254.7.1')))
+    done = message(rtnl.NLMSG_DONE, 1, struct.pack('=i', 0))
+    assert [a[2] for a in sock_with([replies, done]).addresses(ipv6_link_local=False)] == ['2001:db8::1', '169.254.7.1']
+    assert [a[2] for a in sock_with([replies, done]).addresses()] == ['fe80::1', '2001:db8::1', '169.254.7.1']
+
+
 RTM_NEWROUTE = 24  # the kernel's answer to RTM_GETROUTE; the codec only reads it
 
 
@@ -139,7 +172,34 @@ def test_a_route_dump_keeps_only_the_asked_origins():
 def test_a_refusal_is_an_oserror_with_the_errno():
     s = sock_with([message(rtnl.NLMSG_ERROR, 1, struct.pack('=i', -17) + b'\0' * 16)])
     with pytest.raises(OSError) as err:
-        s.new_link(name='t1', kind='ipip', data={})
+        s.request(rtnl.RTM_NEWLINK, rtnl.link_body(name='t1', kind='ipip', data={}))
     assert err.value.errno == 17
     s = sock_with([message(rtnl.NLMSG_ERROR, 1, struct.pack('=i', -19) + b'\0' * 16)])
     assert s.link_by_name('nope') is None
+
+
+def ack(seq, code=0):
+    return message(rtnl.NLMSG_ERROR, seq, struct.pack('=i', -code) + b'\0' * 16)
+
+
+def test_many_requests_go_in_batches_and_each_gets_its_own_errno(monkeypatch):
+    monkeypatch.setattr(rtnl.RtnlSocket, 'BATCH', 2)
+    requests = [rtnl.set_link_request(index=i, up=True) for i in (4, 5, 6)]
+    # the kernel acknowledges every request, each in a datagram of its own; a stale answer
+    # to an earlier request and an error in the middle do not upset the count
+    s = sock_with([ack(0), ack(1), ack(2, code=22), ack(3)])
+    assert s.request_many(requests) == [0, 22, 0]
+    sent = s.sock.sent
+    assert len(sent) == 2                       # two datagrams: two requests, then one
+    first = rtnl.NLMSGHDR.unpack_from(sent[0])
+    second = rtnl.NLMSGHDR.unpack_from(sent[0], (first[0] + 3) & ~3)
+    assert (first[3], second[3]) == (1, 2) and first[2] & rtnl.NLM_F_ACK
+    assert rtnl.NLMSGHDR.unpack_from(sent[1])[3] == 3
+
+
+def test_link_write_requests():
+    msg_type, flags, body = rtnl.new_link_request(name='t1', kind='ipip', data={'ttl': 9}, up=True)
+    assert (msg_type, flags) == (rtnl.RTM_NEWLINK, rtnl.NLM_F_CREATE | rtnl.NLM_F_EXCL)
+    assert rtnl.parse_link(body)['data'] == {'ttl': 9}
+    assert rtnl.del_link_request(7)[:2] == (rtnl.RTM_DELLINK, 0)
+    assert rtnl.IFINFOMSG.unpack_from(rtnl.del_link_request(7)[2])[2] == 7
