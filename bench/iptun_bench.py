@@ -258,8 +258,8 @@ def main():
     print('ip -batch: for noop_check, one `ip -d -j link show` of every link in the namespace')
     print('times: best of %d rounds; bulk/batch: of the best times, and the median of the rounds\' ratios'
           % args.repeat)
-    print('%6s  %-10s  %10s  %10s  %10s  %12s  %12s' % ('N', 'operation', 'ip -batch', 'bulk', 'singles',
-                                                       'bulk/batch', 'median ratio'))
+    print('%6s  %-10s  %10s  %10s  %10s  %12s  %12s'
+          % ('N', 'operation', 'ip -batch', 'bulk', 'singles', 'bulk/batch', 'median ratio'))
     for n, batch, bulk, singles, ratios in rows:
         for op in ('create', 'noop_check', 'modify', 'delete'):
             b = batch.get(op)

@@ -217,6 +217,7 @@ def parse_link(body):
             kind = _cstr(body[start:stop])
             if IFLA_INFO_DATA in info:
                 data = decode_info_data(kind, body, *info[IFLA_INFO_DATA])
+
     def text(number):
         span = at.get(number)
         return _cstr(body[span[0]:span[1]]) if span is not None else None
