@@ -216,6 +216,15 @@ class Store(object):
     def snapshot(self, key):
         return None
 
+    def write(self, action, key, before, after):
+        """One primitive write: the create, modify or delete that ``action`` names."""
+        if action == CREATE:
+            self.create(key, after)
+        elif action == MODIFY:
+            self.modify(key, before, after)
+        else:
+            self.delete(key, before)
+
     def write_many(self, writes):
         """Carry out ``writes`` (``(action, key, before, after)`` tuples, in order) for a store
         with ``batches``. Returns one outcome per write tried: None (done) or the exception
@@ -225,7 +234,7 @@ class Store(object):
         outcomes = []
         for action, key, before, after in writes:
             try:
-                _write(self, action, key, before, after)
+                self.write(action, key, before, after)
             except Exception as exc:  # pylint: disable=broad-except
                 outcomes.append(exc)
                 break
@@ -319,12 +328,7 @@ def _steps(change):
 
 
 def _write(store, action, key, before, after):
-    if action == CREATE:
-        store.create(key, after)
-    elif action == MODIFY:
-        store.modify(key, before, after)
-    else:
-        store.delete(key, before)
+    store.write(action, key, before, after)
 
 
 _INVERSE = {CREATE: DELETE, DELETE: CREATE, MODIFY: MODIFY}

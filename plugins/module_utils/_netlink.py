@@ -164,10 +164,17 @@ class Netlink(object):
         raise ValueError('unknown link write %r' % op)
 
     def link_writes(self, calls):
-        """Carry out link writes ``[(op, {argument: value}), ...]`` in one batch; ``op`` is
-        add_link, set_kind_data, set_link or del_link, with the arguments of those methods
-        (add_link's alias left out: it is a set_link of its own). Returns one NetlinkError or
-        None per call, in order: as in the kernel, an error does not stop the calls after it."""
+        """Carry out link writes ``[(op, {argument: value}), ...]`` in one batch. Returns one
+        NetlinkError or None per call, in order: as in the kernel, an error does not stop the
+        calls after it. The ops:
+
+        * ``add_link`` (name, kind, data, mtu, up): create a link, already up or down (the
+          kernel ignores IFLA_IFALIAS on create: the alias is a set_link of its own);
+        * ``set_kind_data`` (index or name, kind, data): replace a tunnel's parameters. The
+          kernel zeroes what a change leaves out, so ``data`` must be the complete desired set
+          (see FACTS: ipip/sit/ip6tnl changelink);
+        * ``set_link`` (index or name, up, mtu, alias) and ``del_link`` (index): as the methods.
+        """
         requests = [self._request(op, args) for op, args in calls]
         try:
             codes = self._rtnl.request_many([request for _what, _kind, request in requests])
@@ -180,19 +187,6 @@ class Netlink(object):
         error = self.link_writes([(op, args)])[0]
         if error is not None:
             raise error
-
-    def add_link(self, name, kind, data, mtu=None, alias=None, up=None):
-        """Create link ``name``, already up (or down) when ``up`` says so, then set its alias
-        (the kernel ignores IFLA_IFALIAS on create). Returns nothing: callers that need the
-        index ask :meth:`link_index` (most changes go by name)."""
-        self._link_write('add_link', name=name, kind=kind, data=data, mtu=mtu, up=up)
-        if alias:
-            self.set_link(name=name, alias=alias)
-
-    def set_kind_data(self, index, name, kind, data):
-        """Replace a tunnel's parameters. The kernel zeroes what a change leaves out, so
-        ``data`` must be the complete desired set (see FACTS: ipip/sit/ip6tnl changelink)."""
-        self._link_write('set_kind_data', index=index, name=name, kind=kind, data=data)
 
     def set_link(self, index=None, up=None, mtu=None, alias=None, name=None):
         """Flags, MTU and alias of a link, by index or (index None) by name, in one message."""

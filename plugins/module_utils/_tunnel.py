@@ -512,6 +512,12 @@ def _removed(old, new):
     return [item for item in old if item not in new]
 
 
+def _lists_change(before, after):
+    """Whether a write adds or removes addresses or routes."""
+    return any(_removed(before.get(f), after.get(f)) or _removed(after.get(f), before.get(f) or [])
+               for f in ('addresses', 'routes'))
+
+
 def _route_words(route):
     words = [route['dest']]
     if route.get('via'):
@@ -638,7 +644,7 @@ class KernelTunnels(Store):
         self._addresses_and_routes(key, self._index(key), before, after)
 
     def _addresses_and_routes(self, name, index, before, after):
-        if not (after.get('addresses') or before.get('addresses') or after.get('routes') or before.get('routes')):
+        if not _lists_change(before, after):
             return
         index = index or self.nl.link_index(name)
         for address in _removed(before.get('addresses'), after.get('addresses')):
@@ -667,8 +673,7 @@ class KernelTunnels(Store):
         if action == DELETE:
             index = self._dumped_index(key)
             return None if index is None else [('del_link', {'index': index, 'name': key})]
-        if any(_removed(before and before.get(f), after.get(f)) or _removed(after.get(f), (before or {}).get(f) or [])
-               for f in ('addresses', 'routes')):
+        if _lists_change(before or {}, after):
             return None
         return self._link_calls(action, key, before or {}, after, self._dumped_index)
 
@@ -688,8 +693,7 @@ class KernelTunnels(Store):
             if any(outcomes):
                 return outcomes
             try:
-                {CREATE: lambda: self.create(key, after), MODIFY: lambda: self.modify(key, before, after),
-                 DELETE: lambda: self.delete(key, before)}[action]()
+                self.write(action, key, before, after)
             except Exception as exc:  # pylint: disable=broad-except
                 return outcomes + [exc]
             outcomes.append(None)

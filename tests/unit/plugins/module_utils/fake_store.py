@@ -84,8 +84,7 @@ class BatchingStore(FakeStore):
         outcomes = []
         for action, key, before, after in writes:
             try:
-                {'create': lambda: self.create(key, after), 'modify': lambda: self.modify(key, before, after),
-                 'delete': lambda: self.delete(key, before)}[action]()
+                self.write(action, key, before, after)
             except StoreFailure as exc:
                 outcomes.append(exc)
             else:

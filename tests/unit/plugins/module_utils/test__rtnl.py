@@ -14,6 +14,7 @@ import struct
 import pytest
 
 from ansible_collections.edgenet.router.plugins.module_utils import _rtnl as rtnl
+from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.fake_rtnl import ack, message, sock_with
 
 TUNNELS = [
     ('ipip', {'local': '192.0.2.1', 'remote': '198.51.100.2', 'ttl': 64, 'tos': 1, 'proto': 4, 'pmtudisc': 1,
@@ -84,30 +85,6 @@ def test_addresses_and_routes():
                                        'dst': '2001:db8:beef::', 'gateway': '2001:db8::1', 'priority': 1024}
 
 
-class FakeSocket(object):
-    """Answers with prepared datagrams; records what was sent."""
-
-    def __init__(self, datagrams):
-        self.datagrams = list(datagrams)
-        self.sent = []
-
-    def send(self, data):
-        self.sent.append(data)
-
-    def recv_into(self, buf):
-        data = self.datagrams.pop(0)
-        buf[:len(data)] = data
-        return len(data)
-
-
-def message(msg_type, seq, body, flags=0):
-    return rtnl.NLMSGHDR.pack(rtnl.NLMSGHDR.size + len(body), msg_type, flags, seq, 0) + body
-
-
-def sock_with(datagrams):
-    return rtnl.RtnlSocket.over(FakeSocket(datagrams))
-
-
 def test_a_dump_skips_stale_answers_and_ends_at_done():
     link = rtnl.link_body(index=4, name='t1', kind='ipip', data={'ttl': 9})
     s = sock_with([message(rtnl.RTM_NEWLINK, 0, link) + message(rtnl.RTM_NEWLINK, 1, link),
@@ -176,10 +153,6 @@ def test_a_refusal_is_an_oserror_with_the_errno():
     assert err.value.errno == 17
     s = sock_with([message(rtnl.NLMSG_ERROR, 1, struct.pack('=i', -19) + b'\0' * 16)])
     assert s.link_by_name('nope') is None
-
-
-def ack(seq, code=0):
-    return message(rtnl.NLMSG_ERROR, seq, struct.pack('=i', -code) + b'\0' * 16)
 
 
 def test_many_requests_go_in_batches_and_each_gets_its_own_errno(monkeypatch):
