@@ -331,8 +331,10 @@ class RtnlSocket(object):
         self.sock.send(NLMSGHDR.pack(NLMSGHDR.size + len(body), msg_type, flags, self.seq, 0) + body)
         return self.seq
 
-    def _replies(self, seq):
-        """Yield ``(type, body)`` for ``seq`` until DONE or the ACK/error (raised as OSError)."""
+    def _messages(self):
+        """Yield ``(msg_type, seq, buf, start, end)`` for every message received, datagram after
+        datagram (``buf[start:end]`` is its body), until the caller has what it waits for. A
+        malformed header ends it."""
         while True:
             buf = self._recv()
             offset = 0
@@ -340,18 +342,22 @@ class RtnlSocket(object):
                 length, msg_type, _flags, msg_seq, _pid = NLMSGHDR.unpack_from(buf, offset)
                 if length < NLMSGHDR.size:
                     return
-                body = buf[offset + NLMSGHDR.size:offset + length]
+                yield msg_type, msg_seq, buf, offset + NLMSGHDR.size, offset + length
                 offset += (length + 3) & ~3
-                if msg_seq != seq:
-                    continue  # a late answer to an earlier request
-                if msg_type == NLMSG_DONE:
-                    return
-                if msg_type == NLMSG_ERROR:
-                    code = -struct.unpack_from('=i', body)[0]
-                    if code:
-                        raise OSError(code, os.strerror(code))
-                    return
-                yield msg_type, body
+
+    def _replies(self, seq):
+        """Yield ``(type, body)`` for ``seq`` until DONE or the ACK/error (raised as OSError)."""
+        for msg_type, msg_seq, buf, start, end in self._messages():
+            if msg_seq != seq:
+                continue  # a late answer to an earlier request
+            if msg_type == NLMSG_DONE:
+                return
+            if msg_type == NLMSG_ERROR:
+                code = -struct.unpack_from('=i', buf, start)[0]
+                if code:
+                    raise OSError(code, os.strerror(code))
+                return
+            yield msg_type, buf[start:end]
 
     def dump(self, msg_type, body):
         """Every message of a dump request (``body``: the family header plus attributes)."""
@@ -394,19 +400,14 @@ class RtnlSocket(object):
             self.sock.send(b''.join(messages))
             answered = [None] * len(chunk)
             waiting = len(chunk)
-            while waiting:
-                buf = self._recv()
-                offset = 0
-                while offset + NLMSGHDR.size <= len(buf):
-                    length, msg_type, _flags, msg_seq, _pid = NLMSGHDR.unpack_from(buf, offset)
-                    if length < NLMSGHDR.size:
+            for msg_type, msg_seq, buf, start, _end in self._messages():
+                slot = msg_seq - first
+                if msg_type == NLMSG_ERROR and 0 <= slot < len(chunk) and answered[slot] is None:
+                    answered[slot] = -struct.unpack_from('=i', buf, start)[0]
+                    waiting -= 1
+                    if not waiting:
                         break
-                    slot = msg_seq - first
-                    if msg_type == NLMSG_ERROR and 0 <= slot < len(chunk) and answered[slot] is None:
-                        answered[slot] = -struct.unpack_from('=i', buf, offset + NLMSGHDR.size)[0]
-                        waiting -= 1
-                    offset += (length + 3) & ~3
-            codes.extend(answered)
+            codes.extend(errno.EIO if code is None else code for code in answered)
         return codes
 
     # ---- the seam's operations ------------------------------------------------------------
