@@ -17,6 +17,7 @@ Nothing here touches the system: stores do (see ``_netlink.py``, ``_networkd.py`
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 
@@ -34,6 +35,7 @@ __all__ = [
     'MODIFY',
     'RECREATE',
     'DELETE',
+    'SETTLE',
     'IN_PLACE',
     'RUNTIME',
     'PERSISTENT',
@@ -44,6 +46,8 @@ CREATE = 'create'
 MODIFY = 'modify'
 RECREATE = 'recreate'
 DELETE = 'delete'
+# Not a plan action: the step after a store's last write that makes its writes take effect.
+SETTLE = 'settle'
 
 IN_PLACE = 'in_place'
 
@@ -66,7 +70,10 @@ class ApplyError(Exception):
         self.change = change
         self.restored = restored
         self.unrestored = unrestored
-        msg = 'Failed to %s %s in the %s store: %s' % (change.action, change.key, change.store, error)
+        if change.action == SETTLE:
+            msg = 'The writes to the %s store did not take effect: %s' % (change.store, error)
+        else:
+            msg = 'Failed to %s %s in the %s store: %s' % (change.action, change.key, change.store, error)
         if restored:
             msg += '. Rolled back: %s' % '; '.join(restored)
         if unrestored:
@@ -216,6 +223,17 @@ class Store(object):
     def snapshot(self, key):
         return None
 
+    def locked(self):
+        """The context manager :func:`run` holds from the read to the end of apply in a real run,
+        so two runs sharing the store (one Kea file, one networkd directory) cannot plan on the same
+        state and then overwrite or roll back each other's change. Re-entrant within a process."""
+        return contextlib.nullcontext()
+
+    def settle(self):
+        """Called once after every write of an apply went through, for stores whose writes take
+        effect in a separate step (``networkctl reload``, ``systemctl daemon-reload``, a daemon
+        reload). Raising rolls the whole apply back, so a change never stays half in effect."""
+
     def write(self, action, key, before, after):
         """One primitive write: the create, modify or delete that ``action`` names."""
         if action == CREATE:
@@ -361,7 +379,21 @@ def apply(stores, changes):
                     journal.append(('%s %s' % (change.store, change.key), restore))
                 raise _rollback(journal, exc, change)
             _journal(journal, store, change, action, before, after, restore)
+    _settle(stores, steps, journal)
     return len(journal)
+
+
+def _settle(stores, steps, journal):
+    """Each store that was written settles once, in the order it was first written."""
+    written = []
+    for change, dummy, dummy, dummy in steps:
+        if change.store not in written:
+            written.append(change.store)
+    for name in written:
+        try:
+            stores[name].settle()
+        except Exception as exc:  # pylint: disable=broad-except
+            raise _rollback(journal, exc, Change(name, None, SETTLE, None, None))
 
 
 def _journal(journal, store, change, action, before, after, restore=None):
@@ -442,13 +474,17 @@ def run(table, stores, desired, check_mode=False, recreate='allowed'):
     """
     names = [s.name for s in stores]
     by_name = dict((s.name, s) for s in stores)
-    current = dict((s.name, s.read()) for s in stores)
-    changes = plan(table, names, desired, current, recreate=recreate)
-    if check_mode or not changes:
-        after = predict(names, current, changes)
-    else:
-        apply(by_name, changes)
-        after = dict((s.name, s.read()) for s in stores)
+    with contextlib.ExitStack() as held:
+        if not check_mode:  # taking a lock may create its file: check mode writes nothing
+            for store in stores:
+                held.enter_context(store.locked())
+        current = dict((s.name, s.read()) for s in stores)
+        changes = plan(table, names, desired, current, recreate=recreate)
+        if check_mode or not changes:
+            after = predict(names, current, changes)
+        else:
+            apply(by_name, changes)
+            after = dict((s.name, s.read()) for s in stores)
     secrets = table.secret_names()
     commands = []
     for change in changes:

@@ -5,10 +5,13 @@
 ``read_only=True`` makes every write fail the test: check mode must never write.
 ``fail_on`` names (action, key) pairs whose next write raises once, to exercise the rollback.
 ``snapshots=True`` makes it behave like the file store (byte-exact restore callables).
+``settle_error`` makes its settle step raise (a reload that failed after the writes); ``events``
+records lock, unlock, read and settle in order.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 
 from ansible_collections.edgenet.router.plugins.module_utils._engine import Store
@@ -20,8 +23,10 @@ class StoreFailure(Exception):
 
 class FakeStore(Store):
 
-    def __init__(self, name, objects=None, read_only=False, fail_on=(), snapshots=False):
+    def __init__(self, name, objects=None, read_only=False, fail_on=(), snapshots=False, settle_error=None):
         self.name = name
+        self.settle_error = settle_error
+        self.events = []
         self.objects = copy.deepcopy(objects or {})
         self.read_only = read_only
         self.fail_on = set(fail_on)
@@ -29,7 +34,22 @@ class FakeStore(Store):
         self.writes = []
 
     def read(self):
+        self.events.append('read')
         return copy.deepcopy(self.objects)
+
+    @contextlib.contextmanager
+    def locked(self):
+        self.events.append('lock')
+        try:
+            yield
+        finally:
+            self.events.append('unlock')
+
+    def settle(self):
+        assert not self.read_only, 'settle in a read-only store (check mode?)'
+        self.events.append('settle')
+        if self.settle_error is not None:
+            raise StoreFailure(self.settle_error)
 
     def _write(self, action, key):
         assert not self.read_only, 'write %s %s in a read-only store (check mode?)' % (action, key)

@@ -171,6 +171,47 @@ def test_rollback_failure_is_reported():
         engine.run(TABLE, [persistent, runtime], {'t1': desired(kind='ipip')})
 
 
+# --- settle: the step after the writes (reloads) --------------------------------------------------------
+def test_each_written_store_settles_once_after_all_writes():
+    st = stores({}, {})
+    engine.run(TABLE, st, {'t1': desired(kind='ipip'), 't2': desired(kind='sit')})
+    assert [e for e in st[0].events if e == 'settle'] == ['settle']
+    assert st[1].events.count('settle') == 1
+    assert st[0].events.index('settle') > st[0].events.index('read')
+
+
+def test_a_store_without_writes_does_not_settle():
+    st = stores({'t1': T1}, {'t1': persistent_view(T1)})
+    engine.run(TABLE, st, {'t1': desired(kind='ipip', mtu=1400)})  # runtime-only drift
+    assert 'settle' not in st[0].events and 'settle' in st[1].events
+
+
+def test_a_failed_settle_rolls_everything_back_and_says_so():
+    persistent = FakeStore(PERSISTENT, {'t1': persistent_view(T1)}, snapshots=True,
+                           settle_error='networkctl reload failed (rc=1): boom')
+    runtime = FakeStore(RUNTIME, {'t1': T1})
+    with pytest.raises(engine.ApplyError) as err:
+        engine.run(TABLE, [persistent, runtime], {'t1': desired(kind='ipip', ttl=1)})
+    assert persistent.objects == {'t1': persistent_view(T1)}
+    assert runtime.objects == {'t1': T1}
+    assert str(err.value).startswith('The writes to the persistent store did not take effect: '
+                                     'networkctl reload failed (rc=1): boom. Rolled back: ')
+    assert 'runtime t1 set back' in err.value.restored and 'persistent t1' in err.value.restored
+
+
+def test_check_mode_neither_locks_nor_settles():
+    st = stores({}, {}, read_only=True)
+    engine.run(TABLE, st, {'t1': desired(kind='ipip')}, check_mode=True)
+    assert st[0].events == ['read'] and st[1].events == ['read']
+
+
+def test_a_real_run_holds_every_lock_from_read_to_the_re_read():
+    st = stores({}, {})
+    engine.run(TABLE, st, {'t1': desired(kind='ipip')})
+    assert st[0].events == ['lock', 'read', 'settle', 'read', 'unlock']
+    assert st[1].events == ['lock', 'read', 'settle', 'read', 'unlock']
+
+
 def test_a_batching_store_gets_each_run_of_writes_at_once():
     persistent, runtime = FakeStore(PERSISTENT, {}), BatchingStore(RUNTIME, {'t0': T1})
     want = dict((k, desired(kind='ipip', ttl=1, mtu=1480)) for k in ('t1', 't2'))
