@@ -31,6 +31,7 @@ __all__ = [
     'apply',
     'plan',
     'run',
+    'secret_texts',
     'CREATE',
     'MODIFY',
     'RECREATE',
@@ -70,15 +71,50 @@ class ApplyError(Exception):
         self.change = change
         self.restored = restored
         self.unrestored = unrestored
+        super(ApplyError, self).__init__(self._message(str(error)))
+
+    def _message(self, error_text):
+        change = self.change
         if change.action == SETTLE:
-            msg = 'The writes to the %s store did not take effect: %s' % (change.store, error)
+            msg = 'The writes to the %s store did not take effect: %s' % (change.store, error_text)
         else:
-            msg = 'Failed to %s %s in the %s store: %s' % (change.action, change.key, change.store, error)
-        if restored:
-            msg += '. Rolled back: %s' % '; '.join(restored)
-        if unrestored:
-            msg += '. COULD NOT ROLL BACK: %s' % '; '.join(unrestored)
-        super(ApplyError, self).__init__(msg)
+            msg = 'Failed to %s %s in the %s store: %s' % (change.action, change.key, change.store, error_text)
+        if self.restored:
+            msg += '. Rolled back: %s' % '; '.join(self.restored)
+        if self.unrestored:
+            msg += '. COULD NOT ROLL BACK: %s' % '; '.join(self.unrestored)
+        return msg
+
+    def mask(self, values):
+        """Hide every text in ``values`` (secret field values) wherever a store's error or an
+        undo's reason quoted it: Ansible masks only the task's raw ``no_log`` texts, not the
+        normalised forms the stores see (a cookie given as ``0x1A2B`` is ``1a2b`` here)."""
+        self.unrestored = [_scrub(text, values) for text in self.unrestored]
+        self.args = (_scrub(self._message(str(self.error)), values),)
+
+
+def _scrub(text, values):
+    # Longest first, so a secret that contains a shorter one is hidden whole.
+    for value in sorted(values, key=len, reverse=True):
+        text = text.replace(value, SECRET_MASK)
+    return text
+
+
+def secret_texts(table, *snapshots):
+    """The texts of every secret field value in ``snapshots`` (``{key: obj}`` maps or objects),
+    for :meth:`ApplyError.mask`. Texts under four characters are left out: replacing every "1"
+    in a message would hide the message, and a secret that short is no secret."""
+    names = table.secret_names()
+    texts = set()
+    for snapshot in snapshots:
+        for obj in snapshot.values():
+            if not isinstance(obj, dict):
+                continue
+            for name in names:
+                value = obj.get(name)
+                if value is not None and len(str(value)) >= 4:
+                    texts.add(str(value))
+    return texts
 
 
 class Field(object):
@@ -304,6 +340,7 @@ def plan(table, stores, desired, current, recreate='allowed'):
     """
     removals, updates = [], []
     refused = []
+    secrets = table.secret_names()
     for key in sorted(desired):
         want = desired[key]
         for store in stores:
@@ -326,7 +363,8 @@ def plan(table, stores, desired, current, recreate='allowed'):
                 action = RECREATE
                 if recreate == 'never':
                     refused.append('%s (%s: %s)' % (key, store, ', '.join(
-                        '%s %r -> %r' % (n, b, a) for n, (b, a) in sorted(fields.items())
+                        '%s %r -> %r' % (n, _mask(n, b, secrets), _mask(n, a, secrets))
+                        for n, (b, a) in sorted(fields.items())
                         if table[n].update == RECREATE)))
             updates.append(Change(store, key, action, have, _merged(have, want_here), fields))
     if refused:
@@ -483,7 +521,11 @@ def run(table, stores, desired, check_mode=False, recreate='allowed'):
         if check_mode or not changes:
             after = predict(names, current, changes)
         else:
-            apply(by_name, changes)
+            try:
+                apply(by_name, changes)
+            except ApplyError as exc:
+                exc.mask(secret_texts(table, desired, *current.values()))
+                raise
             after = dict((s.name, s.read()) for s in stores)
     secrets = table.secret_names()
     commands = []

@@ -123,6 +123,34 @@ def test_secrets_are_masked_in_every_result():
     assert res['after']['t1'][RUNTIME]['key'] == engine.SECRET_MASK
 
 
+SECRET_TABLE = ObjectTable('session', [
+    Field('kind'),
+    Field('cookie', update=RECREATE, secret=True, normalise=lambda v: v.lower()),
+])
+
+
+def test_recreate_never_error_masks_secret_values():
+    st = [FakeStore(RUNTIME, {'s1': {'kind': 'eth', 'cookie': '1a2b3c4d'}})]
+    with pytest.raises(engine.PlanError) as err:
+        engine.run(SECRET_TABLE, st, {'s1': SECRET_TABLE.normalise({'kind': 'eth', 'cookie': '11223344'})},
+                   recreate='never')
+    assert '1a2b3c4d' not in str(err.value) and '11223344' not in str(err.value)
+    assert 'cookie %r -> %r' % (engine.SECRET_MASK, engine.SECRET_MASK) in str(err.value)
+
+
+def test_store_errors_quoting_a_secret_are_masked():
+    class Leaky(FakeStore):
+        def create(self, key, obj):
+            raise StoreFailure('kernel refused cookie %s (was %s)' % (obj['cookie'], 'cafe0001'))
+
+    st = [FakeStore(PERSISTENT, {}), Leaky(RUNTIME, {'s2': {'kind': 'eth', 'cookie': 'cafe0001'}})]
+    with pytest.raises(engine.ApplyError) as err:
+        engine.run(SECRET_TABLE, st, {'s1': SECRET_TABLE.normalise({'kind': 'eth', 'cookie': 'DEADBEEF'})})
+    assert 'deadbeef' not in str(err.value) and 'cafe0001' not in str(err.value)
+    assert 'kernel refused cookie %s' % engine.SECRET_MASK in str(err.value)
+    assert 'Rolled back: persistent s1 removed again' in str(err.value)
+
+
 # --- failure mid-apply --------------------------------------------------------------------------------
 def test_runtime_failure_restores_the_files_exactly():
     persistent = FakeStore(PERSISTENT, {'t1': persistent_view(T1)}, snapshots=True)
@@ -196,7 +224,7 @@ def test_a_failed_settle_rolls_everything_back_and_says_so():
     assert runtime.objects == {'t1': T1}
     assert str(err.value).startswith('The writes to the persistent store did not take effect: '
                                      'networkctl reload failed (rc=1): boom. Rolled back: ')
-    assert 'runtime t1 set back' in err.value.restored and 'persistent t1' in err.value.restored
+    assert err.value.restored == ['runtime t1 set back', 'persistent t1 set back']
 
 
 def test_check_mode_neither_locks_nor_settles():
