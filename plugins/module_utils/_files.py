@@ -14,8 +14,13 @@ what a file holds and whether it is theirs, and call these to put it on disk.
   old file or the new one, never a mix, and a failure leaves the old file and no temporary file.
 * :func:`locked` holds the directory's lock file :data:`LOCK_NAME` (``flock``), re-entrant within
   a process, so every writer of a directory agrees on one lock whatever wrote it.
-* :func:`snapshot` saves a set of paths (bytes and mode, or absence) and returns a callable that
-  puts them back exactly.
+* :func:`snapshot` saves a set of paths (bytes, mode, owner and group, or absence) and returns a
+  callable that puts them back exactly.
+
+Symbolic links are never followed, read through or replaced: a managed path that is a link is an
+error naming it. As root, following a link planted in a directory another user can write would
+read or overwrite any file; replacing the link would silently undo how the admin laid out the
+configuration.
 
 Every function takes ``error``, the exception class it raises (with the path and the system's
 words in the message), so each caller keeps raising its own error type.
@@ -27,6 +32,7 @@ import contextlib
 import errno
 import fcntl
 import os
+import stat
 import tempfile
 import threading
 import time
@@ -44,15 +50,33 @@ def _error(error, action, path, exc):
     return error('Cannot %s %s: %s' % (action, path, getattr(exc, 'strerror', None) or exc))
 
 
-def load(path, error=FilesError):
-    """``(bytes, mode)`` of ``path`` (mode: permission bits), or ``None`` when it is absent."""
+def _symlink_error(error, path):
+    return error('Cannot use %s: it is a symbolic link, and edgenet.router never reads, writes or '
+                 'replaces a managed file through a link; give the path of the real file' % path)
+
+
+def _load(path, error):
+    """``(bytes, stat)`` of the regular file ``path``, or None when it is absent."""
     try:
-        with open(path, 'rb') as handle:
-            return handle.read(), os.fstat(handle.fileno()).st_mode & 0o7777
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, 'O_CLOEXEC', 0))
     except FileNotFoundError:
         return None
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise _symlink_error(error, path)
         raise _error(error, 'read', path, exc)
+    with os.fdopen(fd, 'rb') as handle:
+        try:
+            return handle.read(), os.fstat(handle.fileno())
+        except OSError as exc:
+            raise _error(error, 'read', path, exc)
+
+
+def load(path, error=FilesError):
+    """``(bytes, mode)`` of ``path`` (mode: permission bits), or ``None`` when it is absent.
+    A symbolic link is an ``error`` (see the module's docstring)."""
+    loaded = _load(path, error)
+    return None if loaded is None else (loaded[0], loaded[1].st_mode & 0o7777)
 
 
 def fsync_directory(directory):
@@ -64,7 +88,7 @@ def fsync_directory(directory):
         os.close(fd)
 
 
-def atomic_write(path, data, mode=0o644, validate=None, error=FilesError):
+def atomic_write(path, data, mode=0o644, validate=None, error=FilesError, owner=None):
     """Replace ``path`` by a file holding ``data`` (bytes) with permission bits ``mode``.
 
     The temporary file ``.<name>.XXXX.tmp`` is made in ``path``'s directory, written, given
@@ -72,15 +96,27 @@ def atomic_write(path, data, mode=0o644, validate=None, error=FilesError):
     ``validate(tmp_path)``, when given, runs on the complete temporary file before the rename
     and raises to refuse it (its exception passes through). On any failure the old file is
     untouched and the temporary file is gone; OSErrors become ``error('Cannot write PATH: ...')``.
-    Owner and group are the writer's (the modules run as root).
+    ``owner`` is ``(uid, gid)``; without it a file that exists keeps its owner and group (a
+    daemon's config may be group-readable by the daemon's user only), and a new file gets the
+    writer's (the modules run as root). A symbolic link at ``path`` is an ``error``, not replaced.
     """
     directory = os.path.dirname(os.path.abspath(path))
+    try:
+        old = os.lstat(path)
+    except OSError:
+        old = None
+    if old is not None and stat.S_ISLNK(old.st_mode):
+        raise _symlink_error(error, path)
+    if owner is None and old is not None:
+        owner = (old.st_uid, old.st_gid)
     tmp = None
     try:
         try:
             fd, tmp = tempfile.mkstemp(dir=directory, prefix='.%s.' % os.path.basename(path), suffix='.tmp')
             with os.fdopen(fd, 'wb') as handle:
-                os.fchmod(handle.fileno(), mode)  # mkstemp makes 0600
+                if owner is not None and owner != (os.geteuid(), os.getegid()):
+                    os.fchown(handle.fileno(), owner[0], owner[1])
+                os.fchmod(handle.fileno(), mode)  # mkstemp makes 0600; after fchown, which clears set-id bits
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
@@ -168,7 +204,7 @@ def _acquire(directory, lock_path, timeout, error):
 
 def snapshot(paths, lock, ours=None, error=FilesError):
     """Save ``paths`` now; return a callable putting each back byte for byte (content, mode,
-    absence).
+    owner and group, absence).
 
     ``lock`` is a callable returning the context manager to hold while saving and restoring
     (e.g. ``lambda: locked(directory)``). The restore skips a path that is already as saved, and
@@ -177,12 +213,12 @@ def snapshot(paths, lock, ours=None, error=FilesError):
     """
     paths = list(paths)
     with lock():
-        saved = [(path, load(path, error)) for path in paths]
+        saved = [(path, _saved(path, error)) for path in paths]
 
     def restore():
         with lock():
             for path, then in saved:
-                now = load(path, error)
+                now = _saved(path, error)
                 if now == then:
                     continue
                 if ours is not None and now is not None and not ours(now[0]):
@@ -191,5 +227,13 @@ def snapshot(paths, lock, ours=None, error=FilesError):
                 if then is None:
                     remove(path, error)
                 else:
-                    atomic_write(path, then[0], then[1], error=error)
+                    atomic_write(path, then[0], then[1], error=error, owner=then[2])
     return restore
+
+
+def _saved(path, error):
+    loaded = _load(path, error)
+    if loaded is None:
+        return None
+    data, st = loaded
+    return data, st.st_mode & 0o7777, (st.st_uid, st.st_gid)

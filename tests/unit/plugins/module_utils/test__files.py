@@ -251,3 +251,32 @@ def test_snapshot_guard_refuses_a_file_that_became_foreign(tmp_path):
     atomic_write(path, b'#mine\n')
     restore()
     assert raw(path) is None
+
+
+# --- owner, group and symbolic links ---------------------------------------------------------------
+def test_rewrite_keeps_owner_and_group_and_restore_puts_them_back(tmp_path):
+    path = str(tmp_path / 'kea.conf')
+    atomic_write(path, b'one\n', 0o640)
+    os.chown(path, 0, 101)  # root:<daemon group>, as Debian ships a daemon's config
+    restore = snapshot([path], lambda: locked(str(tmp_path)))
+    atomic_write(path, b'two\n', 0o640)
+    assert (os.stat(path).st_uid, os.stat(path).st_gid) == (0, 101)
+    os.chown(path, 0, 0)
+    atomic_write(path, b'three\n', 0o600)
+    restore()
+    st = os.stat(path)
+    assert (raw(path), st.st_uid, st.st_gid) == ((b'one\n', 0o640), 0, 101)
+
+
+def test_a_symlink_is_never_read_written_or_replaced(tmp_path):
+    victim = tmp_path / 'shadow'
+    victim.write_bytes(b'secret\n')
+    link = str(tmp_path / 'managed.conf')
+    os.symlink(str(victim), link)
+    with pytest.raises(OwnError, match='managed.conf: it is a symbolic link'):
+        load(link, OwnError)
+    with pytest.raises(OwnError, match='managed.conf: it is a symbolic link'):
+        atomic_write(link, b'pwned\n', error=OwnError)
+    with pytest.raises(OwnError, match='it is a symbolic link'):
+        snapshot([link], lambda: locked(str(tmp_path)), error=OwnError)
+    assert os.path.islink(link) and victim.read_bytes() == b'secret\n'

@@ -333,13 +333,13 @@ def test_directory_under_a_file(tmp_path):
 
 def test_unreadable_file(ndir, monkeypatch):
     ndir.write('tun0', {'netdev': NETDEV})
-    real_open = open
+    real_open = os.open
 
     def fake_open(path, *args, **kwargs):
         if str(path).endswith('.netdev'):
             raise PermissionError(13, 'Permission denied')
         return real_open(path, *args, **kwargs)
-    monkeypatch.setattr('builtins.open', fake_open)
+    monkeypatch.setattr(os, 'open', fake_open)
     with pytest.raises(NetworkdError, match='Cannot read .*tun0.netdev: Permission denied'):
         ndir.read_all()
 
