@@ -23,19 +23,25 @@ are refused with ``persistent: true`` unless left at their defaults.
 from __future__ import annotations
 
 import copy
+import functools
 import ipaddress
 import os
 import re
 import shlex
 import shutil
 import time
+import unicodedata
 
 from ansible_collections.edgenet.router.plugins.module_utils import _engine as engine
 from ansible_collections.edgenet.router.plugins.module_utils._engine import (
     CREATE, DELETE, PERSISTENT, RECREATE, RUNTIME, Field, ObjectTable, Store,
 )
 from ansible_collections.edgenet.router.plugins.module_utils import _files
+from ansible_collections.edgenet.router.plugins.module_utils._names import link_name_problem, quoted
 from ansible_collections.edgenet.router.plugins.module_utils._networkd import MANAGED_MARKER, NetworkdError, is_managed
+from ansible_collections.edgenet.router.plugins.module_utils._pipex_boot import (
+    NFT_CHAIN, NFT_COMMENT, NFT_TABLE, UNIT_DIR, UNIT_NAME, BootUnit, PipexError,
+)
 
 __all__ = [
     'TABLE',
@@ -51,23 +57,19 @@ __all__ = [
     'info',
     'render_state',
     'parse_state',
+    'check_ifname',
 ]
 
 U32_MAX = 0xFFFFFFFF
-NAME_RE = re.compile(r'^[A-Za-z0-9_.-]{1,15}$')
 DEFAULT_UDP_PORT = 1701
 STATE_DIR = '/etc/edgenet/pipex'
-UNIT_DIR = '/etc/systemd/system'
-UNIT_NAME = 'edgenet-pipex.service'
-NFT_TABLE = 'edgenet_pipex'
-NFT_CHAIN = 'mss'
-NFT_COMMENT = 'edgenet-pipex:'
 JIFFY_TOLERANCE_MS = 10
 TUNNEL_TEARDOWN_TIMEOUT = 10
-
-
-class PipexError(ValueError):
-    """Bad input or a conflict with what exists: raised before anything is touched."""
+# The kernel keeps an interface alias in IFALIASZ (256) bytes with the terminating NUL.
+ALIAS_MAX_BYTES = 255
+# Line and paragraph separators, surrogates (cannot be written as UTF-8) and control characters:
+# any of them in a value would split or corrupt the state file's line the boot script sources.
+_BAD_TEXT_CATEGORIES = ('Cc', 'Cs', 'Zl', 'Zp')
 
 
 # ---- normalisers ----------------------------------------------------------------------------
@@ -76,8 +78,8 @@ def _norm_id(what):
         """An L2TPv3 id: an int 1 to 2^32-1 (0 is reserved by RFC 3931)."""
         try:
             number = int(value)
-        except (TypeError, ValueError):
-            raise PipexError('%s must be a number, not %r' % (what, value))
+        except (TypeError, ValueError, OverflowError):
+            raise PipexError('%s must be a number, not %s' % (what, quoted(value)))
         if not 1 <= number <= U32_MAX:
             raise PipexError('%s must be between 1 and %d, not %d' % (what, U32_MAX, number))
         return number
@@ -89,8 +91,8 @@ def _norm_port(what):
         """A UDP port 1-65535."""
         try:
             number = int(value)
-        except (TypeError, ValueError):
-            raise PipexError('%s must be a number, not %r' % (what, value))
+        except (TypeError, ValueError, OverflowError):
+            raise PipexError('%s must be a number, not %s' % (what, quoted(value)))
         if not 1 <= number <= 65535:
             raise PipexError('%s must be between 1 and 65535, not %d' % (what, number))
         return number
@@ -99,18 +101,27 @@ def _norm_port(what):
 
 def _norm_address(what):
     def normalise(value):
-        """An IPv4 or IPv6 address, compressed."""
+        """An IPv4 or IPv6 address, compressed; no ``%zone`` (the tunnel has no device to scope it to)."""
+        text = str(value).strip()
         try:
-            return str(ipaddress.ip_address(str(value).strip()))
+            address = ipaddress.ip_address(text)
         except ValueError:
-            raise PipexError('%s %r is not an IP address' % (what, value))
+            address = None
+        if address is None or '%' in text:
+            raise PipexError('%s %s is not an IP address (IPv4 or IPv6, without a %%zone)' % (what, quoted(value)))
+        return str(address)
     return normalise
 
 
 def _norm_cookie(what):
     def normalise(value):
-        """``none`` or lowercase hex of 4 or 8 bytes; ``0x`` prefix, ``:`` and spaces dropped."""
-        text = str(value).strip().lower()
+        """``none`` or lowercase hex of 4 or 8 bytes; ``0x`` prefix, ``:`` and spaces dropped. Text only
+        (the option is ``raw`` so this sees what YAML made): an unquoted ``0x1a2b3c4d`` reaches a module
+        as the decimal number 439041101, which would be read as other hex digits."""
+        if not isinstance(value, str):
+            raise PipexError('%s must be text of hex digits, not a %s: quote it in YAML (cookie: "0x1a2b3c4d")'
+                             % (what, type(value).__name__))
+        text = value.strip().lower()
         if text in ('', 'none'):
             return 'none'
         if text.startswith('0x'):
@@ -130,8 +141,8 @@ def _norm_int(low, high, what):
         """An int within the field's range."""
         try:
             number = int(value)
-        except (TypeError, ValueError):
-            raise PipexError('%s must be a number, not %r' % (what, value))
+        except (TypeError, ValueError, OverflowError):
+            raise PipexError('%s must be a number, not %s' % (what, quoted(value)))
         if not low <= number <= high:
             raise PipexError('%s must be between %d and %d, not %d' % (what, low, high, number))
         return number
@@ -141,20 +152,52 @@ def _norm_int(low, high, what):
 def _norm_addresses(values):
     """CIDR strings, compressed, host bits kept, sorted, unique."""
     out = set()
+    if isinstance(values, (str, bytes, dict)):
+        raise PipexError('addresses must be a list of addresses with prefix length, not %s' % quoted(values))
     for value in values:
-        if '/' not in str(value):
-            raise PipexError('address %r needs a prefix length (e.g. 10.42.0.1/30)' % (value,))
+        if not isinstance(value, str) or '/' not in value:
+            raise PipexError('address %s needs a prefix length (e.g. 10.42.0.1/30)' % quoted(value))
         try:
-            out.add(ipaddress.ip_interface(str(value).strip()).with_prefixlen)
+            if '%' in value:
+                raise ValueError('zone')
+            out.add(ipaddress.ip_interface(value.strip()).with_prefixlen)
         except ValueError:
-            raise PipexError('address %r is not an address with a prefix length' % (value,))
+            raise PipexError('address %s is not an address with a prefix length' % quoted(value))
     return sorted(out, key=lambda c: (ipaddress.ip_interface(c).version, ipaddress.ip_interface(c).ip.packed,
                                       ipaddress.ip_interface(c).network.prefixlen))
 
 
+def _norm_task_addresses(values):
+    """The task's ``addresses``: as :func:`_norm_addresses`, and each a unicast host address given once
+    (what the kernel reads back from the interface is not held to this)."""
+    out, problems = _norm_addresses(values), []
+    if len(out) != len(values):
+        problems.append('an address is listed twice (perhaps spelled two ways); list each once')
+    for cidr in out:
+        address = ipaddress.ip_interface(cidr).ip
+        if address.is_unspecified or address.is_multicast or address.is_loopback:
+            problems.append('address %s is %s, not an address for an interface' % (
+                cidr, 'unspecified' if address.is_unspecified else 'multicast' if address.is_multicast else 'loopback'))
+    if problems:
+        raise PipexError('; '.join(problems))
+    return out
+
+
 def _norm_text(value):
-    """Text as given (the kernel keeps an interface alias verbatim); ``None`` stays unmanaged."""
-    return str(value)
+    """Text as given (the kernel keeps an interface alias verbatim); ``None`` stays unmanaged.
+    No control characters or line separators (the state file holds it on one line) and at most
+    255 bytes of UTF-8 (the kernel's limit, which would otherwise cut it and report drift forever)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        # The option is raw: Ansible would have turned a list or dict into its Python text.
+        raise PipexError('description must be text, not a %s' % type(value).__name__)
+    text = str(value)
+    if any(unicodedata.category(c) in _BAD_TEXT_CATEGORIES for c in text):
+        raise PipexError('description %s holds a control character or line break; an interface alias is one line '
+                         'of printable text: remove them' % quoted(text))
+    if len(text.encode('utf-8')) > ALIAS_MAX_BYTES:
+        raise PipexError('description %s is %d bytes of UTF-8; the kernel keeps at most %d: shorten it'
+                         % (quoted(text), len(text.encode('utf-8')), ALIAS_MAX_BYTES))
+    return text
 
 
 # ---- the field table --------------------------------------------------------------------------
@@ -170,17 +213,17 @@ TABLE = ObjectTable('session', [
     Field('remote', normalise=_norm_address('remote'), update=RECREATE, tunnel=True),
     Field('udp_sport', type='int', normalise=_norm_port('udp_sport'), update=RECREATE, tunnel=True),
     Field('udp_dport', type='int', normalise=_norm_port('udp_dport'), update=RECREATE, tunnel=True),
-    Field('cookie', normalise=_norm_cookie('cookie'), update=RECREATE, secret=True),
-    Field('peer_cookie', normalise=_norm_cookie('peer_cookie'), update=RECREATE, secret=True),
+    Field('cookie', type='raw', normalise=_norm_cookie('cookie'), update=RECREATE, secret=True),
+    Field('peer_cookie', type='raw', normalise=_norm_cookie('peer_cookie'), update=RECREATE, secret=True),
     # The kernel does not report the L2-specific sublayer back: written, never compared.
     Field('l2spec_type', default='default', choices=['default', 'none'], update=RECREATE, compare=False),
     Field('sequencing', default='none', choices=['none', 'send', 'recv', 'both']),
     Field('reorder_timeout', type='int', default=0, normalise=_norm_int(0, 3600000, 'reorder_timeout')),
     Field('lns_mode', type='bool', default=False),
     Field('mtu', type='int', normalise=_norm_int(68, 65535, 'mtu')),
-    Field('description', normalise=_norm_text),
+    Field('description', type='raw', normalise=_norm_text),
     Field('enabled', type='bool', default=True),
-    Field('addresses', type='list', elements='str', normalise=_norm_addresses),
+    Field('addresses', type='list', elements='str', normalise=_norm_task_addresses),
     Field('adjust_tcpmss', type='bool', default=False),
     Field('ingress_filter', type='bool', default=False),
 ])
@@ -192,9 +235,47 @@ SEQ = {'none': (False, False), 'send': (True, False), 'recv': (False, True), 'bo
 
 
 def check_ifname(name):
-    if not name or not NAME_RE.match(str(name)) or name in ('.', '..'):
-        raise PipexError('ifname %r is not a valid interface name: 1-15 letters, digits, ".", "-" or "_"'
-                         % (name,))
+    """The collection's one rule (``_names``): the name becomes a link, a file and a command word."""
+    problem = link_name_problem(name)
+    if problem:
+        raise PipexError('ifname %s is not a valid interface name: %s' % (quoted(name), problem))
+
+
+def _endpoint_kind(address):
+    """Why ``address`` cannot be a tunnel endpoint, or None."""
+    if address.is_unspecified:
+        return 'unspecified'
+    if address.is_multicast:
+        return 'multicast'
+    if str(address) == '255.255.255.255':
+        return 'the broadcast address'
+    if address.version == 4 and address.is_reserved:
+        return 'reserved (240.0.0.0/4)'
+    if address.version == 6 and address.ipv4_mapped is not None:
+        return 'an IPv4-mapped IPv6 address (give the IPv4 address itself)'
+    if address.version == 6 and address.is_link_local:
+        return 'link-local (it needs an interface scope a tunnel does not have)'
+    return None
+
+
+def _endpoint_problems(where, local, remote):
+    """Underlay addresses no tunnel can use: the kernel takes them and the session never carries a packet."""
+    problems = []
+    for what, text in (('local', local), ('remote', remote)):
+        kind = _endpoint_kind(ipaddress.ip_address(text))
+        if kind:
+            problems.append('%s %s is %s; give the unicast address of %s' % (what, text, kind,
+                                                                            'this end' if what == 'local' else 'the peer'))
+    if not problems and local == remote:
+        problems.append('remote %s equals local: a tunnel needs the peer\'s address' % remote)
+    elif not problems and ipaddress.ip_address(remote).is_loopback != ipaddress.ip_address(local).is_loopback:
+        # Both ends on loopback is a tunnel inside this host (used by the lab proofs); one end on
+        # loopback and the other not can never exchange a packet.
+        problems.append('%s %s is a loopback address while %s %s is not: both ends must be on loopback (a tunnel '
+                        'inside this host) or neither' % (('remote', remote, 'local', local)
+                                                          if ipaddress.ip_address(remote).is_loopback
+                                                          else ('local', local, 'remote', remote)))
+    return ['%s: %s' % (where, p) for p in problems]
 
 
 def desired_session(params, persistent=False):
@@ -209,6 +290,9 @@ def desired_session(params, persistent=False):
     if ipaddress.ip_address(values['local']).version != ipaddress.ip_address(values['remote']).version:
         raise PipexError('%s: local %s and remote %s are of different address families'
                          % (where, values['local'], values['remote']))
+    problems = _endpoint_problems(where, values['local'], values['remote'])
+    if problems:
+        raise PipexError('; '.join(problems))
     if values['encap'] == 'ip':
         given = [n for n in ('udp_sport', 'udp_dport') if values[n] is not None]
         if given:
@@ -424,12 +508,16 @@ class KernelSessions(Store):
         self.keep_tunnel = keep_tunnel
         self.tunnels = {}
         self.sessions = []
+        self.link_names = set()
         self.stats = {}
         # tunnel ids whose parameters this run changes (set by run_pipex)
         self.replacing = set()
         # ifname -> requested reorder_timeout: the kernel keeps it in jiffies (50 ms reads back
         # as 52 at HZ=250), so a value within one jiffy (<= 10 ms at HZ=100) counts as equal.
         self.wanted = {}
+        # What the write under way has made so far, as undo steps (see snapshot).
+        self._pending = None
+        self._made = []
 
     def refresh(self):
         self.tunnels = dict((t['tunnel_id'], t) for t in self.l2tp.tunnels())
@@ -439,6 +527,7 @@ class KernelSessions(Store):
     def read(self):
         self.refresh()
         links = dict((link['name'], link) for link in self.nl.links())
+        self.link_names = set(links)
         addresses = self.nl.addresses()
         mss = self.side.mss_ifnames() if self.side else set()
         out = {}
@@ -475,29 +564,43 @@ class KernelSessions(Store):
         self.l2tp.create_tunnel(obj)
         return True
 
+    def snapshot(self, key):
+        """The undo the engine journals for the write that follows: after a completed write, the
+        inverse write (what the engine does without a snapshot); after a failed one, removing
+        what it made before failing (a session without its link settings, a new tunnel). An undo
+        step that fails raises, so the rollback names it under "COULD NOT ROLL BACK"."""
+        record = self._pending = {'done': None, 'made': []}
+
+        def restore():
+            if record['done'] is not None:
+                record['done']()
+                return
+            for step in reversed(record['made']):
+                step()
+        return restore
+
+    def write(self, action, key, before, after):
+        record, self._pending = self._pending, None
+        self._made = record['made'] if record is not None else []
+        Store.write(self, action, key, before, after)
+        if record is not None:
+            inverse = {CREATE: DELETE, DELETE: CREATE}.get(action, action)
+            record['done'] = functools.partial(self.write, inverse, key, after, before)
+
     def create(self, key, obj):
-        made_tunnel = self._ensure_tunnel(obj)
+        if self._ensure_tunnel(obj):
+            self._made.append(functools.partial(self._delete_tunnel, obj['tunnel_id']))
         session = dict(obj, ifname=key)
         session['send_seq'], session['recv_seq'] = SEQ[obj.get('sequencing') or 'none']
-        try:
-            self.l2tp.create_session(session)
-            if obj.get('lns_mode') or obj.get('reorder_timeout'):
-                self.l2tp.modify_session(session)
-            index = self.nl.link_index(key)
-            self._converge(key, index, {}, obj)
-        except Exception:
-            # Leave nothing half-made: the engine only undoes completed writes.
-            self._undo_create(obj, made_tunnel)
-            raise
+        self.l2tp.create_session(session)
+        # The session takes its link, addresses and rp_filter with it; the nft rules live apart.
+        self._made.append(functools.partial(self.l2tp.delete_session, obj['tunnel_id'], obj['session_id']))
+        if self.side is not None and obj.get('adjust_tcpmss'):
+            self._made.append(functools.partial(self.side.set_mss, key, False))
+        if obj.get('lns_mode') or obj.get('reorder_timeout'):
+            self.l2tp.modify_session(session)
+        self._converge(key, self.nl.link_index(key), {}, obj)
         return True
-
-    def _undo_create(self, obj, made_tunnel):
-        for step in (lambda: self.l2tp.delete_session(obj['tunnel_id'], obj['session_id']),
-                     lambda: self.l2tp.delete_tunnel(obj['tunnel_id']) if made_tunnel else None):
-            try:
-                step()
-            except Exception:  # pylint: disable=broad-except
-                pass
 
     def modify(self, key, before, after):
         if any(before.get(f) != after.get(f) for f in SESSION_SETTINGS):
@@ -561,63 +664,6 @@ class KernelSessions(Store):
 STATE_KEYS = ('IFNAME', 'TUNNEL_ID', 'TUNNEL_ARGS', 'SESSION_ARGS', 'MTU', 'ALIAS', 'ENABLED', 'ADDRESSES',
               'MSS', 'RPF')
 
-RESTORE_SCRIPT = '''#!/bin/sh
-%s
-# Replays the static L2TPv3 sessions of edgenet.router.pipex_session at boot: one state file per
-# session in the directory below (shell assignments, values quoted by the module).
-dir=%s
-rc=0
-for f in "$dir"/*.conf; do
-    [ -e "$f" ] || continue
-    (
-        # The *_ARGS and ADDRESSES values are word lists (ids, addresses, hex): split them, never glob.
-        set -e -f
-        IFNAME='' TUNNEL_ID='' TUNNEL_ARGS='' SESSION_ARGS='' MTU='' ALIAS='' ENABLED='' ADDRESSES='' MSS='' RPF=''
-        # shellcheck source=/dev/null
-        . "$f"
-        # A tunnel is shared by its sessions: the first one to come up creates it.
-        if [ -z "$(ip l2tp show tunnel tunnel_id "$TUNNEL_ID" 2>/dev/null)" ]; then
-            # shellcheck disable=SC2086
-            ip l2tp add tunnel $TUNNEL_ARGS
-        fi
-        # shellcheck disable=SC2086
-        ip l2tp add session $SESSION_ARGS
-        [ -z "$MTU" ] || ip link set dev "$IFNAME" mtu "$MTU"
-        [ -z "$ALIAS" ] || ip link set dev "$IFNAME" alias "$ALIAS"
-        for a in $ADDRESSES; do ip addr add "$a" dev "$IFNAME"; done
-        [ "$ENABLED" = no ] || ip link set dev "$IFNAME" up
-        [ "$RPF" != yes ] || sysctl -q -w "net/ipv4/conf/$IFNAME/rp_filter=1"
-        if [ "$MSS" = yes ]; then
-            rule="tcp flags syn / syn,rst tcp option maxseg size set rt mtu comment \\"%s$IFNAME\\""
-            printf '%%s\\n' "add table inet %s" \\
-                "add chain inet %s %s { type filter hook forward priority mangle; policy accept; }" \\
-                "add rule inet %s %s iifname \\"$IFNAME\\" $rule" \\
-                "add rule inet %s %s oifname \\"$IFNAME\\" $rule" | nft -f -
-        fi
-    ) || { echo "edgenet-pipex: $f could not be replayed" >&2; rc=1; }
-done
-exit $rc
-'''
-
-UNIT = '''%s
-[Unit]
-Description=Static L2TPv3 sessions of edgenet.router.pipex_session
-Documentation=man:ip-l2tp(8)
-# The local tunnel address must be configured before the kernel can bind the tunnel socket.
-Wants=network-online.target
-After=network-online.target
-ConditionDirectoryNotEmpty=%s
-
-[Service]
-Type=oneshot
-RemainAfterExit=yes
-ExecStart=/bin/sh %s/restore.sh
-
-[Install]
-WantedBy=multi-user.target
-'''
-
-
 def render_state(obj):
     """Canonical session -> state file text (shell assignments, every value shlex-quoted)."""
     values = {
@@ -634,22 +680,38 @@ def render_state(obj):
     }
     lines = [MANAGED_MARKER, '# L2TPv3 session %s, replayed at boot by %s.' % (obj['ifname'], UNIT_NAME)]
     lines += ['%s=%s' % (key, shlex.quote(values[key])) for key in STATE_KEYS]
-    return '\n'.join(lines) + '\n'
+    text = '\n'.join(lines) + '\n'
+    # Never write a file the next run could not read back as the same session (a value the
+    # normalisers let through by mistake would otherwise wedge every later run on the directory).
+    back = parse_state(text)
+    if any(back[name] != obj.get(name) for name in ('ifname', 'description', 'addresses') if obj.get(name) is not None):
+        raise PipexError('session %s cannot be written to a state file that reads back the same; nothing was written'
+                         % obj['ifname'])
+    return text
 
 
 def _pairs(words):
     return dict(zip(words[0::2], words[1::2]))
 
 
-def parse_state(text):
-    """State file text -> canonical session dict (what boot would build)."""
+def parse_state(text, path='state file'):
+    """State file text -> canonical session dict (what boot would build). Read as the shell reads
+    it (a quoted value may span lines, as a description with a line break once made it); text the shell
+    would not read as our assignments is a PipexError naming ``path``, never echoing the file (it
+    holds the cookies)."""
+    lexer = shlex.shlex(text, posix=True)
+    lexer.whitespace_split = True
+    lexer.commenters = '#'
     values = {}
-    for line in text.splitlines():
-        if not line.strip() or line.lstrip().startswith('#') or '=' not in line:
-            continue
-        key, raw = line.split('=', 1)
-        words = shlex.split(raw)
-        values[key.strip()] = words[0] if words else ''
+    try:
+        for word in lexer:
+            key, equals, value = word.partition('=')
+            if not equals or key not in STATE_KEYS:
+                raise ValueError('a word that is not one of its assignments (%s)' % ', '.join(STATE_KEYS))
+            values[key] = value
+    except ValueError as exc:
+        raise PipexError('Cannot read the state file %s: %s. Remove it (and the session with ip l2tp, if it exists), '
+                         'then run the task again' % (path, exc))
     tun = _pairs(values.get('TUNNEL_ARGS', '').split())
     ses = _pairs(values.get('SESSION_ARGS', '').split())
     obj = dict((f.name, None) for f in TABLE)
@@ -679,35 +741,41 @@ def parse_state(text):
         'mtu': num(values.get('MTU')) if values.get('MTU') else None,
         'description': values.get('ALIAS', ''),
         'enabled': values.get('ENABLED', 'yes') != 'no',
-        'addresses': _norm_addresses(values.get('ADDRESSES', '').split()),
         'adjust_tcpmss': values.get('MSS') == 'yes',
         'ingress_filter': values.get('RPF') == 'yes',
     })
+    try:
+        obj['addresses'] = _norm_addresses(values.get('ADDRESSES', '').split())
+    except PipexError as exc:
+        raise PipexError('Cannot read the state file %s: %s. Remove it, then run the task again' % (path, exc))
     return obj
 
 
 class PersistentSessions(Store):
     """Sessions as state files in ``state_dir``, replayed at boot by ``edgenet-pipex.service``.
 
-    Files are written atomically under the directory's lock with the managed marker (the
-    ``_files`` helpers, errors as NetworkdError); a file without the marker is never changed or
-    removed. The unit, its restore script and its ``multi-user.target.wants`` link are written with
-    the first session.
+    Files are written atomically with the managed marker (the ``_files`` helpers, errors as
+    NetworkdError); a file without the marker is never changed or removed. The unit, its restore
+    script and its ``multi-user.target.wants`` link (``_pipex_boot.BootUnit``) are written with
+    the first session, in the same snapshot, so a rollback removes them again. ``run_command`` and
+    ``systemctl`` (its path, None when absent) make the settle step a checked ``daemon-reload``.
     """
 
     name = PERSISTENT
 
-    def __init__(self, state_dir=STATE_DIR, unit_dir=UNIT_DIR):
-        self.state_dir = os.path.abspath(state_dir)
-        self.unit_dir = os.path.abspath(unit_dir)
-        self.dirty = False
+    def __init__(self, state_dir=STATE_DIR, unit_dir=UNIT_DIR, run_command=None, systemctl=None):
+        self.boot = BootUnit(state_dir, unit_dir, run_command, systemctl)
+        self.state_dir = self.boot.state_dir
+        self.unit_dir = self.boot.unit_dir
+        self._written = False
 
     def path(self, name):
         check_ifname(name)
         return os.path.join(self.state_dir, '%s.conf' % name)
 
-    def _locked(self, directory=None):
-        return _files.locked(directory or self.state_dir, error=NetworkdError)
+    def locked(self):
+        """The state and unit directories' locks, held by the engine from read to end of apply."""
+        return self.boot.locked()
 
     @staticmethod
     def _load(path):
@@ -718,17 +786,26 @@ class PersistentSessions(Store):
             entries = sorted(os.listdir(self.state_dir))
         except FileNotFoundError:
             return {}
+        except OSError as exc:
+            raise NetworkdError('Cannot read the state directory %s: %s' % (self.state_dir, exc.strerror or exc))
         out = {}
         for entry in entries:
             if not entry.endswith('.conf'):
                 continue
-            loaded = self._load(os.path.join(self.state_dir, entry))
+            path = os.path.join(self.state_dir, entry)
+            loaded = self._load(path)
             if loaded is None:
                 continue
             text = loaded[0].decode('utf-8', 'replace')
-            if is_managed(text):
-                obj = parse_state(text)
-                out[obj['ifname'] or entry[:-5]] = obj
+            if not is_managed(text):
+                continue
+            obj = parse_state(text, path)
+            # The file name is the key every write uses: one that disagrees with its IFNAME, or is
+            # no interface name, could be neither updated nor removed.
+            if link_name_problem(entry[:-5]) or (obj['ifname'] or entry[:-5]) != entry[:-5]:
+                raise PipexError('Cannot read the state file %s: its name is not <IFNAME>.conf for a valid interface '
+                                 'name (%s). Remove it, then run the task again' % (path, quoted(obj['ifname'])))
+            out[entry[:-5]] = dict(obj, ifname=entry[:-5])
         return out
 
     def foreign(self, name):
@@ -738,46 +815,46 @@ class PersistentSessions(Store):
     def _put(self, path, text, mode=0o644):
         loaded = self._load(path)
         data = text.encode('utf-8')
-        if loaded is not None and loaded[0] == data:
+        if loaded is not None and loaded[0] == data and loaded[1] == mode:
             return
         if loaded is not None and not is_managed(loaded[0].decode('utf-8', 'replace')):
             raise PipexError('Refusing to overwrite %s: it lacks the line "%s", so it is not ours' % (path, MANAGED_MARKER))
         _files.atomic_write(path, data, mode, error=NetworkdError)
 
-    def _install_unit(self):
-        unit = os.path.join(self.unit_dir, UNIT_NAME)
-        with self._locked(self.unit_dir):
-            self._put(os.path.join(self.state_dir, 'restore.sh'),
-                      RESTORE_SCRIPT % ((MANAGED_MARKER, shlex.quote(self.state_dir), NFT_COMMENT)
-                                        + (NFT_TABLE,) * 2 + (NFT_CHAIN,) + (NFT_TABLE, NFT_CHAIN) * 2), 0o755)
-            self._put(unit, UNIT % (MANAGED_MARKER, self.state_dir, self.state_dir))
-            wants = os.path.join(self.unit_dir, 'multi-user.target.wants')
-            link = os.path.join(wants, UNIT_NAME)
-            if os.readlink(link) != unit if os.path.islink(link) else True:
-                os.makedirs(wants, exist_ok=True)
-                if os.path.lexists(link):
-                    os.unlink(link)
-                os.symlink(unit, link)
-
     def create(self, key, obj):
-        with self._locked():
+        with self.locked():
             # 0600: the state file holds the cookies (no_log values).
+            self._written = True
             self._put(self.path(key), render_state(dict(obj, ifname=key)), 0o600)
-            self._install_unit()
-        self.dirty = True
+            self.boot.install(self._put)
 
     def modify(self, key, before, after):
         self.create(key, after)
 
     def delete(self, key, obj):
-        with self._locked():
+        with self.locked():
             loaded = self._load(self.path(key))
             if loaded is not None and is_managed(loaded[0].decode('utf-8', 'replace')):
+                self._written = True
                 _files.remove(self.path(key), NetworkdError)
-        self.dirty = True
 
     def snapshot(self, key):
-        return _files.snapshot([self.path(key)], self._locked, error=NetworkdError)
+        """The state file, the unit, its script and link as they are now: the rollback of the first
+        session removes all of them again (and a wants directory it made)."""
+        state = _files.snapshot([self.path(key)], self.locked, ours=lambda data: is_managed(data.decode('utf-8', 'replace')),
+                                error=NetworkdError)
+        boot = self.boot.snapshot()
+
+        def restore():
+            state()
+            boot()
+        return restore
+
+    def settle(self):
+        """``systemctl daemon-reload`` once after the writes, checked: a failure rolls them back."""
+        if self._written:
+            self.boot.reload()
+            self._written = False
 
     def commands(self, change):
         path = self.path(change.key)
@@ -830,7 +907,7 @@ def desired_set(params):
     persistent = params.get('persistent', True)
     if params.get('netns') and persistent:
         raise PipexError('persistent: true is not possible with netns %s: the boot-time unit replays sessions '
-                         'in the host namespace only; set persistent: false' % params['netns'])
+                         'in the host namespace only; set persistent: false' % quoted(params['netns']))
     desired, errors = {}, []
     for item in _requested(params):
         try:
@@ -848,19 +925,36 @@ def desired_set(params):
     return desired
 
 
-def check_conflicts(desired, current):
+def _kernel_tunnel_view(tunnel):
+    return tunnel_view(from_kernel({'ifname': None, 'tunnel_id': tunnel['tunnel_id'], 'session_id': None,
+                                    'peer_session_id': None}, tunnel, None, [], False, False))
+
+
+def check_conflicts(desired, current, kernel_sessions=(), kernel_tunnels=None, links=()):
     """Refuse what would clash in the kernel, before anything is touched: two sessions of the task
-    with one (tunnel, session) id pair or disagreeing on a shared tunnel; a session id or tunnel
-    held by sessions the task does not name."""
+    with one (tunnel, session) or (tunnel, peer session) id pair or disagreeing on a shared tunnel; a
+    session id, peer session id or tunnel held by sessions the task does not name; a name taken by
+    an interface that is no session. ``kernel_sessions`` and ``kernel_tunnels`` are the seam's raw
+    view (PPP sessions too: their ids and tunnels are taken all the same); ``links`` the link names."""
     errors = []
-    tunnels, ids = {}, {}
+    tunnels, ids, peer_ids = {}, {}, {}
     for name, obj in sorted(desired.items()):
         if obj is None:
             continue
+        if name not in current and name in links:
+            errors.append('session %s: an interface of that name exists and is not an L2TP session; choose another ifname'
+                          % name)
         pair = (obj['tunnel_id'], obj['session_id'])
         if pair in ids:
             errors.append('sessions %s and %s both use session_id %s in tunnel %s' % (ids[pair], name, pair[1], pair[0]))
         ids[pair] = name
+        # The peer tells sessions apart by the id we send to: two sessions sending to one peer
+        # session would pour both pseudowires into one at the far end.
+        peer = (obj['tunnel_id'], obj['peer_session_id'])
+        if peer in peer_ids:
+            errors.append('sessions %s and %s both use peer_session_id %s in tunnel %s: each session of a tunnel needs '
+                          'its own peer session; give one of them another peer_session_id' % (peer_ids[peer], name, peer[1], peer[0]))
+        peer_ids[peer] = name
         view = tunnel_view(obj)
         if obj['tunnel_id'] in tunnels and tunnels[obj['tunnel_id']][1] != view:
             other, theirs = tunnels[obj['tunnel_id']]
@@ -868,19 +962,28 @@ def check_conflicts(desired, current):
                 other, name, obj['tunnel_id'], ', '.join('%s %s vs %s' % (k, theirs[k], view[k])
                                                          for k in TUNNEL_FIELDS if theirs[k] != view[k])))
         tunnels.setdefault(obj['tunnel_id'], (name, view))
-    for name, obj in sorted(current.items()):
-        if name in desired:
+    # Sessions the task does not name: Ethernet ones by interface, the others (PPP) by id.
+    others = [('interface %s' % name, 'session %s' % name, obj['tunnel_id'], obj['session_id'], obj['peer_session_id'],
+               tunnel_view(obj)) for name, obj in sorted(current.items()) if name not in desired]
+    for raw in sorted(kernel_sessions, key=lambda s: (s['tunnel_id'], s['session_id'])):
+        if raw.get('ifname') in current or raw.get('ifname') in desired:
             continue
-        pair = (obj['tunnel_id'], obj['session_id'])
-        if pair in ids:
-            errors.append('session %s: session_id %s in tunnel %s is held by interface %s, which this task does '
-                          'not manage' % (ids[pair], pair[1], pair[0], name))
-        if obj['tunnel_id'] in tunnels and tunnel_view(obj) != tunnels[obj['tunnel_id']][1]:
-            errors.append('session %s: tunnel %s exists with other parameters and carries session %s, which this '
-                          'task does not name (%s)' % (
-                              tunnels[obj['tunnel_id']][0], obj['tunnel_id'], name,
-                              ', '.join('%s %s' % (k, obj[k]) for k in TUNNEL_FIELDS
-                                        if obj[k] != tunnels[obj['tunnel_id']][1][k])))
+        label = 'session %s of tunnel %s (not an Ethernet session)' % (raw['session_id'], raw['tunnel_id'])
+        tunnel = (kernel_tunnels or {}).get(raw['tunnel_id'])
+        others.append((label, label, raw['tunnel_id'], raw['session_id'], raw.get('peer_session_id'),
+                       _kernel_tunnel_view(tunnel) if tunnel else None))
+    for holder, carried, tunnel_id, session_id, peer_session_id, view in others:
+        if (tunnel_id, session_id) in ids:
+            errors.append('session %s: session_id %s in tunnel %s is held by %s, which this task does not manage'
+                          % (ids[(tunnel_id, session_id)], session_id, tunnel_id, holder))
+        if (tunnel_id, peer_session_id) in peer_ids:
+            errors.append('session %s: peer_session_id %s in tunnel %s is already used by %s, which this task does not '
+                          'manage; give another peer_session_id' % (peer_ids[(tunnel_id, peer_session_id)],
+                                                                   peer_session_id, tunnel_id, holder))
+        if tunnel_id in tunnels and view is not None and view != tunnels[tunnel_id][1]:
+            errors.append('session %s: tunnel %s exists with other parameters and carries %s, which this task does not '
+                          'name (%s)' % (tunnels[tunnel_id][0], tunnel_id, carried, ', '.join(
+                              '%s %s' % (k, view[k]) for k in TUNNEL_FIELDS if view[k] != tunnels[tunnel_id][1][k])))
     if errors:
         raise PipexError('; '.join(errors))
 
@@ -895,7 +998,7 @@ def run_pipex(params, runtime, persistent=None, check_mode=False):
     if hasattr(runtime, 'wanted'):
         runtime.wanted = dict((name, obj['reorder_timeout']) for name, obj in desired.items() if obj is not None)
     current = runtime.read()
-    check_conflicts(desired, current)
+    check_conflicts(desired, current, runtime.sessions, runtime.tunnels, runtime.link_names)
     if hasattr(runtime, 'replacing'):
         runtime.replacing = set(
             have['tunnel_id'] for name, have in current.items()
@@ -930,9 +1033,12 @@ def _masked(obj):
                 for k, v in obj.items())
 
 
-def info(runtime, persistent=None):
+def info(runtime, persistent=None, ifname=None):
     """pipex_session_info's result: every tunnel with its sessions (Ethernet ones in canonical form,
-    others as the kernel reports them) and statistics; the state files and drift."""
+    others as the kernel reports them) and statistics; the state files and drift. ``ifname`` keeps
+    only that session in ``sessions``."""
+    if ifname is not None:
+        check_ifname(ifname)
     sessions = runtime.read()
     files = persistent.read() if persistent is not None else {}
     tunnels = []
@@ -963,7 +1069,8 @@ def info(runtime, persistent=None):
             'sessions': members,
         })
     out = []
-    for name in sorted(set(sessions) | set(files)):
+    names = set(sessions) | set(files)
+    for name in sorted(names & {ifname} if ifname is not None else names):
         k, f = sessions.get(name), files.get(name)
         differs = []
         if k is not None and f is not None:

@@ -54,8 +54,8 @@ options:
   ifname:
     description:
       - Name of the session's Ethernet interface (the kernel's C(l2tpethN)), 1 to 15 letters, digits,
-        C(.), C(-) or C(_). It identifies the session; changing an id keeps the name and re-creates
-        the session.
+        C(.), C(-) or C(_), starting with a letter, digit or C(_) and not all digits (it also names the
+        state file). It identifies the session; changing an id keeps the name and re-creates the session.
       - Required unless O(sessions) is given.
     type: str
     aliases: [name]
@@ -74,7 +74,10 @@ options:
         Required when O(state=present).
     type: int
   peer_session_id:
-    description: The peer's session id, 1 to 4294967295. Required when O(state=present).
+    description:
+      - The peer's session id, 1 to 4294967295. Required when O(state=present).
+      - Unique within the tunnel, among the task's sessions and those already in the kernel (the peer
+        tells sessions apart by it).
     type: int
   encap:
     description:
@@ -84,10 +87,15 @@ options:
     choices: [udp, ip]
     default: udp
   local:
-    description: Local underlay address (IPv4 or IPv6), configured on this host. Required when O(state=present).
+    description:
+      - Local underlay address (IPv4 or IPv6, without a C(%zone)), configured on this host. Required when
+        O(state=present). Not unspecified, multicast or V(255.255.255.255).
     type: str
   remote:
-    description: The peer's underlay address, of the same family as O(local). Required when O(state=present).
+    description:
+      - The peer's underlay address, of the same family as O(local). Required when O(state=present).
+      - A unicast address other than O(local); a loopback address only when O(local) is one too (a tunnel
+        inside this host).
     type: str
   udp_sport:
     description: Local UDP port with O(encap=udp). Default V(1701). Refused with O(encap=ip).
@@ -99,10 +107,11 @@ options:
     description:
       - Cookie this end sends, 4 or 8 bytes as hex (V(0x1a2b3c4d), V(1a:2b:3c:4d) or V(1a2b3c4d5e6f7a8b)).
         The peer's O(peer_cookie) must match. Omit (or V(none)) for no cookie. Not logged.
-    type: str
+      - Text only; quote it in YAML (an unquoted V(0x1a2b3c4d) is a number, which is refused).
+    type: raw
   peer_cookie:
-    description: Cookie expected from the peer, 4 or 8 bytes as hex, like O(cookie). Not logged.
-    type: str
+    description: Cookie expected from the peer, 4 or 8 bytes as hex, like O(cookie) (text only). Not logged.
+    type: raw
   l2spec_type:
     description:
       - L2-specific sublayer, V(default) (the 4-byte default sublayer, RFC 3931) or V(none). Both ends
@@ -134,8 +143,11 @@ options:
     description: MTU of the session interface (pipex peer MRU). Omit to keep the kernel's choice.
     type: int
   description:
-    description: Interface alias (pipex C(PIPEXSIFDESCR)); V("") removes it. Omit to leave it alone.
-    type: str
+    description:
+      - Interface alias (pipex C(PIPEXSIFDESCR)); V("") removes it. Omit to leave it alone.
+      - One line of text, at most 255 bytes of UTF-8 (the kernel's limit); control characters and line
+        breaks are refused, and so are lists and dictionaries.
+    type: raw
   enabled:
     description: Whether the session interface is administratively up.
     type: bool
@@ -208,10 +220,10 @@ options:
         type: int
       cookie:
         description: See O(cookie).
-        type: str
+        type: raw
       peer_cookie:
         description: See O(peer_cookie).
-        type: str
+        type: raw
       l2spec_type:
         description: See O(l2spec_type).
         type: str
@@ -235,7 +247,7 @@ options:
         type: int
       description:
         description: See O(description).
-        type: str
+        type: raw
       enabled:
         description: See O(enabled).
         type: bool
@@ -272,11 +284,15 @@ options:
     description:
       - Directory of the state files of the persistent store. C(edgenet-pipex.service) is written to
         C(/etc/systemd/system) and replays the files of this directory.
+      - An absolute path of letters, digits, C(_), C(.), C(/), C(+) and C(-) (the unit names it unquoted).
     type: path
     default: /etc/edgenet/pipex
 notes:
-  - Persistent first, then the kernel; if the kernel change fails, the state file is restored byte
-    for byte and the error says so.
+  - Persistent first, then the kernel; if the kernel change fails, the state file (and the unit, its
+    script and link when this run wrote them) is restored byte for byte and the error says so.
+  - After the writes, C(systemctl daemon-reload) (when systemctl exists); if it fails, every change of the
+    task is rolled back. The state and unit directories are locked from the read to the end of the task
+    (not in check mode, which creates no lock file).
   - With O(persistent=true), O(netns) is refused (the boot unit works in the host namespace), and so are
     O(lns_mode=true) and a non-zero O(reorder_timeout) (C(ip l2tp) cannot set them on a new session).
   - New parameters for a tunnel that carries several sessions re-create the tunnel and all of them,
@@ -425,10 +441,10 @@ def main():
         with open_l2tp(params['netns']) as l2tp, open_netlink(params['netns']) as netlink:
             runtime = KernelSessions(l2tp, netlink, SideEffects(module.run_command, params['netns']),
                                      params['netns'], keep_tunnel=params['keep_tunnel'])
-            files = PersistentSessions(params['state_dir']) if params['persistent'] else None
+            # daemon-reload is the store's settle step: checked, and a failure rolls the apply back.
+            files = PersistentSessions(params['state_dir'], run_command=module.run_command,
+                                       systemctl=module.get_bin_path('systemctl')) if params['persistent'] else None
             result = run_pipex(params, runtime, files, module.check_mode)
-            if files is not None and files.dirty and module.get_bin_path('systemctl'):
-                module.run_command(['systemctl', 'daemon-reload'])
     except (PipexError, PlanError, ApplyError, NetlinkError, NetworkdError) as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(**result)

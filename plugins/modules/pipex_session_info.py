@@ -28,7 +28,9 @@ extends_documentation_fragment:
   - edgenet.router._netns
 options:
   ifname:
-    description: Only this Ethernet session in O(ignore:sessions) (tunnels are all listed).
+    description:
+      - Only this Ethernet session in O(ignore:sessions) (tunnels are all listed).
+      - An interface name by the rule of M(edgenet.router.pipex_session)'s O(edgenet.router.pipex_session#module:ifname); another is refused.
     type: str
   state_dir:
     description: Directory of the state files of the persistent store (ignored with O(netns)).
@@ -97,7 +99,7 @@ from ansible_collections.edgenet.router.plugins.module_utils._l2tp import open_l
 from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, open_netlink, require_pyroute2
 from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdError
 from ansible_collections.edgenet.router.plugins.module_utils._pipex import (
-    KernelSessions, PersistentSessions, PipexError, SideEffects, info,
+    KernelSessions, PersistentSessions, PipexError, SideEffects, check_ifname, info,
 )
 
 
@@ -113,13 +115,14 @@ def main():
     require_pyroute2(module)
     netns = module.params['netns']
     try:
+        if module.params['ifname'] is not None:  # before opening anything
+            check_ifname(module.params['ifname'])
         with open_l2tp(netns) as l2tp, open_netlink(netns) as netlink:
             files = None if netns else PersistentSessions(module.params['state_dir'])
-            result = info(KernelSessions(l2tp, netlink, SideEffects(module.run_command, netns), netns), files)
+            result = info(KernelSessions(l2tp, netlink, SideEffects(module.run_command, netns), netns), files,
+                          module.params['ifname'])
     except (PipexError, NetlinkError, NetworkdError) as exc:
         module.fail_json(msg=str(exc))
-    if module.params['ifname']:
-        result['sessions'] = [s for s in result['sessions'] if s['ifname'] == module.params['ifname']]
     module.exit_json(changed=False, closed_sessions=[], **result)
 
 

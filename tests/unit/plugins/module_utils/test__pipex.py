@@ -113,8 +113,8 @@ def test_recreate_waits_for_the_kernel_to_tear_the_tunnel_down(router):
 
 
 def test_tunnel_shared_created_with_first_deleted_with_last(router):
-    a = session(**wan(ifname='pw-a', session_id=1, addresses=None))
-    b = session(**wan(ifname='pw-b', session_id=2, addresses=None))
+    a = session(**wan(ifname='pw-a', session_id=1, peer_session_id=1, addresses=None))
+    b = session(**wan(ifname='pw-b', session_id=2, peer_session_id=2, addresses=None))
     router.run(sessions=[a, b], persistent=False)
     assert list(router.genl.tunnel_table) == [100] and len(router.genl.session_table) == 2
     router.run(ifname='pw-a', state='absent', persistent=False)
@@ -124,8 +124,8 @@ def test_tunnel_shared_created_with_first_deleted_with_last(router):
 
 
 def test_new_parameters_for_a_shared_tunnel_recreate_all_its_sessions(router):
-    a = session(**wan(ifname='pw-a', session_id=1, addresses=None))
-    b = session(**wan(ifname='pw-b', session_id=2, addresses=None))
+    a = session(**wan(ifname='pw-a', session_id=1, peer_session_id=1, addresses=None))
+    b = session(**wan(ifname='pw-b', session_id=2, peer_session_id=2, addresses=None))
     router.run(sessions=[a, b], persistent=False)
     router.genl.linger = 2
     result = router.run(sessions=[dict(a, remote='192.0.2.9'), dict(b, remote='192.0.2.9')], persistent=False)
