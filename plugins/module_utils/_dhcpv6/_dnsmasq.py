@@ -14,13 +14,16 @@ dnsmasq re-reads its main config only when it starts, so the running state canno
 from the daemon. Two stores in the engine's sense: :class:`DnsmasqFile` (persistent, checked
 with ``dnsmasq --test --conf-file=TMP`` before it replaces the live file) and
 :class:`DnsmasqDaemon` (runtime). The daemon runs the text it was started with: when this
-module restarts it, that text is recorded next to the pid file together with the process'
-identity (pid + start time); a daemon started by someone else after the file's last change runs
-the file; otherwise what it runs is unknown, which reads as mode ``unknown`` (drift: restart).
+module restarts it, that text is recorded in a root-only state directory together with the
+process' identity (pid + start time); a daemon started by someone else after the file's last
+change runs the file; otherwise what it runs is unknown, which reads as mode ``unknown`` (drift:
+restart). Without systemd the module starts dnsmasq with its own command line (:meth:`Backend.start_argv`),
+never one read from ``/proc``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 import os
@@ -28,6 +31,8 @@ import shlex
 import signal
 import time
 
+from ansible_collections.edgenet.router.plugins.module_utils import _files
+from ansible_collections.edgenet.router.plugins.module_utils._names import quoted
 from ansible_collections.edgenet.router.plugins.module_utils._engine import (
     RUNTIME, Store,
 )
@@ -37,9 +42,13 @@ from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._conffile i
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._model import (
     ALL_DHCP_SERVERS, Dhcpv6Error, TABLE, norm_pool, pick_router_address, pool_bounds,
 )
+from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._process import (
+    Process, StateDir, check_identity, daemon_uids, read_text, resolve_binary, wait,
+)
 
 __all__ = [
     'BINARY',
+    'DAEMON_USERS',
     'DEBIAN_PACKAGE',
     'DEFAULTS',
     'Backend',
@@ -47,6 +56,7 @@ __all__ = [
     'DnsmasqError',
     'DnsmasqFile',
     'Process',
+    'STATE_DIR',
     'check_expressible',
     'leases',
     'loads_file',
@@ -76,6 +86,15 @@ TYPED_OPTIONS = {21: 'sip-server-domain', 22: 'sip-server', 27: 'nis-server', 28
                  42: 'tzdb-timezone', 56: 'ntp-server', 59: 'bootfile-url', 60: 'bootfile-param'}
 FOREGROUND_FLAGS = ('-d', '--no-daemon', '-k', '--keep-in-foreground')
 NAME = 'dnsmasq'
+# Debian's dnsmasq.service drops to ``dnsmasq``; started without --user, dnsmasq drops to its
+# compiled-in ``nobody``. A process named by the pid file is signalled only under these or root.
+DAEMON_USERS = ('dnsmasq', 'nobody')
+# Where the record of what the module started dnsmasq with lives. Not beside the pid file: that
+# directory (/run/dnsmasq) belongs to the dnsmasq user, who could plant a symlink there or forge
+# a record whose text a rollback would write into the config file as root. /run because the
+# record describes a process and must not outlive a reboot.
+STATE_DIR = '/run/edgenet-router/dnsmasq'
+WAIT_SECONDS = 10
 
 
 class DnsmasqError(Exception):
@@ -358,7 +377,7 @@ def _conf_files_of(argv, read=None):
         files.append('/etc/dnsmasq.conf')
     # One level of conf-file / conf-dir lines inside the files named (Debian's /etc/dnsmasq.conf).
     for path in list(files):
-        text = (read or _read_text)(path)
+        text = (read or read_text)(path)
         for line in (text or '').splitlines():
             key, _sep, value = line.strip().partition('=')
             if key == 'conf-file' and value:
@@ -366,14 +385,6 @@ def _conf_files_of(argv, read=None):
             elif key == 'conf-dir' and value:
                 dirs.append(value.split(',')[0])
     return files, dirs
-
-
-def _read_text(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except (OSError, UnicodeDecodeError):
-        return None
 
 
 def loads_file(argv, path, read=None):
@@ -385,57 +396,6 @@ def loads_file(argv, path, read=None):
     name = os.path.basename(real)
     return any(os.path.realpath(d.rstrip('/') or '/') == os.path.dirname(real) for d in dirs) \
         and not name.startswith('.') and not name.endswith('~')
-
-
-class Process(object):
-    """The dnsmasq process behind a pid file, read from /proc (``root`` is for tests)."""
-
-    def __init__(self, pid_file, root='/proc'):
-        self.pid_file = pid_file
-        self.root = root
-
-    def pid(self):
-        """The pid of a live dnsmasq named by the pid file, else None."""
-        text = _read_text(self.pid_file)
-        try:
-            pid = int((text or '').strip())
-        except ValueError:
-            return None
-        comm = _read_text(os.path.join(self.root, str(pid), 'comm'))
-        stat = _read_text(os.path.join(self.root, str(pid), 'stat')) or ''
-        if comm is None or comm.strip() != NAME or stat.rsplit(')', 1)[-1].split()[:1] == ['Z']:
-            return None
-        return pid
-
-    def argv(self, pid):
-        try:
-            with open(os.path.join(self.root, str(pid), 'cmdline'), 'rb') as handle:
-                data = handle.read()
-        except OSError:
-            return None
-        return [a.decode('utf-8', 'surrogateescape') for a in data.split(b'\0') if a]
-
-    def start_ticks(self, pid):
-        text = _read_text(os.path.join(self.root, str(pid), 'stat'))
-        if not text:
-            return None
-        # The name field may hold spaces and parentheses: split after the last ')'.
-        return int(text.rsplit(')', 1)[1].split()[19])
-
-    def start_wall(self, pid):
-        """Wall-clock time the process started (10 ms resolution), or None."""
-        ticks = self.start_ticks(pid)
-        uptime = _read_text(os.path.join(self.root, 'uptime'))
-        if ticks is None or not uptime:
-            return None
-        boot = time.time() - float(uptime.split()[0])
-        return boot + ticks / float(os.sysconf('SC_CLK_TCK'))
-
-    def netns_inode(self, pid):
-        try:
-            return os.stat(os.path.join(self.root, str(pid), 'ns', 'net')).st_ino
-        except OSError:
-            return None
 
 
 # ---- the stores -----------------------------------------------------------------------------
@@ -477,26 +437,48 @@ class DnsmasqDaemon(Store):
     def __init__(self, backend):
         self.backend = backend
         self.restarted = False
+        # (what the daemon runs, the file's text) as read() found them, before this run wrote
+        # anything: what a rollback starts the daemon on again.
+        self._found = None
 
     @property
     def record_path(self):
-        return self.backend.settings['pid_file'] + '.edgenet-dhcpv6'
+        # One record per pid file (one dnsmasq per network namespace may run), named by a digest
+        # of its path: the path itself may hold any character.
+        pid_file = os.path.abspath(self.backend.settings['pid_file']).encode('utf-8', 'surrogateescape')
+        return os.path.join(self.backend.state.path, 'dnsmasq-%s.json' % hashlib.sha256(pid_file).hexdigest()[:16])
+
+    def locked(self):
+        return self.backend.state.locked()
 
     def _record(self, pid):
-        text = _read_text(self.record_path)
+        """The text recorded when the module started the daemon ``pid``, else None. Read only from
+        a state directory only root can write, never through a symlink: anything else is ignored."""
+        if self.backend.state.problem() is not None:
+            return None
         try:
-            record = json.loads(text or '')
-        except ValueError:
+            loaded = _files.load(self.record_path, DnsmasqError)
+            record = json.loads(loaded[0].decode('utf-8')) if loaded is not None else None
+        except (DnsmasqError, ValueError):
             return None
         proc = self.backend.process
-        if (record.get('pid') == pid and record.get('start') == proc.start_ticks(pid)
-                and record.get('config_file') == self.backend.file.file.path):
-            return record.get('text')
+        if (isinstance(record, dict) and isinstance(record.get('text'), str) and record.get('pid') == pid
+                and record.get('start') == proc.start_ticks(pid) and record.get('config_file') == self.backend.file.file.path
+                and record.get('pid_file') == os.path.abspath(self.backend.settings['pid_file'])):
+            return record['text']
         return None
+
+    def write_record(self, pid):
+        record = {'pid_file': os.path.abspath(self.backend.settings['pid_file']), 'pid': pid,
+                  'start': self.backend.process.start_ticks(pid), 'config_file': self.backend.file.file.path,
+                  'text': self.backend.file.text() or ''}
+        with self.backend.state.locked():
+            # 0600: the text is the daemon's whole config; no one but root needs to read it.
+            _files.atomic_write(self.record_path, json.dumps(record).encode(), 0o600, error=DnsmasqError)
 
     def running_text(self):
         """``(text or None, how)``: the config text the daemon runs and how we know it."""
-        pid = self.backend.process.pid()
+        pid = self.backend.daemon_pid()
         if pid is None:
             return None, 'not running'
         recorded = self._record(pid)
@@ -515,6 +497,7 @@ class DnsmasqDaemon(Store):
         if not self.backend.loads_file():
             return {}
         text, how = self.running_text()
+        self._found = (text, self.backend.file.file.text())
         if text is None:
             keys = set(self.backend.file.read()) | {self.backend.key}
             return dict((k, {'interface': k, 'mode': 'unknown (dnsmasq %s)' % how}) for k in keys)
@@ -536,19 +519,39 @@ class DnsmasqDaemon(Store):
         self._restart()
 
     def snapshot(self, key):
-        """Undo = start the daemon again on the text it runs now. The daemon reads only the file,
-        so that text goes back into the file first (the persistent store's own undo, later in
-        the rollback, puts the file's previous bytes back)."""
-        running, dummy = self.running_text()
+        """Undo = the daemon back on what it ran when this run read it, then the file as it was
+        before this write (a delete's own file change); the persistent store's undo, later in the
+        rollback, puts the file's earlier bytes back.
+
+        The daemon reads only its file, so that text goes into the file before the restart. When
+        what it ran is unknown (started before the file's last change, no record), it is started
+        on the file as this run found it: the state the rollback leaves the file in. Taken after
+        the persistent write, so the texts come from :meth:`read`, not from now. A daemon this
+        write never stopped (it failed before the SIGTERM) is left alone."""
+        found = self._found if self._found is not None else (self.running_text()[0], self.backend.file.file.text())
+        running, file_text = found
+        process = self.backend.process
+        pid = process.pid()
+        identity = (pid, process.start_ticks(pid) if pid is not None else None)
+        undo_file = self.backend.file.file.snapshot()
 
         def restore():
-            if running is not None:
+            now = process.pid()
+            if pid is None or (now, process.start_ticks(now) if now is not None else None) == identity:
+                undo_file()
+                return
+            if running:
                 self.backend.file.file.replace(running.encode())
-            self.backend.restart()
+            elif file_text is None:
+                self.backend.file.file.remove()
+            else:
+                self.backend.file.file.replace(file_text.encode())
+            self.backend.restart(was_running=True)
+            undo_file()
         return restore
 
     def commands(self, change):
-        return [' '.join(self.backend.restart_argv(predict=True))]
+        return [self.backend.restart_command()]
 
 
 class Backend(FileBackend):
@@ -557,16 +560,17 @@ class Backend(FileBackend):
     name = 'dnsmasq'
     error = DnsmasqError
 
-    def __init__(self, params, run, binary=BINARY, process=None, netns_inode=None):
+    def __init__(self, params, run, binary=BINARY, process=None, netns_inode=None, state_dir=None, uids=None):
         super(Backend, self).__init__(params, run, DEFAULTS)
-        self.binary = binary
+        self.binary = resolve_binary(binary)
         self.key = params.get('interface')
-        self.file = DnsmasqFile(self.settings['config_file'], run, binary)
+        self.file = DnsmasqFile(self.settings['config_file'], run, self.binary)
         self.process = process or Process(self.settings['pid_file'])
+        self.state = StateDir(state_dir or STATE_DIR, DnsmasqError)
+        self.uids = daemon_uids(DAEMON_USERS) if uids is None else set(uids)
         self.daemon = DnsmasqDaemon(self)
         self._netns_inode = netns_inode
-        self._last_argv = None
-        self._running = self.process.pid() is not None
+        self._running = self.daemon_pid() is not None
 
     # -- what run_dhcpv6 asks -----------------------------------------------------------------
     @staticmethod
@@ -582,13 +586,24 @@ class Backend(FileBackend):
                                   '(dnsmasq relays from it and it becomes the link-address servers choose the '
                                   'subnet by)' % (obj['interface'], obj['interface']))
             self.file.relay_local[obj['interface']] = local
-        if self._running and not self.loads_file():
+        pid = self.daemon_pid() if self._running else None
+        if pid is not None and not self.loads_file():
             raise DnsmasqError('dnsmasq (pid %s from %s) does not read %s: its command line names neither that '
                                'file (--conf-file) nor its directory (--conf-dir)'
-                               % (self.process.pid(), self.settings['pid_file'], self.file.file.path))
+                               % (pid, self.settings['pid_file'], self.file.file.path))
+        if pid is not None and self.params.get('service_manager') != 'systemd':
+            self._check_restartable(pid)   # refused before the file is touched, not after
+
+    def daemon_pid(self):
+        """The pid of the dnsmasq the pid file names, once it proved to run our binary as root or
+        the daemon user (else DnsmasqError); None when none runs."""
+        pid = self.process.pid()
+        if pid is not None:
+            check_identity(self.process, pid, self.binary, self.uids, DnsmasqError, ', '.join(DAEMON_USERS))
+        return pid
 
     def loads_file(self):
-        pid = self.process.pid()
+        pid = self.daemon_pid()
         argv = self.process.argv(pid) if pid else None
         return bool(argv) and loads_file(argv, self.file.file.path)
 
@@ -597,20 +612,34 @@ class Backend(FileBackend):
         netns = self.params.get('netns')
         return ['ip', 'netns', 'exec', netns] if netns else []
 
-    def restart_argv(self, predict=False):
-        """The command that restarts the daemon (systemd) or starts it again after SIGTERM."""
-        if self.params.get('service_manager') == 'systemd':
-            return ['systemctl', 'restart', self.settings['service_name']]
-        pid = self.process.pid()
-        argv = self.process.argv(pid) if pid else None
-        if not argv:
-            return ['kill', '-TERM', '$(cat %s)' % self.settings['pid_file'], '&&', 'dnsmasq', '...'] if predict else []
-        if not predict:
-            return self._netns_prefix() + argv
-        return ['kill', '-TERM', '$(cat %s)' % shlex.quote(self.settings['pid_file']), '&&'] + \
-            self._netns_prefix() + [shlex.quote(a) for a in argv]
+    def start_argv(self):
+        """How the module starts dnsmasq without a service manager: every word its own, none read
+        from the system. DHCPv6 from the managed file only; ``--port=0`` because this module
+        serves DHCPv6, and a dnsmasq with DNS on would answer queries on every interface (an open
+        resolver on the uplink)."""
+        return [self.binary, '--conf-file=%s' % self.file.file.path, '--port=0',
+                '--pid-file=%s' % os.path.abspath(self.settings['pid_file']),
+                '--dhcp-leasefile=%s' % os.path.abspath(self.settings['lease_file'])]
 
-    def _check_netns(self, pid):
+    def restart_command(self):
+        """What a person would run for the restart (the result's ``commands``)."""
+        if self.params.get('service_manager') == 'systemd':
+            return 'systemctl restart %s' % shlex.quote(self.settings['service_name'])
+        return 'kill -TERM $(cat %s) && %s' % (shlex.quote(self.settings['pid_file']),
+                                               ' '.join(shlex.quote(a) for a in self._netns_prefix() + self.start_argv()))
+
+    def _check_restartable(self, pid):
+        # The command line is only looked at here, to refuse: it is never run.
+        argv = self.process.argv(pid) or []
+        foreground = [a for a in argv if a in FOREGROUND_FLAGS]
+        if foreground:
+            raise DnsmasqError('dnsmasq (pid %d) runs in the foreground (%s): with service_manager none the module '
+                               'restarts only a daemonising dnsmasq' % (pid, foreground[0]))
+        # Started again on another lease file, dnsmasq would forget every lease it gave.
+        held = _lease_file_of(argv)
+        if held is not None and os.path.abspath(held) != os.path.abspath(self.settings['lease_file']):
+            raise DnsmasqError('dnsmasq (pid %d) keeps its leases in %s, and the module restarts it with %s: set '
+                               'lease_file to that file' % (pid, quoted(held, 200), os.path.abspath(self.settings['lease_file'])))
         netns = self.params.get('netns')
         want = self._netns_inode
         if want is None:
@@ -619,71 +648,54 @@ class Backend(FileBackend):
                 want = os.stat(path).st_ino
             except OSError as exc:
                 raise DnsmasqError('cannot find network namespace %s: %s' % (netns or '(own)', exc.strerror))
-        have = self.process.netns_inode(pid)
-        if have != want:
+        if self.process.netns_inode(pid) != want:
             raise DnsmasqError('dnsmasq (pid %d) runs in another network namespace than %s: not restarting it'
                                % (pid, 'netns %s' % netns if netns else "the module's"))
 
-    def restart(self):
-        """Restart dnsmasq so it reads the file; record what it was started with."""
+    def restart(self, was_running=False):
+        """Restart dnsmasq so it reads the file; record what it was started with. ``was_running``:
+        a rollback starting again the daemon this run stopped."""
         if self.params.get('service_manager') == 'systemd':
-            self.run_checked(self.restart_argv())
+            self.run_checked(['systemctl', 'restart', self.settings['service_name']])
         else:
-            pid = self.process.pid()
-            if pid is None and self._last_argv is None:
+            pid = self.daemon_pid()
+            if pid is None and not was_running:
                 raise DnsmasqError('dnsmasq is not running (no live pid in %s): nothing to restart'
                                    % self.settings['pid_file'])
             if pid is not None:
-                argv = self.process.argv(pid)
-                if any(a in FOREGROUND_FLAGS for a in argv):
-                    raise DnsmasqError('dnsmasq (pid %d) runs in the foreground (%s): with service_manager none '
-                                       'the module restarts only a daemonising dnsmasq' % (pid, ' '.join(argv)))
-                self._check_netns(pid)
-                # Kept so a rollback can start it again should the new start fail.
-                self._last_argv = argv
+                self._check_restartable(pid)
                 os.kill(pid, signal.SIGTERM)
-                if not self._wait(lambda: self.process.pid() != pid, 10):
-                    raise DnsmasqError('dnsmasq (pid %d) did not stop within 10 s of SIGTERM' % pid)
-            self.run_checked(self._netns_prefix() + self._last_argv)
-        if not self._wait(lambda: self.process.pid() is not None, 10):
-            raise DnsmasqError('dnsmasq did not come back within 10 s (pid file %s)' % self.settings['pid_file'])
+                if not self._wait(lambda: self.process.pid() != pid, WAIT_SECONDS):
+                    raise DnsmasqError('dnsmasq (pid %d) did not stop within %d s of SIGTERM' % (pid, WAIT_SECONDS))
+            self.run_checked(self._netns_prefix() + self.start_argv())
+        if not self._wait(lambda: self.process.pid() is not None, WAIT_SECONDS):
+            raise DnsmasqError('dnsmasq did not come back within %d s (pid file %s)'
+                               % (WAIT_SECONDS, self.settings['pid_file']))
         self._running = True
-        pid = self.process.pid()
-        record = {'pid': pid, 'start': self.process.start_ticks(pid), 'config_file': self.file.file.path,
-                  'text': self.file.text()}
-        try:
-            tmp = self.daemon.record_path + '.tmp'
-            with open(tmp, 'w') as handle:
-                json.dump(record, handle)
-            os.replace(tmp, self.daemon.record_path)
-        except OSError as exc:
-            raise ConfigFileError('Cannot write %s: %s' % (self.daemon.record_path, exc.strerror))
+        # The pid file is the daemon user's to write: the new pid is checked like the old one.
+        self.daemon.write_record(self.daemon_pid())
 
-    @staticmethod
-    def _wait(condition, seconds):
-        deadline = time.monotonic() + seconds
-        while True:
-            if condition():
-                return True
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.05)
+    _wait = staticmethod(wait)
 
     def started(self):
-        return self._wait(lambda: self.process.pid() is not None, 10)
+        return self._wait(lambda: self.process.pid() is not None, WAIT_SECONDS)
 
     def leases(self):
-        path = self.settings['lease_file']
-        pid = self.process.pid()
-        argv = self.process.argv(pid) if pid else None
-        for i, arg in enumerate(argv or []):
-            if arg.startswith('--dhcp-leasefile='):
-                path = arg.split('=', 1)[1]
-            elif arg in ('-l', '--dhcp-leasefile') and i + 1 < len(argv):
-                path = argv[i + 1]
-            elif arg.startswith('-l') and len(arg) > 2 and not arg.startswith('--'):
-                path = arg[2:]
-        return leases(path)
+        pid = self.daemon_pid()
+        return leases(_lease_file_of(self.process.argv(pid) if pid else None) or self.settings['lease_file'])
+
+
+def _lease_file_of(argv):
+    """The lease file a dnsmasq command line names, or None."""
+    path = None
+    for i, arg in enumerate(argv or []):
+        if arg.startswith('--dhcp-leasefile='):
+            path = arg.split('=', 1)[1]
+        elif arg in ('-l', '--dhcp-leasefile') and i + 1 < len(argv):
+            path = argv[i + 1]
+        elif arg.startswith('-l') and len(arg) > 2 and not arg.startswith('--'):
+            path = arg[2:]
+    return path
 
 
 # ---- leases ---------------------------------------------------------------------------------
@@ -692,13 +704,12 @@ def leases(lease_file, now=None):
     ``EXPIRES IAID ADDRESS HOSTNAME CLIENT-DUID`` (IAID prefixed ``T`` for temporary addresses).
     Same keys as the Kea backend's leases, sorted by address."""
     now = time.time() if now is None else now
-    try:
-        with open(lease_file) as handle:
-            lines = handle.read().splitlines()
-    except FileNotFoundError:
+    if not os.path.lexists(lease_file):
         return []
-    except OSError as exc:
-        raise ConfigFileError('Cannot read %s: %s' % (lease_file, exc.strerror))
+    text = read_text(lease_file)   # the path may come from the daemon's command line: no FIFO, no device
+    if text is None:
+        raise ConfigFileError('Cannot read %s: not a readable regular UTF-8 file' % lease_file)
+    lines = text.splitlines()
     out = []
     v6 = False
     for line in lines:

@@ -29,16 +29,26 @@ STATEFUL = dict(pools=['2001:db8:1::1000-2001:db8:1::1fff'],
 class FakeProcess(object):
     """A dnsmasq process table: ``started`` is the text the daemon loaded; ``read_only`` fails restarts."""
 
-    def __init__(self, conf, running=True):
+    def __init__(self, conf, binary, running=True):
         self.conf = conf
+        self.binary = binary
         self.current = 100 if running else None
         self.ticks = 5000
         self.wall = 0.0
         self.argv_ = ['dnsmasq', '--conf-file=%s' % conf, '--port=0', '--pid-file=/x/dm.pid']
         self.inode = 7
+        self.uid = 0
+        self.pid_file = '/x/dm.pid'
+        self.name = 'dnsmasq'
 
     def pid(self):
         return self.current
+
+    def exe(self, pid):
+        return self.binary, os.stat(self.binary)
+
+    def real_uid(self, pid):
+        return self.uid
 
     def argv(self, pid):
         return list(self.argv_) if pid == self.current and pid is not None else None
@@ -57,7 +67,9 @@ class Router(object):
     def __init__(self, tmp_path, running=True):
         self.dir = str(tmp_path)
         self.conf = os.path.join(self.dir, 'edgenet-dhcpv6.conf')
-        self.proc = FakeProcess(self.conf, running)
+        self.binary = fake_binary(tmp_path)
+        self.state_dir = os.path.join(self.dir, 'state')
+        self.proc = FakeProcess(self.conf, self.binary, running)
         self.calls = []
         self.refuse = None
         self.read_only = False
@@ -85,7 +97,8 @@ class Router(object):
         return out
 
     def backend(self, **kwargs):
-        return _dnsmasq.Backend(self.params(**kwargs), self.run_command, process=self.proc, netns_inode=7)
+        return _dnsmasq.Backend(self.params(**kwargs), self.run_command, binary=self.binary, process=self.proc,
+                                netns_inode=7, state_dir=self.state_dir)
 
     def run(self, check_mode=False, **kwargs):
         self.read_only = check_mode
@@ -99,6 +112,17 @@ class Router(object):
 
     def text(self):
         return open(self.conf).read() if os.path.exists(self.conf) else None
+
+
+def fake_binary(tmp_path):
+    """The dnsmasq binary the module resolved (a file of its own: the process check compares inodes)."""
+    directory = os.path.join(str(tmp_path), 'sbin')
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, 'dnsmasq')
+    with open(path, 'w') as handle:
+        handle.write('#!/bin/sh\nexit 0\n')
+    os.chmod(path, 0o755)
+    return path
 
 
 @pytest.fixture
@@ -196,8 +220,8 @@ def test_check_apply_idempotent_check(router):
     assert real['changed'] and real['commands'] == check['commands']
     assert real['drift'] == [DRIFT_FILE, DRIFT_DAEMON]
     assert router.started_text == router.text()
-    assert router.calls[-1][0] == 'dnsmasq' and '--conf-file=%s' % router.conf in router.calls[-1]
-    assert [c[:2] for c in router.calls].count(['dnsmasq', '--test']) == 1
+    assert router.calls[-1][0] == router.binary and '--conf-file=%s' % router.conf in router.calls[-1]
+    assert [c[:2] for c in router.calls].count([router.binary, '--test']) == 1
     router.proc.wall = 0.0    # only the record tells what the restarted daemon runs
     again = router.run(**STATEFUL)
     assert not again['changed'] and again['commands'] == [] and again['drift'] == []
@@ -209,14 +233,17 @@ def test_netns_prefix_and_foreign_namespace(router):
     router.run(netns='srv1')
     assert router.calls[-1][:4] == ['ip', 'netns', 'exec', 'srv1']
     router.proc.inode = 8
-    with pytest.raises(engine.ApplyError, match='runs in another network namespace'):
+    before = router.text()
+    # Refused before the file is touched (it used to be found in the restart, after the write).
+    with pytest.raises(_dnsmasq.DnsmasqError, match='runs in another network namespace'):
         router.run(netns='srv1', domain_search=['a.example'])
+    assert router.text() == before
 
 
 def test_daemon_started_before_the_last_write_is_unknown(router):
     router.proc.wall = 1e12
     router.run(**STATEFUL)
-    os.unlink(router.params()['pid_file'] + '.edgenet-dhcpv6')
+    os.unlink(router.backend().daemon.record_path)
     router.proc.wall = 0.0
     res = router.run(check_mode=True, **STATEFUL)
     assert res['drift'] == [DRIFT_DAEMON]
@@ -250,7 +277,7 @@ def test_failed_restart_restores_file_and_daemon(router):
     attempts = []
 
     def failing(argv):
-        if argv[0] == 'dnsmasq' and argv[1] != '--test' and not attempts:
+        if argv[0] == router.binary and argv[1] != '--test' and not attempts:
             attempts.append(argv)
             return 2, '', 'dnsmasq: failed to create listening socket'
         return real_run(argv)
@@ -272,8 +299,9 @@ def test_disable_removes_the_section_then_restarts(router):
 
 def test_foreground_daemon_is_not_restarted(router):
     router.proc.argv_.append('--keep-in-foreground')
-    with pytest.raises(engine.ApplyError, match='runs in the foreground'):
+    with pytest.raises(_dnsmasq.DnsmasqError, match=r'runs in the foreground \(--keep-in-foreground\)'):
         router.run()
+    assert router.text() is None
 
 
 def test_daemon_that_does_not_read_the_file_is_refused(router):
