@@ -11,7 +11,9 @@ pyroute2 decodes every attribute of every message into objects: under QEMU TCG t
 what the collection reads and writes, with ``struct``, on a plain ``AF_NETLINK`` socket:
 
 * dumps of links, addresses and routes, reduced to the fields the seam returns;
-* tunnel links: create (already up, with alias), change, flags/MTU/alias, delete.
+* tunnel links: create (already up, with alias), change, flags/MTU/alias, delete;
+* addresses and routes: add and delete, byte for byte the requests pyroute2 0.7.2 sent before
+  (so the kernel's state, and what the seam reads back, did not change with the codec).
 
 The attribute tables below are data: a name, the attribute number and its wire format. Nothing
 here knows about Ansible, tunnels as objects, or namespaces (open the socket inside one).
@@ -35,8 +37,8 @@ NLM_F_EXCL = 0x200
 NLM_F_CREATE = 0x400
 
 RTM_NEWLINK, RTM_DELLINK, RTM_GETLINK = 16, 17, 18
-RTM_GETADDR = 22
-RTM_GETROUTE = 26
+RTM_NEWADDR, RTM_DELADDR, RTM_GETADDR = 20, 21, 22
+RTM_NEWROUTE, RTM_DELROUTE, RTM_GETROUTE = 24, 25, 26
 
 IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_LINK = 1, 3, 4, 5
 IFLA_LINKINFO, IFLA_IFALIAS, IFLA_EXT_MASK = 18, 20, 29
@@ -56,7 +58,10 @@ IFADDRMSG = struct.Struct('=BBBBi')    # family, prefixlen, flags, scope, index
 RTMSG = struct.Struct('=BBBBBBBBI')    # family, dst_len, src_len, tos, table, proto, scope, type, flags
 _RTM_PROTOCOL = 5                       # offset of the proto byte in an rtmsg
 _IFA_SCOPE = 3                          # offset of the scope byte in an ifaddrmsg
-RT_SCOPE_LINK = 253
+RT_SCOPE_UNIVERSE, RT_SCOPE_LINK = 0, 253
+RT_TABLE_COMPAT, RT_TABLE_MAIN = 252, 254   # rtm_table is 8 bits: a larger id goes in RTA_TABLE only
+RTPROT_UNSPEC, RTPROT_BOOT, RTPROT_STATIC = 0, 3, 4   # rtm_protocol: a delete with UNSPEC matches any origin
+RTN_UNSPEC, RTN_UNICAST = 0, 1              # rtm_type
 NLATTR = struct.Struct('=HH')
 
 
@@ -464,3 +469,58 @@ def set_link_request(**kwargs):
 
 def del_link_request(index):
     return RTM_DELLINK, 0, link_body(index=index)
+
+
+# ---- address and route writes ------------------------------------------------------------------
+def _family_of(address):
+    return socket.AF_INET6 if ':' in address else socket.AF_INET
+
+
+def addr_body(index, address, prefixlen):
+    """An ifaddrmsg + attributes for RTM_NEWADDR or RTM_DELADDR, as pyroute2 0.7.2's
+    ``IPRoute.addr(index=, address=, prefixlen=)`` sent them: header flags and scope 0 (the
+    kernel gives IPv6 addresses their scope itself), IFA_ADDRESS, and for IPv4 IFA_LOCAL with the
+    same value (IPv4's local and peer address; equal: no peer). No IFA_BROADCAST: pyroute2 sent
+    none either, so the kernel state stays what it was."""
+    family = _family_of(address)
+    raw = socket.inet_pton(family, address)
+    out = IFADDRMSG.pack(family, prefixlen, 0, RT_SCOPE_UNIVERSE, index) + attr(IFA_ADDRESS, raw)
+    if family == socket.AF_INET:
+        out += attr(IFA_LOCAL, raw)
+    return out
+
+
+def route_body(oif, dst_len, dst=None, gateway=None, priority=None, family=None, table=RT_TABLE_MAIN,
+               proto=RTPROT_UNSPEC, route_type=RTN_UNSPEC):
+    """An rtmsg + attributes for RTM_NEWROUTE or RTM_DELROUTE, as pyroute2 0.7.2's
+    ``IPRoute.route()`` sent them: scope universe (also for routes without a gateway, where
+    ``ip route`` would say link), the table both in the header and as RTA_TABLE, then RTA_OIF,
+    RTA_TABLE, RTA_DST (not for a default route), RTA_GATEWAY, RTA_PRIORITY in that order."""
+    family = family or _family_of(dst or gateway or '0.0.0.0')
+    out = RTMSG.pack(family, dst_len, 0, 0, table if table < 256 else RT_TABLE_COMPAT, proto, RT_SCOPE_UNIVERSE,
+                     route_type, 0)
+    out += attr(RTA_OIF, _U32.pack(oif)) + attr(RTA_TABLE, _U32.pack(table))
+    for number, value in ((RTA_DST, dst), (RTA_GATEWAY, gateway)):
+        if value:
+            out += attr(number, socket.inet_pton(family, value))
+    if priority:
+        out += attr(RTA_PRIORITY, _U32.pack(priority))
+    return out
+
+
+# as ip(8) and pyroute2 send them: an add refuses what exists (EEXIST), a delete what does not
+def new_addr_request(index, address, prefixlen):
+    return RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, addr_body(index, address, prefixlen)
+
+
+def del_addr_request(index, address, prefixlen):
+    return RTM_DELADDR, 0, addr_body(index, address, prefixlen)
+
+
+def new_route_request(**kwargs):
+    """A unicast route of origin static: the origin the dumps keep (see ``_netlink.STATIC_PROTOCOLS``)."""
+    return RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, route_body(proto=RTPROT_STATIC, route_type=RTN_UNICAST, **kwargs)
+
+
+def del_route_request(**kwargs):
+    return RTM_DELROUTE, 0, route_body(**kwargs)
