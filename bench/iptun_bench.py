@@ -39,7 +39,7 @@ import tempfile
 import time
 
 from ansible_collections.edgenet.router.plugins.module_utils._iptun import argument_spec, run_iptun
-from ansible_collections.edgenet.router.plugins.module_utils._netlink import PYROUTE2_VERSION, Netlink, open_netlink
+from ansible_collections.edgenet.router.plugins.module_utils._netlink import Netlink, open_netlink
 from ansible_collections.edgenet.router.plugins.module_utils._rtnl import RtnlSocket
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel import KernelTunnels
 
@@ -220,7 +220,7 @@ def replay(path, repeat):
         answers = [base64.b64decode(a) for a in recorded['answers'][op]]
         times = []
         for dummy in range(max(repeat, 5)):
-            nl = Netlink(None, NETNS, RtnlSocket.over(_Replayer(answers)))
+            nl = Netlink(RtnlSocket.over(_Replayer(answers)), NETNS)
             times.append(timed(run_on, nl, **kwargs)[0])
         times.sort()
         print('  %-10s  best %.3fs, median %.3fs of %d runs (%d datagrams)'
@@ -236,7 +236,7 @@ def main():
     parser.add_argument('--record', metavar='FILE', help='also record the bulk sequence of the largest N (for --replay)')
     parser.add_argument('--replay', metavar='FILE', help='replay a recorded bulk sequence here and print its times')
     args = parser.parse_args()
-    print('pyroute2 %s, kernel %s, python %s' % (PYROUTE2_VERSION, os.uname().release, sys.version.split()[0]))
+    print('kernel %s, python %s' % (os.uname().release, sys.version.split()[0]))
     print('python speed: %.3fs for the fixed workload (bench/iptun_bench.py --speed on the host to compare)'
           % python_speed())
     if args.speed:

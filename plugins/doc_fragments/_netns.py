@@ -17,6 +17,4 @@ options:
       - The namespace must exist; the module never creates one.
       - Omit to work in the namespace the module runs in.
     type: str
-requirements:
-  - pyroute2 >= 0.7 on the managed host (Debian/Ubuntu package C(python3-pyroute2)).
 '''

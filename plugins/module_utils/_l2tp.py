@@ -20,23 +20,13 @@ from __future__ import annotations
 
 import errno
 import os
-import traceback
 from contextlib import contextmanager, nullcontext
 
 from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, in_netns
-
-try:
-    from pyroute2.netlink import NLA_F_NESTED, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, genlmsg, nla
-    from pyroute2.netlink.exceptions import NetlinkError as _PyrouteNetlinkError
-    from pyroute2.netlink.generic import GenericNetlinkSocket
-except ImportError:
-    HAS_PYROUTE2 = False
-    PYROUTE2_IMPORT_ERROR = traceback.format_exc()
-    genlmsg = nla = object
-    NLA_F_NESTED = 0x8000
-else:
-    HAS_PYROUTE2 = True
-    PYROUTE2_IMPORT_ERROR = None
+from ansible_collections.edgenet.router.plugins.module_utils._pyroute2_dep import (
+    HAS_PYROUTE2, NLA_F_NESTED, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, GenericNetlinkSocket, genlmsg, nla, pyroute2_problem,
+)
+from ansible_collections.edgenet.router.plugins.module_utils._pyroute2_dep import PyrouteNetlinkError as _PyrouteNetlinkError
 
 __all__ = [
     'HAS_PYROUTE2',
@@ -328,8 +318,9 @@ def open_l2tp(netns=None):
 
     The genl family lookup loads l2tp_netlink on demand; when it is missing the error says so.
     """
-    if not HAS_PYROUTE2:
-        raise NetlinkError('pyroute2 is not installed (Debian/Ubuntu: apt install python3-pyroute2)')
+    problem = pyroute2_problem()
+    if problem:
+        raise NetlinkError(problem)
     where = ' in netns %s' % netns if netns else ''
     sock = None
     try:

@@ -368,7 +368,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.edgenet.router.plugins.module_utils._iptun import module_kwargs, run_iptun
 from ansible_collections.edgenet.router.plugins.module_utils._engine import ApplyError, PlanError
-from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, open_netlink, require_pyroute2
+from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, open_netlink
 from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdError, reload
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel import KernelTunnels, TunnelError
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel_networkd import NetworkdTunnels
@@ -376,7 +376,6 @@ from ansible_collections.edgenet.router.plugins.module_utils._tunnel_networkd im
 
 def main():
     module = AnsibleModule(**module_kwargs())
-    require_pyroute2(module)
     params = module.params
     try:
         with open_netlink(params['netns']) as netlink:

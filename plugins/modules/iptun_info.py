@@ -84,19 +84,12 @@ tunnels:
       elements: str
       returned: always
       sample: [ttl]
-pyroute2_version:
-  description: The pyroute2 version on the managed host.
-  returned: always
-  type: str
-  sample: 0.7.2
 '''
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.edgenet.router.plugins.module_utils._iptun import info
-from ansible_collections.edgenet.router.plugins.module_utils._netlink import (
-    PYROUTE2_VERSION, NetlinkError, open_netlink, require_pyroute2,
-)
+from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, open_netlink
 from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdError
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel import KernelTunnels
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel_networkd import NetworkdTunnels
@@ -111,7 +104,6 @@ def main():
         },
         supports_check_mode=True,
     )
-    require_pyroute2(module)
     try:
         with open_netlink(module.params['netns']) as netlink:
             # networkd files describe the host namespace only: no persistent view inside a netns.
@@ -121,7 +113,7 @@ def main():
         module.fail_json(msg=str(exc))
     if module.params['name']:
         tunnels = [t for t in tunnels if t['name'] == module.params['name']]
-    module.exit_json(changed=False, tunnels=tunnels, pyroute2_version=PYROUTE2_VERSION)
+    module.exit_json(changed=False, tunnels=tunnels)
 
 
 if __name__ == '__main__':

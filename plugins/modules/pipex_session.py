@@ -37,6 +37,7 @@ extends_documentation_fragment:
   - edgenet.router._attributes
   - edgenet.router._attributes.PLATFORM_LINUX
   - edgenet.router._netns
+  - edgenet.router._pyroute2
   - edgenet.router._persistent
 attributes:
   check_mode:
@@ -426,11 +427,12 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.edgenet.router.plugins.module_utils._engine import ApplyError, PlanError
 from ansible_collections.edgenet.router.plugins.module_utils._l2tp import open_l2tp
-from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, open_netlink, require_pyroute2
+from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, open_netlink
 from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdError
 from ansible_collections.edgenet.router.plugins.module_utils._pipex import (
     KernelSessions, PersistentSessions, PipexError, SideEffects, module_kwargs, run_pipex,
 )
+from ansible_collections.edgenet.router.plugins.module_utils._pyroute2_dep import require_pyroute2
 
 
 def main():

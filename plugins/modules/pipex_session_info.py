@@ -26,6 +26,7 @@ extends_documentation_fragment:
   - edgenet.router._attributes.INFO_MODULE
   - edgenet.router._attributes.PLATFORM_LINUX
   - edgenet.router._netns
+  - edgenet.router._pyroute2
 options:
   ifname:
     description:
@@ -96,11 +97,12 @@ closed_sessions:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.edgenet.router.plugins.module_utils._l2tp import open_l2tp
-from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, open_netlink, require_pyroute2
+from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, open_netlink
 from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdError
 from ansible_collections.edgenet.router.plugins.module_utils._pipex import (
     KernelSessions, PersistentSessions, PipexError, SideEffects, check_ifname, info,
 )
+from ansible_collections.edgenet.router.plugins.module_utils._pyroute2_dep import require_pyroute2
 
 
 def main():

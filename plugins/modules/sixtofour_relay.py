@@ -285,7 +285,7 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.edgenet.router.plugins.module_utils._engine import ApplyError, PlanError
-from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, open_netlink, require_pyroute2
+from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, open_netlink
 from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdError, reload
 from ansible_collections.edgenet.router.plugins.module_utils._sixtofour import ERRORS, module_kwargs, run_sixtofour
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel import KernelTunnels
@@ -294,7 +294,6 @@ from ansible_collections.edgenet.router.plugins.module_utils._tunnel_networkd im
 
 def main():
     module = AnsibleModule(**module_kwargs())
-    require_pyroute2(module)
     params = module.params
     try:
         with open_netlink(params['netns']) as netlink:
