@@ -11,6 +11,7 @@ class ModuleDocFragment(object):
 
     # Only the L2TP modules: rtnetlink goes through the collection's own codec (no library).
     DOCUMENTATION = r'''
+options: {}
 requirements:
   - pyroute2 >= 0.7 on the managed host (Debian/Ubuntu package C(python3-pyroute2)), for the kernel's L2TP generic
     netlink interface.

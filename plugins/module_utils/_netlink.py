@@ -87,7 +87,8 @@ def _call(what, func, *args, **kwargs):
 class Netlink(object):
     """An open rtnetlink handle in one network namespace, speaking plain dicts.
 
-    Every read and write is one ``_rtnl`` request (a small struct codec on a plain socket).
+    Every read and write goes through ``_rtnl`` (a small struct codec on a plain socket): link
+    writes in batches (link_writes), address and route writes one request each.
     """
 
     def __init__(self, rtnl, netns=None):

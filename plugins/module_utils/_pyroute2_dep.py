@@ -57,6 +57,15 @@ __all__ = [
     'PYROUTE2_VERSION',
     'pyroute2_problem',
     'require_pyroute2',
+    # pyroute2's names that _l2tp.py uses (stand-ins when it is missing)
+    'GenericNetlinkSocket',
+    'NLA_F_NESTED',
+    'NLM_F_ACK',
+    'NLM_F_DUMP',
+    'NLM_F_REQUEST',
+    'PyrouteNetlinkError',
+    'genlmsg',
+    'nla',
 ]
 
 
