@@ -264,8 +264,8 @@ def _endpoint_problems(where, local, remote):
     for what, text in (('local', local), ('remote', remote)):
         kind = _endpoint_kind(ipaddress.ip_address(text))
         if kind:
-            problems.append('%s %s is %s; give the unicast address of %s' % (what, text, kind,
-                                                                            'this end' if what == 'local' else 'the peer'))
+            whose = 'this end' if what == 'local' else 'the peer'
+            problems.append('%s %s is %s; give the unicast address of %s' % (what, text, kind, whose))
     if not problems and local == remote:
         problems.append('remote %s equals local: a tunnel needs the peer\'s address' % remote)
     elif not problems and ipaddress.ip_address(remote).is_loopback != ipaddress.ip_address(local).is_loopback:
@@ -664,6 +664,7 @@ class KernelSessions(Store):
 STATE_KEYS = ('IFNAME', 'TUNNEL_ID', 'TUNNEL_ARGS', 'SESSION_ARGS', 'MTU', 'ALIAS', 'ENABLED', 'ADDRESSES',
               'MSS', 'RPF')
 
+
 def render_state(obj):
     """Canonical session -> state file text (shell assignments, every value shlex-quoted)."""
     values = {
@@ -978,8 +979,8 @@ def check_conflicts(desired, current, kernel_sessions=(), kernel_tunnels=None, l
                           % (ids[(tunnel_id, session_id)], session_id, tunnel_id, holder))
         if (tunnel_id, peer_session_id) in peer_ids:
             errors.append('session %s: peer_session_id %s in tunnel %s is already used by %s, which this task does not '
-                          'manage; give another peer_session_id' % (peer_ids[(tunnel_id, peer_session_id)],
-                                                                   peer_session_id, tunnel_id, holder))
+                          'manage; give another peer_session_id'
+                          % (peer_ids[(tunnel_id, peer_session_id)], peer_session_id, tunnel_id, holder))
         if tunnel_id in tunnels and view is not None and view != tunnels[tunnel_id][1]:
             errors.append('session %s: tunnel %s exists with other parameters and carries %s, which this task does not '
                           'name (%s)' % (tunnels[tunnel_id][0], tunnel_id, carried, ', '.join(

@@ -45,8 +45,8 @@ def check_state_dir(path):
     """An absolute path made of letters, digits and ``_ . / + -`` (what the unit can hold literally)."""
     if not isinstance(path, str) or not _STATE_DIR_RE.match(path) or '/../' in path + '/' or '/./' in path + '/':
         raise PipexError('state_dir %s is not usable: the boot unit names it unquoted, so it must be an absolute path of '
-                        'at most 255 letters, digits, "_", ".", "/", "+" or "-", without ".." (for example /etc/edgenet/pipex)'
-                        % (repr(path)[:60],))
+                         'at most 255 letters, digits, "_", ".", "/", "+" or "-", without ".." (for example /etc/edgenet/pipex)'
+                         % (repr(path)[:60],))
     return os.path.normpath(path)
 
 
