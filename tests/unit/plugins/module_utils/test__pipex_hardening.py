@@ -18,11 +18,10 @@ from ansible_collections.edgenet.router.plugins.module_utils._networkd import MA
 from ansible_collections.edgenet.router.plugins.module_utils._pipex import (
     KernelSessions, PersistentSessions, PipexError, run_pipex,
 )
-from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.fake_l2tp import FakeL2tp, FakeSideEffects
-from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.fake_netlink import FakeNetlink
 from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.test__pipex import (
     SPEC_DEFAULTS, WAN, session, wan,
 )
+from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.test__pipex import Router as BaseRouter
 
 SYSTEMCTL = '/usr/bin/systemctl'
 
@@ -39,13 +38,11 @@ class Systemctl(object):
         return self.rc, '', self.err
 
 
-class Router(object):
+class Router(BaseRouter):
+    """test__pipex's fake router whose persistent store also settles through a recorded systemctl."""
+
     def __init__(self, tmp_path):
-        self.nl = FakeNetlink()
-        self.genl = FakeL2tp(self.nl)
-        self.side = FakeSideEffects()
-        self.state_dir = str(tmp_path / 'pipex')
-        self.unit_dir = str(tmp_path / 'units')
+        super(Router, self).__init__(tmp_path)
         self.systemctl = Systemctl()
 
     def files(self, systemctl=SYSTEMCTL, state_dir=None):
