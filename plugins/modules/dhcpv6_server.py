@@ -21,7 +21,14 @@ description:
     reloaded over its control socket (C(config-test) then C(config-reload)), never restarted, so
     leases and in-flight exchanges survive; dnsmasq is restarted only when its file changed.
   - Drift is checked against both the file (C(persistent)) and the running daemon (C(runtime));
-    RV(drift) says which differ.
+    RV(drift) says which differ. A Kea that answers on its control socket but holds no DHCPv6
+    socket (UDP port 547; Kea closes them all after refusing a runtime config) counts as not
+    running the file, and a real run repairs it with C(config-reload).
+  - When the daemon is stopped and O(service_manager=systemd), starting it is part of the change,
+    so a daemon that does not come up serving is stopped again and the file is put back.
+  - Concurrent tasks on one router are serialised by the lock of the config file's directory,
+    held from reading the file to the end of the change, so no task plans on, or rolls back over,
+    another's change.
   - A parameter the chosen backend cannot express is an error naming the backend, never ignored.
 author:
   - edgenet.router developers (@edgenet)
@@ -57,6 +64,12 @@ options:
         lease time for both lifetimes, always honours Rapid Commit, serves prefixes of length 64 or
         longer and sends no Interface-ID when relaying; asking for those is an error naming
         dnsmasq. See the DHCPv6 guide for the whole table.
+      - Kea and dnsmasq cannot both serve DHCPv6 in one network namespace (dnsmasq binds
+        C([::]:547)). A task is refused while the other backend's config file (at its default
+        path, C(/etc/kea/kea-dhcp6.conf) or C(/etc/dnsmasq.d/edgenet-dhcpv6.conf)) still serves
+        O(interface). To switch, first run the task with the old backend and O(state=absent).
+        A Kea that finds the port taken serves nothing, which the module reports as an error
+        and rolls back.
     type: str
     choices: [kea, dnsmasq]
     default: kea
@@ -204,10 +217,12 @@ options:
     type: path
   pid_file:
     description:
-      - dnsmasq's pid file; it finds the running daemon, its command line and its start time.
+      - dnsmasq's pid file; it finds the running daemon and its start time.
         Default C(/run/dnsmasq/dnsmasq.pid) (Debian's C(dnsmasq) service).
-      - What the daemon was started with is recorded next to it (C(PIDFILE.edgenet-dhcpv6)) when the
-        module restarts it, so drift against the running daemon is read back from that.
+      - The process it names is used only if it runs the dnsmasq binary the module found, as
+        C(root), C(dnsmasq) or C(nobody); otherwise the task fails and touches nothing.
+      - The record of what the module started dnsmasq with lives in C(/run/edgenet-router/dnsmasq/)
+        (readable by root only).
     type: path
   service_manager:
     description:
@@ -215,7 +230,10 @@ options:
         C(systemctl restart) when it does not run the file.
       - V(none) starts nothing; a running Kea is still reloaded over its control socket and a
         running dnsmasq (found by O(pid_file), in O(netns)) is stopped with SIGTERM and started again
-        with the command line it ran with (a dnsmasq in the foreground is refused).
+        as C(dnsmasq --conf-file=CONFIG_FILE --port=0 --pid-file=PID_FILE --dhcp-leasefile=LEASE_FILE)
+        (DHCPv6 from the managed file only, no DNS; other options it ran with are not kept); a
+        dnsmasq in the foreground, or keeping its leases in a file other than O(lease_file), is
+        refused.
     type: str
     choices: [systemd, none]
     default: systemd
@@ -303,10 +321,17 @@ server:
     ignore_user_class: []
     extra_options: []
 backend_config:
-  description: The daemon config file's text as the task makes it (all interfaces).
+  description:
+    - The daemon config the task makes for O(interface), as text.
+    - Kea, only what the collection manages for the interface (JSON with its C(subnet6) entry and
+      its clauses of the C(DROP) client class), never the rest of the file (other interfaces, hook
+      libraries and their parameters, which may hold secrets); empty when the interface is
+      disabled.
+    - dnsmasq, the managed drop-in file's text (every interface's section; the file holds nothing
+      else).
   returned: always
   type: str
-  sample: "# Managed by edgenet.router ...\n{\"Dhcp6\": ...}"
+  sample: "{\"Dhcp6\": {\"subnet6\": [{\"id\": 1, \"interface\": \"lan0\", \"subnet\": \"2001:db8:1::/64\"}]}}"
 commands:
   description: What a person would do for the same change (file writes, checker, reload).
   returned: always
@@ -326,7 +351,9 @@ drift:
   elements: str
   sample: [daemon not running the file]
 daemon_running:
-  description: Whether the daemon runs after the task (in check mode, would run).
+  description:
+    - Whether the daemon runs after the task (in check mode, would run). A Kea that runs but
+      serves no socket still runs; RV(drift) then says V(daemon not running the file).
   returned: always
   type: bool
   sample: true
@@ -348,9 +375,11 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.edgenet.router.plugins.module_utils._engine import ApplyError, PlanError
-from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._backends import BackendError, open_backend
+from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._backends import (
+    BackendError, open_backend, other_file_stores,
+)
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._service import (
-    interface_addresses, module_kwargs, run_dhcpv6,
+    check_where, interface_addresses, module_kwargs, run_dhcpv6,
 )
 
 
@@ -358,11 +387,13 @@ def main():
     module = AnsibleModule(**module_kwargs())
     params = module.params
     try:
+        check_where(params)
         backend = open_backend(module)
         addresses = None
         if params['state'] == 'present' and params['mode'] != 'disabled':
             addresses = interface_addresses(module.run_command, params['interface'], params['netns'])
-        result = run_dhcpv6(params, backend, module.check_mode, addresses, warn=module.warn)
+        result = run_dhcpv6(params, backend, module.check_mode, addresses, warn=module.warn,
+                            others=other_file_stores(params, module.run_command))
     except BackendError + (PlanError, ApplyError, ValueError) as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(**result)

@@ -16,6 +16,8 @@ description:
     recorded at the module's last restart, or the file when the daemon started after the file's last change)
     and from the config file, in the canonical form M(edgenet.router.dhcpv6_server) uses, and
     says where they differ.
+  - A Kea that answers but holds no DHCPv6 socket (UDP port 547) serves nothing, and its interfaces
+    read as C(running.mode) V(broken (reason\)), so they differ from the file.
   - Lists the current leases from the daemon's lease file (Kea memfile CSV, dnsmasq leases file).
 author:
   - edgenet.router developers (@edgenet)
@@ -84,6 +86,12 @@ interfaces:
       running: {interface: lan0, mode: server, address_mode: stateless, dns_servers: ['2001:db8:1::1']}
       file: {interface: lan0, mode: server, address_mode: stateless, dns_servers: ['2001:db8:1::1']}
       differs: []
+    lan1:
+      running: {interface: lan1, mode: "broken (kea-dhcp6 (pid 812) holds no socket on UDP port 547: ...)"}
+      file: {interface: lan1, mode: server, address_mode: stateless, dns_servers: ['2001:db8:2::1']}
+      differs: [address_mode, dns_servers, domain_search, extra_options, ignore_user_class, inf_max_rt,
+                information_refresh_time, mode, pools, preferred_lifetime, prefix_delegation, rapid_commit,
+                reservations, sol_max_rt, subnet, valid_lifetime]
 leases:
   description: Current leases (released and expired ones left out), sorted by address.
   returned: always
@@ -97,7 +105,7 @@ leases:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._backends import BackendError, open_backend
-from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._service import COMMON_OPTIONS, info
+from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._service import COMMON_OPTIONS, check_where, info
 
 
 def main():
@@ -105,6 +113,7 @@ def main():
     spec['interface'] = {'type': 'str'}
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     try:
+        check_where(module.params)
         result = info(open_backend(module), module.params['interface'])
     except BackendError + (ValueError,) as exc:
         module.fail_json(msg=str(exc))

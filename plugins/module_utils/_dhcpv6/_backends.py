@@ -10,7 +10,7 @@ from __future__ import annotations
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6 import _dnsmasq, _kea
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._conffile import ConfigFileError
 
-__all__ = ['BackendError', 'open_backend']
+__all__ = ['BackendError', 'open_backend', 'other_file_stores']
 
 # Everything a backend raises for the user to read.
 BackendError = (_kea.KeaError, _dnsmasq.DnsmasqError, ConfigFileError)
@@ -27,3 +27,19 @@ def open_backend(module):
         module.fail_json(msg='%s is not installed on the managed host: the %s backend needs it (Debian/Ubuntu: '
                              'apt install %s)' % (impl.BINARY, params['backend'], impl.DEBIAN_PACKAGE))
     return impl.Backend(params, module.run_command, binary=binary)
+
+
+def other_file_stores(params, run):
+    """``{backend name: file store}`` of the backends the task does not use, at their default
+    config file (where the collection's own tasks put them unless told otherwise): read only, to
+    find an interface the other daemon still serves (see ``_service.check_other_backends``)."""
+    out = {}
+    for name, impl in _MODULES.items():
+        if name == params['backend']:
+            continue
+        path = impl.DEFAULTS['config_file']
+        if name == 'kea':
+            out[name] = _kea.KeaFile(path, dict(_kea.DEFAULTS), run)
+        else:
+            out[name] = _dnsmasq.DnsmasqFile(path, run)
+    return out

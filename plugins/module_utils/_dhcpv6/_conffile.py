@@ -154,10 +154,24 @@ class ConfigFileStore(PutStore):
     check_command = '%s'
     aside = ''
 
-    def __init__(self, path, validate):
+    def __init__(self, path, validate, settle=None):
         self.file = ConfigFile(path)
         self.validate = validate
         self.dirty = False
+        # ``settle()``: what makes a written file take effect when no runtime store does it (the
+        # backend starting a stopped daemon); raising rolls the file back (see Store.settle).
+        self._settle = settle
+
+    def locked(self):
+        """The file's directory lock, held by the engine from the read to the end of apply: two
+        runs on one shared file (every interface's part) cannot plan on the same bytes, and a
+        rollback's byte-exact restore cannot erase a change another run committed meanwhile.
+        Snapshots and restores take the same lock, re-entrantly."""
+        return self.file.locked()
+
+    def settle(self):
+        if self._settle is not None:
+            self._settle()
 
     def text(self):
         """The file's text (``None`` when absent); ``error`` when it is not ours."""
@@ -210,7 +224,7 @@ class FileBackend(object):
     has a runtime store (``self.daemon``), as dhcpv6_server(_info) use it (see ``_service``).
 
     A subclass sets ``name`` and ``error``, makes both stores and ``self._running``, and says in
-    :meth:`started` whether the daemon runs after ``systemctl start``.
+    :meth:`started` whether the daemon runs (and serves) after ``systemctl start``.
     """
 
     name = None
@@ -221,6 +235,7 @@ class FileBackend(object):
         self.params = params
         self.run = run
         self._running = False
+        self.start_commands = []   # what start() ran in this run (the result's commands)
 
     def stores(self):
         return [self.file, self.daemon] if self._running else [self.file]
@@ -248,16 +263,39 @@ class FileBackend(object):
         """True if the daemon runs (asked right after ``systemctl start`` succeeded)."""
         raise NotImplementedError
 
-    def after_apply(self, changed, check_mode):
+    def start_argv(self):
+        return ['systemctl', 'start', self.settings['service_name']]
+
+    def wants_start(self, serves):
+        """True when the daemon is stopped, systemd runs it and the file has something to serve."""
+        return not self._running and self.params.get('service_manager') == 'systemd' and bool(serves)
+
+    def start(self):
+        """``systemctl start`` and prove the daemon then runs; ``error`` otherwise, after stopping
+        what systemd may have left half up (the daemon was stopped before: it is stopped again)."""
+        argv = self.start_argv()
+        self.run_checked(argv)
+        self.start_commands.append(' '.join(argv))
+        if not self.started():
+            self.run(['systemctl', 'stop', self.settings['service_name']])
+            raise self.error('%s started but the %s daemon does not run or serves nothing (see journalctl -u %s); '
+                             'it was stopped again' % (' '.join(argv), self.name, self.settings['service_name']))
+        self._running = True
+
+    def after_apply(self, changed, check_mode, serves=None):
         """Start the daemon under systemd when it is not running and the file has something to
         serve (a running one was reloaded or restarted by its store); ``none`` never starts
-        anything. Returns the commands (run, or that would run in check mode)."""
-        if self._running or self.params.get('service_manager') != 'systemd':
+        anything. ``serves``: whether the file holds any part after the run (in check mode the
+        prediction), so check mode and a real run decide alike; None reads the file. A start
+        that already happened in this run (a store's settle) is reported, not repeated. Returns
+        the commands (run, or that would run in check mode)."""
+        if self.start_commands:
+            return list(self.start_commands)
+        if serves is None:
+            serves = bool(self.file.read())
+        if not self.wants_start(serves):
             return []
-        if not check_mode and not self.file.read():
-            return []
-        argv = ['systemctl', 'start', self.settings['service_name']]
-        if not check_mode:
-            self.run_checked(argv)
-            self._running = self.started()
-        return [' '.join(argv)]
+        if check_mode:
+            return [' '.join(self.start_argv())]
+        self.start()
+        return list(self.start_commands)

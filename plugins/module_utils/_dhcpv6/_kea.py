@@ -23,7 +23,6 @@ import ipaddress
 import json
 import os
 import re
-import socket
 import time
 
 from ansible_collections.edgenet.router.plugins.module_utils._engine import (
@@ -32,6 +31,7 @@ from ansible_collections.edgenet.router.plugins.module_utils._engine import (
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._conffile import (
     MANAGED_MARKER, ConfigFileError, ConfigFileStore, FileBackend, PutStore, canonical_read,
 )
+from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._kea_control import KeaControl, KeaError, KeaHealth
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._model import (
     Dhcpv6Error, TABLE, norm_pool,
 )
@@ -51,6 +51,7 @@ __all__ = [
     'models_from_config',
     'render_config',
     'dump_config',
+    'managed_part',
 ]
 
 BINARY = 'kea-dhcp6'
@@ -78,10 +79,6 @@ CODE_FIELDS = dict((code, field) for field, (dummy, code) in OPTION_NAMES.items(
 NAME_FIELDS = dict((name, field) for field, (name, dummy) in OPTION_NAMES.items())
 
 _DROP_CLAUSE = re.compile(r"\(pkt\.iface == '([^']+)' and substring\(option\[15\]\.hex,0,(\d+)\) == 0x([0-9A-Fa-f]+)\)")
-
-
-class KeaError(Exception):
-    """Kea refused something or cannot be reached; the message carries Kea's own words."""
 
 
 def check_expressible(obj):
@@ -264,6 +261,19 @@ def render_config(models, settings, existing=None):
     return config
 
 
+def managed_part(config, key):
+    """What the collection manages of ``key`` in a Kea config, as JSON text: its ``subnet6`` entry
+    and its clauses of the DROP class. The rest of the file (other interfaces, hook libraries and
+    their parameters, which may hold secrets) is not the task's to show."""
+    dhcp6 = (config or {}).get('Dhcp6') or {}
+    part = {'subnet6': [s for s in dhcp6.get('subnet6') or []
+                        if ((s.get('user-context') or {}).get(CONTEXT_KEY) or {}).get('interface') == key]}
+    models = models_from_config(config)
+    if key in models and models[key].get('ignore_user_class'):
+        part['client-classes'] = [{'name': 'DROP', 'test': _drop_test({key: models[key]})}]
+    return json.dumps({'Dhcp6': part}, indent=2, sort_keys=True) + '\n'
+
+
 def dump_config(config):
     """File text: the marker line (Kea reads ``#`` comments) then indented JSON."""
     return MANAGED_MARKER + '\n' + json.dumps(config, indent=2, sort_keys=True) + '\n'
@@ -274,50 +284,6 @@ def load_text(text):
     lines = text.split('\n')
     body = '\n'.join(line for line in lines if not line.lstrip().startswith('#'))
     return json.loads(body) if body.strip() else {}
-
-
-# ---- the control socket ---------------------------------------------------------------------
-class KeaControl(object):
-    """Kea's unix control socket: one JSON command per connection."""
-
-    def __init__(self, path, timeout=30):
-        self.path = path
-        self.timeout = timeout
-
-    def running(self):
-        try:
-            self.command('version-get')
-            return True
-        except KeaError:
-            return False
-
-    def command(self, name, arguments=None):
-        message = {'command': name}
-        if arguments is not None:
-            message['arguments'] = arguments
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        chunks = []
-        try:
-            sock.connect(self.path)
-            sock.sendall(json.dumps(message).encode())
-            sock.shutdown(socket.SHUT_WR)
-            while True:
-                data = sock.recv(65536)
-                if not data:
-                    break
-                chunks.append(data)
-            answer = json.loads(b''.join(chunks))
-        except (OSError, ValueError) as exc:
-            raise KeaError('cannot talk to Kea over %s (%s): %s'
-                           % (self.path, name, getattr(exc, 'strerror', None) or exc))
-        finally:
-            sock.close()
-        if isinstance(answer, list):
-            answer = answer[0]
-        if answer.get('result') != 0:
-            raise KeaError('Kea refused %s: %s' % (name, answer.get('text')))
-        return answer.get('arguments')
 
 
 # ---- the stores -----------------------------------------------------------------------------
@@ -360,8 +326,8 @@ class KeaFile(ConfigFileStore):
     check_command = BINARY + ' -t %s'
     aside = ' (e.g. to %(path)s.dist)'
 
-    def __init__(self, path, settings, run, netns=None, binary=BINARY):
-        super(KeaFile, self).__init__(path, _checker(run, netns, binary, os.path.dirname(settings['lease_file'])))
+    def __init__(self, path, settings, run, netns=None, binary=BINARY, settle=None):
+        super(KeaFile, self).__init__(path, _checker(run, netns, binary, os.path.dirname(settings['lease_file'])), settle)
         self.settings = settings
 
     def config(self):
@@ -382,13 +348,21 @@ class KeaFile(ConfigFileStore):
         return dump_config(render_config(models, self.settings, context))
 
 
+def _broken(models, problem):
+    """What read() reports for a Kea that answers but serves nothing: each interface as a mode
+    no task asks for, so it is drift, and a real run repairs it with config-reload."""
+    return dict((k, {'interface': k, 'mode': 'broken (%s)' % problem}) for k in models)
+
+
 class KeaDaemon(PutStore):
-    """The runtime store: what the running Kea serves, through its control socket."""
+    """The runtime store: what the running Kea serves, through its control socket. A Kea that
+    serves no DHCPv6 socket reads as broken (see ``_kea_control``), whatever config it answers."""
 
     name = RUNTIME
 
-    def __init__(self, control, config_file):
+    def __init__(self, control, config_file, health=None):
         self.control = control
+        self.health = health or KeaHealth(control)   # problem() / settled_problem(): see _kea_control
         self.config_file = config_file   # a KeaFile: config-reload loads it
         self.reloaded = False
 
@@ -396,7 +370,9 @@ class KeaDaemon(PutStore):
         return self.control.command('config-get')
 
     def read(self):
-        return models_from_config(self.running_config())
+        models = models_from_config(self.running_config())
+        problem = self.health.problem() if models else None
+        return _broken(models, problem) if problem else models
 
     def put(self, key, obj):
         """Make Kea run the file's config with ``key``'s part as ``obj``.
@@ -414,6 +390,10 @@ class KeaDaemon(PutStore):
         else:
             self.control.command('config-set', wanted)
         self.reloaded = True
+        if models_from_config(wanted):
+            problem = self.health.settled_problem()
+            if problem:
+                raise KeaError('Kea took the new config but serves no DHCPv6 socket: %s' % problem)
         now = self.read().get(key)
         if obj is None and now is not None:
             raise KeaError('Kea still serves %s after the new config was loaded' % key)
@@ -442,19 +422,30 @@ class Backend(FileBackend):
     name = 'kea'
     error = KeaError
 
-    def __init__(self, params, run, binary=BINARY, control=None):
+    def __init__(self, params, run, binary=BINARY, control=None, health=None):
         super(Backend, self).__init__(params, run, DEFAULTS)
-        self.file = KeaFile(self.settings['config_file'], self.settings, run, params.get('netns'), binary)
         self.control = control or KeaControl(self.settings['control_socket'])
-        self.daemon = KeaDaemon(self.control, self.file)
+        self.health = health or KeaHealth(self.control)
+        self.file = KeaFile(self.settings['config_file'], self.settings, run, params.get('netns'), binary,
+                            settle=self._start_on_settle)
+        self.daemon = KeaDaemon(self.control, self.file, self.health)
         self._running = self.control.running()
 
     @staticmethod
     def check_expressible(obj, addresses=None):
         check_expressible(obj)
 
+    def _start_on_settle(self):
+        # The file was written while Kea was stopped: starting it is part of the apply, so a Kea
+        # that does not come up serving rolls the file back instead of leaving it unserved.
+        if self.wants_start(self.file.read()):
+            self.start()
+
     def started(self):
-        return self.control.running()
+        return self.health.serving()
+
+    def render(self, key, obj):
+        return managed_part(load_text(self.file.rendered(key, obj)), key) if obj is not None else ''
 
     def leases(self):
         path = self.settings['lease_file']

@@ -21,6 +21,7 @@ import re
 import struct
 
 from ansible_collections.edgenet.router.plugins.module_utils._engine import Field, ObjectTable
+from ansible_collections.edgenet.router.plugins.module_utils._names import link_name_problem, quoted
 
 __all__ = [
     'ALL_DHCP_SERVERS',
@@ -65,7 +66,6 @@ MANAGED_OPTION_CODES = {
 
 OPTION_TYPES = ('hex', 'string', 'ipv6-address', 'uint8', 'uint16', 'uint32')
 
-IFNAME_RE = re.compile(r'^[A-Za-z0-9_.@+-]{1,15}$')
 LABEL_RE = re.compile(r'^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$')
 # A user class is compared byte for byte; printable text without quotes, backslashes, commas or
 # white space renders safely in every backend's syntax.
@@ -78,29 +78,62 @@ class Dhcpv6Error(ValueError):
 
 
 def check_interface_name(name, what='interface'):
-    """An interface name the kernel accepts and every config syntax can carry verbatim."""
-    if not isinstance(name, str) or not IFNAME_RE.match(name) or name in ('.', '..'):
-        raise Dhcpv6Error('%s %r is not a valid interface name: 1-15 characters of letters, digits '
-                          'and "_ . @ + -"' % (what, name))
+    """A literal interface name (the house's one rule, ``_names.link_name_problem``): it reaches
+    Kea's and dnsmasq's configs and ``ip`` command lines, where globs or options must not."""
+    problem = link_name_problem(name)
+    if problem is not None:
+        raise Dhcpv6Error('%s %s is not a valid interface name: %s. Give the literal name of one link (no wildcards).'
+                          % (what, quoted(name), problem))
     return name
+
+
+def _text(value, what):
+    """``value`` as text for a parser, refusing what is not a plain scalar (a list or dict inside
+    a list of strings) so no parser ever sees it."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise Dhcpv6Error('%s: %s is not a string' % (what, quoted(value)))
+    return str(value).strip()
 
 
 def _address(value, what):
     try:
-        addr = ipaddress.IPv6Address(str(value).strip())
-    except ValueError:
-        raise Dhcpv6Error('%s: %r is not an IPv6 address' % (what, value))
+        addr = ipaddress.IPv6Address(_text(value, what))
+    except ValueError as exc:
+        if isinstance(exc, Dhcpv6Error):
+            raise
+        raise Dhcpv6Error('%s: %s is not an IPv6 address' % (what, quoted(value)))
     return addr
 
 
 def _network(value, what):
-    text = str(value).strip()
+    text = _text(value, what)
     if '/' not in text:
-        raise Dhcpv6Error('%s: %r needs a prefix length (e.g. 2001:db8:1::/64)' % (what, value))
+        raise Dhcpv6Error('%s: %s needs a prefix length (e.g. 2001:db8:1::/64)' % (what, quoted(value)))
     try:
         return ipaddress.IPv6Network(text, strict=True)
     except ValueError as exc:
-        raise Dhcpv6Error('%s: %r is not a valid IPv6 prefix (%s)' % (what, value, exc))
+        raise Dhcpv6Error('%s: %s is not a valid IPv6 prefix (%s)' % (what, quoted(value), quoted(str(exc), 120)))
+
+
+def _int(value, what):
+    """An int from an int or a string of digits; never a float, bool, list or an overflow."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise Dhcpv6Error('%s must be a whole number, not %s' % (what, quoted(value)))
+    try:
+        return int(value)
+    except ValueError:
+        raise Dhcpv6Error('%s must be a whole number, not %s' % (what, quoted(value)))
+
+
+def _no_duplicates(items, what, shown=str):
+    """Refuse a value listed twice (after normalising): a de-duplicated list would silently be
+    shorter than what the task wrote."""
+    seen = set()
+    for item in items:
+        if item in seen:
+            raise Dhcpv6Error('%s: %s is listed twice (after normalising). List each once.' % (what, shown(item)))
+        seen.add(item)
+    return items
 
 
 def norm_prefix(value):
@@ -119,7 +152,7 @@ def pool_bounds(pool):
 
 def norm_pool(value):
     """``first-last`` or a prefix; an aligned range becomes its prefix (as Kea reports it)."""
-    text = str(value).strip().replace(' ', '')
+    text = _text(value, 'pool').replace(' ', '')
     if '-' in text:
         first, _sep, last = text.partition('-')
         first, last = _address(first, 'pool %s' % value), _address(last, 'pool %s' % value)
@@ -134,7 +167,7 @@ def norm_pool(value):
 
 def _norm_pools(values):
     """Canonical pools, sorted by first address, unique; overlaps refused."""
-    pools = sorted(set(norm_pool(v) for v in values), key=pool_bounds)
+    pools = sorted(_no_duplicates([norm_pool(v) for v in values], 'pools'), key=pool_bounds)
     for a, b in zip(pools, pools[1:]):
         if pool_bounds(b)[0] <= pool_bounds(a)[1]:
             raise Dhcpv6Error('pools %s and %s overlap' % (a, b))
@@ -146,18 +179,16 @@ def _norm_pd(values):
     out = []
     for item in values:
         if not isinstance(item, dict) or set(item) - {'prefix', 'delegated_length'}:
-            raise Dhcpv6Error('prefix_delegation entry %r must be a dict with prefix and delegated_length' % (item,))
+            raise Dhcpv6Error('prefix_delegation entry %s must be a dict with prefix and delegated_length' % quoted(item))
         net = _network(item.get('prefix'), 'prefix_delegation prefix')
-        try:
-            length = int(item.get('delegated_length'))
-        except (TypeError, ValueError):
-            raise Dhcpv6Error('prefix_delegation %s: delegated_length must be a number' % net)
+        length = _int(item.get('delegated_length'), 'prefix_delegation %s: delegated_length' % net)
         if not net.prefixlen <= length <= 128:
             raise Dhcpv6Error('prefix_delegation %s: delegated_length %d must be between %d and 128'
                               % (net, length, net.prefixlen))
         out.append({'prefix': net.with_prefixlen, 'delegated_length': length})
-    out = sorted({(d['prefix'], d['delegated_length']): d for d in out}.values(),
-                 key=lambda d: (ipaddress.IPv6Network(d['prefix']).network_address, d['delegated_length']))
+    _no_duplicates([(d['prefix'], d['delegated_length']) for d in out], 'prefix_delegation',
+                   lambda k: '%s with delegated_length %d' % k)
+    out = sorted(out, key=lambda d: (ipaddress.IPv6Network(d['prefix']).network_address, d['delegated_length']))
     nets = [ipaddress.IPv6Network(d['prefix']) for d in out]
     for i, a in enumerate(nets):
         for b in nets[i + 1:]:
@@ -168,10 +199,10 @@ def _norm_pd(values):
 
 def norm_duid(value):
     """Lower-case hex bytes joined by colons (``00:03:00:01:02:00:00:00:00:01``)."""
-    text = str(value).strip().lower().replace(':', '').replace('-', '')
+    text = _text(value, 'reservation duid').lower().replace(':', '').replace('-', '')
     if not HEX_RE.match(text) or len(text) % 2 or not 4 <= len(text) <= 260:
-        raise Dhcpv6Error('reservation duid %r must be 2 to 130 bytes of hex, e.g. 00:03:00:01:02:00:00:00:00:01'
-                          % (value,))
+        raise Dhcpv6Error('reservation duid %s must be 2 to 130 bytes of hex, e.g. 00:03:00:01:02:00:00:00:00:01'
+                          % quoted(value))
     return ':'.join(text[i:i + 2] for i in range(0, len(text), 2))
 
 
@@ -180,7 +211,7 @@ def _norm_reservations(values):
     out = {}
     for item in values:
         if not isinstance(item, dict) or set(item) - {'duid', 'address', 'prefix'}:
-            raise Dhcpv6Error('reservation %r must be a dict with duid and address and/or prefix' % (item,))
+            raise Dhcpv6Error('reservation %s must be a dict with duid and address and/or prefix' % quoted(item))
         duid = norm_duid(item.get('duid'))
         address = item.get('address')
         prefix = item.get('prefix')
@@ -197,53 +228,49 @@ def _norm_reservations(values):
 
 
 def _norm_addresses(values):
-    """IPv6 addresses, compressed, in the given order (DNS order is preference), unique."""
+    """IPv6 addresses, compressed, in the given order (DNS order is preference); each a unicast
+    address a client can send queries to (not multicast, unspecified or loopback), listed once."""
     out = []
     for value in values:
-        text = str(_address(value, 'dns_servers'))
-        if text not in out:
-            out.append(text)
-    return out
+        addr = _address(value, 'dns_servers')
+        kind = ('multicast' if addr.is_multicast else 'the unspecified address' if addr.is_unspecified
+                else 'loopback' if addr.is_loopback else None)
+        if kind is not None:
+            raise Dhcpv6Error('dns_servers: %s is %s, which no client can query: give the unicast address of a '
+                              'DNS server (e.g. the router\'s own address on the interface)' % (addr, kind))
+        out.append(str(addr))
+    return _no_duplicates(out, 'dns_servers')
 
 
 def norm_domain(value):
     """A DNS name, lower case, no trailing dot; each label 1-63 of letters, digits, ``-``, ``_``."""
-    text = str(value).strip().lower().rstrip('.')
+    text = _text(value, 'domain_search').lower().rstrip('.')
     if not text or len(text) > 253 or not all(LABEL_RE.match(label) for label in text.split('.')):
-        raise Dhcpv6Error('domain_search: %r is not a domain name (letters, digits, "-" and "_" in '
-                          'dot-separated labels of 1-63 characters)' % (value,))
+        raise Dhcpv6Error('domain_search: %s is not a domain name (letters, digits, "-" and "_" in '
+                          'dot-separated labels of 1-63 characters)' % quoted(value))
     return text
 
 
 def _norm_domains(values):
-    """Search domains in the given order (the client tries them in order), unique."""
-    out = []
-    for value in values:
-        text = norm_domain(value)
-        if text not in out:
-            out.append(text)
-    return out
+    """Search domains in the given order (the client tries them in order), each listed once."""
+    return _no_duplicates([norm_domain(value) for value in values], 'domain_search')
 
 
 def _norm_user_classes(values):
-    """User class strings, sorted, unique; refused when they could break a config syntax."""
-    out = set()
+    """User class strings, sorted, each listed once; refused when they could break a config syntax."""
+    out = []
     for value in values:
-        text = str(value)
-        if not USER_CLASS_RE.match(text):
-            raise Dhcpv6Error('ignore_user_class %r: use 1-255 letters, digits or "._:+@/=-" (no white '
-                              'space, quotes, commas or backslashes)' % (value,))
-        out.add(text)
-    return sorted(out)
+        if not isinstance(value, str) or not USER_CLASS_RE.match(value):
+            raise Dhcpv6Error('ignore_user_class %s: use 1-255 letters, digits or "._:+@/=-" (no white '
+                              'space, quotes, commas or backslashes)' % quoted(value))
+        out.append(value)
+    return sorted(_no_duplicates(out, 'ignore_user_class'))
 
 
 def _uint(low, high, what):
     def normalise(value):
         """An int within the field's range."""
-        try:
-            number = int(value)
-        except (TypeError, ValueError):
-            raise Dhcpv6Error('%s must be a number, not %r' % (what, value))
+        number = _int(value, what)
         if not low <= number <= high:
             raise Dhcpv6Error('%s must be between %d and %d, not %d' % (what, low, high, number))
         return number
@@ -252,11 +279,11 @@ def _uint(low, high, what):
 
 def norm_hex(value):
     """Lower-case hex without separators."""
-    text = str(value).strip().lower().replace(':', '').replace(' ', '')
+    text = _text(value, 'hex data').lower().replace(':', '').replace(' ', '')
     if text.startswith('0x'):
         text = text[2:]
     if not HEX_RE.match(text) or len(text) % 2:
-        raise Dhcpv6Error('%r is not an even number of hex digits' % (value,))
+        raise Dhcpv6Error('%s is not an even number of hex digits' % quoted(value))
     return text
 
 
@@ -267,15 +294,18 @@ def _option_bytes(code, otype, data):
     if otype == 'string':
         if not isinstance(data, str):
             raise Dhcpv6Error('%s: string data must be text' % what)
-        return data.encode('utf-8')
+        try:
+            return data.encode('utf-8')
+        except UnicodeError:   # lone surrogates: text no wire format can carry
+            raise Dhcpv6Error('%s: string data %s is not valid UTF-8 text' % (what, quoted(data)))
     if otype == 'ipv6-address':
-        items = data if isinstance(data, list) else str(data).split(',')
+        items = data if isinstance(data, list) else _text(data, what).split(',')
         return b''.join(_address(a, what).packed for a in items)
     size = {'uint8': 'B', 'uint16': 'H', 'uint32': 'I'}[otype]
     try:
-        return struct.pack('!' + size, int(data))
-    except (TypeError, ValueError, struct.error):
-        raise Dhcpv6Error('%s: %r does not fit a %s' % (what, data, otype))
+        return struct.pack('!' + size, _int(data, what))
+    except struct.error:
+        raise Dhcpv6Error('%s: %s does not fit a %s' % (what, quoted(data), otype))
 
 
 def _norm_extra_options(values):
@@ -283,11 +313,8 @@ def _norm_extra_options(values):
     out = {}
     for item in values:
         if not isinstance(item, dict) or set(item) - {'code', 'type', 'data', 'hex'}:
-            raise Dhcpv6Error('extra option %r must be a dict with code, type and data' % (item,))
-        try:
-            code = int(item.get('code'))
-        except (TypeError, ValueError):
-            raise Dhcpv6Error('extra option %r: code must be a number' % (item.get('code'),))
+            raise Dhcpv6Error('extra option %s must be a dict with code, type and data' % quoted(item))
+        code = _int(item.get('code'), 'extra option code')
         if not 1 <= code <= 65535:
             raise Dhcpv6Error('extra option code %d is not a DHCPv6 option code (1-65535)' % code)
         if code in MANAGED_OPTION_CODES:
@@ -299,8 +326,8 @@ def _norm_extra_options(values):
             data = bytes.fromhex(norm_hex(item['hex']))
         else:
             otype = item.get('type') or 'hex'
-            if otype not in OPTION_TYPES:
-                raise Dhcpv6Error('extra option %d: type %r is not one of %s' % (code, otype, ', '.join(OPTION_TYPES)))
+            if not isinstance(otype, str) or otype not in OPTION_TYPES:
+                raise Dhcpv6Error('extra option %d: type %s is not one of %s' % (code, quoted(otype), ', '.join(OPTION_TYPES)))
             if item.get('data') is None:
                 raise Dhcpv6Error('extra option %d needs data' % code)
             data = _option_bytes(code, otype, item['data'])
@@ -311,16 +338,16 @@ def _norm_extra_options(values):
 
 
 def _norm_servers(values):
-    """Relay destinations: unicast or multicast IPv6 addresses, sorted, unique."""
-    return sorted(set(str(_address(v, 'servers')) for v in values), key=ipaddress.IPv6Address)
+    """Relay destinations: unicast or multicast IPv6 addresses, sorted, each listed once."""
+    return sorted(_no_duplicates([str(_address(v, 'servers')) for v in values], 'servers'), key=ipaddress.IPv6Address)
 
 
 def _norm_choice(*choices):
     def normalise(value):
         """One of the field's choices, lower case."""
-        text = str(value).strip().lower()
+        text = _text(value, 'value').lower()
         if text not in choices:
-            raise Dhcpv6Error('%r is not one of %s' % (value, ', '.join(choices)))
+            raise Dhcpv6Error('%s is not one of %s' % (quoted(value), ', '.join(choices)))
         return text
     return normalise
 

@@ -13,8 +13,13 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import re
 
 from ansible_collections.edgenet.router.plugins.module_utils import _engine as engine
+from ansible_collections.edgenet.router.plugins.module_utils import _netlink
+from ansible_collections.edgenet.router.plugins.module_utils._names import quoted
+from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._conffile import ConfigFileError
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._model import (
     TABLE, Dhcpv6Error, check_interface_name, desired_service, public_view,
 )
@@ -25,6 +30,8 @@ __all__ = [
     'DRIFT_DAEMON',
     'DRIFT_FILE',
     'argument_spec',
+    'check_other_backends',
+    'check_where',
     'info',
     'interface_addresses',
     'module_kwargs',
@@ -46,6 +53,63 @@ COMMON_OPTIONS = {
     'service_manager': {'type': 'str', 'default': 'systemd', 'choices': ['systemd', 'none']},
     'service_name': {'type': 'str'},
 }
+
+PATH_OPTIONS = ('config_file', 'control_socket', 'lease_file', 'pid_file')
+# A systemd unit name: systemctl matches a name holding *, ? or [ as a glob over every unit, and
+# one starting with "-" is read as an option.
+_UNIT_RE = re.compile(r'[A-Za-z0-9:_.\\@][A-Za-z0-9:_.\\@-]{0,254}\Z')
+
+
+def _path_problem(path):
+    """None when ``path`` can name the daemon's file, else why not (before anything is touched:
+    an empty value must not silently become the default, a directory must not reach open())."""
+    if path == '':
+        return 'it is empty'
+    if any(ord(c) < 32 or ord(c) == 127 for c in path):
+        return 'it holds a control character (NUL, newline, ...)'
+    if len(path.encode('utf-8', 'surrogateescape')) > 4095:
+        return 'it is longer than the 4095 bytes of a Linux path'
+    if not path.startswith('/'):
+        return 'it is not an absolute path'
+    try:
+        if os.path.isdir(path):
+            return 'it is a directory'
+        parent = os.path.dirname(path)
+        if os.path.exists(parent) and not os.path.isdir(parent):
+            return 'its directory %s is not a directory' % quoted(parent)
+    except (ValueError, UnicodeError):
+        return 'the file system cannot encode it'
+    return None
+
+
+def check_where(params):
+    """Refuse, before any backend is opened, file paths, a unit name, a namespace and an
+    interface filter that cannot be what they name; every problem in one message."""
+    problems = []
+    for option in PATH_OPTIONS:
+        value = params.get(option)
+        problem = None if value is None else _path_problem(value)
+        if problem:
+            problems.append('%s %s: %s; give the absolute path of a file, or omit %s for the default'
+                            % (option, quoted(value), problem, option))
+    unit = params.get('service_name')
+    if unit is not None and not (isinstance(unit, str) and _UNIT_RE.match(unit)):
+        problems.append('service_name %s is not a systemd unit name: 1-255 letters, digits or ":-_.\\@", not starting '
+                        'with "-", no glob characters; give the literal unit name (e.g. kea-dhcp6-server)' % quoted(unit))
+    netns = params.get('netns')
+    if netns is not None:
+        try:
+            _netlink.check_netns(netns)
+        except _netlink.NetlinkError as exc:
+            problems.append('netns: %s' % exc)
+    for option in ('interface', 'upstream_interface'):
+        if params.get(option) is not None:
+            try:
+                check_interface_name(params[option], option)
+            except Dhcpv6Error as exc:
+                problems.append(str(exc))
+    if problems:
+        raise Dhcpv6Error('; '.join(problems))
 
 
 def argument_spec():
@@ -94,7 +158,24 @@ def _drift(changes):
             if store in stores]
 
 
-def run_dhcpv6(params, backend, check_mode=False, addresses=None, warn=None):
+def check_other_backends(key, desired, others):
+    """Refuse to serve ``key`` while another backend's config file still serves it: Kea and
+    dnsmasq cannot share a network namespace's DHCPv6 port (dnsmasq binds ``[::]:547``), so
+    switching backends is two steps. ``others``: ``{backend name: its file store}``."""
+    if desired is None:
+        return
+    for name, store in sorted((others or {}).items()):
+        try:
+            served = store.read()
+        except (ValueError, OSError, ConfigFileError, store.error):
+            continue   # absent, unreadable or someone else's file: it serves nothing of ours
+        if key in served:
+            raise Dhcpv6Error('interface %s is still served by the %s backend (%s): Kea and dnsmasq cannot both serve '
+                              'DHCPv6 in one network namespace. Disable it there first (backend: %s, state: absent), '
+                              'then run this task again.' % (key, name, store.file.path, name))
+
+
+def run_dhcpv6(params, backend, check_mode=False, addresses=None, warn=None, others=None):
     """The dhcpv6_server module's behaviour; returns the result dict.
 
     ``backend`` offers ``check_expressible(obj, addresses)``, optionally ``model_defaults(params)``
@@ -102,18 +183,23 @@ def run_dhcpv6(params, backend, check_mode=False, addresses=None, warn=None):
     store only while the daemon runs), ``daemon_running()``, ``render(key, obj)`` (the backend's
     config text for the result) and ``after_apply(changed, check_mode)`` which starts or
     restarts the daemon as the backend needs and returns the commands it ran (or would run).
-    ``warn`` receives warnings (AnsibleModule.warn).
+    ``warn`` receives warnings (AnsibleModule.warn). ``others`` are the other backends' file
+    stores (see :func:`check_other_backends`).
     """
     key = check_interface_name(params['interface'])
     model_defaults = getattr(backend, 'model_defaults', None)
     desired = desired_service(params, addresses, model_defaults(params) if model_defaults else None)
     backend.check_expressible(desired, addresses)
+    check_other_backends(key, desired, others)
     stores = backend.stores()
     outcome = engine.run(TABLE, stores, {key: desired}, check_mode=check_mode)
     warnings = []
     changed = outcome['changed']
     commands = list(outcome['commands'])
-    extra = backend.after_apply(outcome['changed'], check_mode)
+    # Whether the file serves anything after the run, from the same place in both modes (the
+    # prediction in check mode, the re-read otherwise), so check mode predicts the real run's start.
+    serves = bool(outcome['after_objects'].get(engine.PERSISTENT))
+    extra = backend.after_apply(outcome['changed'], check_mode, serves)
     if extra:
         changed = True
         commands.extend(extra)

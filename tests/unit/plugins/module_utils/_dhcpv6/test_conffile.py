@@ -145,7 +145,7 @@ class WordsBackend(FileBackend):
 @pytest.mark.parametrize('manager, has_models, check_mode, rc, expected, running', [
     ('systemd', True, False, 0, ['systemctl start words.service'], True),
     ('systemd', False, False, 0, [], False),   # nothing to serve: not started
-    ('systemd', False, True, 0, ['systemctl start words.service'], False),  # check mode: predicted, not run
+    ('systemd', False, True, 0, [], False),   # check mode decides as the real run: nothing to serve, no start
     ('none', True, False, 0, [], False),
     ('systemd', True, False, 1, WordsError, False),
 ])

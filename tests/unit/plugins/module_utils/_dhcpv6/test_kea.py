@@ -30,9 +30,22 @@ class FakeKea(object):
         self.is_running = running
         self.read_only = False
         self.log = []
+        # None: serving; else why not (what KeaControl.problem() finds in status-get and /proc).
+        self.broken = None
+        # What the next config-reload / config-set leaves as ``broken`` (None: it repairs).
+        self.breaks_on_load = None
 
     def running(self):
         return self.is_running
+
+    def problem(self):
+        return self.broken
+
+    def settled_problem(self):
+        return self.broken
+
+    def serving(self):
+        return self.is_running and self.broken is None
 
     def command(self, name, arguments=None):
         self.log.append(name)
@@ -46,6 +59,8 @@ class FakeKea(object):
                 self.config = _kea.load_text(handle.read())
         elif name == 'config-set':
             self.config = copy.deepcopy(arguments)
+        if name in ('config-reload', 'config-set'):
+            self.broken = self.breaks_on_load
         return None
 
 
@@ -64,7 +79,7 @@ class Router(object):
         return 0, '', ''
 
     def backend(self, **params):
-        return _kea.Backend(self.params(**params), self.run_command, control=self.kea)
+        return _kea.Backend(self.params(**params), self.run_command, control=self.kea, health=self.kea)
 
     def last_writes(self):
         return [c for c in self.kea.log if c != 'config-get'][-2:]
@@ -218,7 +233,7 @@ def test_systemd_starts_a_stopped_daemon(tmp_path):
             router.kea.is_running = True
             router.kea.command('config-reload')
         return 0, '', ''
-    backend = _kea.Backend(router.params(service_manager='systemd'), run_command, control=router.kea)
+    backend = _kea.Backend(router.params(service_manager='systemd'), run_command, control=router.kea, health=router.kea)
     res = run_dhcpv6(router.params(service_manager='systemd'), backend, False, ADDRS)
     assert ['systemctl', 'start', 'kea-dhcp6-server'] in calls
     assert res['changed'] and res['daemon_running'] and 'systemctl start kea-dhcp6-server' in res['commands']

@@ -59,12 +59,12 @@ def test_normalisers_are_idempotent_on_a_full_model():
     obj = want(pools=['2001:db8:1::200-2001:db8:1::2ff', '2001:db8:1::100-2001:db8:1::1ff'],
                prefix_delegation=[{'prefix': '2001:DB8:100::/48', 'delegated_length': 56}],
                reservations=[{'duid': '0003000102000000000B', 'address': '2001:db8:1::5'}],
-               domain_search=['B.example.', 'a.example', 'b.example'], ignore_user_class=['z', 'a'],
+               domain_search=['B.example.', 'a.example'], ignore_user_class=['z', 'a'],
                extra_options=[{'code': 65001, 'type': 'string', 'data': 'hi'},
                               {'code': 100, 'type': 'ipv6-address', 'data': '2001:db8::1'}])
     assert obj['pools'] == ['2001:db8:1::100/120', '2001:db8:1::200/120']
     assert obj['reservations'][0]['duid'] == '00:03:00:01:02:00:00:00:00:0b'
-    assert obj['domain_search'] == ['b.example', 'a.example']  # order kept, duplicates dropped
+    assert obj['domain_search'] == ['b.example', 'a.example']  # order kept
     assert obj['ignore_user_class'] == ['a', 'z']
     assert obj['extra_options'] == [{'code': 100, 'hex': '20010db8000000000000000000000001'},
                                     {'code': 65001, 'hex': '6869'}]
@@ -121,6 +121,73 @@ BAD = [
     ({'mode': 'relay'}, 'needs upstream_interface'),
     ({'mode': 'relay', 'upstream_interface': 'lan0'}, 'must be another interface'),
 ]
+
+# Issue 12 item 6: input that was accepted silently (de-duplicated, or names the house refuses).
+REFUSED = [
+    ({'pools': ['2001:db8:1::100/120', '2001:db8:1::100-2001:db8:1::1ff']}, 'pools: 2001:db8:1::100/120 is listed twice'),
+    ({'prefix_delegation': [{'prefix': '2001:db8:100::/48', 'delegated_length': 56},
+                            {'prefix': '2001:DB8:100::/48', 'delegated_length': 56}]}, 'prefix_delegation: 2001:db8:100::/48'),
+    ({'dns_servers': ['2001:db8::53', '2001:DB8:0::53']}, 'dns_servers: 2001:db8::53 is listed twice'),
+    ({'domain_search': ['a.example', 'A.example.']}, 'domain_search: a.example is listed twice'),
+    ({'ignore_user_class': ['x', 'x']}, 'ignore_user_class: x is listed twice'),
+    ({'mode': 'relay', 'upstream_interface': 'wan0', 'servers': ['ff05::1:3', 'FF05::1:3']}, 'servers: ff05::1:3 is listed twice'),
+    ({'dns_servers': ['ff02::1']}, 'dns_servers: ff02::1 is multicast'),
+    ({'dns_servers': ['::']}, 'dns_servers: :: is the unspecified address'),
+    ({'dns_servers': ['::1']}, 'dns_servers: ::1 is loopback'),
+    ({'interface': 'eth*'}, "interface 'eth*' is not a valid interface name"),
+    ({'interface': 'lan@0'}, "interface 'lan@0' is not a valid interface name"),
+    ({'interface': '-lan0'}, "interface '-lan0' is not a valid interface name"),
+    ({'mode': 'relay', 'upstream_interface': 'wan+'}, "interface 'wan+' is not a valid interface name"),
+]
+
+
+@pytest.mark.parametrize('params, message', REFUSED, ids=[m for dummy, m in REFUSED])
+def test_silently_accepted_input_is_refused(params, message):
+    with pytest.raises(Dhcpv6Error) as exc:
+        want(**params)
+    assert message in str(exc.value)
+
+
+# Issue 12 item 8: values the argument spec lets through (raw data, lists of str holding anything
+# in direct calls) end in Dhcpv6Error, never another exception, and never echo a long value whole.
+LONG = 'x' * 100000
+ODD = [
+    {'interface': 'lan\x00'},
+    {'interface': ['lan0']},
+    {'interface': LONG},
+    {'pools': [{'a': 1}]},
+    {'pools': [['2001:db8:1::/120']]},
+    {'pools': ['2001:db8:1::\n/120']},
+    {'pools': [LONG]},
+    {'subnet': LONG},
+    {'dns_servers': [None]},
+    {'dns_servers': [['2001:db8::1']]},
+    {'domain_search': [{'x': 1}]},
+    {'domain_search': ['a\x07.example']},
+    {'ignore_user_class': [1.5]},
+    {'prefix_delegation': [{'prefix': '2001:db8:100::/48', 'delegated_length': float('inf')}]},
+    {'prefix_delegation': [{'prefix': ['x'], 'delegated_length': 56}]},
+    {'reservations': [{'duid': {'x': 1}, 'address': '2001:db8:1::5'}]},
+    {'reservations': [{'duid': '00:01', 'address': ['2001:db8:1::5']}]},
+    {'extra_options': [{'code': float('inf'), 'type': 'hex', 'data': '00'}]},
+    {'extra_options': [{'code': '9' * 5000, 'type': 'hex', 'data': '00'}]},
+    {'extra_options': [{'code': 65001, 'type': 'uint16', 'data': float('inf')}]},
+    {'extra_options': [{'code': 65001, 'type': 'uint32', 'data': [1]}]},
+    {'extra_options': [{'code': 65001, 'type': 'string', 'data': '\udc80'}]},
+    {'extra_options': [{'code': 65001, 'type': 'hex', 'data': {'x': 1}}]},
+    {'extra_options': [{'code': 65001, 'type': ['hex'], 'data': '00'}]},
+    {'extra_options': [{'code': 65001, 'type': 'ipv6-address', 'data': [{'x': 1}]}]},
+    {'sol_max_rt': float('nan')},
+    {'valid_lifetime': [7200]},
+    {'mode': ['server']},
+]
+
+
+@pytest.mark.parametrize('params', ODD, ids=[str(i) for i in range(len(ODD))])
+def test_odd_input_ends_in_a_clear_error(params):
+    with pytest.raises(Dhcpv6Error) as exc:
+        want(**params)
+    assert len(str(exc.value)) < 600
 
 
 @pytest.mark.parametrize('params, message', BAD, ids=[m for dummy, m in BAD])
