@@ -66,11 +66,11 @@ MANAGED_OPTION_CODES = {
 
 OPTION_TYPES = ('hex', 'string', 'ipv6-address', 'uint8', 'uint16', 'uint32')
 
-LABEL_RE = re.compile(r'^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$')
+LABEL_RE = re.compile(r'^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)\Z')
 # A user class is compared byte for byte; printable text without quotes, backslashes, commas or
 # white space renders safely in every backend's syntax.
-USER_CLASS_RE = re.compile(r'^[A-Za-z0-9._:+@/=-]{1,255}$')
-HEX_RE = re.compile(r'^[0-9a-f]*$')
+USER_CLASS_RE = re.compile(r'^[A-Za-z0-9._:+@/=-]{1,255}\Z')
+HEX_RE = re.compile(r'^[0-9a-f]*\Z')
 
 
 class Dhcpv6Error(ValueError):
@@ -92,7 +92,13 @@ def _text(value, what):
     a list of strings) so no parser ever sees it."""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise Dhcpv6Error('%s: %s is not a string' % (what, quoted(value)))
-    return str(value).strip()
+    text = str(value)
+    # Checked before stripping: a trailing newline must not pass as the value without it (it
+    # would end a line of dnsmasq's file, or mean the task was templated wrong).
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise Dhcpv6Error('%s: %s holds a control character (newline, NUL, ...); give the value alone'
+                          % (what, quoted(value)))
+    return text.strip()
 
 
 def _address(value, what):
@@ -139,6 +145,15 @@ def _no_duplicates(items, what, shown=str):
 def norm_prefix(value):
     """An IPv6 prefix with zero host bits, compressed (``2001:db8:1::/64``)."""
     return _network(value, 'prefix').with_prefixlen
+
+
+def norm_subnet(value):
+    """The served prefix (see norm_prefix); ``::/0`` is not a link's subnet."""
+    net = _network(value, 'subnet')
+    if net.prefixlen == 0:
+        raise Dhcpv6Error('subnet %s covers every IPv6 address: give the prefix of the interface\'s link '
+                          '(e.g. 2001:db8:1::/64)' % quoted(value))
+    return net.with_prefixlen
 
 
 def pool_bounds(pool):
@@ -218,12 +233,14 @@ def _norm_reservations(values):
         if address in (None, '') and prefix in (None, ''):
             raise Dhcpv6Error('reservation %s needs an address or a prefix' % duid)
         if duid in out:
-            raise Dhcpv6Error('reservation %s is listed twice' % duid)
+            raise Dhcpv6Error('reservation %s is listed twice (reservations: one entry per DUID)' % duid)
         out[duid] = {
             'duid': duid,
             'address': None if address in (None, '') else str(_address(address, 'reservation %s' % duid)),
             'prefix': None if prefix in (None, '') else _network(prefix, 'reservation %s' % duid).with_prefixlen,
         }
+    _no_duplicates([r['address'] for r in out.values() if r['address']], 'reservations address')
+    _no_duplicates([r['prefix'] for r in out.values() if r['prefix']], 'reservations prefix')
     return [out[k] for k in sorted(out)]
 
 
@@ -244,6 +261,9 @@ def _norm_addresses(values):
 
 def norm_domain(value):
     """A DNS name, lower case, no trailing dot; each label 1-63 of letters, digits, ``-``, ``_``."""
+    if isinstance(value, str) and any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise Dhcpv6Error('domain_search: %s is not a domain name: it holds a control character (newline, NUL, ...)'
+                          % quoted(value))
     text = _text(value, 'domain_search').lower().rstrip('.')
     if not text or len(text) > 253 or not all(LABEL_RE.match(label) for label in text.split('.')):
         raise Dhcpv6Error('domain_search: %s is not a domain name (letters, digits, "-" and "_" in '
@@ -283,14 +303,17 @@ def norm_hex(value):
     if text.startswith('0x'):
         text = text[2:]
     if not HEX_RE.match(text) or len(text) % 2:
-        raise Dhcpv6Error('%s is not an even number of hex digits' % quoted(value))
+        raise Dhcpv6Error('hex data %s is not an even number of hex digits (e.g. 0a0b or 0a:0b)' % quoted(value))
     return text
 
 
 def _option_bytes(code, otype, data):
     what = 'extra option %s' % code
     if otype == 'hex':
-        return bytes.fromhex(norm_hex(data))
+        try:
+            return bytes.fromhex(norm_hex(data))
+        except Dhcpv6Error as exc:
+            raise Dhcpv6Error('%s: data: %s' % (what, exc))
     if otype == 'string':
         if not isinstance(data, str):
             raise Dhcpv6Error('%s: string data must be text' % what)
@@ -339,7 +362,14 @@ def _norm_extra_options(values):
 
 def _norm_servers(values):
     """Relay destinations: unicast or multicast IPv6 addresses, sorted, each listed once."""
-    return sorted(_no_duplicates([str(_address(v, 'servers')) for v in values], 'servers'), key=ipaddress.IPv6Address)
+    out = []
+    for value in values:
+        addr = _address(value, 'servers')
+        if addr.is_unspecified or addr.is_loopback:
+            raise Dhcpv6Error('servers: %s is not a DHCPv6 server the relay can reach: give a server\'s unicast '
+                              'address or ff05::1:3 / ff02::1:2' % addr)
+        out.append(str(addr))
+    return sorted(_no_duplicates(out, 'servers'), key=ipaddress.IPv6Address)
 
 
 def _norm_choice(*choices):
@@ -368,7 +398,7 @@ TABLE = ObjectTable('dhcpv6 interface', [
     Field('mode', normalise=_norm_choice('server', 'relay', 'disabled'), choices=['server', 'relay', 'disabled']),
     # -- server
     Field('address_mode', normalise=_norm_choice('stateless', 'stateful'), choices=['stateless', 'stateful']),
-    Field('subnet', normalise=norm_prefix, kea='subnet'),
+    Field('subnet', normalise=norm_subnet, kea='subnet'),
     Field('pools', type='list', elements='str', normalise=_norm_pools, kea='pools'),
     Field('prefix_delegation', type='list', elements='dict', normalise=_norm_pd, kea='pd-pools',
           options={'prefix': {'type': 'str', 'required': True},
@@ -469,14 +499,27 @@ def desired_service(params, addresses=None, defaults=None):
         if values['subnet'] is None:
             raise Dhcpv6Error('%s has no global IPv6 address to take the subnet from: give subnet' % where)
     subnet = ipaddress.IPv6Network(values['subnet'])
+    # The router's own addresses: handing one to a client breaks the link for both.
+    own = set(ipaddress.IPv6Interface(a).ip for a in addresses if ':' in a)
     for pool in values['pools']:
         first, last = pool_bounds(pool)
         if first not in subnet or last not in subnet:
             raise Dhcpv6Error('%s: pool %s lies outside the subnet %s' % (where, pool, subnet))
+        mine = sorted(a for a in own if first <= a <= last)
+        if mine:
+            raise Dhcpv6Error('%s: pool %s contains the router\'s own address %s; give a pool that leaves it out '
+                              '(e.g. a range starting above it)' % (where, pool, mine[0]))
     for res in values['reservations']:
         if res['address'] and ipaddress.IPv6Address(res['address']) not in subnet:
             raise Dhcpv6Error('%s: reservation %s address %s lies outside the subnet %s'
                               % (where, res['duid'], res['address'], subnet))
+        if res['address'] and ipaddress.IPv6Address(res['address']) in own:
+            raise Dhcpv6Error('%s: reservation %s address %s is the router\'s own address; reserve another one'
+                              % (where, res['duid'], res['address']))
+    for pd in values['prefix_delegation']:
+        if ipaddress.IPv6Network(pd['prefix']).overlaps(subnet):
+            raise Dhcpv6Error('%s: prefix_delegation prefix %s overlaps the subnet %s: delegate prefixes from '
+                              'outside the link\'s own subnet' % (where, pd['prefix'], subnet))
     if not values['dns_servers']:
         router = pick_router_address(addresses, values['subnet'])
         if router is None:

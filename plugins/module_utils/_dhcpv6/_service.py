@@ -92,6 +92,10 @@ def check_where(params):
         if problem:
             problems.append('%s %s: %s; give the absolute path of a file, or omit %s for the default'
                             % (option, quoted(value), problem, option))
+    paths = [params.get(option) for option in ('config_file', 'lease_file')]
+    if None not in paths and not problems and os.path.normpath(paths[0]) == os.path.normpath(paths[1]):
+        problems.append('lease_file %s is the config_file: the daemon would overwrite its config with leases; '
+                        'give another file' % quoted(paths[1]))
     unit = params.get('service_name')
     if unit is not None and not (isinstance(unit, str) and _UNIT_RE.match(unit)):
         problems.append('service_name %s is not a systemd unit name: 1-255 letters, digits or ":-_.\\@", not starting '
@@ -101,7 +105,7 @@ def check_where(params):
         try:
             _netlink.check_netns(netns)
         except _netlink.NetlinkError as exc:
-            problems.append('netns: %s' % exc)
+            problems.append(str(exc) if str(exc).startswith('netns') else 'netns: %s' % exc)
     for option in ('interface', 'upstream_interface'):
         if params.get(option) is not None:
             try:
