@@ -15,11 +15,12 @@ from __future__ import annotations
 import copy
 
 from ansible_collections.edgenet.router.plugins.module_utils import _engine as engine
+from ansible_collections.edgenet.router.plugins.module_utils._names import link_name_problem, quoted
 from ansible_collections.edgenet.router.plugins.module_utils._resolve import resolve_endpoint
-from ansible_collections.edgenet.router.plugins.module_utils._tunnel import TABLE, TunnelError, desired_tunnel, check_name
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel import TABLE, TYPES, TunnelError, desired_tunnel, check_name
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel_networkd import check_persistable
 
-__all__ = ['argument_spec', 'module_kwargs', 'run_iptun', 'info']
+__all__ = ['argument_spec', 'module_kwargs', 'run_iptun', 'info', 'check_info_name']
 
 COMMON = {
     'persistent': {'type': 'bool', 'default': True},
@@ -86,7 +87,7 @@ def desired_set(params, resolve=None):
     if params.get('netns') and params.get('persistent', True):
         # networkd brings links back in the host's namespace only.
         raise TunnelError('persistent: true is not possible with netns %s: systemd-networkd only '
-                          'creates links in the host namespace; set persistent: false' % params['netns'])
+                          'creates links in the host namespace; set persistent: false' % quoted(params['netns']))
     for item in _requested(params):
         try:
             check_name(item.get('name'))
@@ -101,9 +102,28 @@ def desired_set(params, resolve=None):
             desired[item['name']] = obj
         except TunnelError as exc:
             errors.append(str(exc))
+    errors += _same_endpoints(desired)
     if errors:
         raise TunnelError('; '.join(errors))
     return desired
+
+
+def _same_endpoints(desired):
+    """The kernel keeps one tunnel per kind, local, remote and underlay link: a second one with
+    the same four fails with EEXIST halfway through the apply, so refuse it in the plan."""
+    seen, errors = {}, []
+    for name in sorted(desired):
+        obj = desired[name]
+        if obj is None:
+            continue
+        key = (TYPES[obj['type']]['kind'], obj.get('local'), obj.get('remote'), obj.get('link'))
+        if key in seen:
+            errors.append('tunnels %s and %s have the same local %s and remote %s (kind %s): the kernel keeps one '
+                          'tunnel per local and remote address; merge them or change an endpoint'
+                          % (seen[key], name, key[1], key[2], key[0]))
+        else:
+            seen[key] = name
+    return errors
 
 
 def run_iptun(params, runtime, persistent=None, check_mode=False, resolve=None):
@@ -137,6 +157,15 @@ def run_iptun(params, runtime, persistent=None, check_mode=False, resolve=None):
     else:
         result['tunnels'] = dict((name, views[engine.RUNTIME]) for name, views in after.items())
     return result
+
+
+def check_info_name(name):
+    """iptun_info's ``name`` filter: a name no tunnel can have (not literal) is a mistake to
+    report, not an empty answer."""
+    problem = link_name_problem(name)
+    if problem is not None:
+        raise TunnelError('name %s is refused: %s, and tunnel names are literal (not patterns); give one '
+                          'tunnel\'s name or omit name to list all' % (quoted(name), problem))
 
 
 def info(runtime, persistent=None):

@@ -24,6 +24,7 @@ import socket
 from contextlib import contextmanager
 
 from ansible_collections.edgenet.router.plugins.module_utils import _rtnl
+from ansible_collections.edgenet.router.plugins.module_utils._names import quoted
 from ansible_collections.edgenet.router.plugins.module_utils._rtnl import RtnlSocket
 
 __all__ = [
@@ -244,8 +245,19 @@ def _setns(fd):
 
 def check_netns(netns):
     """Refuse a namespace name that is not an existing entry of /run/netns."""
-    if '/' in netns or netns in ('.', '..') or not os.path.exists(os.path.join(NETNS_DIR, netns)):
-        raise NetlinkError('network namespace %r does not exist (see ip netns list)' % netns)
+    if netns == '':
+        # Not the host's namespace: an empty value is most likely an unset variable, and acting on
+        # the host instead of the namespace meant would change the wrong interfaces.
+        raise NetlinkError('netns \'\' is refused: give a namespace name from "ip netns list", or omit netns '
+                           'for the host\'s namespace')
+    try:
+        found = isinstance(netns, str) and '/' not in netns and netns not in ('', '.', '..') \
+            and os.path.exists(os.path.join(NETNS_DIR, netns))
+    except (ValueError, UnicodeError):  # a NUL, or a lone surrogate the file system cannot encode
+        found = False
+    if not found:
+        raise NetlinkError('network namespace %s does not exist (see ip netns list; omit netns for the host\'s '
+                           'namespace)' % quoted(netns))
 
 
 @contextmanager
@@ -278,7 +290,7 @@ def in_netns(netns):
 def open_netlink(netns=None):
     """A :class:`Netlink` handle in ``netns`` (None: the caller's namespace)."""
     try:
-        if netns:
+        if netns is not None:  # '' too: an empty name is a mistake, not the host namespace
             with in_netns(netns):
                 rtnl = RtnlSocket()
         else:

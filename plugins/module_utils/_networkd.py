@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 
 from ansible_collections.edgenet.router.plugins.module_utils import _files
+from ansible_collections.edgenet.router.plugins.module_utils._names import link_name_problem, quoted
 
 __all__ = [
     'EXTENSIONS',
@@ -33,10 +34,14 @@ EXTENSIONS = ('netdev', 'network')
 _COMMENTS = ('#', ';')
 # systemd's line reader ends a line at any of these; inside a value they would split it.
 _FORBIDDEN = ('\n', '\r', '\0')
+# Keys whose value networkd takes as an interface name: [Match] Name= is a list of shell globs
+# ("*", "?", "[...]", a leading "!" inverts it), so only a literal name matches one link alone.
+_LINK_NAME_KEYS = (('Match', 'Name'), ('NetDev', 'Name'))
 
 
 class NetworkdError(Exception):
-    """A file or networkd operation failed; the message names the path or command."""
+    """A file or networkd operation failed, or text cannot be a networkd file; the message names
+    the path, command or value."""
 
 
 def is_managed(text):
@@ -52,24 +57,31 @@ def _ours(data):
 def _check_word(what, word):
     if not isinstance(word, str) or not word or any(c.isspace() or c in '[]=' or c in _FORBIDDEN for c in word) \
             or word.startswith(_COMMENTS):
-        raise ValueError('invalid networkd %s name %r: it must be non-empty, without whitespace, '
-                         '"=", brackets or a leading comment character' % (what, word))
+        raise NetworkdError('invalid networkd %s name %s: it must be non-empty, without whitespace, '
+                            '"=", brackets or a leading comment character' % (what, quoted(word)))
 
 
-def _value_text(key, value):
+def _value_text(section, key, value):
     if isinstance(value, bool):  # before int: bool is an int
         return 'yes' if value else 'no'
     if isinstance(value, int):
         return str(value)
     if not isinstance(value, str):
-        raise ValueError('%s=%r: a networkd value must be a str, int or bool (repeat the key for lists)' % (key, value))
+        raise NetworkdError('%s=%s: a networkd value must be a str, int or bool (repeat the key for lists)'
+                            % (key, quoted(value)))
+    if (section, key) in _LINK_NAME_KEYS:
+        problem = link_name_problem(value)
+        if problem is not None:
+            raise NetworkdError('[%s] %s=%s is refused: %s, since networkd reads other characters as a pattern '
+                                'that can match other interfaces; use the literal interface name'
+                                % (section, key, quoted(value), problem))
     if any(c in value for c in _FORBIDDEN):
-        raise ValueError('%s=%r: a networkd value cannot contain a line break or NUL' % (key, value))
+        raise NetworkdError('%s=%s: a networkd value cannot contain a line break or NUL' % (key, quoted(value)))
     # parse() strips around the value and a trailing backslash continues the line: either would
     # silently change what networkd reads.
     if value != value.strip() or value.endswith('\\'):
-        raise ValueError('%s=%r: a networkd value cannot start or end with whitespace or end with a '
-                         'backslash' % (key, value))
+        raise NetworkdError('%s=%s: a networkd value cannot start or end with whitespace or end with a '
+                            'backslash' % (key, quoted(value)))
     return value
 
 
@@ -77,8 +89,9 @@ def render(sections):
     """Unit-file text of ``[(section, [(key, value), ...]), ...]`` in the given order.
 
     Sections may repeat (several [Address] or [Route]); so may keys. Booleans become
-    ``yes``/``no``, ints decimal text, ``None`` values are left out. Raises ValueError for
-    anything :func:`parse` would not read back unchanged.
+    ``yes``/``no``, ints decimal text, ``None`` values are left out. Raises NetworkdError for
+    anything :func:`parse` would not read back unchanged, and for a ``[Match]``/``[NetDev]``
+    ``Name=`` that is not a literal interface name.
     """
     lines = []
     for section, pairs in sections:
@@ -89,7 +102,7 @@ def render(sections):
         for key, value in pairs:
             _check_word('key', key)
             if value is not None:
-                lines.append('%s=%s' % (key, _value_text(key, value)))
+                lines.append('%s=%s' % (key, _value_text(section, key, value)))
     return '\n'.join(lines) + '\n' if lines else ''
 
 
@@ -99,7 +112,7 @@ def parse(text):
     Comments and blank lines are dropped; ``key=value`` splits on the first ``=`` with
     whitespace around both stripped; a trailing backslash joins the next line with a space, and
     comment lines inside such a continuation are skipped (systemd.syntax(7)). Raises
-    ValueError naming the line for anything else.
+    NetworkdError naming the line for anything else.
     """
     sections = []
     pending = ''
@@ -124,7 +137,7 @@ def _parse_line(sections, number, line):
     if line.startswith('[') and line.endswith(']'):
         sections.append((line[1:-1], []))
     elif '=' not in line or not sections:
-        raise ValueError('line %d: expected "[Section]" or "Key=value" inside a section, got %r' % (number, line))
+        raise NetworkdError('line %d: expected "[Section]" or "Key=value" inside a section, got %s' % (number, quoted(line)))
     else:
         key, value = line.split('=', 1)
         sections[-1][1].append((key.strip(), value.strip()))
@@ -139,14 +152,27 @@ class NetworkdDir(object):
     """
 
     def __init__(self, directory='/etc/systemd/network', prefix='60-edgenet-', lock_timeout=60):
+        # An empty path would be the current directory, a relative one depends on where the
+        # module runs, and a NUL or line break is no directory anyone means.
+        if not isinstance(directory, str) or not os.path.isabs(directory) \
+                or any(c in directory for c in _FORBIDDEN) or len(directory) > 4095:
+            raise NetworkdError('networkd directory %s is refused: it must be an absolute path of at most 4095 '
+                                'characters without line breaks or NUL, such as /etc/systemd/network'
+                                % quoted(directory))
         self.directory = os.path.abspath(directory)
         self.prefix = prefix
         self.lock_path = os.path.join(self.directory, _files.LOCK_NAME)
         self.lock_timeout = lock_timeout
 
     def path(self, name, ext):
-        if not name or '/' in name or '\0' in name or name.startswith('.') or ext not in EXTENSIONS:
-            raise ValueError('invalid networkd file name %r.%s' % (name, ext))
+        """The file of ``name`` (an interface name: literal, so it stays in the directory and its
+        ``[Match] Name=`` matches that link alone)."""
+        problem = link_name_problem(name)
+        if problem is not None:
+            raise NetworkdError('networkd file name for %s is refused: %s; use the literal interface name'
+                                % (quoted(name), problem))
+        if ext not in EXTENSIONS:
+            raise NetworkdError('networkd file types are %s, not %s' % (', '.join(EXTENSIONS), quoted(ext)))
         return os.path.join(self.directory, '%s%s.%s' % (self.prefix, name, ext))
 
     @staticmethod
@@ -176,6 +202,9 @@ class NetworkdDir(object):
             stem, dot, ext = entry.rpartition('.')
             if dot and ext in EXTENSIONS and stem.startswith(self.prefix) and len(stem) > len(self.prefix):
                 names.add(stem[len(self.prefix):])
+        # A name that is not literal (a pattern an older version wrote) is none of ours now: it
+        # could be neither rewritten nor removed through path().
+        names = set(name for name in names if link_name_problem(name) is None)
         found = dict((name, self.read(name)) for name in sorted(names))
         return dict((name, files) for name, files in found.items() if any(files.values()))
 
@@ -192,13 +221,15 @@ class NetworkdDir(object):
         ``None`` removes a managed file, an absent key leaves it alone. Returns True if a file
         changed. Refuses, before writing anything, to overwrite a file without the marker."""
         if set(files) - set(EXTENSIONS):
-            raise ValueError('networkd file types are %s, not %s' % (EXTENSIONS, sorted(set(files) - set(EXTENSIONS))))
+            raise NetworkdError('networkd file types are %s, not %s' % (', '.join(EXTENSIONS),
+                                                                        quoted(sorted(set(files) - set(EXTENSIONS)))))
+        paths = dict((ext, self.path(name, ext)) for ext in files)  # refuses a bad name before the lock
         with self.locked():
             plan = []
             for ext in EXTENSIONS:
                 if ext not in files:
                     continue
-                path = self.path(name, ext)
+                path = paths[ext]
                 loaded = self._load(path)
                 old = None if loaded is None else loaded[0]
                 ours = old is not None and _ours(old)

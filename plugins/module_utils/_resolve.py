@@ -13,11 +13,24 @@ the user can see why (a host with both A and AAAA records is fine, two A records
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
+
+from ansible_collections.edgenet.router.plugins.module_utils._names import quoted
 
 __all__ = ['ResolveError', 'resolve_endpoint', 'canonical_address', 'FAMILY_NAMES']
 
 FAMILY_NAMES = {4: 'IPv4', 6: 'IPv6'}
+
+# A host name as DNS carries it (RFC 1123, plus "_" which some internal zones use): labels of
+# 1-63 ASCII letters, digits, "-" or "_", at most 253 characters, an optional final dot. Checked
+# before getaddrinfo, which raises UnicodeError for a label over 63 characters or an empty one
+# (IDNA encoding) and ValueError for a NUL, and would send anything else to the resolver as is.
+# An internationalised name is given in its ASCII form (xn--...).
+_HOST_LABEL = r'[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?'
+_HOST_RE = re.compile(r'(?=.{1,253}\.?\Z)%s(?:\.%s)*\.?\Z' % (_HOST_LABEL, _HOST_LABEL))
+HOST_RULE = ('an IP address or a host name of dot-separated labels of 1-63 letters, digits, "-" or "_" '
+             '(253 characters at most; an internationalised name in its xn-- form)')
 
 
 class ResolveError(ValueError):
@@ -42,10 +55,13 @@ def _check_usable(address, what):
         problems = ((bad(number), word) for bad, word in _IPV4_PROBLEMS)
     else:
         problems = ((address.is_unspecified, 'unspecified'), (address.is_multicast, 'multicast'),
-                    (address.is_loopback, 'loopback'))
+                    (address.is_loopback, 'loopback'),
+                    # ::ffff:a.b.c.d is an IPv4 host as seen by a dual-stack socket; on the wire it is no IPv6 endpoint.
+                    (address.ipv4_mapped is not None, 'IPv4-mapped (::ffff:0:0/96: use an IPv4 tunnel type)'))
     for bad, word in problems:
         if bad:
-            raise ResolveError('%s %s is a %s address and cannot be a tunnel endpoint' % (what, address, word))
+            article = 'an' if word[0] in 'aeiouAEIOU' else 'a'
+            raise ResolveError('%s %s is %s %s address and cannot be a tunnel endpoint' % (what, address, article, word))
 
 
 def _parse(text):
@@ -76,9 +92,9 @@ def _canonical(address, family, what):
 
 def canonical_address(text, family, what):
     """``text`` as a compressed address of ``family`` (4 or 6), or ResolveError."""
-    address = _parse(str(text).strip())
+    address = _parse(text.strip()) if isinstance(text, str) else None
     if address is None:
-        raise ResolveError('%s %r is not an IP address' % (what, text))
+        raise ResolveError('%s %s is not an IP address' % (what, quoted(text)))
     return _canonical(address, family, what)
 
 
@@ -87,19 +103,23 @@ def resolve_endpoint(text, family, what, getaddrinfo=socket.getaddrinfo):
 
     ``getaddrinfo`` is injectable so the rule is unit-tested without a resolver.
     """
-    text = str(text).strip()
+    if not isinstance(text, str):
+        raise ResolveError('%s %s is refused: it must be %s' % (what, quoted(text), HOST_RULE))
+    text = text.strip()
     address = _parse(text)
     if address is not None:
         return _canonical(address, family, what)
     if ':' in text:  # a malformed IPv6 literal is no host name
-        raise ResolveError('%s %r is not an IP address' % (what, text))
+        raise ResolveError('%s %s is not an IP address' % (what, quoted(text)))
+    if not _HOST_RE.match(text):
+        raise ResolveError('%s %s is refused: it must be %s' % (what, quoted(text), HOST_RULE))
     af = socket.AF_INET if family == 4 else socket.AF_INET6
     try:
         infos = getaddrinfo(text, None, af, socket.SOCK_DGRAM)
-    except socket.gaierror as exc:
-        raise ResolveError('%s %r does not resolve to an %s address: %s' % (what, text, FAMILY_NAMES[family], exc))
+    except (OSError, UnicodeError, ValueError) as exc:  # gaierror is an OSError
+        raise ResolveError('%s %s does not resolve to an %s address: %s' % (what, quoted(text), FAMILY_NAMES[family], exc))
     found = sorted(set(str(ipaddress.ip_address(info[4][0].split('%')[0])) for info in infos))
     if len(found) != 1:
-        raise ResolveError('%s %r must resolve to exactly one %s address, but resolves to %d: %s'
-                           % (what, text, FAMILY_NAMES[family], len(found), ', '.join(found) or 'none'))
+        raise ResolveError('%s %s must resolve to exactly one %s address, but resolves to %d: %s'
+                           % (what, quoted(text), FAMILY_NAMES[family], len(found), ', '.join(found) or 'none'))
     return canonical_address(found[0], family, what)

@@ -23,8 +23,9 @@ import ipaddress
 
 from ansible_collections.edgenet.router.plugins.module_utils import _engine as engine
 from ansible_collections.edgenet.router.plugins.module_utils._iptun import COMMON, run_iptun
+from ansible_collections.edgenet.router.plugins.module_utils._names import link_name_problem, quoted
 from ansible_collections.edgenet.router.plugins.module_utils._resolve import ResolveError, resolve_endpoint
-from ansible_collections.edgenet.router.plugins.module_utils._tunnel import TunnelError
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel import METRIC_MAX, TunnelError, check_name
 
 __all__ = [
     'ANYCAST_RELAY',
@@ -68,6 +69,13 @@ NOT_GLOBAL = [(ipaddress.IPv4Network(net), what) for net, what in (
     ('224.0.0.0/4', 'multicast address'),
     ('240.0.0.0/4', 'reserved address'),
 )]
+# IPv6 ranges a 6rd prefix cannot be in: its delegated prefixes would be no global unicast.
+NOT_SIXRD = [(ipaddress.IPv6Network(net), what) for net, what in (
+    ('2002::/16', '6to4 prefix (use a 6to4 role)'),
+    ('fe80::/10', 'link-local prefix'),
+    ('ff00::/8', 'multicast prefix'),
+    ('::/8', 'reserved prefix'),
+)]
 DOCUMENTATION_RANGES = [ipaddress.IPv4Network(net) for net in ('192.0.2.0/24', '198.51.100.0/24', '203.0.113.0/24')]
 
 
@@ -80,21 +88,23 @@ def _ipv4(value, what='address'):
     try:
         return ipaddress.IPv4Address(str(value).strip())
     except ValueError:
-        raise SixToFourError('%s %r is not an IPv4 address' % (what, value))
+        raise SixToFourError('%s %s is not an IPv4 address' % (what, quoted(value)))
 
 
 def _ipv6_network(value, what):
     try:
         return ipaddress.IPv6Network(str(value).strip(), strict=False)
     except ValueError:
-        raise SixToFourError('%s %r is not an IPv6 prefix such as 2001:db8::/32' % (what, value))
+        raise SixToFourError('%s %s is not an IPv6 prefix such as 2001:db8::/32' % (what, quoted(value)))
 
 
 def _masklen(value):
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise SixToFourError('ipv4_masklen must be a number 0-32, not %s' % quoted(value))
     try:
         number = int(value)
-    except (TypeError, ValueError):
-        raise SixToFourError('ipv4_masklen must be a number 0-32, not %r' % (value,))
+    except ValueError:
+        raise SixToFourError('ipv4_masklen must be a number 0-32, not %s' % quoted(value))
     if not 0 <= number <= 32:
         raise SixToFourError('ipv4_masklen must be between 0 and 32, not %d' % number)
     return number
@@ -221,7 +231,16 @@ def tunnel_params(params, local):
     role = params['role']
     allow_doc = params.get('allow_documentation_addresses', False)
     metric = params.get('route_metric')
+    mtu = DEFAULT_MTU if params.get('mtu') is None else params['mtu']
     wrong = []
+    if isinstance(mtu, bool) or not isinstance(mtu, int) or not DEFAULT_MTU <= mtu <= 65535:
+        # RFC 8200: IPv6 needs every link to carry 1280 bytes; the kernel drops IPv6 from a smaller one.
+        wrong.append('mtu %s must be between %d (the IPv6 minimum) and 65535' % (quoted(mtu), DEFAULT_MTU))
+    if metric is not None and (isinstance(metric, bool) or not isinstance(metric, int) or not 0 <= metric <= METRIC_MAX):
+        wrong.append('route_metric %s must be between 0 and %d' % (quoted(metric), METRIC_MAX))
+    elif metric is not None and role == '6rd-ce' and metric + len(params.get('border_relays') or []) - 1 > METRIC_MAX:
+        wrong.append('route_metric %d leaves no room for one metric per border relay (route_metric + n - 1 must '
+                     'stay at most %d); choose a smaller route_metric' % (metric, METRIC_MAX))
     if params.get('relay') not in (None, '') and role != '6to4-site':
         wrong.append('relay applies to role 6to4-site only')
     if params.get('border_relays') and role != '6rd-ce':
@@ -233,7 +252,7 @@ def tunnel_params(params, local):
     warnings = []
     relays = []
     tunnel = {'name': params['name'], 'local': str(local), 'ttl': params.get('ttl'),
-              'mtu': params.get('mtu') or DEFAULT_MTU, 'enabled': True, 'state': 'present'}
+              'mtu': mtu, 'enabled': True, 'state': 'present'}
     if role.startswith('6to4'):
         check_sixtofour_ipv4(local, 'local', allow_doc)
         prefix = sixtofour_prefix(local)
@@ -243,6 +262,9 @@ def tunnel_params(params, local):
             address = '%s/16' % _host(prefix)
             relay = _relay_address(params.get('relay'), allow_doc)
             routes = []
+            if relay is not None and str(relay) == str(local):
+                raise SixToFourError('relay %s is this router\'s own local address; name another 6to4 relay, or none'
+                                     % relay)
             if relay is not None:
                 relays.append(str(relay))
                 routes.append(_route('::/0', _compat(relay), metric))
@@ -259,6 +281,11 @@ def tunnel_params(params, local):
         masklen = _masklen(params.get('ipv4_masklen') or 0)
         prefix = sixrd_prefix(local, params['sixrd_prefix'], masklen)
         sixrd = _ipv6_network(params['sixrd_prefix'], 'sixrd_prefix')
+        for network, kind in NOT_SIXRD:
+            if sixrd.overlaps(network):
+                raise SixToFourError('sixrd_prefix %s is inside the %s %s, so no delegated prefix in it is routable; '
+                                     'give the ISP\'s 6rd prefix (global unicast, such as 2001:db8::/32)'
+                                     % (sixrd, kind, network))
         if prefix.prefixlen > 64:
             raise SixToFourError('sixrd_prefix /%d with ipv4_masklen %d gives /%d delegated prefixes: the kernel '
                                  'and SLAAC need /64 or shorter' % (sixrd.prefixlen, masklen, prefix.prefixlen))
@@ -273,6 +300,12 @@ def tunnel_params(params, local):
             routes = []
             for number, value in enumerate(brs):
                 br = _unicast_ipv4(value, 'border relay')
+                if str(br) == str(local):
+                    raise SixToFourError('border relay %s is this router\'s own local address; list the ISP\'s '
+                                         'border relays' % quoted(value))
+                if str(br) in relays:
+                    raise SixToFourError('border_relays lists %s twice (%s); list each border relay once'
+                                         % (br, quoted(value)))
                 relays.append(str(br))
                 # A sit device cannot tell a dead BR: the list is an order of preference.
                 base = 1024 if metric is None else metric
@@ -341,6 +374,10 @@ def module_kwargs():
 def interface_ipv4(netlink, name, role, allow_documentation=False):
     """The one usable IPv4 address of interface ``name`` (global for the 6to4 roles), or an
     error that lists what the interface has and why each was passed over."""
+    problem = link_name_problem(name)
+    if problem is not None:
+        raise SixToFourError('local_interface %s is refused: %s; give the interface name as "ip link" shows it'
+                             % (quoted(name), problem))
     index = netlink.link_index(name)
     if index is None:
         raise SixToFourError('local_interface %s does not exist' % name)
@@ -373,10 +410,11 @@ def run_sixtofour(params, runtime, persistent=None, check_mode=False):
     The tunnel goes through ``run_iptun``: same device code, same stores, same cycle."""
     facts = {'prefix': None, 'address': None, 'relay': [], 'warnings': []}
     previous_local = None
+    check_name(params.get('name'))  # before anything: the name travels to files and their [Match]
     if params.get('state', 'present') == 'absent':
         tunnel = {'name': params['name'], 'state': 'absent'}
     else:
-        if params.get('local_interface'):
+        if params.get('local_interface') is not None:  # '' too: interface_ipv4 refuses it by name
             local = interface_ipv4(runtime.nl, params['local_interface'], params['role'],
                                    params.get('allow_documentation_addresses', False))
         else:

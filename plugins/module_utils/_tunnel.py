@@ -13,11 +13,11 @@ they are compared, so a drift report names exact fields (``ttl: 64 -> 10``).
 from __future__ import annotations
 
 import ipaddress
-import re
 
 from ansible_collections.edgenet.router.plugins.module_utils._engine import (
     Field, ObjectTable, RECREATE, RUNTIME, Store, CREATE, DELETE, MODIFY,
 )
+from ansible_collections.edgenet.router.plugins.module_utils._names import link_name_problem, quoted
 from ansible_collections.edgenet.router.plugins.module_utils._resolve import ResolveError, resolve_endpoint
 
 __all__ = [
@@ -69,8 +69,6 @@ IP6_FLOWINFO_FLOWLABEL = 0x000FFFFF
 # ipip/sit: a TOS of 1 means "inherit from the inner packet" (iproute2 prints "tos inherit").
 IPTUN_TOS_INHERIT = 1
 
-NAME_RE = re.compile(r'^[^/\s:]{1,15}$')
-
 IP4_DEFAULT_TTL = 0      # inherit
 
 # What the kernel reports for every sit device that has no 6rd configuration: plain 6to4.
@@ -91,46 +89,77 @@ def _norm_type(value):
     return TYPE_ALIASES.get(value, value)
 
 
+def _integer(value, base=10):
+    """``value`` as an int when it is one (or its text), else None. A bool or a float is no
+    number here: ``int()`` would quietly turn True into 1 (tos "inherit") and 1.5 into 1."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value.strip(), base)
+        except ValueError:
+            return None
+    return None
+
+
 def _norm_tos(value):
     """``inherit`` or an int 0-255 (decimal or 0x hex text)."""
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text == 'inherit':
-            return 'inherit'
-        try:
-            value = int(text, 0)
-        except ValueError:
-            raise TunnelError('tos must be a number 0-255 or "inherit", not %r' % value)
-    if not 0 <= int(value) <= 255:
-        raise TunnelError('tos must be a number 0-255 or "inherit", not %r' % value)
-    return int(value)
+    if isinstance(value, str) and value.strip().lower() == 'inherit':
+        return 'inherit'
+    number = _integer(value, 0)
+    if number is None or not 0 <= number <= 255:
+        raise TunnelError('tos must be a number 0-255 or "inherit", not %s' % quoted(value))
+    return number
 
 
 def _norm_encaplimit(value):
     """``none`` or an int 0-255."""
     if isinstance(value, str) and value.strip().lower() == 'none':
         return 'none'
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise TunnelError('encaplimit must be a number 0-255 or "none", not %r' % value)
-    if not 0 <= number <= 255:
-        raise TunnelError('encaplimit must be a number 0-255 or "none", not %r' % value)
+    number = _integer(value)
+    if number is None or not 0 <= number <= 255:
+        raise TunnelError('encaplimit must be a number 0-255 or "none", not %s' % quoted(value))
     return number
 
 
+def _interface(value):
+    """One address of the task's ``addresses`` -> ipaddress interface, or TunnelError."""
+    text = value.strip() if isinstance(value, str) else None
+    try:
+        iface = ipaddress.ip_interface(text)
+    except ValueError:
+        raise TunnelError('address %s is not an address with a prefix length (e.g. 2001:db8::2/64)' % quoted(value))
+    if '/' not in text:
+        raise TunnelError('address %s needs a prefix length (e.g. %s/%d)' % (quoted(value), iface.ip, iface.max_prefixlen))
+    return iface
+
+
 def _norm_address_list(values):
-    """CIDR strings, compressed, host bits kept (an interface address), sorted, unique."""
-    out = set()
-    for value in values:
-        try:
-            iface = ipaddress.ip_interface(str(value).strip())
-        except ValueError:
-            raise TunnelError('address %r is not an address with a prefix length (e.g. 2001:db8::2/64)' % value)
-        if '/' not in str(value):
-            raise TunnelError('address %r needs a prefix length (e.g. %s/%d)' % (value, value, iface.max_prefixlen))
-        out.add(iface.with_prefixlen)
+    """CIDR strings, compressed, host bits kept (an interface address), sorted, unique.
+
+    For what a store reads (a hand-edited file may repeat a line); the task's list goes through
+    :func:`_norm_addresses`, which refuses a repeat instead."""
+    out = set(_interface(value).with_prefixlen for value in values)
     return sorted(out, key=_address_sort_key)
+
+
+def _norm_addresses(values):
+    """The task's ``addresses`` as :func:`_norm_address_list` does, refusing an address listed
+    twice (also in two spellings): silently dropping one hides a typo in the other."""
+    seen = {}
+    for value in values:
+        iface = _interface(value)
+        cidr = iface.with_prefixlen
+        if iface.ip.is_multicast or iface.ip.is_loopback or iface.ip.is_unspecified:
+            raise TunnelError('address %s is not a unicast address, which an interface address must be; give the '
+                              'tunnel\'s own address, such as 2001:db8::2/64' % quoted(value))
+        if cidr in seen:
+            raise TunnelError('addresses lists %s twice (as %s and %s); list each address once'
+                              % (cidr, quoted(seen[cidr]), quoted(value)))
+        seen[cidr] = value
+    return sorted(seen, key=_address_sort_key)
 
 
 def _address_sort_key(cidr):
@@ -138,38 +167,70 @@ def _address_sort_key(cidr):
     return (iface.version, iface.ip.packed, iface.network.prefixlen)
 
 
+# rtm_priority is a 32-bit unsigned attribute: anything outside is not a metric the kernel has.
+METRIC_MAX = 2 ** 32 - 1
+
+
 def _norm_route(route):
     """``{dest, via, metric}``: dest as a network, via compressed (None: on-link),
     metric with the kernel's default made explicit (0 for IPv4, 1024 for IPv6)."""
     if not isinstance(route, dict):
-        raise TunnelError('route %r must be a dict with dest (and optional via, metric)' % (route,))
+        raise TunnelError('route %s must be a dict with dest (and optional via, metric)' % quoted(route))
     unknown = set(route) - set(('dest', 'via', 'metric'))
     if unknown:
-        raise TunnelError('route %r has unknown keys: %s' % (route, ', '.join(sorted(unknown))))
+        raise TunnelError('route %s has unknown keys: %s' % (quoted(route), ', '.join(sorted(quoted(k) for k in unknown))))
+    dest = route.get('dest')
     try:
-        dest = ipaddress.ip_network(str(route['dest']).strip(), strict=False)
-    except (KeyError, ValueError):
-        raise TunnelError('route %r needs dest, a network such as ::/0 or 198.51.100.0/24' % (route,))
+        dest = ipaddress.ip_network(dest.strip(), strict=False)
+    except (AttributeError, ValueError):
+        raise TunnelError('route dest %s is not a network such as ::/0 or 198.51.100.0/24; every route needs one'
+                          % quoted(dest))
     via = route.get('via')
     if via not in (None, ''):
         try:
-            via_addr = ipaddress.ip_address(str(via).strip())
-        except ValueError:
-            raise TunnelError('route to %s: via %r is not an IP address' % (dest, via))
+            via_addr = ipaddress.ip_address(via.strip())
+        except (AttributeError, ValueError):
+            raise TunnelError('route to %s: via %s is not an IP address' % (dest, quoted(via)))
         if via_addr.version != dest.version:
             raise TunnelError('route to %s: via %s is of the other address family' % (dest, via_addr))
+        if via_addr.is_multicast or via_addr.is_loopback or via_addr.is_unspecified or str(via_addr) == '255.255.255.255':
+            raise TunnelError('route to %s: via %s is not a unicast address, so it cannot be a gateway; give the '
+                              'gateway\'s address on the tunnel, or omit via for an on-link route' % (dest, via_addr))
         via = str(via_addr)
     else:
         via = None
     metric = route.get('metric')
     if metric in (None, ''):
         metric = 1024 if dest.version == 6 else 0
-    return {'dest': dest.with_prefixlen, 'via': via, 'metric': int(metric)}
+    number = _integer(metric)
+    if number is None or not 0 <= number <= METRIC_MAX:
+        raise TunnelError('route to %s: metric %s must be a number between 0 and %d' % (dest, quoted(metric), METRIC_MAX))
+    return {'dest': dest.with_prefixlen, 'via': via, 'metric': number}
+
+
+def _route_sort_key(route):
+    return (route['dest'], route['via'] or '', route['metric'])
 
 
 def _norm_routes(routes):
-    out = [_norm_route(r) for r in routes]
-    return sorted(out, key=lambda r: (r['dest'], r['via'] or '', r['metric']))
+    """Routes as :func:`_norm_route` makes them, sorted (a store's view: see :func:`_norm_route_list`)."""
+    return sorted((_norm_route(r) for r in routes), key=_route_sort_key)
+
+
+def _norm_route_list(routes):
+    """The task's ``routes`` as :func:`_norm_routes` does, refusing two routes to one destination
+    with one metric: the kernel keys a link's routes by both (IPv4 refuses the second, IPv6 would
+    merge them into a multipath route this module does not manage), and dropping a repeat hides it."""
+    seen = {}
+    for route in routes:
+        route = _norm_route(route)
+        key = (route['dest'], route['metric'])
+        if key in seen:
+            raise TunnelError('routes lists the route to %s with metric %d twice (via %s and via %s); list it '
+                              'once, or give each its own metric' % (key[0], key[1], seen[key]['via'] or 'on-link',
+                                                                     route['via'] or 'on-link'))
+        seen[key] = route
+    return sorted(seen.values(), key=_route_sort_key)
 
 
 def _norm_sixrd_prefix(value):
@@ -177,9 +238,9 @@ def _norm_sixrd_prefix(value):
     try:
         network = ipaddress.IPv6Network(str(value).strip(), strict=False)
     except ValueError:
-        raise TunnelError('sixrd_prefix %r is not an IPv6 prefix such as 2001:db8::/32' % (value,))
+        raise TunnelError('sixrd_prefix %s is not an IPv6 prefix such as 2001:db8::/32' % quoted(value))
     if '/' not in str(value) or network.prefixlen == 0:
-        raise TunnelError('sixrd_prefix %r needs a prefix length between 1 and 64 (e.g. 2001:db8::/32)' % (value,))
+        raise TunnelError('sixrd_prefix %s needs a prefix length between 1 and 64 (e.g. 2001:db8::/32)' % quoted(value))
     return network.with_prefixlen
 
 
@@ -188,18 +249,17 @@ def _norm_sixrd_relay_prefix(value):
     try:
         network = ipaddress.IPv4Network(str(value).strip(), strict=False)
     except ValueError:
-        raise TunnelError('sixrd_relay_prefix %r is not an IPv4 prefix such as 192.0.2.0/24 or 0.0.0.0/0'
-                          % (value,))
+        raise TunnelError('sixrd_relay_prefix %s is not an IPv4 prefix such as 192.0.2.0/24 or 0.0.0.0/0'
+                          % quoted(value))
     return network.with_prefixlen
 
 
 def _norm_int(low, high, what):
     def normalise(value):
         """An int within the field's range."""
-        try:
-            number = int(value)
-        except (TypeError, ValueError):
-            raise TunnelError('%s must be a number, not %r' % (what, value))
+        number = _integer(value)
+        if number is None:
+            raise TunnelError('%s must be a number, not %s' % (what, quoted(value)))
         if not low <= number <= high:
             raise TunnelError('%s must be between %d and %d (0x%X), not %d' % (what, low, high, high, number))
         return number
@@ -224,8 +284,8 @@ TABLE = ObjectTable('tunnel', [
     Field('mtu', type='int', normalise=_norm_int(68, 65535, 'mtu')),
     Field('link'),
     Field('enabled', type='bool', default=True),
-    Field('addresses', type='list', elements='str', normalise=_norm_address_list),
-    Field('routes', type='list', elements='dict', normalise=_norm_routes,
+    Field('addresses', type='list', elements='str', normalise=_norm_addresses),
+    Field('routes', type='list', elements='dict', normalise=_norm_route_list,
           options={'dest': {'type': 'str', 'required': True},
                    'via': {'type': 'str'},
                    'metric': {'type': 'int'}}),
@@ -245,11 +305,28 @@ LINK_PARAMETERS = ('local', 'remote', 'link') + TUNNEL_FIELDS + SIXRD_FIELDS
 
 
 def check_name(name):
-    if not name or not NAME_RE.match(name):
-        raise TunnelError('name %r is not a valid interface name: 1-15 characters, no "/", ":" or '
-                          'whitespace' % (name,))
+    """Refuse a tunnel name that is not literal (see ``_names``) or is a kernel fallback device.
+
+    The name becomes the link, the networkd file names and their ``[Match] Name=``, which
+    networkd reads as a list of globs: ``e*`` or ``!he0`` there would put the tunnel's addresses,
+    routes and ``ActivationPolicy=`` on other interfaces."""
+    problem = link_name_problem(name)
+    if problem is not None:
+        raise TunnelError('tunnel name %s is refused: %s, because it becomes the link, its networkd file names '
+                          'and their [Match] Name=, which networkd reads as a pattern; choose a literal name such '
+                          'as he-ipv6' % (quoted(name), problem))
     if name in FALLBACK_DEVICES:
-        raise TunnelError('%s is the kernel\'s fallback tunnel device and cannot be managed' % name)
+        raise TunnelError('tunnel name %s is the kernel\'s fallback tunnel device, which the kernel owns; choose '
+                          'another name' % name)
+
+
+def check_link(name):
+    """Refuse an underlay ``link`` that is not a literal interface name (it is looked up by
+    name, and written to ``commands``)."""
+    problem = link_name_problem(name)
+    if problem is not None:
+        raise TunnelError('underlay link %s is refused: %s; give the underlay device\'s name as "ip link" '
+                          'shows it' % (quoted(name), problem))
 
 
 def desired_tunnel(params, resolve=resolve_endpoint):
@@ -260,18 +337,23 @@ def desired_tunnel(params, resolve=resolve_endpoint):
     tunnel parameter gets a definite value).
     """
     check_name(params.get('name'))
+    if params.get('link') is not None:
+        check_link(params['link'])
     values = TABLE.normalise(params)
     ttype = values['type']
     if ttype is None:
         raise TunnelError('%s: type is required when state=present' % params['name'])
     if ttype not in TYPES:
-        raise TunnelError('%s: unknown tunnel type %r' % (params['name'], params['type']))
+        raise TunnelError('%s: unknown tunnel type %s' % (params['name'], quoted(params['type'])))
     spec = TYPES[ttype]
     kind = spec['kind']
     family = spec['family']
     where = 'tunnel %s' % params['name']
+    for key in ('local', 'remote'):
+        if params.get(key) == '':  # an unset variable templated to '': never a silent "any"
+            raise TunnelError('%s: %s is empty; give an address or a host name, or omit %s' % (where, key, key))
 
-    if params.get('local') in (None, ''):
+    if params.get('local') is None:  # only an omitted local means any ('' is refused above)
         if ttype == '6to4':
             raise TunnelError('%s: type 6to4 needs local (the public IPv4 address of this site)' % where)
         if ttype == '6rd':
@@ -288,6 +370,9 @@ def desired_tunnel(params, resolve=resolve_endpoint):
         raise TunnelError('%s: type %s needs remote' % (where, ttype))
     else:
         values['remote'] = _resolved(params['remote'], family, '%s remote' % where, resolve)
+        if values['remote'] == values['local']:
+            raise TunnelError('%s: remote %s is the same address as local; remote is the far end of the tunnel'
+                              % (where, values['remote']))
 
     for name in TUNNEL_FIELDS:
         if name not in KIND_FIELDS[kind] and values[name] is not None:
@@ -305,7 +390,9 @@ def desired_tunnel(params, resolve=resolve_endpoint):
     values['tos'] = 0 if values['tos'] is None else values['tos']
     _sixrd(values, ttype, where)
     if values['link'] is not None:
-        check_name(values['link'])
+        if values['link'] == params['name']:
+            raise TunnelError('%s: link %s is the tunnel itself; the underlay is the device the outer packets '
+                              'leave by, such as eth0' % (where, values['link']))
     return values
 
 

@@ -14,7 +14,7 @@ store changes the kernel itself and these files only matter at boot.
 from __future__ import annotations
 
 from ansible_collections.edgenet.router.plugins.module_utils._engine import PERSISTENT, Store, DELETE
-from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdDir, parse, render
+from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdDir, NetworkdError, parse, reload, render
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel import (
     SIXRD_DEFAULT_RELAY_PREFIX, TABLE, TYPES, TunnelError, _norm_address_list, _norm_routes,
 )
@@ -138,21 +138,45 @@ def parse_files(name, files):
 
 
 class NetworkdTunnels(Store):
-    """Tunnels as networkd files in one directory (default /etc/systemd/network)."""
+    """Tunnels as networkd files in one directory (/etc/systemd/network on a router).
+
+    ``run_command`` (shaped like AnsibleModule.run_command) asks a running networkd to reload
+    once the writes are done (:meth:`settle`): when that fails, the engine rolls every store
+    back, so a task never ends with files networkd refused to load. None: no reload (tests,
+    callers that reload themselves). ``netif_dir`` is networkd's state directory (see
+    ``_networkd.reload``).
+    """
 
     name = PERSISTENT
 
-    def __init__(self, directory=None, reload=None):
-        self.files = NetworkdDir(directory) if directory else NetworkdDir()
-        self._reload = reload
+    def __init__(self, directory, run_command=None, netif_dir='/run/systemd/netif'):
+        self.files = NetworkdDir(directory)
+        self._run_command = run_command
+        self._netif_dir = netif_dir
         self.dirty = False
 
     def read(self):
         out = {}
         for name, files in self.files.read_all().items():
             if files.get('netdev'):
-                out[name] = parse_files(name, files)
+                try:
+                    out[name] = parse_files(name, files)
+                except (NetworkdError, TunnelError) as exc:
+                    raise NetworkdError('Cannot read the networkd files of tunnel %s in %s: %s. Fix or remove them '
+                                        '(they carry the managed marker)' % (name, self.files.directory, exc))
         return out
+
+    def locked(self):
+        """The directory's lock, which the engine holds from read to the end of apply in a real
+        run (it may create the lock file; check mode never takes it and reading creates nothing)."""
+        return self.files.locked()
+
+    def settle(self):
+        """Ask a running networkd to reload the files written (see ``_networkd.reload``: skipped
+        when networkd is not running). A failure rolls the whole apply back."""
+        if self.dirty and self._run_command is not None:
+            reload(self._run_command, self._netif_dir)
+        self.dirty = False
 
     def managed(self):
         return set(self.read())

@@ -38,7 +38,10 @@ attributes:
 options:
   name:
     description:
-      - Name of the tunnel interface, 1 to 15 characters without C(/), C(:) or white space.
+      - Name of the tunnel interface, literal, 1 to 15 letters, digits, C(-), C(_) or C(.), starting with a
+        letter, digit or C(_), and not all digits.
+      - The name becomes the link, its networkd file names and their C([Match] Name=), which systemd-networkd
+        reads as a pattern, so C(*), C(?), C([...]), a leading C(!) and every other character are refused.
       - The kernel's fallback devices C(tunl0), C(sit0) and C(ip6tnl0) are refused.
       - Required unless O(tunnels) is given.
     type: str
@@ -59,12 +62,15 @@ options:
     description:
       - Local (outer) address, or a host name that resolves to exactly one address of the
         tunnel's outer family.
-      - Omit for any local address (not with V(6to4)).
+      - Omit for any local address (not with V(6to4)); an empty string is refused, not taken as any.
+      - Unspecified, loopback, multicast and IPv4-mapped IPv6 (C(::ffff:0:0/96)) addresses are refused.
     type: str
   remote:
     description:
-      - Remote (outer) address or a host name, resolved like O(local).
+      - Remote (outer) address or a host name, resolved like O(local); it must differ from O(local).
       - Required for every type but V(6to4), which refuses it.
+      - Two tunnels of the same kernel kind with the same O(local), O(remote) and O(link) are refused
+        (the kernel keeps one).
     type: str
   ttl:
     description:
@@ -110,8 +116,8 @@ options:
     type: int
   link:
     description:
-      - Underlay device the outer packets are bound to. Only with O(persistent=false), because
-        networkd ties a tunnel to its underlay in the underlay's own file.
+      - Underlay device the outer packets are bound to, an interface name under the same rule as O(name).
+        Only with O(persistent=false), because networkd ties a tunnel to its underlay in the underlay's own file.
     type: str
   enabled:
     description:
@@ -123,12 +129,15 @@ options:
       - Addresses with prefix length on the tunnel, for example V(2001:db8:1f0a::2/64).
       - When given, the tunnel carries exactly these (IPv6 link-local addresses, which the kernel
         makes itself, are left alone); omit to leave addresses unmanaged.
+      - Unicast addresses only, each listed once (two spellings of one address are refused too).
     type: list
     elements: str
   routes:
     description:
       - Routes through this tunnel (main table). When given, the routes out of this tunnel are
         exactly these; omit to leave them unmanaged.
+      - The kernel keys a link's routes by destination and metric, so two routes with the same
+        O(routes[].dest) and O(routes[].metric) are refused.
     type: list
     elements: dict
     suboptions:
@@ -137,10 +146,11 @@ options:
         type: str
         required: true
       via:
-        description: Gateway; omit for an on-link route.
+        description: Gateway, a unicast address of the destination's family; omit for an on-link route.
         type: str
       metric:
-        description: Route metric. Default V(0) for IPv4 and V(1024) for IPv6, as the kernel does.
+        description:
+          - Route metric, 0 to 4294967295. Default V(0) for IPv4 and V(1024) for IPv6, as the kernel does.
         type: int
   state:
     description: Whether the tunnel should exist.
@@ -368,8 +378,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.edgenet.router.plugins.module_utils._iptun import module_kwargs, run_iptun
 from ansible_collections.edgenet.router.plugins.module_utils._engine import ApplyError, PlanError
-from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, open_netlink
-from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdError, reload
+from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, check_netns, open_netlink
+from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdError
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel import KernelTunnels, TunnelError
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel_networkd import NetworkdTunnels
 
@@ -378,11 +388,12 @@ def main():
     module = AnsibleModule(**module_kwargs())
     params = module.params
     try:
+        if params['netns'] is not None:  # '' is a mistake, not the host namespace: refuse it before anything
+            check_netns(params['netns'])
         with open_netlink(params['netns']) as netlink:
-            files = NetworkdTunnels(params['networkd_dir']) if params['persistent'] else None
+            # networkd reloads as the store's settle step: a failed reload rolls the task back.
+            files = NetworkdTunnels(params['networkd_dir'], module.run_command) if params['persistent'] else None
             result = run_iptun(params, KernelTunnels(netlink, params['netns']), files, module.check_mode)
-            if files is not None and files.dirty:
-                reload(module.run_command)
     except (TunnelError, PlanError, ApplyError, NetlinkError, NetworkdError) as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(**result)

@@ -25,7 +25,9 @@ extends_documentation_fragment:
   - edgenet.router._netns
 options:
   name:
-    description: Only this tunnel.
+    description:
+      - Only this tunnel. A literal interface name as for M(edgenet.router.iptun) O(edgenet.router.iptun#module:name),
+        not a pattern; anything else is refused.
     type: str
   networkd_dir:
     description: Directory of the systemd-networkd files to read.
@@ -88,10 +90,10 @@ tunnels:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.edgenet.router.plugins.module_utils._iptun import info
-from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, open_netlink
+from ansible_collections.edgenet.router.plugins.module_utils._iptun import check_info_name, info
+from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, check_netns, open_netlink
 from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdError
-from ansible_collections.edgenet.router.plugins.module_utils._tunnel import KernelTunnels
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel import KernelTunnels, TunnelError
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel_networkd import NetworkdTunnels
 
 
@@ -105,11 +107,15 @@ def main():
         supports_check_mode=True,
     )
     try:
+        if module.params['name'] is not None:  # before opening anything
+            check_info_name(module.params['name'])
+        if module.params['netns'] is not None:  # '' is a mistake, not the host namespace
+            check_netns(module.params['netns'])
         with open_netlink(module.params['netns']) as netlink:
             # networkd files describe the host namespace only: no persistent view inside a netns.
             files = None if module.params['netns'] else NetworkdTunnels(module.params['networkd_dir'])
             tunnels = info(KernelTunnels(netlink, module.params['netns']), files)
-    except (NetlinkError, NetworkdError) as exc:
+    except (TunnelError, NetlinkError, NetworkdError) as exc:
         module.fail_json(msg=str(exc))
     if module.params['name']:
         tunnels = [t for t in tunnels if t['name'] == module.params['name']]

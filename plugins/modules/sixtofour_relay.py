@@ -42,8 +42,10 @@ attributes:
 options:
   name:
     description:
-      - Name of the tunnel interface, 1 to 15 characters without C(/), C(:) or white space
-        (not the kernel's fallback device C(sit0)).
+      - Name of the tunnel interface, literal, 1 to 15 letters, digits, C(-), C(_) or C(.), starting with a
+        letter, digit or C(_), and not all digits (not the kernel's fallback device C(sit0)).
+      - The name becomes the link, its networkd file names and their C([Match] Name=), which systemd-networkd
+        reads as a pattern, so C(*), C(?), C([...]), a leading C(!) and every other character are refused.
     type: str
     required: true
   role:
@@ -63,9 +65,10 @@ options:
     type: str
   local_interface:
     description:
-      - Take O(local) from this interface, which must have exactly one usable IPv4 address (for the
-        6to4 roles, one global address). Run the task again when the ISP changes the address; check
-        mode then shows the new prefix and address, and RV(previous) the old ones.
+      - Take O(local) from this interface (a literal interface name, as for O(name)), which must have
+        exactly one usable IPv4 address (for the 6to4 roles, one global address). Run the task again when
+        the ISP changes the address; check mode then shows the new prefix and address, and RV(previous)
+        the old ones.
     type: str
   relay:
     description:
@@ -80,11 +83,13 @@ options:
         default route via the IPv4-compatible address C(::a.b.c.d), the first with
         O(route_metric), the next with one more, and so on (the tunnel cannot tell a dead BR, so this is
         an order of preference, not a failover).
+      - Each border relay once, and not this router's own O(local).
     type: list
     elements: str
   sixrd_prefix:
     description:
       - The ISP's 6rd prefix, for example V(2001:db8::/32). Required for the 6rd roles.
+      - A prefix inside 2002::/16 (6to4), fe80::/10, ff00::/8 or ::/8 is refused.
     type: str
   ipv4_masklen:
     description:
@@ -103,8 +108,8 @@ options:
     default: false
   mtu:
     description:
-      - MTU of the tunnel. The IPv6 minimum, 1280, is the default because relays and other sites
-        sit behind unknown IPv4 paths.
+      - MTU of the tunnel, 1280 to 65535. The IPv6 minimum, 1280, is the default because relays and other
+        sites sit behind unknown IPv4 paths.
     type: int
     default: 1280
   ttl:
@@ -113,7 +118,7 @@ options:
     type: int
   route_metric:
     description:
-      - Metric of the routes the role adds. Default the kernel's, 1024.
+      - Metric of the routes the role adds, 0 to 4294967295. Default the kernel's, 1024.
       - The kernel keeps one route per destination and metric, so a router that already has a default
         route at that metric (another uplink, a second tunnel) needs a different one here.
     type: int
@@ -285,8 +290,8 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.edgenet.router.plugins.module_utils._engine import ApplyError, PlanError
-from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, open_netlink
-from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdError, reload
+from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, check_netns, open_netlink
+from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdError
 from ansible_collections.edgenet.router.plugins.module_utils._sixtofour import ERRORS, module_kwargs, run_sixtofour
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel import KernelTunnels
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel_networkd import NetworkdTunnels
@@ -296,11 +301,12 @@ def main():
     module = AnsibleModule(**module_kwargs())
     params = module.params
     try:
+        if params['netns'] is not None:  # '' is a mistake, not the host namespace: refuse it before anything
+            check_netns(params['netns'])
         with open_netlink(params['netns']) as netlink:
-            files = NetworkdTunnels(params['networkd_dir']) if params['persistent'] else None
+            # networkd reloads as the store's settle step: a failed reload rolls the task back.
+            files = NetworkdTunnels(params['networkd_dir'], module.run_command) if params['persistent'] else None
             result = run_sixtofour(params, KernelTunnels(netlink, params['netns']), files, module.check_mode)
-            if files is not None and files.dirty:
-                reload(module.run_command)
     except ERRORS + (PlanError, ApplyError, NetlinkError, NetworkdError) as exc:
         module.fail_json(msg=str(exc))
     for warning in result.pop('warnings'):

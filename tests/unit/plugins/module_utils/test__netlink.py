@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from ansible_collections.edgenet.router.plugins.module_utils import _rtnl as rtnl
-from ansible_collections.edgenet.router.plugins.module_utils._netlink import Netlink, NetlinkError
+from ansible_collections.edgenet.router.plugins.module_utils._netlink import Netlink, NetlinkError, check_netns
 from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.fake_rtnl import FakeSocket, ack
 
 
@@ -91,3 +91,12 @@ def test_the_rtnetlink_modules_do_not_import_pyroute2():
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     out = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True, text=True, check=True).stdout
     assert out.strip() == '[]'
+
+
+@pytest.mark.parametrize('netns', ['', 'x' * 300, 'a/b', '..', 'a\0b', '\udc80'])
+def test_check_netns_refuses_clearly(netns):
+    # '' is not the host namespace (an unset variable would act on the wrong interfaces); long
+    # values are cut in the message; NUL and surrogates are an error, not a traceback.
+    with pytest.raises(NetlinkError) as err:
+        check_netns(netns)
+    assert 'netns' in str(err.value) and len(str(err.value)) < 300

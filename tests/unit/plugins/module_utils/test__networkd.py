@@ -76,7 +76,7 @@ def test_parse(text, sections):
     ('[A]\nK=v\njunk\n', 3),
 ])
 def test_parse_errors_name_the_line(text, line):
-    with pytest.raises(ValueError, match='line %d:' % line):
+    with pytest.raises(NetworkdError, match='line %d:' % line):
         parse(text)
 
 
@@ -99,7 +99,7 @@ def test_parse_errors_name_the_line(text, line):
     ([('A B', [])], 'section name'),
 ])
 def test_render_refuses(sections, match):
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(NetworkdError, match=match):
         render(sections)
 
 
@@ -122,7 +122,7 @@ def test_render_refuses_or_round_trips(sections):
     """Whatever the value, networkd either reads back exactly what was meant or render refuses."""
     try:
         text = render(sections)
-    except ValueError:
+    except NetworkdError:
         return
     assert parse(text) == _stringified(sections)
 
@@ -247,9 +247,9 @@ def test_foreign_file_is_never_overwritten_or_removed(ndir):
 
 def test_invalid_names(ndir):
     for name in ('', '../x', '.hidden', 'a\0b'):
-        with pytest.raises(ValueError):
+        with pytest.raises(NetworkdError):
             ndir.write(name, {'netdev': NETDEV})
-    with pytest.raises(ValueError, match='link'):
+    with pytest.raises(NetworkdError, match='link'):
         ndir.write('tun0', {'link': '[Match]\n'})
 
 
@@ -392,7 +392,7 @@ def _reader(directory, stop, queue):
             seen += 1
             try:
                 complete = len(parse(text)[0][1]) == 401 and text.endswith('-399\n')
-            except ValueError:
+            except NetworkdError:
                 complete = False
             bad += not complete
     queue.put((seen, bad))
