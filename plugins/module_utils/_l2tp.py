@@ -324,7 +324,8 @@ def open_l2tp(netns=None):
     where = ' in netns %s' % netns if netns else ''
     sock = None
     try:
-        with (in_netns(netns) if netns else nullcontext()):
+        # '' too: an empty name is a mistake, not the caller's namespace (in_netns refuses it)
+        with (in_netns(netns) if netns is not None else nullcontext()):
             sock = GenericNetlinkSocket()
             # bind() resolves the family: it creates the socket here, inside the namespace.
             sock.bind(GENL_NAME, l2tpmsg)

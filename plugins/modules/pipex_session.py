@@ -427,7 +427,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.edgenet.router.plugins.module_utils._engine import ApplyError, PlanError
 from ansible_collections.edgenet.router.plugins.module_utils._l2tp import open_l2tp
-from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, open_netlink
+from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, check_netns, open_netlink
 from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdError
 from ansible_collections.edgenet.router.plugins.module_utils._pipex import (
     KernelSessions, PersistentSessions, PipexError, SideEffects, module_kwargs, run_pipex,
@@ -440,6 +440,8 @@ def main():
     require_pyroute2(module)
     params = module.params
     try:
+        if params['netns'] is not None:  # '' is a mistake, not the host namespace: refuse it before anything
+            check_netns(params['netns'])
         with open_l2tp(params['netns']) as l2tp, open_netlink(params['netns']) as netlink:
             runtime = KernelSessions(l2tp, netlink, SideEffects(module.run_command, params['netns']),
                                      params['netns'], keep_tunnel=params['keep_tunnel'])

@@ -97,7 +97,7 @@ closed_sessions:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.edgenet.router.plugins.module_utils._l2tp import open_l2tp
-from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, open_netlink
+from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, check_netns, open_netlink
 from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdError
 from ansible_collections.edgenet.router.plugins.module_utils._pipex import (
     KernelSessions, PersistentSessions, PipexError, SideEffects, check_ifname, info,
@@ -117,6 +117,8 @@ def main():
     require_pyroute2(module)
     netns = module.params['netns']
     try:
+        if netns is not None:  # '' is a mistake, not the host namespace: refuse it before anything
+            check_netns(netns)
         if module.params['ifname'] is not None:  # before opening anything
             check_ifname(module.params['ifname'])
         with open_l2tp(netns) as l2tp, open_netlink(netns) as netlink:
