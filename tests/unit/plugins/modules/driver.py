@@ -380,7 +380,8 @@ class World(object):
         mp.setattr(socket, 'getaddrinfo', fake_getaddrinfo)
         mp.setattr(AnsibleModule, 'exit_json', _finish(AnsibleModule.exit_json))
         mp.setattr(AnsibleModule, 'fail_json', _finish(AnsibleModule.fail_json))
-        mp.setattr(AnsibleModule, 'run_command', lambda module, args, **kw: world.run(module, args, **kw))
+        # a plain function, not the bound world.run: set on the class, it must take the module as self
+        mp.setattr(AnsibleModule, 'run_command', lambda module, args, **kw: world.run(module, args, **kw))  # pylint: disable=unnecessary-lambda
         mp.setattr(AnsibleModule, 'get_bin_path',
                    lambda module, arg, required=False, opt_dirs=None: '/usr/sbin/%s' % arg)
         mp.setattr(AnsibleModule, '_log_invocation', lambda module: None)

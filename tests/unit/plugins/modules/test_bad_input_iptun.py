@@ -26,7 +26,7 @@ ROUTE = {'dest': '198.51.100.0/24', 'via': None, 'metric': None}
 WITH_ROUTE = dict(BASE, routes=[dict(ROUTE)])
 
 # Free text that is neither an address nor a name the (fake) resolver knows.
-ENDPOINT_TEXT = [v for v in TEXT_BAD]
+ENDPOINT_TEXT = list(TEXT_BAD)
 
 T = Table(BASE)
 
