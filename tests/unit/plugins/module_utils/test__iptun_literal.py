@@ -61,9 +61,11 @@ def test_a_pattern_name_is_refused_in_bulk_absent_and_sixtofour(router, name):
     absent = dict(networkd_dir=router.dir, name=name, state='absent')
     refused(router, TunnelError, 'is refused',
             lambda: run_iptun(params(**absent), KernelTunnels(router.nl), NetworkdTunnels(router.dir)))
-    site = dict(SITE, name=name, networkd_dir=router.dir)
+    site = sixtofour_params()
+    site.update(SITE)
+    site.update(name=name, networkd_dir=router.dir)
     refused(router, TunnelError, 'is refused',
-            lambda: run_sixtofour(sixtofour_params(**site), KernelTunnels(router.nl), NetworkdTunnels(router.dir)))
+            lambda: run_sixtofour(site, KernelTunnels(router.nl), NetworkdTunnels(router.dir)))
 
 
 def test_a_pattern_underlay_link_is_refused(router):
