@@ -17,7 +17,7 @@ with ``dnsmasq --test --conf-file=TMP`` before it replaces the live file) and
 module restarts it, that text is recorded in a root-only state directory together with the
 process' identity (pid + start time); a daemon started by someone else after the file's last
 change runs the file; otherwise what it runs is unknown, which reads as mode ``unknown`` (drift:
-restart). Without systemd the module starts dnsmasq with its own command line (:meth:`Backend.start_argv`),
+restart). Without systemd the module starts dnsmasq with its own command line (:meth:`Backend.own_argv`),
 never one read from ``/proc``.
 """
 
@@ -612,7 +612,9 @@ class Backend(FileBackend):
         netns = self.params.get('netns')
         return ['ip', 'netns', 'exec', netns] if netns else []
 
-    def start_argv(self):
+    def own_argv(self):
+        # Not start_argv: that is FileBackend's systemd start (service_manager: systemd), which a
+        # method of this name here would replace.
         """How the module starts dnsmasq without a service manager: every word its own, none read
         from the system. DHCPv6 from the managed file only; ``--port=0`` because this module
         serves DHCPv6, and a dnsmasq with DNS on would answer queries on every interface (an open
@@ -626,7 +628,7 @@ class Backend(FileBackend):
         if self.params.get('service_manager') == 'systemd':
             return 'systemctl restart %s' % shlex.quote(self.settings['service_name'])
         return 'kill -TERM $(cat %s) && %s' % (shlex.quote(self.settings['pid_file']),
-                                               ' '.join(shlex.quote(a) for a in self._netns_prefix() + self.start_argv()))
+                                               ' '.join(shlex.quote(a) for a in self._netns_prefix() + self.own_argv()))
 
     def _check_restartable(self, pid):
         # The command line is only looked at here, to refuse: it is never run.
@@ -667,7 +669,7 @@ class Backend(FileBackend):
                 os.kill(pid, signal.SIGTERM)
                 if not self._wait(lambda: self.process.pid() != pid, WAIT_SECONDS):
                     raise DnsmasqError('dnsmasq (pid %d) did not stop within %d s of SIGTERM' % (pid, WAIT_SECONDS))
-            self.run_checked(self._netns_prefix() + self.start_argv())
+            self.run_checked(self._netns_prefix() + self.own_argv())
         if not self._wait(lambda: self.process.pid() is not None, WAIT_SECONDS):
             raise DnsmasqError('dnsmasq did not come back within %d s (pid file %s)'
                                % (WAIT_SECONDS, self.settings['pid_file']))
