@@ -125,7 +125,8 @@ class Field(object):
     ``update`` is ``in_place`` or ``recreate`` (the kernel cannot change it without replacing
     the object). ``secret`` values are masked in diffs and commands and become ``no_log``.
     ``compare`` False means the field is written but never reported as drift (e.g. a value
-    the kernel does not report back). ``extra`` carries store-specific names (netlink
+    the kernel does not report back); a callable ``compare(have, wanted)`` says when a store's
+    value counts as the wanted one (e.g. a timeout the kernel keeps in its own units). ``extra`` carries store-specific names (netlink
     attribute, file key, iproute2 keyword) so those tables stay next to the field.
     """
 
@@ -146,6 +147,13 @@ class Field(object):
         self.compare = compare
         self.options = options
         self.extra = extra
+
+    def same(self, have, wanted):
+        """Whether ``have`` (a store's value) counts as ``wanted``: equal, or equal by the
+        field's own ``compare``."""
+        if callable(self.compare):
+            return have == wanted or (have is not None and wanted is not None and bool(self.compare(have, wanted)))
+        return have == wanted
 
     def argument_spec(self):
         spec = {'type': self.type}
@@ -247,6 +255,12 @@ class Store(object):
     def read(self):
         raise NotImplementedError
 
+    def prepare(self, desired, current):
+        """Called by :func:`run` between the read and the plan, in check mode too, with the task's
+        objects and what this store has just read: a store refuses here (by raising) what would
+        clash with what the task does not manage, before anything is touched, and keeps what its
+        writes will need to know. Nothing by default."""
+
     def create(self, key, obj):
         raise NotImplementedError
 
@@ -315,7 +329,7 @@ def _differences(table, store, before, desired):
         wanted = desired.get(field.name)
         if wanted is None:
             continue
-        if before.get(field.name) != wanted:
+        if not field.same(before.get(field.name), wanted):
             fields[field.name] = (before.get(field.name), wanted)
     return fields
 
@@ -517,6 +531,8 @@ def run(table, stores, desired, check_mode=False, recreate='allowed'):
             for store in stores:
                 held.enter_context(store.locked())
         current = dict((s.name, s.read()) for s in stores)
+        for store in stores:
+            store.prepare(desired, current[store.name])
         changes = plan(table, names, desired, current, recreate=recreate)
         if check_mode or not changes:
             after = predict(names, current, changes)

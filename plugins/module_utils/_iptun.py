@@ -12,15 +12,14 @@ netlink and networkd stores in.
 
 from __future__ import annotations
 
-import copy
-
 from ansible_collections.edgenet.router.plugins.module_utils import _engine as engine
 from ansible_collections.edgenet.router.plugins.module_utils._names import link_name_problem, quoted
 from ansible_collections.edgenet.router.plugins.module_utils._resolve import resolve_endpoint
+from ansible_collections.edgenet.router.plugins.module_utils._task import Task
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel import TABLE, TYPES, TunnelError, desired_tunnel, check_name
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel_networkd import check_persistable
 
-__all__ = ['argument_spec', 'module_kwargs', 'run_iptun', 'info', 'check_info_name']
+__all__ = ['TASK', 'argument_spec', 'module_kwargs', 'run_iptun', 'info', 'check_info_name']
 
 COMMON = {
     'persistent': {'type': 'bool', 'default': True},
@@ -30,41 +29,16 @@ COMMON = {
 }
 
 
-def _tunnel_options():
-    return TABLE.object_options()
+TASK = Task(TABLE, key='name', bulk='tunnels', result='tunnel', error=TunnelError, common=COMMON,
+            check_key=check_name, purge=True)
 
 
 def argument_spec():
-    spec = _tunnel_options()
-    spec['name']['required'] = False
-    spec['tunnels'] = {'type': 'list', 'elements': 'dict', 'options': _tunnel_options()}
-    spec['purge'] = {'type': 'bool', 'default': False}
-    spec.update(copy.deepcopy(COMMON))
-    return spec
+    return TASK.argument_spec()
 
 
 def module_kwargs():
-    return {
-        'argument_spec': argument_spec(),
-        'supports_check_mode': True,
-        'required_one_of': [('name', 'tunnels')],
-        'mutually_exclusive': [('name', 'tunnels')],
-        'required_if': [('purge', True, ('tunnels',))],
-    }
-
-
-def _requested(params):
-    """The tunnels the task names, as parameter dicts (single form or bulk form)."""
-    defaults = dict((name, spec.get('default')) for name, spec in _tunnel_options().items())
-    items = params['tunnels'] if params.get('tunnels') is not None else [params]
-    # AnsibleModule fills these defaults already; doing it here keeps run_iptun whole for callers
-    # (unit tests, roles' action code) that pass plain dicts.
-    requested = []
-    for item in items:
-        values = dict(defaults)
-        values.update((name, value) for name, value in item.items() if name in defaults)
-        requested.append(values)
-    return requested
+    return TASK.module_kwargs()
 
 
 def _remembered(resolve):
@@ -83,29 +57,18 @@ def _remembered(resolve):
 def desired_set(params, resolve=None):
     """Task -> ``{name: canonical dict or None}``; every error found, not just the first."""
     resolve = _remembered(resolve or resolve_endpoint)
-    desired, errors = {}, []
-    if params.get('netns') and params.get('persistent', True):
+    persistent = params.get('persistent', True)
+    if params.get('netns') and persistent:
         # networkd brings links back in the host's namespace only.
         raise TunnelError('persistent: true is not possible with netns %s: systemd-networkd only '
                           'creates links in the host namespace; set persistent: false' % quoted(params['netns']))
-    for item in _requested(params):
-        try:
-            check_name(item.get('name'))
-            if item['name'] in desired:
-                raise TunnelError('tunnel %s is listed twice' % item['name'])
-            if item.get('state', 'present') == 'absent':
-                desired[item['name']] = None
-                continue
-            obj = desired_tunnel(item, resolve)
-            if params.get('persistent', True):
-                check_persistable(obj)
-            desired[item['name']] = obj
-        except TunnelError as exc:
-            errors.append(str(exc))
-    errors += _same_endpoints(desired)
-    if errors:
-        raise TunnelError('; '.join(errors))
-    return desired
+
+    def canonical(item):
+        obj = desired_tunnel(item, resolve)
+        if persistent:
+            check_persistable(obj)
+        return obj
+    return TASK.desired_set(params, canonical, _same_endpoints)
 
 
 def _same_endpoints(desired):
@@ -143,20 +106,7 @@ def run_iptun(params, runtime, persistent=None, check_mode=False, resolve=None):
             desired[name] = None
     stores = [s for s in (persistent, runtime) if s is not None]
     outcome = engine.run(TABLE, stores, desired, check_mode=check_mode, recreate=params.get('recreate', 'allowed'))
-    result = {
-        'changed': outcome['changed'],
-        'diff': {'before': outcome['before'], 'after': outcome['after']},
-        'commands': outcome['commands'],
-        'changes': outcome['changes'],
-    }
-    after = outcome['after']
-    if params.get('tunnels') is None:
-        name = params['name']
-        result['diff'] = {'before': outcome['before'][name], 'after': after[name]}
-        result['tunnel'] = after[name][engine.RUNTIME]
-    else:
-        result['tunnels'] = dict((name, views[engine.RUNTIME]) for name, views in after.items())
-    return result
+    return TASK.result(params, outcome)
 
 
 def check_info_name(name):

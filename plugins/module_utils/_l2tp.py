@@ -40,6 +40,8 @@ __all__ = [
     'ENCAP_UDP',
     'ENCAP_IP',
     'PWTYPE_ETH',
+    'PWTYPE_PPP',
+    'PWTYPE_PPP_AC',
 ]
 
 GENL_NAME = 'l2tp'
@@ -57,6 +59,9 @@ CMD_SESSION_GET = 8
 ENCAP_UDP = 0
 ENCAP_IP = 1
 PWTYPE_ETH = 0x0005
+# RFC 4591 / the kernel's L2TP_PWTYPE_PPP and L2TP_PWTYPE_PPP_AC: sessions a PPP daemon owns.
+PWTYPE_PPP = 0x0007
+PWTYPE_PPP_AC = 0x0008
 L2SPEC_NONE = 0
 L2SPEC_DEFAULT = 1
 

@@ -130,7 +130,8 @@ options:
   reorder_timeout:
     description:
       - Milliseconds to hold out-of-order packets for reordering (O(sequencing=recv) or V(both)); V(0)
-        drops them. The kernel keeps it in jiffies, so a read-back value up to 10 ms above counts as equal.
+        drops them. The kernel keeps it in jiffies, so a read-back value up to 10 ms above counts as equal
+        (the result shows the kernel's value, e.g. V(52) for V(50) at 250 Hz).
       - Needs O(persistent=false) when not V(0) (ip l2tp cannot replay it at boot).
     type: int
     default: 0
@@ -429,9 +430,11 @@ from ansible_collections.edgenet.router.plugins.module_utils._engine import Appl
 from ansible_collections.edgenet.router.plugins.module_utils._l2tp import open_l2tp
 from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, check_netns, open_netlink
 from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdError
-from ansible_collections.edgenet.router.plugins.module_utils._pipex import (
-    KernelSessions, PersistentSessions, PipexError, SideEffects, module_kwargs, run_pipex,
-)
+from ansible_collections.edgenet.router.plugins.module_utils._pipex._effects import SideEffects
+from ansible_collections.edgenet.router.plugins.module_utils._pipex._kernel import KernelSessions
+from ansible_collections.edgenet.router.plugins.module_utils._pipex._model import PipexError
+from ansible_collections.edgenet.router.plugins.module_utils._pipex._service import module_kwargs, run_pipex
+from ansible_collections.edgenet.router.plugins.module_utils._pipex._state import PersistentSessions
 from ansible_collections.edgenet.router.plugins.module_utils._pyroute2_dep import require_pyroute2
 
 

@@ -99,9 +99,11 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.edgenet.router.plugins.module_utils._l2tp import open_l2tp
 from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, check_netns, open_netlink
 from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdError
-from ansible_collections.edgenet.router.plugins.module_utils._pipex import (
-    KernelSessions, PersistentSessions, PipexError, SideEffects, check_ifname, info,
-)
+from ansible_collections.edgenet.router.plugins.module_utils._pipex._effects import SideEffects
+from ansible_collections.edgenet.router.plugins.module_utils._pipex._kernel import KernelSessions
+from ansible_collections.edgenet.router.plugins.module_utils._pipex._model import PipexError, check_ifname
+from ansible_collections.edgenet.router.plugins.module_utils._pipex._service import info
+from ansible_collections.edgenet.router.plugins.module_utils._pipex._state import STATE_DIR, PersistentSessions
 from ansible_collections.edgenet.router.plugins.module_utils._pyroute2_dep import require_pyroute2
 
 
@@ -110,7 +112,7 @@ def main():
         argument_spec={
             'ifname': {'type': 'str'},
             'netns': {'type': 'str'},
-            'state_dir': {'type': 'path', 'default': '/etc/edgenet/pipex'},
+            'state_dir': {'type': 'path', 'default': STATE_DIR},
         },
         supports_check_mode=True,
     )

@@ -237,6 +237,11 @@ class FileBackend(object):
         self._running = False
         self.start_commands = []   # what start() ran in this run (the result's commands)
 
+    @staticmethod
+    def model_defaults(params):
+        """The backend's own defaults for the model (None: the model's); dnsmasq has some."""
+        return None
+
     def stores(self):
         return [self.file, self.daemon] if self._running else [self.file]
 

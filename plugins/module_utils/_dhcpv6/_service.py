@@ -182,8 +182,8 @@ def check_other_backends(key, desired, others):
 def run_dhcpv6(params, backend, check_mode=False, addresses=None, warn=None, others=None):
     """The dhcpv6_server module's behaviour; returns the result dict.
 
-    ``backend`` offers ``check_expressible(obj, addresses)``, optionally ``model_defaults(params)``
-    (its own defaults for the model), ``stores()`` (persistent first; the runtime
+    ``backend`` offers ``check_expressible(obj, addresses)``, ``model_defaults(params)`` (its own
+    defaults for the model, None for the model's), ``stores()`` (persistent first; the runtime
     store only while the daemon runs), ``daemon_running()``, ``render(key, obj)`` (the backend's
     config text for the result) and ``after_apply(changed, check_mode)`` which starts or
     restarts the daemon as the backend needs and returns the commands it ran (or would run).
@@ -191,8 +191,7 @@ def run_dhcpv6(params, backend, check_mode=False, addresses=None, warn=None, oth
     stores (see :func:`check_other_backends`).
     """
     key = check_interface_name(params['interface'])
-    model_defaults = getattr(backend, 'model_defaults', None)
-    desired = desired_service(params, addresses, model_defaults(params) if model_defaults else None)
+    desired = desired_service(params, addresses, backend.model_defaults(params))
     backend.check_expressible(desired, addresses)
     check_other_backends(key, desired, others)
     stores = backend.stores()

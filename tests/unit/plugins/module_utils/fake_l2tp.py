@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Stateful stand-ins for ``_l2tp.L2tp`` and ``_pipex.SideEffects``, sharing a FakeNetlink.
+"""Stateful stand-ins for ``_l2tp.L2tp`` and ``_pipex._effects.SideEffects``, sharing a FakeNetlink.
 
 A session create makes its l2tpeth link in the fake rtnetlink, as l2tp_eth does. They prove the
 code above the seams only; the kernel's answers are proven in the lab. ``read_only=True`` fails

@@ -70,6 +70,19 @@ def test_plan_records_field_differences():
     assert change.after == {'kind': 'ipip', 'ttl': 10}
 
 
+COARSE_TABLE = ObjectTable('timer', [
+    # a value the store keeps in coarser units: up to 10 more than asked is what was asked
+    engine.Field('timeout', type='int', stores=(RUNTIME,), compare=lambda have, wanted: 0 <= have - wanted <= 10),
+])
+
+
+@pytest.mark.parametrize('have, changed', [(50, False), (52, False), (60, False), (61, True), (49, True), (None, True)])
+def test_a_field_compare_decides_what_counts_as_equal(have, changed):
+    current = {RUNTIME: {'t': {'timeout': have}} if have is not None else {}}
+    changes = engine.plan(COARSE_TABLE, [RUNTIME], {'t': {'timeout': 50}}, current)
+    assert bool(changes) == changed
+
+
 def test_recreate_never_fails_before_anything_is_touched():
     st = stores({'t1': T1}, {'t1': persistent_view(T1)}, read_only=True)
     with pytest.raises(engine.PlanError, match=r"t1 \(persistent: kind 'ipip' -> 'sit'\)"):

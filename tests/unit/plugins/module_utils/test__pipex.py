@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
 
 import pytest
 
 from ansible_collections.edgenet.router.plugins.module_utils import _engine as engine
-from ansible_collections.edgenet.router.plugins.module_utils import _pipex
-from ansible_collections.edgenet.router.plugins.module_utils._pipex import (
-    KernelSessions, PersistentSessions, PipexError, argument_spec, info, parse_state, render_state, run_pipex,
-)
+from ansible_collections.edgenet.router.plugins.module_utils._pipex import _boot
+from ansible_collections.edgenet.router.plugins.module_utils._pipex import _effects
+from ansible_collections.edgenet.router.plugins.module_utils._pipex import _model
+from ansible_collections.edgenet.router.plugins.module_utils._pipex._kernel import KernelSessions
+from ansible_collections.edgenet.router.plugins.module_utils._pipex._model import PipexError
+from ansible_collections.edgenet.router.plugins.module_utils._pipex._service import argument_spec, info, run_pipex
+from ansible_collections.edgenet.router.plugins.module_utils._pipex._state import PersistentSessions, parse_state, render_state
 from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.fake_l2tp import FakeL2tp, FakeSideEffects
 from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.fake_netlink import FakeNetlink
 
@@ -168,29 +172,52 @@ def test_adjust_tcpmss_and_ingress_filter_idempotent_and_removed(router):
     assert router.side.mss == set()
 
 
-def test_reorder_timeout_within_a_jiffy_is_equal(router):
+def test_reorder_timeout_within_a_jiffy_is_equal(router, monkeypatch):
     task = wan(reorder_timeout=50)
     router.run(persistent=False, **task)
     assert router.genl.session_table[(100, 1000)]['reorder_timeout'] == 52
     assert not router.run(persistent=False, **task)['changed']
+    modified = []
+    real = router.genl.modify_session
+    monkeypatch.setattr(router.genl, 'modify_session', lambda session: modified.append(session) or real(session))
+    # another field changes: the timeout, within its jiffy, is not sent again
+    result = router.run(persistent=False, **wan(reorder_timeout=50, mtu=1400))
+    assert [sorted(c['fields']) for c in result['changes']] == [['mtu']] and modified == []
+    # one further away is a change, and is sent
+    result = router.run(persistent=False, **wan(reorder_timeout=30, mtu=1400))
+    assert [sorted(c['fields']) for c in result['changes']] == [['reorder_timeout']] and len(modified) == 1
 
 
 def test_persistent_state_file_round_trip(router):
     router.run(**wan(adjust_tcpmss=True))
     path = os.path.join(router.state_dir, 'l2tpeth-wan.conf')
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    assert os.path.islink(os.path.join(router.unit_dir, 'multi-user.target.wants', _pipex.UNIT_NAME))
+    assert os.path.islink(os.path.join(router.unit_dir, 'multi-user.target.wants', _boot.UNIT_NAME))
     assert os.access(os.path.join(router.state_dir, 'restore.sh'), os.X_OK)
     files = PersistentSessions(router.state_dir, router.unit_dir).read()
-    wanted = _pipex.desired_session(session(**wan(adjust_tcpmss=True)), persistent=True)
+    wanted = _model.desired_session(session(**wan(adjust_tcpmss=True)), persistent=True)
     assert files['l2tpeth-wan'] == wanted
     router.run(ifname='l2tpeth-wan', state='absent')
     assert not os.path.exists(path)
 
 
+def test_boot_script_clamps_with_the_runtime_rules(router, tmp_path):
+    """The restore script, run by /bin/sh with stand-ins for ip, sysctl and nft, feeds nft the
+    rules _effects.nft_script makes at runtime (one rendering of the clamp, not two)."""
+    router.run(**wan(adjust_tcpmss=True, ifname='pw-a.1'))
+    fake = tmp_path / 'bin'
+    fake.mkdir()
+    for name, body in (('ip', 'exit 0'), ('sysctl', 'exit 0'), ('nft', 'cat >> "%s"' % (tmp_path / 'nft.in'))):
+        (fake / name).write_text('#!/bin/sh\n%s\n' % body)
+        (fake / name).chmod(0o755)
+    env = dict(os.environ, PATH='%s:%s' % (fake, os.environ.get('PATH', '/usr/bin:/bin')))
+    subprocess.run(['/bin/sh', os.path.join(router.state_dir, 'restore.sh')], env=env, check=True)
+    assert (tmp_path / 'nft.in').read_text() == _effects.nft_script('pw-a.1')
+
+
 @pytest.mark.parametrize('text', ["it's 42", 'a "b" $c `d`', ''])
 def test_state_file_quotes_anything(text):
-    obj = _pipex.desired_session(session(**wan(description=text)), persistent=True)
+    obj = _model.desired_session(session(**wan(description=text)), persistent=True)
     assert parse_state(render_state(obj)) == obj
 
 
@@ -200,7 +227,7 @@ def test_runtime_failure_restores_state_file(router, monkeypatch):
     before = open(path, 'rb').read()
 
     def boom(session):
-        raise _pipex.PipexError('kernel says no')
+        raise _model.PipexError('kernel says no')
     monkeypatch.setattr(router.genl, 'create_session', boom)
     with pytest.raises(engine.ApplyError, match='kernel says no'):
         router.run(**wan(session_id=1001))
@@ -270,7 +297,7 @@ def test_listed_twice(router):
     ('none', 'none'), ('', 'none'),
 ])
 def test_cookie_normaliser(cookie, canonical):
-    normalise = _pipex.TABLE['cookie'].normalise
+    normalise = _model.TABLE['cookie'].normalise
     assert normalise(cookie) == canonical
     assert normalise(normalise(cookie)) == canonical
 
@@ -304,7 +331,7 @@ class Recorder(object):
 
 def test_side_effects_without_nft_read_nothing_and_refuse_to_clamp():
     run = Recorder()
-    side = _pipex.SideEffects(run, which=lambda name: None)
+    side = _effects.SideEffects(run, which=lambda name: None)
     assert side.mss_ifnames() == set() and run.calls == []
     with pytest.raises(PipexError, match='apt install nftables'):
         side.set_mss('pw0', True)
@@ -316,7 +343,7 @@ def test_side_effects_commands_in_a_netns():
                '  oifname "pw0" tcp flags syn / syn,rst tcp option maxseg size set rt mtu comment "edgenet-pipex:pw0" # handle 5\n'
                ' }\n}\n')
     run = Recorder({'nft': (0, listing, '')})
-    side = _pipex.SideEffects(run, netns='edge', which=lambda name: '/usr/sbin/nft')
+    side = _effects.SideEffects(run, netns='edge', which=lambda name: '/usr/sbin/nft')
     assert side.mss_ifnames() == {'pw0'}
     side.set_mss('pw0', True)  # already there: nothing added
     side.set_mss('pw0', False)

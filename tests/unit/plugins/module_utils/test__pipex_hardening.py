@@ -12,12 +12,14 @@ import pytest
 
 from ansible_collections.edgenet.router.plugins.module_utils import _engine as engine
 from ansible_collections.edgenet.router.plugins.module_utils import _files
-from ansible_collections.edgenet.router.plugins.module_utils import _pipex
+from ansible_collections.edgenet.router.plugins.module_utils._pipex import _boot
+from ansible_collections.edgenet.router.plugins.module_utils._pipex import _service
 from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError
 from ansible_collections.edgenet.router.plugins.module_utils._networkd import MANAGED_MARKER, NetworkdError
-from ansible_collections.edgenet.router.plugins.module_utils._pipex import (
-    KernelSessions, PersistentSessions, PipexError, run_pipex,
-)
+from ansible_collections.edgenet.router.plugins.module_utils._pipex._kernel import KernelSessions
+from ansible_collections.edgenet.router.plugins.module_utils._pipex._model import PipexError
+from ansible_collections.edgenet.router.plugins.module_utils._pipex._service import run_pipex
+from ansible_collections.edgenet.router.plugins.module_utils._pipex._state import PersistentSessions
 from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.test__pipex import (
     SPEC_DEFAULTS, WAN, session, wan,
 )
@@ -61,7 +63,7 @@ class Router(BaseRouter):
             self.nl.read_only = self.genl.read_only = self.side.read_only = False
 
     def boot_files(self):
-        return [os.path.join(self.unit_dir, _pipex.UNIT_NAME), os.path.join(self.state_dir, 'restore.sh'),
+        return [os.path.join(self.unit_dir, _boot.UNIT_NAME), os.path.join(self.state_dir, 'restore.sh'),
                 os.path.join(self.unit_dir, 'multi-user.target.wants')]
 
 
@@ -208,7 +210,7 @@ def test_rollback_of_a_later_session_keeps_the_unit(router, monkeypatch):
     with pytest.raises(engine.ApplyError):
         router.run(**wan(ifname='pw-b', tunnel_id=7, session_id=2))
     assert open(router.boot_files()[0], 'rb').read() == unit
-    assert os.readlink(os.path.join(router.boot_files()[2], _pipex.UNIT_NAME)) == router.boot_files()[0]
+    assert os.readlink(os.path.join(router.boot_files()[2], _boot.UNIT_NAME)) == router.boot_files()[0]
     assert not os.path.exists(state_path(router, 'pw-b'))
 
 
@@ -224,11 +226,11 @@ def test_wants_directory_mode_is_0755_whatever_the_umask(router):
 def test_a_regular_file_in_place_of_the_wants_link_is_not_replaced(router):
     wants = router.boot_files()[2]
     os.makedirs(wants)
-    with open(os.path.join(wants, _pipex.UNIT_NAME), 'w') as handle:
+    with open(os.path.join(wants, _boot.UNIT_NAME), 'w') as handle:
         handle.write('mine\n')
     with pytest.raises(NetworkdError, match='not a symbolic link, so systemctl did not make it'):
         router.run(**WAN)
-    assert open(os.path.join(wants, _pipex.UNIT_NAME)).read() == 'mine\n'
+    assert open(os.path.join(wants, _boot.UNIT_NAME)).read() == 'mine\n'
     assert not os.path.exists(state_path(router))
 
 
@@ -397,10 +399,10 @@ def test_state_dir_must_be_absolute(router, state_dir):
 def test_info_checks_the_name_it_filters_on(router):
     router.run(**WAN)
     runtime = KernelSessions(router.genl, router.nl, router.side)
-    assert [s['ifname'] for s in _pipex.info(runtime, router.files(), 'l2tpeth-wan')['sessions']] == ['l2tpeth-wan']
-    assert _pipex.info(runtime, router.files(), 'other')['sessions'] == []
+    assert [s['ifname'] for s in _service.info(runtime, router.files(), 'l2tpeth-wan')['sessions']] == ['l2tpeth-wan']
+    assert _service.info(runtime, router.files(), 'other')['sessions'] == []
     with pytest.raises(PipexError, match='is not a valid interface name'):
-        _pipex.info(runtime, router.files(), 'pw*')
+        _service.info(runtime, router.files(), 'pw*')
 
 
 @pytest.mark.parametrize('change, message', [
@@ -411,6 +413,6 @@ def test_info_checks_the_name_it_filters_on(router):
     (dict(description=True), 'description must be text, not a bool'),
 ])
 def test_raw_options_refuse_what_yaml_made_of_unquoted_values(router, change, message):
-    assert _pipex.argument_spec()['cookie']['type'] == 'raw'
+    assert _service.argument_spec()['cookie']['type'] == 'raw'
     with pytest.raises(PipexError, match=message):
         router.run(check_mode=True, **wan(**change))

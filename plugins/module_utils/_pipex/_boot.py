@@ -9,7 +9,7 @@ its ``restore.sh`` and its ``multi-user.target.wants`` link, installed with the 
 :class:`BootUnit` installs them, snapshots them (so the rollback of the first session removes
 what it made, the link and a wants directory it created included), holds the state and unit
 directories' locks and runs ``systemctl daemon-reload`` as the persistent store's settle step.
-The state files themselves (syntax, ownership) stay in ``_pipex``.
+The state files themselves (syntax, ownership) are ``_state``'s.
 """
 
 from __future__ import annotations
@@ -22,23 +22,15 @@ import shlex
 
 from ansible_collections.edgenet.router.plugins.module_utils import _files
 from ansible_collections.edgenet.router.plugins.module_utils._networkd import MANAGED_MARKER, NetworkdError
-
-__all__ = ['BootUnit', 'PipexError', 'UNIT_NAME', 'NFT_TABLE', 'NFT_CHAIN', 'NFT_COMMENT', 'check_state_dir']
+from ansible_collections.edgenet.router.plugins.module_utils._pipex._effects import nft_script
+from ansible_collections.edgenet.router.plugins.module_utils._pipex._model import PipexError
 
 UNIT_DIR = '/etc/systemd/system'
 UNIT_NAME = 'edgenet-pipex.service'
-NFT_TABLE = 'edgenet_pipex'
-NFT_CHAIN = 'mss'
-NFT_COMMENT = 'edgenet-pipex:'
 # The state directory is written unquoted into the unit (ExecStart=, ConditionDirectoryNotEmpty=),
 # where systemd splits on white space and expands "%" specifiers, and a line break would start a
 # new directive: only plain path characters are literal there.
 _STATE_DIR_RE = re.compile(r'/[A-Za-z0-9_./+-]{0,254}\Z')
-
-
-class PipexError(ValueError):
-    """Bad input or a conflict with what exists: raised before anything is touched (``_pipex``
-    offers it; defined here so the boot unit's own checks raise the same error)."""
 
 
 def check_state_dir(path):
@@ -77,11 +69,11 @@ for f in "$dir"/*.conf; do
         [ "$ENABLED" = no ] || ip link set dev "$IFNAME" up
         [ "$RPF" != yes ] || sysctl -q -w "net/ipv4/conf/$IFNAME/rp_filter=1"
         if [ "$MSS" = yes ]; then
-            rule="tcp flags syn / syn,rst tcp option maxseg size set rt mtu comment \\"%s$IFNAME\\""
-            printf '%%s\\n' "add table inet %s" \\
-                "add chain inet %s %s { type filter hook forward priority mangle; policy accept; }" \\
-                "add rule inet %s %s iifname \\"$IFNAME\\" $rule" \\
-                "add rule inet %s %s oifname \\"$IFNAME\\" $rule" | nft -f -
+            # The rules _effects.nft_script makes at runtime, rendered for "$IFNAME" (a valid
+            # interface name: no quote, "$" or backquote the here-document could expand).
+            nft -f - <<EOF
+%s
+EOF
         fi
     ) || { echo "edgenet-pipex: $f could not be replayed" >&2; rc=1; }
 done
@@ -136,8 +128,7 @@ class BootUnit(object):
             yield
 
     def texts(self):
-        script = RESTORE_SCRIPT % ((MANAGED_MARKER, shlex.quote(self.state_dir), NFT_COMMENT)
-                                   + (NFT_TABLE,) * 2 + (NFT_CHAIN,) + (NFT_TABLE, NFT_CHAIN) * 2)
+        script = RESTORE_SCRIPT % (MANAGED_MARKER, shlex.quote(self.state_dir), nft_script('$IFNAME').rstrip('\n'))
         return ((self.script, script, 0o755), (self.unit, UNIT % (MANAGED_MARKER, self.state_dir, self.state_dir), 0o644))
 
     def install(self, put):

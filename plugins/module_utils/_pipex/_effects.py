@@ -1,0 +1,88 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: edgenet.router contributors
+#
+# Private to the edgenet.router collection: no compatibility promise to other collections.
+"""What a session has beside L2TP: the nftables MSS clamp and the reverse-path filter, through
+commands (``nft``, ``sysctl``), and the one place the clamp rules are written (the boot unit's
+script renders them from :func:`nft_script` too)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+from ansible_collections.edgenet.router.plugins.module_utils._pipex._model import PipexError
+
+NFT_TABLE = 'edgenet_pipex'
+NFT_CHAIN = 'mss'
+NFT_COMMENT = 'edgenet-pipex:'
+
+
+# ---- side effects beyond L2TP: nftables MSS clamp, reverse-path filter ---------------------------
+class SideEffects(object):
+    """nftables MSS clamping and rp_filter for session interfaces, through commands.
+
+    ``run_command`` is shaped like AnsibleModule.run_command. In a netns the commands run under
+    ``ip netns exec``. Rules carry the comment ``edgenet-pipex:<ifname>`` in chain
+    ``inet edgenet_pipex mss``, so they are found and removed by interface name.
+    """
+
+    def __init__(self, run_command, netns=None, which=shutil.which):
+        self._run = run_command
+        self.netns = netns
+        # run_command fails the whole module on a missing program: look for nft first, so hosts
+        # without nftables can still run every task that does not ask for adjust_tcpmss.
+        self.has_nft = bool(which('nft'))
+
+    def _argv(self, argv):
+        return (['ip', 'netns', 'exec', self.netns] + argv) if self.netns else argv
+
+    def _check(self, argv, data=None):
+        rc, out, err = self._run(self._argv(argv), data=data) if data is not None else self._run(self._argv(argv))
+        if rc != 0:
+            raise PipexError('%s failed (rc=%s): %s' % (' '.join(argv), rc, (err or out or '').strip()))
+        return out
+
+    def _rules(self):
+        if not self.has_nft:
+            return {}
+        rc, out, dummy = self._run(self._argv(['nft', '-a', 'list', 'chain', 'inet', NFT_TABLE, NFT_CHAIN]))
+        if rc != 0:
+            return {}
+        found = {}
+        for line in out.splitlines():
+            match = re.search(r'comment "%s([^"]+)".*# handle (\d+)' % re.escape(NFT_COMMENT), line)
+            if match:
+                found.setdefault(match.group(1), []).append(int(match.group(2)))
+        return found
+
+    def mss_ifnames(self):
+        return set(self._rules())
+
+    def set_mss(self, ifname, enabled):
+        handles = self._rules().get(ifname, [])
+        if enabled and not self.has_nft:
+            raise PipexError('adjust_tcpmss needs the nft command (Debian/Ubuntu: apt install nftables)')
+        if enabled and not handles:
+            self._check(['nft', '-f', '-'], data=nft_script(ifname))
+        elif not enabled:
+            for handle in handles:
+                self._check(['nft', 'delete', 'rule', 'inet', NFT_TABLE, NFT_CHAIN, 'handle', str(handle)])
+
+    def rp_filter(self, ifname):
+        rc, out, dummy = self._run(self._argv(['sysctl', '-n', 'net/ipv4/conf/%s/rp_filter' % ifname]))
+        return out.strip() == '1' if rc == 0 else False
+
+    def set_rp_filter(self, ifname, enabled):
+        self._check(['sysctl', '-q', '-w', 'net/ipv4/conf/%s/rp_filter=%d' % (ifname, 1 if enabled else 0)])
+
+
+def nft_script(ifname):
+    """Clamp the MSS of TCP SYNs in and out of ``ifname`` to the route MTU (as OpenWrt's mtu_fix)."""
+    rule = 'tcp flags syn / syn,rst tcp option maxseg size set rt mtu comment "%s%s"' % (NFT_COMMENT, ifname)
+    return ('add table inet %s\n'
+            'add chain inet %s %s { type filter hook forward priority mangle; policy accept; }\n'
+            'add rule inet %s %s iifname "%s" %s\n'
+            'add rule inet %s %s oifname "%s" %s\n'
+            % (NFT_TABLE, NFT_TABLE, NFT_CHAIN, NFT_TABLE, NFT_CHAIN, ifname, rule, NFT_TABLE, NFT_CHAIN, ifname, rule))

@@ -1,0 +1,347 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: edgenet.router contributors
+#
+# Private to the edgenet.router collection: no compatibility promise to other collections.
+"""The runtime store: Ethernet sessions in one namespace, read and written through L2TP generic
+netlink (``_l2tp``), rtnetlink (``_netlink``) and the side effects (``_effects``), and the
+iproute2 commands that say what a change does."""
+
+from __future__ import annotations
+
+import functools
+import shlex
+import time
+
+from ansible_collections.edgenet.router.plugins.module_utils._engine import CREATE, DELETE, RECREATE, RUNTIME, Store
+from ansible_collections.edgenet.router.plugins.module_utils._l2tp import PWTYPE_ETH
+from ansible_collections.edgenet.router.plugins.module_utils._pipex._effects import NFT_CHAIN, NFT_COMMENT, NFT_TABLE
+from ansible_collections.edgenet.router.plugins.module_utils._pipex._model import (
+    SEQ, SESSION_SETTINGS, TABLE, TUNNEL_FIELDS, PipexError, norm_address, norm_addresses, session_args, tunnel_args,
+    tunnel_view,
+)
+
+TUNNEL_TEARDOWN_TIMEOUT = 10
+
+
+# ---- iproute2 equivalents -------------------------------------------------------------------------
+def _ip(netns):
+    return 'ip -n %s' % netns if netns else 'ip'
+
+
+def runtime_commands(change, netns=None):
+    ip = _ip(netns)
+    before = change.before or {}
+    after = change.after or {}
+    name = change.key
+    cmds = []
+    if change.action in (DELETE, RECREATE):
+        cmds.append('%s l2tp del session tunnel_id %s session_id %s' % (ip, before['tunnel_id'], before['session_id']))
+        cmds.append('%s l2tp del tunnel tunnel_id %s  # when no other session uses it' % (ip, before['tunnel_id']))
+        if change.action == DELETE:
+            if before.get('adjust_tcpmss'):
+                cmds.append('nft delete rule inet %s %s handle ...  # rules commented %s%s'
+                            % (NFT_TABLE, NFT_CHAIN, NFT_COMMENT, name))
+            return cmds
+    if change.action in (CREATE, RECREATE):
+        cmds.append('%s l2tp add tunnel %s  # unless it exists' % (ip, ' '.join(tunnel_args(after))))
+        cmds.append('%s l2tp add session %s' % (ip, ' '.join(session_args(after))))
+        before = {}
+    elif any(f in change.fields for f in SESSION_SETTINGS):
+        # iproute2 has no "l2tp set session"; the module sends L2TP_CMD_SESSION_MODIFY.
+        cmds.append('# genl l2tp SESSION_MODIFY tunnel_id %s session_id %s seq %s reorder_timeout %s lns_mode %s'
+                    % (after['tunnel_id'], after['session_id'], after.get('sequencing'), after.get('reorder_timeout'),
+                       after.get('lns_mode')))
+    if after.get('mtu') is not None and after['mtu'] != before.get('mtu'):
+        cmds.append('%s link set %s mtu %s' % (ip, name, after['mtu']))
+    if after.get('description') is not None and after['description'] != before.get('description'):
+        cmds.append('%s link set %s alias %s' % (ip, name, shlex.quote(after['description'])))
+    for address in _removed(before.get('addresses'), after.get('addresses')):
+        cmds.append('%s addr del %s dev %s' % (ip, address, name))
+    for address in _removed(after.get('addresses'), before.get('addresses') or []):
+        cmds.append('%s addr add %s dev %s' % (ip, address, name))
+    if after.get('enabled') is not None and after['enabled'] != before.get('enabled'):
+        cmds.append('%s link set %s %s' % (ip, name, 'up' if after['enabled'] else 'down'))
+    prefix = 'ip netns exec %s ' % netns if netns else ''
+    if after.get('adjust_tcpmss') is not None and after['adjust_tcpmss'] != bool(before.get('adjust_tcpmss')):
+        cmds.append('%snft add rule inet %s %s oifname/iifname %s tcp option maxseg size set rt mtu'
+                    % (prefix, NFT_TABLE, NFT_CHAIN, name) if after['adjust_tcpmss'] else
+                    '%snft delete rule inet %s %s handle ...' % (prefix, NFT_TABLE, NFT_CHAIN))
+    if after.get('ingress_filter') is not None and after['ingress_filter'] != bool(before.get('ingress_filter')):
+        cmds.append('%ssysctl -w net/ipv4/conf/%s/rp_filter=%d' % (prefix, name, 1 if after['ingress_filter'] else 0))
+    return cmds
+
+
+def _removed(old, new):
+    if old is None or new is None:
+        return []
+    return [item for item in old if item not in new]
+
+
+# ---- the runtime store ----------------------------------------------------------------------------
+def _sequencing(send, recv):
+    return {(False, False): 'none', (True, False): 'send', (False, True): 'recv', (True, True): 'both'}[(send, recv)]
+
+
+def from_kernel(session, tunnel, link, addresses, mss, rpf):
+    """Seam dicts of one Ethernet session -> canonical session dict."""
+    obj = dict((f.name, None) for f in TABLE)
+    obj.update({
+        'ifname': session['ifname'],
+        'tunnel_id': session['tunnel_id'],
+        'peer_tunnel_id': tunnel.get('peer_tunnel_id'),
+        'session_id': session['session_id'],
+        'peer_session_id': session['peer_session_id'],
+        'encap': tunnel.get('encap'),
+        'local': norm_address('local')(tunnel['local']) if tunnel.get('local') else None,
+        'remote': norm_address('remote')(tunnel['remote']) if tunnel.get('remote') else None,
+        'udp_sport': tunnel.get('udp_sport'),
+        'udp_dport': tunnel.get('udp_dport'),
+        'cookie': session.get('cookie') or 'none',
+        'peer_cookie': session.get('peer_cookie') or 'none',
+        'sequencing': _sequencing(bool(session.get('send_seq')), bool(session.get('recv_seq'))),
+        'reorder_timeout': session.get('reorder_timeout') or 0,
+        'lns_mode': bool(session.get('lns_mode')),
+    })
+    if link is not None:
+        obj.update({'mtu': link['mtu'], 'description': link.get('alias') or '', 'enabled': link['up'],
+                    'addresses': norm_addresses(addresses)})
+    obj['adjust_tcpmss'] = mss
+    obj['ingress_filter'] = rpf
+    return obj
+
+
+class KernelSessions(Store):
+    """Ethernet sessions in one namespace: L2TP genl (``_l2tp.L2tp``) for tunnels and sessions,
+    rtnetlink (``_netlink.Netlink``) for the l2tpeth link, :class:`SideEffects` for the rest."""
+
+    name = RUNTIME
+
+    def __init__(self, l2tp, netlink, side=None, netns=None, keep_tunnel=False):
+        self.l2tp = l2tp
+        self.nl = netlink
+        self.side = side
+        self.netns = netns
+        self.keep_tunnel = keep_tunnel
+        self.tunnels = {}
+        self.sessions = []
+        self.link_names = set()
+        self.stats = {}
+        # tunnel ids whose parameters this run changes (set by prepare)
+        self.replacing = set()
+        # What the write under way has made so far, as undo steps (see snapshot).
+        self._pending = None
+        self._made = []
+
+    def refresh(self):
+        self.tunnels = dict((t['tunnel_id'], t) for t in self.l2tp.tunnels())
+        self.sessions = self.l2tp.sessions()
+        return self.tunnels, self.sessions
+
+    def ethernet_sessions(self):
+        """The sessions of the last dump that are ours to manage: Ethernet pseudowires with an
+        interface. PPP pseudowires belong to a daemon (pppd, accel-ppp): never ours."""
+        return [s for s in self.sessions if s.get('ifname') and s.get('pw_type') in (None, PWTYPE_ETH)]
+
+    def read(self):
+        self.refresh()
+        links = dict((link['name'], link) for link in self.nl.links())
+        self.link_names = set(links)
+        addresses = self.nl.addresses()
+        mss = self.side.mss_ifnames() if self.side else set()
+        out = {}
+        self.stats = {}
+        for session in self.ethernet_sessions():
+            name = session['ifname']
+            link = links.get(name)
+            rpf = bool(self.side.rp_filter(name)) if self.side and link else False
+            out[name] = from_kernel(session, self.tunnels.get(session['tunnel_id'], {}), link,
+                                    addresses.get(link['index'], []) if link else [], name in mss, rpf)
+            self.stats[name] = session.get('stats')
+        return out
+
+    def prepare(self, desired, current):
+        """Before the plan: refuse what would clash in the kernel (:func:`check_conflicts`, on
+        the dump just read), and note the tunnels the task gives new parameters (their sessions
+        are all re-created: see :meth:`delete`)."""
+        check_conflicts(desired, current, self.sessions, self.tunnels, self.link_names)
+        self.replacing = set(
+            have['tunnel_id'] for name, have in current.items()
+            if desired.get(name) is not None and desired[name]['tunnel_id'] == have['tunnel_id']
+            and tunnel_view(desired[name]) != tunnel_view(have))
+
+    def _sessions_in(self, tunnel_id):
+        return [s for s in self.l2tp.sessions() if s['tunnel_id'] == tunnel_id]
+
+    def _ensure_tunnel(self, obj):
+        tunnels = dict((t['tunnel_id'], t) for t in self.l2tp.tunnels())
+        have = tunnels.get(obj['tunnel_id'])
+        if have is not None:
+            have_view = from_kernel({'ifname': None, 'tunnel_id': obj['tunnel_id'], 'session_id': None,
+                                     'peer_session_id': None}, have, None, [], False, False)
+            if tunnel_view(have_view) == tunnel_view(obj):
+                return False
+            if self._sessions_in(obj['tunnel_id']):
+                raise PipexError('tunnel %s exists with other parameters and carries other sessions'
+                                 % obj['tunnel_id'])
+            self._delete_tunnel(obj['tunnel_id'])  # a leftover kept by keep_tunnel: replace it
+        self.l2tp.create_tunnel(obj)
+        return True
+
+    def snapshot(self, key):
+        """The undo the engine journals for the write that follows: after a completed write, the
+        inverse write (what the engine does without a snapshot); after a failed one, removing
+        what it made before failing (a session without its link settings, a new tunnel). An undo
+        step that fails raises, so the rollback names it under "COULD NOT ROLL BACK"."""
+        record = self._pending = {'done': None, 'made': []}
+
+        def restore():
+            if record['done'] is not None:
+                record['done']()
+                return
+            for step in reversed(record['made']):
+                step()
+        return restore
+
+    def write(self, action, key, before, after):
+        record, self._pending = self._pending, None
+        self._made = record['made'] if record is not None else []
+        Store.write(self, action, key, before, after)
+        if record is not None:
+            inverse = {CREATE: DELETE, DELETE: CREATE}.get(action, action)
+            record['done'] = functools.partial(self.write, inverse, key, after, before)
+
+    def create(self, key, obj):
+        if self._ensure_tunnel(obj):
+            self._made.append(functools.partial(self._delete_tunnel, obj['tunnel_id']))
+        session = dict(obj, ifname=key)
+        session['send_seq'], session['recv_seq'] = SEQ[obj.get('sequencing') or 'none']
+        self.l2tp.create_session(session)
+        # The session takes its link, addresses and rp_filter with it; the nft rules live apart.
+        self._made.append(functools.partial(self.l2tp.delete_session, obj['tunnel_id'], obj['session_id']))
+        if self.side is not None and obj.get('adjust_tcpmss'):
+            self._made.append(functools.partial(self.side.set_mss, key, False))
+        if obj.get('lns_mode') or obj.get('reorder_timeout'):
+            self.l2tp.modify_session(session)
+        self._converge(key, self.nl.link_index(key), {}, obj)
+        return True
+
+    def modify(self, key, before, after):
+        if any(not TABLE[f].same(before.get(f), after.get(f)) for f in SESSION_SETTINGS):
+            session = dict(after)
+            session['send_seq'], session['recv_seq'] = SEQ[after['sequencing']]
+            self.l2tp.modify_session(session)
+        self._converge(key, self.nl.link_index(key), before, after)
+
+    def _converge(self, key, index, before, after):
+        if index is None:
+            raise PipexError('session %s: the kernel made no interface of that name' % key)
+        if after.get('mtu') is not None and after['mtu'] != before.get('mtu'):
+            self.nl.set_link(index, mtu=after['mtu'])
+        if after.get('description') is not None and after['description'] != (before.get('description') or ''):
+            self.nl.set_link(index, alias=after['description'])
+        for address in _removed(before.get('addresses'), after.get('addresses')):
+            self.nl.del_address(index, address)
+        for address in _removed(after.get('addresses'), before.get('addresses') or []):
+            self.nl.add_address(index, address)
+        if after.get('enabled') is not None and after['enabled'] != before.get('enabled'):
+            self.nl.set_link(index, up=after['enabled'])
+        if self.side is not None:
+            if after.get('adjust_tcpmss') is not None and after['adjust_tcpmss'] != bool(before.get('adjust_tcpmss')):
+                self.side.set_mss(key, after['adjust_tcpmss'])
+            if after.get('ingress_filter') is not None and after['ingress_filter'] != bool(before.get('ingress_filter')):
+                self.side.set_rp_filter(key, after['ingress_filter'])
+
+    def delete(self, key, obj):
+        if self.side is not None and obj.get('adjust_tcpmss'):
+            self.side.set_mss(key, False)
+        # rp_filter lives in the interface's own sysctl directory: it goes with the interface.
+        if obj['tunnel_id'] in self.replacing:
+            # The task gives this tunnel new parameters and re-creates every session in it (the
+            # conflict check made sure): the first such delete takes the tunnel and its sessions
+            # down at once, the later ones find their session gone already.
+            if any(s['session_id'] == obj['session_id'] for s in self._sessions_in(obj['tunnel_id'])):
+                self._delete_tunnel(obj['tunnel_id'])
+            return
+        self.l2tp.delete_session(obj['tunnel_id'], obj['session_id'])
+        if not self.keep_tunnel and not self._sessions_in(obj['tunnel_id']):
+            self._delete_tunnel(obj['tunnel_id'])
+
+    def _delete_tunnel(self, tunnel_id):
+        """Delete a tunnel and wait until it is gone. The kernel tears tunnels down in a work
+        queue (l2tp_tunnel_delete): until then a dump still lists the dying tunnel, a create with
+        its id fails with EEXIST, and a session added to it dies with it (seen in the lab when a
+        recreate re-used the tunnel at once)."""
+        self.l2tp.delete_tunnel(tunnel_id)
+        deadline = time.monotonic() + TUNNEL_TEARDOWN_TIMEOUT
+        while any(t['tunnel_id'] == tunnel_id for t in self.l2tp.tunnels()):
+            if time.monotonic() > deadline:
+                raise PipexError('tunnel %s is still being torn down by the kernel after %ss'
+                                 % (tunnel_id, TUNNEL_TEARDOWN_TIMEOUT))
+            time.sleep(0.05)
+
+    def commands(self, change):
+        return runtime_commands(change, self.netns)
+
+
+def _kernel_tunnel_view(tunnel):
+    return tunnel_view(from_kernel({'ifname': None, 'tunnel_id': tunnel['tunnel_id'], 'session_id': None,
+                                    'peer_session_id': None}, tunnel, None, [], False, False))
+
+
+def check_conflicts(desired, current, kernel_sessions=(), kernel_tunnels=None, links=()):
+    """Refuse what would clash in the kernel, before anything is touched: two sessions of the task
+    with one (tunnel, session) or (tunnel, peer session) id pair or disagreeing on a shared tunnel; a
+    session id, peer session id or tunnel held by sessions the task does not name; a name taken by
+    an interface that is no session. ``kernel_sessions`` and ``kernel_tunnels`` are the seam's raw
+    view (PPP sessions too: their ids and tunnels are taken all the same); ``links`` the link names."""
+    errors = []
+    tunnels, ids, peer_ids = {}, {}, {}
+    for name, obj in sorted(desired.items()):
+        if obj is None:
+            continue
+        if name not in current and name in links:
+            errors.append('session %s: an interface of that name exists and is not an L2TP session; choose another ifname'
+                          % name)
+        pair = (obj['tunnel_id'], obj['session_id'])
+        if pair in ids:
+            errors.append('sessions %s and %s both use session_id %s in tunnel %s' % (ids[pair], name, pair[1], pair[0]))
+        ids[pair] = name
+        # The peer tells sessions apart by the id we send to: two sessions sending to one peer
+        # session would pour both pseudowires into one at the far end.
+        peer = (obj['tunnel_id'], obj['peer_session_id'])
+        if peer in peer_ids:
+            errors.append('sessions %s and %s both use peer_session_id %s in tunnel %s: each session of a tunnel needs '
+                          'its own peer session; give one of them another peer_session_id' % (peer_ids[peer], name, peer[1], peer[0]))
+        peer_ids[peer] = name
+        view = tunnel_view(obj)
+        if obj['tunnel_id'] in tunnels and tunnels[obj['tunnel_id']][1] != view:
+            other, theirs = tunnels[obj['tunnel_id']]
+            errors.append('sessions %s and %s share tunnel %s but disagree on its parameters: %s' % (
+                other, name, obj['tunnel_id'], ', '.join('%s %s vs %s' % (k, theirs[k], view[k])
+                                                         for k in TUNNEL_FIELDS if theirs[k] != view[k])))
+        tunnels.setdefault(obj['tunnel_id'], (name, view))
+    # Sessions the task does not name: Ethernet ones by interface, the others (PPP) by id.
+    others = [('interface %s' % name, 'session %s' % name, obj['tunnel_id'], obj['session_id'], obj['peer_session_id'],
+               tunnel_view(obj)) for name, obj in sorted(current.items()) if name not in desired]
+    for raw in sorted(kernel_sessions, key=lambda s: (s['tunnel_id'], s['session_id'])):
+        if raw.get('ifname') in current or raw.get('ifname') in desired:
+            continue
+        label = 'session %s of tunnel %s (not an Ethernet session)' % (raw['session_id'], raw['tunnel_id'])
+        tunnel = (kernel_tunnels or {}).get(raw['tunnel_id'])
+        others.append((label, label, raw['tunnel_id'], raw['session_id'], raw.get('peer_session_id'),
+                       _kernel_tunnel_view(tunnel) if tunnel else None))
+    for holder, carried, tunnel_id, session_id, peer_session_id, view in others:
+        if (tunnel_id, session_id) in ids:
+            errors.append('session %s: session_id %s in tunnel %s is held by %s, which this task does not manage'
+                          % (ids[(tunnel_id, session_id)], session_id, tunnel_id, holder))
+        if (tunnel_id, peer_session_id) in peer_ids:
+            errors.append('session %s: peer_session_id %s in tunnel %s is already used by %s, which this task does not '
+                          'manage; give another peer_session_id'
+                          % (peer_ids[(tunnel_id, peer_session_id)], peer_session_id, tunnel_id, holder))
+        if tunnel_id in tunnels and view is not None and view != tunnels[tunnel_id][1]:
+            errors.append('session %s: tunnel %s exists with other parameters and carries %s, which this task does not '
+                          'name (%s)' % (tunnels[tunnel_id][0], tunnel_id, carried, ', '.join(
+                              '%s %s' % (k, view[k]) for k in TUNNEL_FIELDS if view[k] != tunnels[tunnel_id][1][k])))
+    if errors:
+        raise PipexError('; '.join(errors))

@@ -1,0 +1,132 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: edgenet.router contributors
+#
+# Private to the edgenet.router collection: no compatibility promise to other collections.
+"""What the pipex_session and pipex_session_info modules do with the stores: the task (argument
+spec, the sessions it names), the cycle with its statistics, and the info view."""
+
+from __future__ import annotations
+
+from ansible_collections.edgenet.router.plugins.module_utils import _engine as engine
+from ansible_collections.edgenet.router.plugins.module_utils._engine import PERSISTENT, RUNTIME
+from ansible_collections.edgenet.router.plugins.module_utils._l2tp import PWTYPE_ETH, PWTYPE_PPP, PWTYPE_PPP_AC
+from ansible_collections.edgenet.router.plugins.module_utils._names import quoted
+from ansible_collections.edgenet.router.plugins.module_utils._pipex._model import TABLE, PipexError, check_ifname, desired_session
+from ansible_collections.edgenet.router.plugins.module_utils._pipex._state import STATE_DIR
+from ansible_collections.edgenet.router.plugins.module_utils._task import Task
+
+
+# ---- the modules' behaviour ------------------------------------------------------------------------
+COMMON = {
+    'protocol': {'type': 'str', 'default': 'l2tp', 'choices': ['l2tp']},
+    'persistent': {'type': 'bool', 'default': True},
+    'recreate': {'type': 'str', 'default': 'allowed', 'choices': ['allowed', 'never']},
+    'keep_tunnel': {'type': 'bool', 'default': False},
+    'netns': {'type': 'str'},
+    'state_dir': {'type': 'path', 'default': STATE_DIR},
+}
+
+
+TASK = Task(TABLE, key='ifname', bulk='sessions', result='session', error=PipexError, common=COMMON,
+            check_key=check_ifname)
+
+
+def argument_spec():
+    return TASK.argument_spec()
+
+
+def module_kwargs():
+    return TASK.module_kwargs()
+
+
+def desired_set(params):
+    """Task -> ``{ifname: canonical dict or None}``; every error found, not just the first."""
+    persistent = params.get('persistent', True)
+    if params.get('netns') and persistent:
+        raise PipexError('persistent: true is not possible with netns %s: the boot-time unit replays sessions '
+                         'in the host namespace only; set persistent: false' % quoted(params['netns']))
+    return TASK.desired_set(params, lambda item: desired_session(item, persistent=persistent))
+
+
+def run_pipex(params, runtime, persistent=None, check_mode=False):
+    """The pipex_session module's behaviour on already-built stores; returns the result dict."""
+    desired = desired_set(params)
+    if persistent is not None:
+        foreign = [name for name in desired if persistent.foreign(name)]
+        if foreign:
+            raise PipexError('state files without the edgenet.router marker hold these names: %s' % ', '.join(foreign))
+    # Conflicts with what the task does not name are refused by KernelSessions.prepare, on the
+    # engine's own read (one read of the kernel before the plan, one after a change).
+    stores = [s for s in (persistent, runtime) if s is not None]
+    outcome = engine.run(TABLE, stores, desired, check_mode=check_mode, recreate=params.get('recreate', 'allowed'))
+    # runtime.stats come from the engine's last read: after the apply when it changed anything
+    result = TASK.result(params, outcome)
+    after = outcome['after']
+    if params.get('sessions') is None:
+        result['statistics'] = runtime.stats.get(params['ifname']) if after[params['ifname']][RUNTIME] is not None else None
+    else:
+        result['statistics'] = dict((name, runtime.stats.get(name)) for name in after if after[name][RUNTIME])
+    return result
+
+
+def _masked(obj):
+    if obj is None:
+        return None
+    return dict((k, engine.SECRET_MASK if k in TABLE.secret_names() and v not in (None, 'none') else v)
+                for k, v in obj.items())
+
+
+def info(runtime, persistent=None, ifname=None):
+    """pipex_session_info's result: every tunnel with its sessions (Ethernet ones in canonical form,
+    others as the kernel reports them) and statistics; the state files and drift. ``ifname`` keeps
+    only that session in ``sessions``."""
+    if ifname is not None:
+        check_ifname(ifname)
+    sessions = runtime.read()
+    files = persistent.read() if persistent is not None else {}
+    tunnels = []
+    for tunnel_id, tunnel in sorted(runtime.tunnels.items()):
+        members = []
+        for raw in sorted(runtime.sessions, key=lambda s: s['session_id']):
+            if raw['tunnel_id'] != tunnel_id:
+                continue
+            name = raw.get('ifname')
+            members.append({
+                'session_id': raw['session_id'],
+                'peer_session_id': raw['peer_session_id'],
+                'ifname': name,
+                'pseudowire': 'ethernet' if raw.get('pw_type') in (None, PWTYPE_ETH)
+                else 'ppp' if raw.get('pw_type') in (PWTYPE_PPP, PWTYPE_PPP_AC) else raw.get('pw_type'),
+                'statistics': raw.get('stats'),
+            })
+        tunnels.append({
+            'tunnel_id': tunnel_id,
+            'peer_tunnel_id': tunnel.get('peer_tunnel_id'),
+            'encap': tunnel.get('encap'),
+            'local': tunnel.get('local'),
+            'remote': tunnel.get('remote'),
+            'udp_sport': tunnel.get('udp_sport'),
+            'udp_dport': tunnel.get('udp_dport'),
+            'version': tunnel.get('version'),
+            'statistics': tunnel.get('stats'),
+            'sessions': members,
+        })
+    out = []
+    names = set(sessions) | set(files)
+    for name in sorted(names & {ifname} if ifname is not None else names):
+        k, f = sessions.get(name), files.get(name)
+        differs = []
+        if k is not None and f is not None:
+            differs = sorted(field.name for field in TABLE if field.compare and f.get(field.name) is not None
+                             and not field.same(k.get(field.name), f.get(field.name)))
+        out.append({
+            'ifname': name,
+            'runtime': _masked(k),
+            'persistent': _masked(f),
+            'statistics': runtime.stats.get(name),
+            'missing': [store for store, view in ((RUNTIME, k), (PERSISTENT, f)) if view is None]
+            if persistent is not None else ([] if k is not None else [RUNTIME]),
+            'differs': differs,
+        })
+    return {'tunnels': tunnels, 'sessions': out}

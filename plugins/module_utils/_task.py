@@ -1,0 +1,114 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: edgenet.router contributors
+#
+# Private to the edgenet.router collection: no compatibility promise to other collections.
+"""The task layer around the engine, for modules that manage objects by a key: one object named
+by its key option (``name: he0``), or several under a bulk option (``tunnels: [...]``).
+
+A :class:`Task` says which options those are and what the result calls the object; from that
+it makes the argument spec, reads the task's objects (each error of each object, in one
+message), and shapes the result of :func:`_engine.run`. What is a module's own stays with it:
+its field table, its stores, how one object is made canonical and the rules across objects.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from ansible_collections.edgenet.router.plugins.module_utils._engine import RUNTIME
+
+__all__ = ['Task']
+
+
+class Task(object):
+    """A keyed-object task.
+
+    ``table`` is the object's field table; ``key`` the option naming one object (required in each
+    item of ``bulk``); ``result`` what the result calls one object (``tunnel``; the bulk result
+    adds an ``s``); ``error`` the module's error class; ``common`` the options that apply to the
+    whole task; ``purge`` offers ``purge: true`` (with the bulk form only); ``check_key(key)``
+    raises ``error`` for a key that cannot name an object.
+    """
+
+    def __init__(self, table, key, bulk, result, error, common, check_key, purge=False):
+        self.table = table
+        self.key = key
+        self.bulk = bulk
+        self.result_key = result
+        self.error = error
+        self.common = common
+        self.check_key = check_key
+        self.purge = purge
+
+    def argument_spec(self):
+        spec = self.table.object_options()
+        spec[self.key]['required'] = False
+        spec[self.bulk] = {'type': 'list', 'elements': 'dict', 'options': self.table.object_options()}
+        spec[self.bulk]['options'][self.key]['required'] = True
+        if self.purge:
+            spec['purge'] = {'type': 'bool', 'default': False}
+        spec.update(copy.deepcopy(self.common))
+        return spec
+
+    def module_kwargs(self):
+        kwargs = {
+            'argument_spec': self.argument_spec(),
+            'supports_check_mode': True,
+            'required_one_of': [(self.key, self.bulk)],
+            'mutually_exclusive': [(self.key, self.bulk)],
+        }
+        if self.purge:
+            kwargs['required_if'] = [('purge', True, (self.bulk,))]
+        return kwargs
+
+    def requested(self, params):
+        """The objects the task names, as parameter dicts with every object option (single form or
+        bulk form). AnsibleModule fills the defaults already; doing it here keeps the task whole
+        for callers that pass plain dicts (unit tests, roles' action code)."""
+        defaults = dict((name, spec.get('default')) for name, spec in self.table.object_options().items())
+        items = params[self.bulk] if params.get(self.bulk) is not None else [params]
+        requested = []
+        for item in items:
+            values = dict(defaults)
+            values.update((name, value) for name, value in item.items() if name in defaults)
+            requested.append(values)
+        return requested
+
+    def desired_set(self, params, canonical, across=None):
+        """Task -> ``{key: canonical dict, or None for state=absent}``. ``canonical(item)`` makes one
+        object canonical; ``across(desired)`` returns the problems between objects. Every error is
+        found, not just the first, and raised as one ``error``."""
+        desired, errors = {}, []
+        for item in self.requested(params):
+            try:
+                self.check_key(item.get(self.key))
+                key = item[self.key]
+                if key in desired:
+                    raise self.error('%s %s is listed twice' % (self.table.kind, key))
+                desired[key] = None if item.get('state', 'present') == 'absent' else canonical(item)
+            except self.error as exc:
+                errors.append(str(exc))
+        if across is not None:
+            errors += across(desired)
+        if errors:
+            raise self.error('; '.join(errors))
+        return desired
+
+    def result(self, params, outcome):
+        """The module result from :func:`_engine.run`'s outcome: the change, and the objects as the
+        runtime store holds them (one object under ``result``, the bulk form under its plural)."""
+        result = {
+            'changed': outcome['changed'],
+            'diff': {'before': outcome['before'], 'after': outcome['after']},
+            'commands': outcome['commands'],
+            'changes': outcome['changes'],
+        }
+        after = outcome['after']
+        if params.get(self.bulk) is None:
+            key = params[self.key]
+            result['diff'] = {'before': outcome['before'][key], 'after': after[key]}
+            result[self.result_key] = after[key][RUNTIME]
+        else:
+            result[self.result_key + 's'] = dict((key, views[RUNTIME]) for key, views in after.items())
+        return result
