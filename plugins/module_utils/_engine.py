@@ -37,6 +37,9 @@ __all__ = [
     'RECREATE',
     'DELETE',
     'SETTLE',
+    'VERIFY',
+    'Unkept',
+    'unkept',
     'IN_PLACE',
     'RUNTIME',
     'PERSISTENT',
@@ -49,6 +52,8 @@ RECREATE = 'recreate'
 DELETE = 'delete'
 # Not a plan action: the step after a store's last write that makes its writes take effect.
 SETTLE = 'settle'
+# Not a plan action either: the check, on the re-read, that the stores hold what was written.
+VERIFY = 'verify'
 
 IN_PLACE = 'in_place'
 
@@ -77,6 +82,8 @@ class ApplyError(Exception):
         change = self.change
         if change.action == SETTLE:
             msg = 'The writes to the %s store did not take effect: %s' % (change.store, error_text)
+        elif change.action == VERIFY:
+            msg = 'A store did not keep what was written: %s' % error_text
         else:
             msg = 'Failed to %s %s in the %s store: %s' % (change.action, change.key, change.store, error_text)
         if self.restored:
@@ -284,6 +291,19 @@ class Store(object):
         effect in a separate step (``networkctl reload``, ``systemctl daemon-reload``, a daemon
         reload). Raising rolls the whole apply back, so a change never stays half in effect."""
 
+    # True: when a rollback undoes writes this store had already settled, the engine calls
+    # :meth:`settle_again` after the undo, so the restored state takes effect the same way.
+    settles_again = False
+
+    def settle_again(self):
+        """Make what a rollback restored take effect (see ``settles_again``)."""
+
+    # True: after a real apply, the engine's re-read of this store must show every field each
+    # change wrote (by the field's comparison); if not, the whole apply is rolled back and the
+    # error names the object and the field. A store whose writes take effect later (a daemon
+    # started after the cycle) leaves it False.
+    verifies = False
+
     def write(self, action, key, before, after):
         """One primitive write: the create, modify or delete that ``action`` names."""
         if action == CREATE:
@@ -390,6 +410,37 @@ def plan(table, stores, desired, current, recreate='allowed'):
     return removals + updates
 
 
+class Unkept(Exception):
+    """A store read back other than what was just written to it (see :func:`unkept`)."""
+
+
+def unkept(table, changes, reread, verified):
+    """One line per object and field that a store in ``verified`` does not hold as ``changes``
+    wrote it, by the field's comparison, in ``reread`` (the stores' read after the apply).
+    Secret values are masked."""
+    secrets = table.secret_names()
+    problems = []
+    for change in changes:
+        if change.store not in verified:
+            continue
+        got = reread[change.store].get(change.key)
+        if change.action == DELETE:
+            if got is not None:
+                problems.append('%s %s is still there after its delete' % (change.store, change.key))
+            continue
+        if got is None:
+            problems.append('%s %s is not there after its %s' % (change.store, change.key, change.action))
+            continue
+        for name, (dummy, wanted) in sorted(change.fields.items()):
+            field = table[name]
+            if wanted is None or not field.compare or change.store not in field.stores:
+                continue
+            if not field.same(got.get(name), wanted):
+                problems.append('%s %s: %s reads back as %r, not the %r written' % (
+                    change.store, change.key, name, _mask(name, got.get(name), secrets), _mask(name, wanted, secrets)))
+    return problems
+
+
 def _steps(change):
     """A recreate is a delete then a create; everything else is one primitive write."""
     if change.action == RECREATE:
@@ -404,9 +455,11 @@ def _write(store, action, key, before, after):
 _INVERSE = {CREATE: DELETE, DELETE: CREATE, MODIFY: MODIFY}
 
 
-def apply(stores, changes):
+def apply(stores, changes, verify=None):
     """Run ``changes`` against ``stores`` (name -> Store), undoing in reverse on failure.
 
+    ``verify()``, when given, runs after the stores settled and raises :class:`Unkept` when a
+    store does not hold what was written: that rolls everything back too.
     Returns the number of primitive writes. Raises :class:`ApplyError` after the rollback.
     """
     journal = []
@@ -432,6 +485,11 @@ def apply(stores, changes):
                 raise _rollback(journal, exc, change)
             _journal(journal, store, change, action, before, after, restore)
     _settle(stores, steps, journal)
+    if verify is not None:
+        try:
+            verify()
+        except Unkept as exc:
+            raise _rollback(journal, exc, Change(None, None, VERIFY, None, None))
     return len(journal)
 
 
@@ -446,6 +504,9 @@ def _settle(stores, steps, journal):
             stores[name].settle()
         except Exception as exc:  # pylint: disable=broad-except
             raise _rollback(journal, exc, Change(name, None, SETTLE, None, None))
+        if stores[name].settles_again:
+            # First in the journal, so undone last: after the writes it would make take effect.
+            journal.insert(0, ('%s store settled again' % name, stores[name].settle_again))
 
 
 def _journal(journal, store, change, action, before, after, restore=None):
@@ -537,12 +598,20 @@ def run(table, stores, desired, check_mode=False, recreate='allowed'):
         if check_mode or not changes:
             after = predict(names, current, changes)
         else:
+            reread = {}
+
+            def verify():
+                # The re-read for the result, and the proof that the stores took the change.
+                reread.update((s.name, s.read()) for s in stores)
+                problems = unkept(table, changes, reread, set(s.name for s in stores if s.verifies))
+                if problems:
+                    raise Unkept('; '.join(problems))
             try:
-                apply(by_name, changes)
+                apply(by_name, changes, verify)
             except ApplyError as exc:
                 exc.mask(secret_texts(table, desired, *current.values()))
                 raise
-            after = dict((s.name, s.read()) for s in stores)
+            after = reread
     secrets = table.secret_names()
     commands = []
     for change in changes:

@@ -622,6 +622,7 @@ class KernelTunnels(Store):
     """
 
     name = RUNTIME
+    verifies = True  # the engine checks its re-read against every change (see _engine.unkept)
 
     def __init__(self, netlink, netns=None):
         self.nl = netlink

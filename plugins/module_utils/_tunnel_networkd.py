@@ -148,6 +148,8 @@ class NetworkdTunnels(Store):
     """
 
     name = PERSISTENT
+    verifies = True  # the engine checks its re-read against every change (see _engine.unkept)
+    settles_again = True
 
     def __init__(self, directory, run_command=None, netif_dir='/run/systemd/netif'):
         self.files = NetworkdDir(directory)
@@ -177,6 +179,11 @@ class NetworkdTunnels(Store):
         if self.dirty and self._run_command is not None:
             reload(self._run_command, self._netif_dir)
         self.dirty = False
+
+    def settle_again(self):
+        """After a rollback restored the files: networkd reloads them as it did the new ones."""
+        self.dirty = True
+        self.settle()
 
     def managed(self):
         return set(self.read())

@@ -116,6 +116,7 @@ class KernelSessions(Store):
     rtnetlink (``_netlink.Netlink``) for the l2tpeth link, :class:`SideEffects` for the rest."""
 
     name = RUNTIME
+    verifies = True  # the engine checks its re-read against every change (see _engine.unkept)
 
     def __init__(self, l2tp, netlink, side=None, netns=None, keep_tunnel=False):
         self.l2tp = l2tp

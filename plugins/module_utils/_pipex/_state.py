@@ -124,6 +124,8 @@ class PersistentSessions(Store):
     """
 
     name = PERSISTENT
+    verifies = True  # the engine checks its re-read against every change (see _engine.unkept)
+    settles_again = True
 
     def __init__(self, state_dir=STATE_DIR, unit_dir=UNIT_DIR, run_command=None, systemctl=None):
         self.boot = BootUnit(state_dir, unit_dir, run_command, systemctl)
@@ -217,6 +219,11 @@ class PersistentSessions(Store):
         if self._written:
             self.boot.reload()
             self._written = False
+
+    def settle_again(self):
+        """After a rollback restored the unit (or removed it): systemd reads it again."""
+        self._written = True
+        self.settle()
 
     def commands(self, change):
         path = self.path(change.key)

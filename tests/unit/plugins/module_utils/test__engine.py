@@ -296,3 +296,83 @@ def test_argument_spec_from_table():
 def test_duplicate_field_names_are_refused():
     with pytest.raises(ValueError):
         ObjectTable('x', [Field('a'), Field('a')])
+
+
+# --- verify after apply: the re-read must show what was written -----------------------------------
+class Forgetful(FakeStore):
+    """A store that verifies, like the kernel stores, but drops one field on every write (a
+    kernel that ignores an attribute, a daemon that did not load the file)."""
+
+    verifies = True
+
+    def __init__(self, name, objects=None, forgets='ttl', **kwargs):
+        super(Forgetful, self).__init__(name, objects, **kwargs)
+        self.forgets = forgets
+
+    def create(self, key, obj):
+        super(Forgetful, self).create(key, obj)
+        self.objects[key].pop(self.forgets, None)
+
+    def modify(self, key, before, after):
+        self._write('modify', key)
+        kept = self.objects[key].get(self.forgets)
+        self.objects[key] = dict(after, **{self.forgets: kept})
+
+
+class Settling(FakeStore):
+    """A verifying store whose settle, once done, must be done again after a rollback."""
+
+    verifies = True
+    settles_again = True
+
+    def settle_again(self):
+        self.events.append('settle again')
+
+
+def test_a_store_that_did_not_keep_a_field_rolls_the_task_back_and_names_it():
+    persistent = Settling(PERSISTENT, {'t1': persistent_view(T1)}, snapshots=True)
+    runtime = Forgetful(RUNTIME, {'t1': T1})
+    with pytest.raises(engine.ApplyError) as err:
+        engine.run(TABLE, [persistent, runtime], {'t1': desired(kind='ipip', ttl=10)})
+    assert str(err.value).startswith('A store did not keep what was written: runtime t1: ttl reads back as 64, '
+                                     'not the 10 written. Rolled back: ')
+    assert err.value.restored == ['runtime t1 set back', 'persistent t1 set back', 'persistent store settled again']
+    assert persistent.objects == {'t1': persistent_view(T1)} and runtime.objects == {'t1': T1}
+    # the persistent store settled after the writes, and again after the undo
+    assert persistent.events.count('settle') == 1 and persistent.events[-2:] == ['settle again', 'unlock']
+
+
+def test_a_created_object_missing_a_field_is_removed_again():
+    runtime = Forgetful(RUNTIME, {})
+    with pytest.raises(engine.ApplyError, match=r"runtime t1: ttl reads back as None, not the 64 written"):
+        engine.run(TABLE, [runtime], {'t1': desired(kind='ipip', ttl=64)})
+    assert runtime.objects == {}
+
+
+def test_verify_masks_secrets():
+    runtime = Forgetful(RUNTIME, {}, forgets='key')
+    with pytest.raises(engine.ApplyError) as err:
+        engine.run(TABLE, [runtime], {'t1': desired(kind='ipip', key='s3cr3t-cookie')})
+    assert 's3cr3t' not in str(err.value) and engine.SECRET_MASK in str(err.value)
+
+
+def test_a_store_that_does_not_verify_keeps_the_old_behaviour():
+    runtime = Forgetful(RUNTIME, {})
+    runtime.verifies = False
+    assert engine.run(TABLE, [runtime], {'t1': desired(kind='ipip', ttl=64)})['changed']
+    assert runtime.objects == {'t1': {'kind': 'ipip'}}
+
+
+def test_verify_uses_the_fields_compare_and_the_engine_reads_once_after_apply():
+    coarse = ObjectTable('timer', [Field('timeout', type='int', compare=lambda have, wanted: 0 <= have - wanted <= 10)])
+
+    class Coarse(FakeStore):
+        verifies = True
+
+        def create(self, key, obj):
+            super(Coarse, self).create(key, dict(obj, timeout=obj['timeout'] + 2))
+
+    runtime = Coarse(RUNTIME, {})
+    result = engine.run(coarse, [runtime], {'t': {'timeout': 50}})
+    assert result['changed'] and runtime.objects == {'t': {'timeout': 52}}
+    assert runtime.events.count('read') == 2

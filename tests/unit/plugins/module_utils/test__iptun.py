@@ -357,3 +357,20 @@ def test_two_tunnels_with_the_same_endpoints_are_refused_in_the_plan(router):
     with pytest.raises(TunnelError, match='tunnels t1 and t2 have the same local 192.0.2.1 and remote 192.0.2.2'):
         router.run(tunnels=[dict(V4, name='t1'), dict(V4, name='t2')])
     assert router.run(tunnels=[dict(V4, name='t1'), dict(V4, name='t2', remote='192.0.2.3')])['changed']
+
+
+def test_a_kernel_that_ignores_the_mtu_fails_the_task_and_puts_everything_back(router, monkeypatch):
+    """Verify after apply: the kernel answered the MTU change without error but kept the old MTU
+    (as a kernel that ignores an attribute would). The task fails naming the field, the files are
+    restored byte for byte, and the next check run still wants the change (not a silent success)."""
+    router.run(**HE)
+    files = dict((n, open(os.path.join(router.dir, n)).read()) for n in router.files())
+    real = router.nl.set_link
+    monkeypatch.setattr(router.nl, 'set_link', lambda index=None, up=None, mtu=None, alias=None, name=None:
+                        real(index=index, up=up, alias=alias, name=name))
+    unkept = r'^A store did not keep what was written: runtime he-ipv6: mtu reads back as 1480, not the 1400 written\. '
+    with pytest.raises(engine.ApplyError, match=unkept + 'Rolled back: '):
+        router.run(**dict(HE, mtu=1400))
+    assert dict((n, open(os.path.join(router.dir, n)).read()) for n in router.files()) == files
+    assert router.link('he-ipv6')['mtu'] == 1480
+    assert router.run(check_mode=True, **dict(HE, mtu=1400))['changed']
