@@ -70,10 +70,11 @@ seealso:
 import datetime
 import json
 import os
-import tempfile
 
 from ansible import context
 from ansible.plugins.callback import CallbackBase
+
+from ansible_collections.edgenet.router.plugins.module_utils import _files
 
 SCHEMA_VERSION = 1
 
@@ -305,27 +306,17 @@ class CallbackModule(CallbackBase):
                           json.dumps(report, indent=2, sort_keys=True) + '\n')
             _atomic_write(os.path.join(directory, base + '.md'),
                           render_markdown(report, self.get_option('max_value_length')))
-        except (IOError, OSError) as exc:
+        except (IOError, OSError, _files.FilesError) as exc:
             self._display.warning('edgenet.router.drift_report: cannot write the report to %s: %s'
                                   % (directory, exc))
 
 
 def _atomic_write(path, text):
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix='.' + os.path.basename(path) + '.', dir=directory)
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """The collection's one atomic write (``_files``), with the mode a new file of the user's
+    would get (the umask's): the report is the user's, not a managed file of the router."""
+    umask = os.umask(0)
+    os.umask(umask)
+    _files.atomic_write(path, text.encode('utf-8'), 0o666 & ~umask)
 
 
 def _cell(value, limit=80, code=True):

@@ -37,13 +37,28 @@ import tempfile
 import threading
 import time
 
-__all__ = ['LOCK_NAME', 'FilesError', 'atomic_write', 'fsync_directory', 'load', 'locked', 'remove', 'snapshot']
+__all__ = ['LOCK_NAME', 'MANAGED_MARKER', 'FilesError', 'atomic_write', 'fsync_directory', 'is_managed', 'is_ours', 'load',
+           'locked', 'remove', 'snapshot']
 
 LOCK_NAME = '.edgenet-router.lock'
+# The first line of every file the collection manages: a file without it is someone else's, and is
+# never changed or removed (networkd files, DHCPv6 daemon configs, pipex state files and unit).
+MANAGED_MARKER = '# Managed by edgenet.router: edits here are reported as drift and overwritten.'
 
 
 class FilesError(Exception):
     """The default ``error``: a file operation failed; the message names the path."""
+
+
+def is_managed(text):
+    """True if ``text`` carries the marker line (anywhere, so a comment added above it by hand
+    is drift to correct rather than a takeover of the file)."""
+    return any(line.strip() == MANAGED_MARKER for line in text.split('\n'))
+
+
+def is_ours(data):
+    """:func:`is_managed` for a file's bytes (the ``ours`` test of :func:`snapshot`)."""
+    return is_managed(data.decode('utf-8', 'replace'))
 
 
 def _error(error, action, path, exc):

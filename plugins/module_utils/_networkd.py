@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 
 from ansible_collections.edgenet.router.plugins.module_utils import _files
+from ansible_collections.edgenet.router.plugins.module_utils._files import MANAGED_MARKER, is_managed, is_ours
 from ansible_collections.edgenet.router.plugins.module_utils._names import link_name_problem, quoted
 
 __all__ = [
@@ -29,7 +30,6 @@ __all__ = [
     'render',
 ]
 
-MANAGED_MARKER = '# Managed by edgenet.router: edits here are reported as drift and overwritten.'
 EXTENSIONS = ('netdev', 'network')
 _COMMENTS = ('#', ';')
 # systemd's line reader ends a line at any of these; inside a value they would split it.
@@ -42,16 +42,6 @@ _LINK_NAME_KEYS = (('Match', 'Name'), ('NetDev', 'Name'))
 class NetworkdError(Exception):
     """A file or networkd operation failed, or text cannot be a networkd file; the message names
     the path, command or value."""
-
-
-def is_managed(text):
-    """True if ``text`` carries the marker line (anywhere, so a comment added above it by hand
-    is drift to correct rather than a takeover of the file)."""
-    return any(line.strip() == MANAGED_MARKER for line in text.split('\n'))
-
-
-def _ours(data):
-    return is_managed(data.decode('utf-8', 'replace'))
 
 
 def _check_word(what, word):
@@ -232,7 +222,7 @@ class NetworkdDir(object):
                 path = paths[ext]
                 loaded = self._load(path)
                 old = None if loaded is None else loaded[0]
-                ours = old is not None and _ours(old)
+                ours = old is not None and is_ours(old)
                 text = files[ext]
                 if text is None:
                     if ours:
@@ -261,7 +251,7 @@ class NetworkdDir(object):
         """A callable putting ``name``'s files back byte for byte (content, mode, absence).
 
         The restore never touches a file that has meanwhile become someone else's."""
-        return _files.snapshot([self.path(name, ext) for ext in EXTENSIONS], self.locked, _ours, NetworkdError)
+        return _files.snapshot([self.path(name, ext) for ext in EXTENSIONS], self.locked, is_ours, NetworkdError)
 
 
 def reload(run_command, state_dir='/run/systemd/netif'):

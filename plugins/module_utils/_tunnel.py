@@ -19,6 +19,7 @@ from ansible_collections.edgenet.router.plugins.module_utils._engine import (
 )
 from ansible_collections.edgenet.router.plugins.module_utils._names import link_name_problem, quoted
 from ansible_collections.edgenet.router.plugins.module_utils._resolve import ResolveError, resolve_endpoint
+from ansible_collections.edgenet.router.plugins.module_utils._values import address_list, int_in_range, integer, task_addresses
 
 __all__ = [
     'TABLE',
@@ -89,26 +90,11 @@ def _norm_type(value):
     return TYPE_ALIASES.get(value, value)
 
 
-def _integer(value, base=10):
-    """``value`` as an int when it is one (or its text), else None. A bool or a float is no
-    number here: ``int()`` would quietly turn True into 1 (tos "inherit") and 1.5 into 1."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str):
-        try:
-            return int(value.strip(), base)
-        except ValueError:
-            return None
-    return None
-
-
 def _norm_tos(value):
     """``inherit`` or an int 0-255 (decimal or 0x hex text)."""
     if isinstance(value, str) and value.strip().lower() == 'inherit':
         return 'inherit'
-    number = _integer(value, 0)
+    number = integer(value, 0)
     if number is None or not 0 <= number <= 255:
         raise TunnelError('tos must be a number 0-255 or "inherit", not %s' % quoted(value))
     return number
@@ -118,53 +104,24 @@ def _norm_encaplimit(value):
     """``none`` or an int 0-255."""
     if isinstance(value, str) and value.strip().lower() == 'none':
         return 'none'
-    number = _integer(value)
+    number = integer(value)
     if number is None or not 0 <= number <= 255:
         raise TunnelError('encaplimit must be a number 0-255 or "none", not %s' % quoted(value))
     return number
 
 
-def _interface(value):
-    """One address of the task's ``addresses`` -> ipaddress interface, or TunnelError."""
-    text = value.strip() if isinstance(value, str) else None
-    try:
-        iface = ipaddress.ip_interface(text)
-    except ValueError:
-        raise TunnelError('address %s is not an address with a prefix length (e.g. 2001:db8::2/64)' % quoted(value))
-    if '/' not in text:
-        raise TunnelError('address %s needs a prefix length (e.g. %s/%d)' % (quoted(value), iface.ip, iface.max_prefixlen))
-    return iface
-
-
 def _norm_address_list(values):
-    """CIDR strings, compressed, host bits kept (an interface address), sorted, unique.
-
-    For what a store reads (a hand-edited file may repeat a line); the task's list goes through
-    :func:`_norm_addresses`, which refuses a repeat instead."""
-    out = set(_interface(value).with_prefixlen for value in values)
-    return sorted(out, key=_address_sort_key)
+    """What a store holds: see ``_values.address_list``."""
+    return address_list(values, TunnelError)
 
 
 def _norm_addresses(values):
-    """The task's ``addresses`` as :func:`_norm_address_list` does, refusing an address listed
-    twice (also in two spellings): silently dropping one hides a typo in the other."""
-    seen = {}
-    for value in values:
-        iface = _interface(value)
-        cidr = iface.with_prefixlen
-        if iface.ip.is_multicast or iface.ip.is_loopback or iface.ip.is_unspecified:
-            raise TunnelError('address %s is not a unicast address, which an interface address must be; give the '
-                              'tunnel\'s own address, such as 2001:db8::2/64' % quoted(value))
-        if cidr in seen:
-            raise TunnelError('addresses lists %s twice (as %s and %s); list each address once'
-                              % (cidr, quoted(seen[cidr]), quoted(value)))
-        seen[cidr] = value
-    return sorted(seen, key=_address_sort_key)
+    """The task's ``addresses``: see ``_values.task_addresses``."""
+    return task_addresses(values, TunnelError)
 
 
-def _address_sort_key(cidr):
-    iface = ipaddress.ip_interface(cidr)
-    return (iface.version, iface.ip.packed, iface.network.prefixlen)
+def _norm_int(low, high, what):
+    return int_in_range(low, high, what, TunnelError, show_hex=True)
 
 
 # rtm_priority is a 32-bit unsigned attribute: anything outside is not a metric the kernel has.
@@ -202,7 +159,7 @@ def _norm_route(route):
     metric = route.get('metric')
     if metric in (None, ''):
         metric = 1024 if dest.version == 6 else 0
-    number = _integer(metric)
+    number = integer(metric)
     if number is None or not 0 <= number <= METRIC_MAX:
         raise TunnelError('route to %s: metric %s must be a number between 0 and %d' % (dest, quoted(metric), METRIC_MAX))
     return {'dest': dest.with_prefixlen, 'via': via, 'metric': number}
@@ -252,18 +209,6 @@ def _norm_sixrd_relay_prefix(value):
         raise TunnelError('sixrd_relay_prefix %s is not an IPv4 prefix such as 192.0.2.0/24 or 0.0.0.0/0'
                           % quoted(value))
     return network.with_prefixlen
-
-
-def _norm_int(low, high, what):
-    def normalise(value):
-        """An int within the field's range."""
-        number = _integer(value)
-        if number is None:
-            raise TunnelError('%s must be a number, not %s' % (what, quoted(value)))
-        if not low <= number <= high:
-            raise TunnelError('%s must be between %d and %d (0x%X), not %d' % (what, low, high, high, number))
-        return number
-    return normalise
 
 
 # The field table. ``networkd`` names (section, key) in the .netdev/.network files; ``ip`` is the

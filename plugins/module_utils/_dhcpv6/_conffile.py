@@ -25,7 +25,7 @@ import os
 from ansible_collections.edgenet.router.plugins.module_utils import _files
 from ansible_collections.edgenet.router.plugins.module_utils._engine import DELETE, PERSISTENT, Store
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._model import Dhcpv6Error, TABLE
-from ansible_collections.edgenet.router.plugins.module_utils._networkd import MANAGED_MARKER, is_managed
+from ansible_collections.edgenet.router.plugins.module_utils._files import MANAGED_MARKER, is_managed, is_ours
 
 __all__ = [
     'ConfigFile',
@@ -41,10 +41,6 @@ __all__ = [
 
 class ConfigFileError(Exception):
     """A file operation or validation failed; the message names the path or the checker's words."""
-
-
-def _ours(data):
-    return is_managed(data.decode('utf-8', 'replace'))
 
 
 class ConfigFile(object):
@@ -83,7 +79,7 @@ class ConfigFile(object):
         """
         with self.locked():
             loaded = self.load()
-            if loaded is not None and not _ours(loaded[0]):
+            if loaded is not None and not is_ours(loaded[0]):
                 raise ConfigFileError('Refusing to overwrite %s: it lacks the line "%s", so it is not ours. Move '
                                       'it aside (e.g. to %s.dist) or choose another config file.'
                                       % (self.path, MANAGED_MARKER, self.path))
@@ -96,14 +92,14 @@ class ConfigFile(object):
         """Remove the file if it is ours; True if removed."""
         with self.locked():
             loaded = self.load()
-            if loaded is None or not _ours(loaded[0]):
+            if loaded is None or not is_ours(loaded[0]):
                 return False
             return _files.remove(self.path, ConfigFileError)
 
     def snapshot(self):
         """A callable putting the file back byte for byte (content, mode, absence); it never
         touches a file that has meanwhile become someone else's."""
-        return _files.snapshot([self.path], self.locked, _ours, ConfigFileError)
+        return _files.snapshot([self.path], self.locked, is_ours, ConfigFileError)
 
 
 def canonical_read(obj):

@@ -22,6 +22,7 @@ import struct
 
 from ansible_collections.edgenet.router.plugins.module_utils._engine import Field, ObjectTable
 from ansible_collections.edgenet.router.plugins.module_utils._names import link_name_problem, quoted
+from ansible_collections.edgenet.router.plugins.module_utils._values import int_in_range
 
 __all__ = [
     'ALL_DHCP_SERVERS',
@@ -288,13 +289,7 @@ def _norm_user_classes(values):
 
 
 def _uint(low, high, what):
-    def normalise(value):
-        """An int within the field's range."""
-        number = _int(value, what)
-        if not low <= number <= high:
-            raise Dhcpv6Error('%s must be between %d and %d, not %d' % (what, low, high, number))
-        return number
-    return normalise
+    return int_in_range(low, high, what, Dhcpv6Error)
 
 
 def norm_hex(value):

@@ -21,7 +21,8 @@ import re
 import shlex
 
 from ansible_collections.edgenet.router.plugins.module_utils import _files
-from ansible_collections.edgenet.router.plugins.module_utils._networkd import MANAGED_MARKER, NetworkdError
+from ansible_collections.edgenet.router.plugins.module_utils._files import MANAGED_MARKER, is_ours
+from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdError
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._effects import nft_script
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._model import PipexError
 
@@ -99,10 +100,6 @@ WantedBy=multi-user.target
 '''
 
 
-def _ours(data):
-    return any(line.strip() == MANAGED_MARKER for line in data.decode('utf-8', 'replace').split('\n'))
-
-
 class BootUnit(object):
     """The unit, its script and its link for one state directory.
 
@@ -171,7 +168,7 @@ class BootUnit(object):
     def snapshot(self):
         """A callable putting the script, the unit, the link and the wants directory back as they
         are now (absent ones removed again); an undo that fails raises, so the engine reports it."""
-        files = _files.snapshot([self.script, self.unit], self.locked, ours=_ours, error=NetworkdError)
+        files = _files.snapshot([self.script, self.unit], self.locked, ours=is_ours, error=NetworkdError)
         with self.locked():
             target, had_wants = self._link_target(), os.path.isdir(self.wants)
 

@@ -15,6 +15,7 @@ import unicodedata
 
 from ansible_collections.edgenet.router.plugins.module_utils._engine import RECREATE, Field, ObjectTable
 from ansible_collections.edgenet.router.plugins.module_utils._names import link_name_problem, quoted
+from ansible_collections.edgenet.router.plugins.module_utils._values import address_list, int_in_range, task_addresses
 
 
 class PipexError(ValueError):
@@ -32,6 +33,20 @@ _BAD_TEXT_CATEGORIES = ('Cc', 'Cs', 'Zl', 'Zp')
 
 
 # ---- normalisers ----------------------------------------------------------------------------
+def _norm_int(low, high, what):
+    return int_in_range(low, high, what, PipexError)
+
+
+def norm_addresses(values):
+    """What the kernel or a state file holds: see ``_values.address_list``."""
+    return address_list(values, PipexError)
+
+
+def _norm_task_addresses(values):
+    """The task's ``addresses``: see ``_values.task_addresses``."""
+    return task_addresses(values, PipexError)
+
+
 def norm_address(what):
     def normalise(value):
         """An IPv4 or IPv6 address, compressed; no ``%zone`` (the tunnel has no device to scope it to)."""
@@ -67,53 +82,6 @@ def _norm_cookie(what):
                              % (what, len(text)))
         return text
     return normalise
-
-
-def _norm_int(low, high, what):
-    def normalise(value):
-        """An int within the field's range."""
-        try:
-            number = int(value)
-        except (TypeError, ValueError, OverflowError):
-            raise PipexError('%s must be a number, not %s' % (what, quoted(value)))
-        if not low <= number <= high:
-            raise PipexError('%s must be between %d and %d, not %d' % (what, low, high, number))
-        return number
-    return normalise
-
-
-def norm_addresses(values):
-    """CIDR strings, compressed, host bits kept, sorted, unique."""
-    out = set()
-    if isinstance(values, (str, bytes, dict)):
-        raise PipexError('addresses must be a list of addresses with prefix length, not %s' % quoted(values))
-    for value in values:
-        if not isinstance(value, str) or '/' not in value:
-            raise PipexError('address %s needs a prefix length (e.g. 10.42.0.1/30)' % quoted(value))
-        try:
-            if '%' in value:
-                raise ValueError('zone')
-            out.add(ipaddress.ip_interface(value.strip()).with_prefixlen)
-        except ValueError:
-            raise PipexError('address %s is not an address with a prefix length' % quoted(value))
-    return sorted(out, key=lambda c: (ipaddress.ip_interface(c).version, ipaddress.ip_interface(c).ip.packed,
-                                      ipaddress.ip_interface(c).network.prefixlen))
-
-
-def _norm_task_addresses(values):
-    """The task's ``addresses``: as :func:`norm_addresses`, and each a unicast host address given once
-    (what the kernel reads back from the interface is not held to this)."""
-    out, problems = norm_addresses(values), []
-    if len(out) != len(values):
-        problems.append('an address is listed twice (perhaps spelled two ways); list each once')
-    for cidr in out:
-        address = ipaddress.ip_interface(cidr).ip
-        if address.is_unspecified or address.is_multicast or address.is_loopback:
-            problems.append('address %s is %s, not an address for an interface' % (
-                cidr, 'unspecified' if address.is_unspecified else 'multicast' if address.is_multicast else 'loopback'))
-    if problems:
-        raise PipexError('; '.join(problems))
-    return out
 
 
 def _norm_text(value):

@@ -14,7 +14,8 @@ import shlex
 from ansible_collections.edgenet.router.plugins.module_utils import _files
 from ansible_collections.edgenet.router.plugins.module_utils._engine import DELETE, PERSISTENT, Store
 from ansible_collections.edgenet.router.plugins.module_utils._names import link_name_problem, quoted
-from ansible_collections.edgenet.router.plugins.module_utils._networkd import MANAGED_MARKER, NetworkdError, is_managed
+from ansible_collections.edgenet.router.plugins.module_utils._files import MANAGED_MARKER, is_managed, is_ours
+from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdError
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._boot import UNIT_DIR, UNIT_NAME, BootUnit
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._model import TABLE, PipexError, check_ifname, norm_addresses, session_args, tunnel_args
 
@@ -205,7 +206,7 @@ class PersistentSessions(Store):
     def snapshot(self, key):
         """The state file, the unit, its script and link as they are now: the rollback of the first
         session removes all of them again (and a wants directory it made)."""
-        state = _files.snapshot([self.path(key)], self.locked, ours=lambda data: is_managed(data.decode('utf-8', 'replace')),
+        state = _files.snapshot([self.path(key)], self.locked, ours=is_ours,
                                 error=NetworkdError)
         boot = self.boot.snapshot()
 

@@ -15,7 +15,8 @@ from ansible_collections.edgenet.router.plugins.module_utils import _files
 from ansible_collections.edgenet.router.plugins.module_utils._pipex import _boot
 from ansible_collections.edgenet.router.plugins.module_utils._pipex import _service
 from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError
-from ansible_collections.edgenet.router.plugins.module_utils._networkd import MANAGED_MARKER, NetworkdError
+from ansible_collections.edgenet.router.plugins.module_utils._files import MANAGED_MARKER
+from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdError
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._kernel import KernelSessions
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._model import PipexError
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._service import run_pipex
@@ -381,7 +382,8 @@ def test_a_ppp_sessions_tunnel_and_ids_are_taken(router):
 
 
 @pytest.mark.parametrize('addresses, message', [
-    (['10.42.0.1/30', '10.42.0.1/30'], 'listed twice'), (['2001:db8::1/64', '2001:db8:0::1/64'], 'listed twice'),
+    (['10.42.0.1/30', '10.42.0.1/30'], 'lists 10.42.0.1/30 twice'),
+    (['2001:db8::1/64', '2001:db8:0::1/64'], "lists 2001:db8::1/64 twice .as '2001:db8::1/64' and '2001:db8:0::1/64'"),
     (['224.0.0.1/32'], 'is multicast'), (['ff02::1/64'], 'is multicast'), (['127.0.0.1/8'], 'is loopback'),
     (['0.0.0.0/0'], 'is unspecified'),
 ])

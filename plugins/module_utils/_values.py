@@ -1,0 +1,102 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: edgenet.router contributors
+#
+# Private to the edgenet.router collection: no compatibility promise to other collections.
+"""Values several field tables normalise alike: a whole number in a range, and interface
+addresses (``addr/len``), as a task gives them or as a store holds them.
+
+Each normaliser takes the module's error class, so its message reaches the user as that
+module's error; the messages name the option and never echo more than a cut of the value.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from ansible_collections.edgenet.router.plugins.module_utils._names import quoted
+
+__all__ = ['integer', 'int_in_range', 'interface_address', 'address_list', 'task_addresses']
+
+
+def integer(value, base=10):
+    """``value`` as an int when it is one (or its text), else None. A bool or a float is no
+    number here: ``int()`` would quietly turn True into 1 and 1.5 into 1."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value.strip(), base)
+        except ValueError:
+            return None
+    return None
+
+
+def int_in_range(low, high, what, error, show_hex=False):
+    """A normaliser: a whole number from ``low`` to ``high`` (an int, or its decimal text), else
+    ``error`` naming ``what``. ``show_hex`` adds the bound in hex (for bit fields)."""
+    def normalise(value):
+        """A whole number within the field's range."""
+        number = integer(value)
+        if number is None:
+            raise error('%s must be a number, not %s' % (what, quoted(value)))
+        if not low <= number <= high:
+            raise error('%s must be between %d and %d%s, not %d'
+                        % (what, low, high, ' (0x%X)' % high if show_hex else '', number))
+        return number
+    return normalise
+
+
+def interface_address(value, error):
+    """One ``addr/len`` -> ipaddress interface (host bits kept), or ``error``. No ``%zone``: the
+    address belongs to the interface it is put on."""
+    text = value.strip() if isinstance(value, str) else None
+    try:
+        if text is None or '%' in text:
+            raise ValueError(text)
+        iface = ipaddress.ip_interface(text)
+    except ValueError:
+        raise error('address %s is not an address with a prefix length (e.g. 2001:db8::2/64 or 10.42.0.1/30)'
+                    % quoted(value))
+    if '/' not in text:
+        raise error('address %s needs a prefix length (e.g. %s/%d)' % (quoted(value), iface.ip, iface.max_prefixlen))
+    return iface
+
+
+def _sort_key(cidr):
+    iface = ipaddress.ip_interface(cidr)
+    return (iface.version, iface.ip.packed, iface.network.prefixlen)
+
+
+def _items(values, error):
+    if isinstance(values, (str, bytes, dict)) or not hasattr(values, '__iter__'):
+        raise error('addresses must be a list of addresses with a prefix length, not %s' % quoted(values))
+    return values
+
+
+def address_list(values, error):
+    """What a store holds: CIDR strings, compressed, host bits kept, sorted, unique (a
+    hand-edited file may repeat a line; the task's list goes through :func:`task_addresses`)."""
+    return sorted(set(interface_address(value, error).with_prefixlen for value in _items(values, error)), key=_sort_key)
+
+
+def task_addresses(values, error):
+    """The task's ``addresses``: as :func:`address_list`, each a unicast address an interface can
+    have, each listed once (also in two spellings): silently dropping one hides a typo."""
+    seen = {}
+    for value in _items(values, error):
+        iface = interface_address(value, error)
+        address = iface.ip
+        kind = ('unspecified' if address.is_unspecified else 'multicast' if address.is_multicast
+                else 'loopback' if address.is_loopback else None)
+        if kind:
+            raise error('address %s is %s, not a unicast address, which an interface address must be; give the '
+                        'interface\'s own address' % (quoted(value), kind))
+        cidr = iface.with_prefixlen
+        if cidr in seen:
+            raise error('addresses lists %s twice (as %s and %s); list each address once'
+                        % (cidr, quoted(seen[cidr]), quoted(value)))
+        seen[cidr] = value
+    return sorted(seen, key=_sort_key)
