@@ -133,8 +133,9 @@ class Field(object):
     the object). ``secret`` values are masked in diffs and commands and become ``no_log``.
     ``compare`` False means the field is written but never reported as drift (e.g. a value
     the kernel does not report back); a callable ``compare(have, wanted)`` says when a store's
-    value counts as the wanted one (e.g. a timeout the kernel keeps in its own units). ``extra`` carries store-specific names (netlink
-    attribute, file key, iproute2 keyword) so those tables stay next to the field.
+    value counts as the wanted one (e.g. a timeout the kernel keeps in its own units).
+    ``extra`` carries store-specific names (netlink attribute, file key, iproute2 keyword) so
+    those tables stay next to the field.
     """
 
     def __init__(self, name, type='str', default=None, normalise=None, stores=(RUNTIME, PERSISTENT),

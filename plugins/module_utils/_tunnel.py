@@ -19,7 +19,7 @@ from ansible_collections.edgenet.router.plugins.module_utils._engine import (
 )
 from ansible_collections.edgenet.router.plugins.module_utils._names import link_name_problem, quoted
 from ansible_collections.edgenet.router.plugins.module_utils._resolve import ResolveError, resolve_endpoint
-from ansible_collections.edgenet.router.plugins.module_utils._values import address_list, int_in_range, integer, task_addresses
+from ansible_collections.edgenet.router.plugins.module_utils._values import address_list, int_in_range, integer, removed, task_addresses
 
 __all__ = [
     'TABLE',
@@ -524,29 +524,22 @@ def iproute2_commands(change, netns=None):
         cmds.append('%s link set %s %s' % (ip, name, _link_params(after)))
     if after.get('mtu') is not None and after.get('mtu') != before.get('mtu'):
         cmds.append('%s link set %s mtu %s' % (ip, name, after['mtu']))
-    for address in _removed(before.get('addresses'), after.get('addresses')):
+    for address in removed(before.get('addresses'), after.get('addresses')):
         cmds.append('%s addr del %s dev %s' % (ip, address, name))
-    for address in _removed(after.get('addresses'), before.get('addresses') or []):
+    for address in removed(after.get('addresses'), before.get('addresses') or []):
         cmds.append('%s addr add %s dev %s' % (ip, address, name))
     if after.get('enabled') is not None and after.get('enabled') != before.get('enabled'):
         cmds.append('%s link set %s %s' % (ip, name, 'up' if after['enabled'] else 'down'))
-    for route in _removed(before.get('routes'), after.get('routes')):
+    for route in removed(before.get('routes'), after.get('routes')):
         cmds.append('%s route del %s dev %s' % (ip, _route_words(route), name))
-    for route in _removed(after.get('routes'), before.get('routes') or []):
+    for route in removed(after.get('routes'), before.get('routes') or []):
         cmds.append('%s route add %s dev %s' % (ip, _route_words(route), name))
     return cmds
 
 
-def _removed(old, new):
-    """Items of ``old`` not in ``new`` (``None`` lists: unmanaged, nothing removed)."""
-    if old is None or new is None:
-        return []
-    return [item for item in old if item not in new]
-
-
 def _lists_change(before, after):
     """Whether a write adds or removes addresses or routes."""
-    return any(_removed(before.get(f), after.get(f)) or _removed(after.get(f), before.get(f) or [])
+    return any(removed(before.get(f), after.get(f)) or removed(after.get(f), before.get(f) or [])
                for f in ('addresses', 'routes'))
 
 
@@ -680,14 +673,14 @@ class KernelTunnels(Store):
         if not _lists_change(before, after):
             return
         index = index or self.nl.link_index(name)
-        for address in _removed(before.get('addresses'), after.get('addresses')):
+        for address in removed(before.get('addresses'), after.get('addresses')):
             self.nl.del_address(index, address)
-        for address in _removed(after.get('addresses'), before.get('addresses') or []):
+        for address in removed(after.get('addresses'), before.get('addresses') or []):
             self.nl.add_address(index, address)
         # Routes need the link up and its addresses in place (a gateway must be on-link).
-        for route in _removed(before.get('routes'), after.get('routes')):
+        for route in removed(before.get('routes'), after.get('routes')):
             self.nl.del_route(index, route)
-        for route in _removed(after.get('routes'), before.get('routes') or []):
+        for route in removed(after.get('routes'), before.get('routes') or []):
             self.nl.add_route(index, route)
 
     def delete(self, key, obj):

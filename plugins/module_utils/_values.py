@@ -16,7 +16,7 @@ import ipaddress
 
 from ansible_collections.edgenet.router.plugins.module_utils._names import quoted
 
-__all__ = ['integer', 'int_in_range', 'interface_address', 'address_list', 'task_addresses']
+__all__ = ['integer', 'int_in_range', 'interface_address', 'address_list', 'task_addresses', 'removed']
 
 
 def integer(value, base=10):
@@ -100,3 +100,11 @@ def task_addresses(values, error):
                         % (cidr, quoted(seen[cidr]), quoted(value)))
         seen[cidr] = value
     return sorted(seen, key=_sort_key)
+
+
+def removed(old, new):
+    """Items of ``old`` not in ``new`` (``None`` lists: unmanaged, nothing removed): the
+    addresses or routes a write takes away (``removed(new, old)``: those it adds)."""
+    if old is None or new is None:
+        return []
+    return [item for item in old if item not in new]

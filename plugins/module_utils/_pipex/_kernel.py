@@ -16,6 +16,7 @@ import time
 from ansible_collections.edgenet.router.plugins.module_utils._engine import CREATE, DELETE, RECREATE, RUNTIME, Store
 from ansible_collections.edgenet.router.plugins.module_utils._l2tp import PWTYPE_ETH
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._effects import NFT_CHAIN, NFT_COMMENT, NFT_TABLE
+from ansible_collections.edgenet.router.plugins.module_utils._values import removed
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._model import (
     SEQ, SESSION_SETTINGS, TABLE, TUNNEL_FIELDS, PipexError, norm_address, norm_addresses, session_args, tunnel_args,
     tunnel_view,
@@ -56,9 +57,9 @@ def runtime_commands(change, netns=None):
         cmds.append('%s link set %s mtu %s' % (ip, name, after['mtu']))
     if after.get('description') is not None and after['description'] != before.get('description'):
         cmds.append('%s link set %s alias %s' % (ip, name, shlex.quote(after['description'])))
-    for address in _removed(before.get('addresses'), after.get('addresses')):
+    for address in removed(before.get('addresses'), after.get('addresses')):
         cmds.append('%s addr del %s dev %s' % (ip, address, name))
-    for address in _removed(after.get('addresses'), before.get('addresses') or []):
+    for address in removed(after.get('addresses'), before.get('addresses') or []):
         cmds.append('%s addr add %s dev %s' % (ip, address, name))
     if after.get('enabled') is not None and after['enabled'] != before.get('enabled'):
         cmds.append('%s link set %s %s' % (ip, name, 'up' if after['enabled'] else 'down'))
@@ -70,12 +71,6 @@ def runtime_commands(change, netns=None):
     if after.get('ingress_filter') is not None and after['ingress_filter'] != bool(before.get('ingress_filter')):
         cmds.append('%ssysctl -w net/ipv4/conf/%s/rp_filter=%d' % (prefix, name, 1 if after['ingress_filter'] else 0))
     return cmds
-
-
-def _removed(old, new):
-    if old is None or new is None:
-        return []
-    return [item for item in old if item not in new]
 
 
 # ---- the runtime store ----------------------------------------------------------------------------
@@ -241,9 +236,9 @@ class KernelSessions(Store):
             self.nl.set_link(index, mtu=after['mtu'])
         if after.get('description') is not None and after['description'] != (before.get('description') or ''):
             self.nl.set_link(index, alias=after['description'])
-        for address in _removed(before.get('addresses'), after.get('addresses')):
+        for address in removed(before.get('addresses'), after.get('addresses')):
             self.nl.del_address(index, address)
-        for address in _removed(after.get('addresses'), before.get('addresses') or []):
+        for address in removed(after.get('addresses'), before.get('addresses') or []):
             self.nl.add_address(index, address)
         if after.get('enabled') is not None and after['enabled'] != before.get('enabled'):
             self.nl.set_link(index, up=after['enabled'])
