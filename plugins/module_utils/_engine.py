@@ -39,7 +39,9 @@ __all__ = [
     'SETTLE',
     'VERIFY',
     'Unkept',
+    'undo',
     'unkept',
+    'CONFIRM',
     'IN_PLACE',
     'RUNTIME',
     'PERSISTENT',
@@ -54,6 +56,8 @@ DELETE = 'delete'
 SETTLE = 'settle'
 # Not a plan action either: the check, on the re-read, that the stores hold what was written.
 VERIFY = 'verify'
+# Nor this: handing the journal, as data, to what rolls the change back unless it is confirmed.
+CONFIRM = 'confirm'
 
 IN_PLACE = 'in_place'
 
@@ -84,6 +88,8 @@ class ApplyError(Exception):
             msg = 'The writes to the %s store did not take effect: %s' % (change.store, error_text)
         elif change.action == VERIFY:
             msg = 'A store did not keep what was written: %s' % error_text
+        elif change.action == CONFIRM:
+            msg = 'Could not schedule the rollback that confirm_timeout asks for: %s' % error_text
         else:
             msg = 'Failed to %s %s in the %s store: %s' % (change.action, change.key, change.store, error_text)
         if self.restored:
@@ -281,6 +287,11 @@ class Store(object):
     def snapshot(self, key):
         return None
 
+    def restore_record(self, record):
+        """Put back what a snapshot's ``record()`` saved (a commit-confirm rollback in another
+        process: see :func:`undo`). Stores whose snapshots have no ``record`` never get here."""
+        raise NotImplementedError
+
     def locked(self):
         """The context manager :func:`run` holds from the read to the end of apply in a real run,
         so two runs sharing the store (one Kea file, one networkd directory) cannot plan on the same
@@ -456,11 +467,13 @@ def _write(store, action, key, before, after):
 _INVERSE = {CREATE: DELETE, DELETE: CREATE, MODIFY: MODIFY}
 
 
-def apply(stores, changes, verify=None):
+def apply(stores, changes, verify=None, confirm=None):
     """Run ``changes`` against ``stores`` (name -> Store), undoing in reverse on failure.
 
     ``verify()``, when given, runs after the stores settled and raises :class:`Unkept` when a
-    store does not hold what was written: that rolls everything back too.
+    store does not hold what was written: that rolls everything back too. ``confirm(records)``,
+    when given, runs last with the journal as data (see :func:`undo`) so that something outside
+    this process can roll the change back later; if it raises, the change is rolled back now.
     Returns the number of primitive writes. Raises :class:`ApplyError` after the rollback.
     """
     journal = []
@@ -482,7 +495,7 @@ def apply(stores, changes, verify=None):
             except Exception as exc:  # pylint: disable=broad-except
                 # The write may have half-happened: a snapshot undoes that too.
                 if restore is not None:
-                    journal.append(('%s %s' % (change.store, change.key), restore))
+                    journal.append(('%s %s' % (change.store, change.key), restore, None))
                 raise _rollback(journal, exc, change)
             _journal(journal, store, change, action, before, after, restore)
     _settle(stores, steps, journal)
@@ -491,6 +504,11 @@ def apply(stores, changes, verify=None):
             verify()
         except Unkept as exc:
             raise _rollback(journal, exc, Change(None, None, VERIFY, None, None))
+    if confirm is not None:
+        try:
+            confirm([record for dummy, dummy, record in journal])
+        except Exception as exc:  # pylint: disable=broad-except
+            raise _rollback(journal, exc, Change(None, None, CONFIRM, None, None))
     return len(journal)
 
 
@@ -507,13 +525,24 @@ def _settle(stores, steps, journal):
             raise _rollback(journal, exc, Change(name, None, SETTLE, None, None))
         if stores[name].settles_again:
             # First in the journal, so undone last: after the writes it would make take effect.
-            journal.insert(0, ('%s store settled again' % name, stores[name].settle_again))
+            journal.insert(0, ('%s store settled again' % name, stores[name].settle_again,
+                               {'store': name, 'undo': SETTLE, 'description': '%s store settled again' % name}))
 
 
 def _journal(journal, store, change, action, before, after, restore=None):
+    """One done write into the journal: how to undo it here (the store's snapshot, else the
+    inverse write) and the same as data for :func:`undo` (a snapshot's ``record()`` when it has
+    one, else the inverse write: after a completed write the two put back the same object)."""
+    description = '%s %s %s' % (change.store, change.key, _undo_word(action))
+    inverse = (_INVERSE[action], change.key, after, before)
     if restore is None:
-        restore = functools.partial(_write, store, _INVERSE[action], change.key, after, before)
-    journal.append(('%s %s %s' % (change.store, change.key, _undo_word(action)), restore))
+        restore = functools.partial(_write, store, *inverse)
+    if callable(getattr(restore, 'record', None)):
+        record = {'store': change.store, 'undo': 'restore', 'record': restore.record()}
+    else:
+        record = {'store': change.store, 'undo': 'write', 'write': list(inverse)}
+    record['description'] = description
+    journal.append((description, restore, record))
 
 
 def _apply_batch(store, run, journal):
@@ -535,15 +564,47 @@ def _undo_word(action):
     return {CREATE: 'removed again', DELETE: 'put back', MODIFY: 'set back'}[action]
 
 
-def _rollback(journal, exc, change):
+def _undo_all(journal):
     restored, unrestored = [], []
-    for description, restore in reversed(journal):
+    for description, restore, dummy in reversed(journal):
         try:
             restore()
             restored.append(description)
         except Exception as undo_exc:  # pylint: disable=broad-except
             unrestored.append('%s (%s)' % (description, undo_exc))
-    return ApplyError(exc, change, restored, unrestored)
+    return restored, unrestored
+
+
+def _rollback(journal, exc, change):
+    return ApplyError(exc, change, *_undo_all(journal))
+
+
+def undo(stores, records):
+    """Roll back a change from the journal :func:`apply` handed to ``confirm``, in another process
+    and maybe minutes later: ``records`` in the order apply wrote them, undone in reverse against
+    ``stores`` (name -> Store, built anew from the task's options). Every record goes through
+    the store's own writes, so a record cannot make a store write anything its objects could
+    not. Returns ``(restored, unrestored)`` like an :class:`ApplyError`; raises ``ValueError``,
+    before undoing anything, for a record that is not one apply could have written."""
+    journal = []
+    for record in records:
+        if not isinstance(record, dict) or record.get('store') not in stores:
+            raise ValueError('a journal record names no store of this task: %r' % (record,))
+        store = stores[record['store']]
+        kind = record.get('undo')
+        if kind == 'write':
+            action, key, before, after = record['write']
+            if action not in _INVERSE or not isinstance(key, str):
+                raise ValueError('a journal record holds no write: %r' % (record['write'],))
+            restore = functools.partial(_write, store, action, key, before, after)
+        elif kind == 'restore':
+            restore = functools.partial(store.restore_record, record['record'])
+        elif kind == SETTLE:
+            restore = store.settle_again
+        else:
+            raise ValueError('a journal record of an unknown kind: %r' % (kind,))
+        journal.append((str(record.get('description', kind)), restore, record))
+    return _undo_all(journal)
 
 
 def predict(stores, current, changes):
@@ -578,13 +639,14 @@ def view(table, stores, snapshot, keys):
     return out
 
 
-def run(table, stores, desired, check_mode=False, recreate='allowed'):
+def run(table, stores, desired, check_mode=False, recreate='allowed', confirm=None):
     """The whole cycle. ``stores`` is an ordered list of Store objects (persistent first).
 
     Returns a dict with ``changed``, ``changes`` (plan rows as dicts), ``before``/``after``
     views (per object, per store), ``commands`` and ``after_objects`` (the raw after
     snapshot). In check mode ``after`` is the prediction; otherwise the stores are re-read.
-    ``changed`` is computed from the plan alone, so it is the same in both modes.
+    ``changed`` is computed from the plan alone, so it is the same in both modes. ``confirm``
+    goes to :func:`apply` (a real run with changes only).
     """
     names = [s.name for s in stores]
     by_name = dict((s.name, s) for s in stores)
@@ -608,7 +670,7 @@ def run(table, stores, desired, check_mode=False, recreate='allowed'):
                 if problems:
                     raise Unkept('; '.join(problems))
             try:
-                apply(by_name, changes, verify)
+                apply(by_name, changes, verify, confirm)
             except ApplyError as exc:
                 exc.mask(secret_texts(table, desired, *current.values()))
                 raise

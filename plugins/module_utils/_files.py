@@ -15,7 +15,7 @@ what a file holds and whether it is theirs, and call these to put it on disk.
 * :func:`locked` holds the directory's lock file :data:`LOCK_NAME` (``flock``), re-entrant within
   a process, so every writer of a directory agrees on one lock whatever wrote it.
 * :func:`snapshot` saves a set of paths (bytes, mode, owner and group, or absence) and returns a
-  callable that puts them back exactly.
+  callable that puts them back exactly (and can be written down for another process to do so).
 
 Symbolic links are never followed, read through or replaced: a managed path that is a link is an
 error naming it. As root, following a link planted in a directory another user can write would
@@ -28,6 +28,8 @@ words in the message), so each caller keeps raising its own error type.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import errno
 import fcntl
@@ -38,7 +40,7 @@ import threading
 import time
 
 __all__ = ['LOCK_NAME', 'MANAGED_MARKER', 'FilesError', 'atomic_write', 'fsync_directory', 'is_managed', 'is_ours', 'load',
-           'locked', 'remove', 'snapshot']
+           'locked', 'remove', 'snapshot', 'Snapshot']
 
 LOCK_NAME = '.edgenet-router.lock'
 # The first line of every file the collection manages: a file without it is someone else's, and is
@@ -218,8 +220,8 @@ def _acquire(directory, lock_path, timeout, error):
 
 
 def snapshot(paths, lock, ours=None, error=FilesError):
-    """Save ``paths`` now; return a callable putting each back byte for byte (content, mode,
-    owner and group, absence).
+    """Save ``paths`` now; return a :class:`Snapshot`, the callable putting each back byte for
+    byte (content, mode, owner and group, absence).
 
     ``lock`` is a callable returning the context manager to hold while saving and restoring
     (e.g. ``lambda: locked(directory)``). The restore skips a path that is already as saved, and
@@ -229,21 +231,57 @@ def snapshot(paths, lock, ours=None, error=FilesError):
     paths = list(paths)
     with lock():
         saved = [(path, _saved(path, error)) for path in paths]
+    return Snapshot(saved, lock, ours, error)
 
-    def restore():
-        with lock():
-            for path, then in saved:
+
+class Snapshot(object):
+    """Saved paths and how to put them back (see :func:`snapshot`). ``record()`` is the same
+    content as plain data (JSON-able) for a rollback that runs in another process (the
+    commit-confirm timer); :meth:`from_record` turns it back into a Snapshot."""
+
+    def __init__(self, saved, lock, ours=None, error=FilesError):
+        self.saved = saved
+        self.lock = lock
+        self.ours = ours
+        self.error = error
+
+    def __call__(self):
+        error = self.error
+        with self.lock():
+            for path, then in self.saved:
                 now = _saved(path, error)
                 if now == then:
                     continue
-                if ours is not None and now is not None and not ours(now[0]):
+                if self.ours is not None and now is not None and not self.ours(now[0]):
                     raise error('Cannot restore %s: it was replaced by a file without the edgenet.router marker'
                                 % path)
                 if then is None:
                     remove(path, error)
                 else:
                     atomic_write(path, then[0], then[1], error=error, owner=then[2])
-    return restore
+
+    def record(self):
+        return [[path, None if then is None else
+                 {'data': base64.b64encode(then[0]).decode('ascii'), 'mode': then[1], 'owner': list(then[2])}]
+                for path, then in self.saved]
+
+    @classmethod
+    def from_record(cls, record, directory, lock, ours=None, error=FilesError):
+        """The Snapshot a :meth:`record` describes. Every path must name a file directly in
+        ``directory`` (the store's own): a record is data read from disk, and nothing read from
+        disk chooses which file a root process writes."""
+        saved = []
+        try:
+            for path, then in record:
+                if os.path.dirname(path) != directory or os.path.basename(path) in ('', '.', '..'):
+                    raise error('Refusing to restore %r: it is not a file of %s' % (path, directory))
+                if then is not None:
+                    then = (base64.b64decode(then['data'], validate=True), int(then['mode']) & 0o7777,
+                            (int(then['owner'][0]), int(then['owner'][1])))
+                saved.append((path, then))
+        except (TypeError, ValueError, KeyError, IndexError, binascii.Error) as exc:
+            raise error('Refusing a malformed file record for %s: %s' % (directory, exc))
+        return cls(saved, lock, ours, error)
 
 
 def _saved(path, error):

@@ -12,14 +12,18 @@ netlink and networkd stores in.
 
 from __future__ import annotations
 
+import contextlib
+
 from ansible_collections.edgenet.router.plugins.module_utils import _engine as engine
 from ansible_collections.edgenet.router.plugins.module_utils._names import link_name_problem, quoted
+from ansible_collections.edgenet.router.plugins.module_utils._netlink import check_netns, open_netlink
 from ansible_collections.edgenet.router.plugins.module_utils._resolve import resolve_endpoint
 from ansible_collections.edgenet.router.plugins.module_utils._task import Task
-from ansible_collections.edgenet.router.plugins.module_utils._tunnel import TABLE, TYPES, TunnelError, desired_tunnel, check_name
-from ansible_collections.edgenet.router.plugins.module_utils._tunnel_networkd import check_persistable
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel import (
+    TABLE, TYPES, KernelTunnels, TunnelError, desired_tunnel, check_name)
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel_networkd import NetworkdTunnels, check_persistable
 
-__all__ = ['TASK', 'argument_spec', 'module_kwargs', 'run_iptun', 'info', 'check_info_name']
+__all__ = ['TASK', 'STORE_OPTIONS', 'argument_spec', 'module_kwargs', 'open_stores', 'run_iptun', 'info', 'check_info_name']
 
 COMMON = {
     'persistent': {'type': 'bool', 'default': True},
@@ -31,6 +35,24 @@ COMMON = {
 
 TASK = Task(TABLE, key='name', bulk='tunnels', result='tunnel', error=TunnelError, common=COMMON,
             check_key=check_name, purge=True)
+
+# The options the stores are built from: all a commit-confirm rollback keeps of the task.
+STORE_OPTIONS = ('persistent', 'netns', 'networkd_dir')
+
+
+@contextlib.contextmanager
+def open_stores(params, run_command):
+    """The task's stores, ``(KernelTunnels, NetworkdTunnels or None with persistent: false)``,
+    over a netlink socket in ``netns`` held open meanwhile. networkd reloads as the files
+    store's settle step: a failed reload rolls the task back."""
+    if params.get('netns') is not None:  # '' is a mistake, not the host namespace: refuse it before anything
+        check_netns(params['netns'])
+    with open_netlink(params.get('netns')) as netlink:
+        runtime = KernelTunnels(netlink, params.get('netns'))
+        files = None
+        if params.get('persistent', True):
+            files = NetworkdTunnels(params.get('networkd_dir') or COMMON['networkd_dir']['default'], run_command)
+        yield runtime, files
 
 
 def argument_spec():
@@ -89,9 +111,10 @@ def _same_endpoints(desired):
     return errors
 
 
-def run_iptun(params, runtime, persistent=None, check_mode=False, resolve=None):
+def run_iptun(params, runtime, persistent=None, check_mode=False, resolve=None, confirm=None):
     """The iptun module's behaviour. ``runtime`` is a KernelTunnels-like store; ``persistent``
-    a NetworkdTunnels-like store or None (``persistent: false``). Returns the result dict."""
+    a NetworkdTunnels-like store or None (``persistent: false``); ``confirm`` the commit-confirm
+    rollback to schedule (``_confirm.Pending``) or None. Returns the result dict."""
     desired = desired_set(params, resolve)
     foreign = sorted('%s (a %s link)' % (name, runtime.foreign_kind(name))
                      for name in desired if runtime.foreign_kind(name))
@@ -105,8 +128,9 @@ def run_iptun(params, runtime, persistent=None, check_mode=False, resolve=None):
         for name in ours - set(desired):
             desired[name] = None
     stores = [s for s in (persistent, runtime) if s is not None]
-    outcome = engine.run(TABLE, stores, desired, check_mode=check_mode, recreate=params.get('recreate', 'allowed'))
-    return TASK.result(params, outcome)
+    outcome = engine.run(TABLE, stores, desired, check_mode=check_mode, recreate=params.get('recreate', 'allowed'),
+                         confirm=confirm)
+    return TASK.result(params, outcome, confirm)
 
 
 def check_info_name(name):

@@ -253,6 +253,11 @@ class NetworkdDir(object):
         The restore never touches a file that has meanwhile become someone else's."""
         return _files.snapshot([self.path(name, ext) for ext in EXTENSIONS], self.locked, is_ours, NetworkdError)
 
+    def restore_record(self, record):
+        """Put back what a snapshot's ``record()`` saved, in this directory only (a commit-confirm
+        rollback: see ``_engine.undo``); as guarded as the snapshot's own restore."""
+        _files.Snapshot.from_record(record, os.path.normpath(self.directory), self.locked, is_ours, NetworkdError)()
+
 
 def reload(run_command, state_dir='/run/systemd/netif'):
     """Ask a running systemd-networkd to re-read its files; True if it was asked.

@@ -25,6 +25,7 @@ from ansible_collections.edgenet.router.plugins.module_utils import _engine as e
 from ansible_collections.edgenet.router.plugins.module_utils._iptun import COMMON, run_iptun
 from ansible_collections.edgenet.router.plugins.module_utils._names import link_name_problem, quoted
 from ansible_collections.edgenet.router.plugins.module_utils._resolve import ResolveError, resolve_endpoint
+from ansible_collections.edgenet.router.plugins.module_utils._task import CONFIRM_OPTION
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel import METRIC_MAX, TunnelError, check_name
 
 __all__ = [
@@ -354,6 +355,7 @@ def argument_spec():
         'state': {'type': 'str', 'default': 'present', 'choices': ['present', 'absent']},
     }
     spec.update(copy.deepcopy(COMMON))
+    spec.update(copy.deepcopy(CONFIRM_OPTION))
     return spec
 
 
@@ -404,9 +406,10 @@ def interface_ipv4(netlink, name, role, allow_documentation=False):
                          % (name, len(usable), ', '.join(str(a) for a in usable)))
 
 
-def run_sixtofour(params, runtime, persistent=None, check_mode=False):
+def run_sixtofour(params, runtime, persistent=None, check_mode=False, confirm=None):
     """The sixtofour_relay module's behaviour. ``runtime`` is a KernelTunnels-like store (its
-    ``nl`` answers ``local_interface``); ``persistent`` a NetworkdTunnels-like store or None.
+    ``nl`` answers ``local_interface``); ``persistent`` a NetworkdTunnels-like store or None;
+    ``confirm`` as for ``run_iptun`` (the tunnel is an iptun change: it rolls back as one).
     The tunnel goes through ``run_iptun``: same device code, same stores, same cycle."""
     facts = {'prefix': None, 'address': None, 'relay': [], 'warnings': []}
     previous_local = None
@@ -424,7 +427,7 @@ def run_sixtofour(params, runtime, persistent=None, check_mode=False):
     iptun_params = dict(tunnel, tunnels=None, purge=False)
     for key in COMMON:
         iptun_params[key] = params.get(key, COMMON[key].get('default'))
-    result = run_iptun(iptun_params, runtime, persistent, check_mode=check_mode)
+    result = run_iptun(iptun_params, runtime, persistent, check_mode=check_mode, confirm=confirm)
     before = result['diff']['before'].get(engine.RUNTIME)
     previous = _previous(before)
     result.update({

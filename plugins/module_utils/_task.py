@@ -18,6 +18,9 @@ import copy
 
 from ansible_collections.edgenet.router.plugins.module_utils._engine import RUNTIME
 
+# The option every task offers (see _confirm).
+CONFIRM_OPTION = {'confirm_timeout': {'type': 'int'}}
+
 __all__ = ['Task']
 
 
@@ -28,7 +31,8 @@ class Task(object):
     item of ``bulk``); ``result`` what the result calls one object (``tunnel``; the bulk result
     adds an ``s``); ``error`` the module's error class; ``common`` the options that apply to the
     whole task; ``purge`` offers ``purge: true`` (with the bulk form only); ``check_key(key)``
-    raises ``error`` for a key that cannot name an object.
+    raises ``error`` for a key that cannot name an object. Every task offers ``confirm_timeout``
+    (see ``_confirm``): its module builds the ``Pending`` rollback and hands it to the engine.
     """
 
     def __init__(self, table, key, bulk, result, error, common, check_key, purge=False):
@@ -49,6 +53,7 @@ class Task(object):
         if self.purge:
             spec['purge'] = {'type': 'bool', 'default': False}
         spec.update(copy.deepcopy(self.common))
+        spec.update(copy.deepcopy(CONFIRM_OPTION))
         return spec
 
     def module_kwargs(self):
@@ -95,15 +100,18 @@ class Task(object):
             raise self.error('; '.join(errors))
         return desired
 
-    def result(self, params, outcome):
+    def result(self, params, outcome, confirm=None):
         """The module result from :func:`_engine.run`'s outcome: the change, and the objects as the
-        runtime store holds them (one object under ``result``, the bulk form under its plural)."""
+        runtime store holds them (one object under ``result``, the bulk form under its plural);
+        ``confirm``, the rollback ``confirm_timeout`` scheduled, when there is one."""
         result = {
             'changed': outcome['changed'],
             'diff': {'before': outcome['before'], 'after': outcome['after']},
             'commands': outcome['commands'],
             'changes': outcome['changes'],
         }
+        if confirm is not None and confirm.result() is not None:
+            result['confirm'] = confirm.result()
         after = outcome['after']
         if params.get(self.bulk) is None:
             key = params[self.key]

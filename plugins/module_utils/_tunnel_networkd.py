@@ -202,6 +202,10 @@ class NetworkdTunnels(Store):
     def snapshot(self, key):
         return self.files.snapshot(key)
 
+    def restore_record(self, record):
+        self.files.restore_record(record)
+        self.dirty = True
+
     def commands(self, change):
         paths = [self.files.path(change.key, ext) for ext in ('netdev', 'network')]
         verb = 'remove' if change.action == DELETE else 'write'

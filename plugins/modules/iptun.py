@@ -28,6 +28,7 @@ author:
 extends_documentation_fragment:
   - edgenet.router._attributes
   - edgenet.router._attributes.PLATFORM_LINUX
+  - edgenet.router._confirm
   - edgenet.router._netns
   - edgenet.router._persistent
 attributes:
@@ -309,6 +310,33 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+confirm:
+  description:
+    - The rollback O(confirm_timeout) scheduled. Only when it is set, the task changed something
+      and it is not check mode. Confirm with M(edgenet.router.confirm) before RV(confirm.deadline).
+  returned: when a rollback was scheduled
+  type: dict
+  contains:
+    id:
+      description: The change's id (its journal is C(/var/lib/edgenet/confirm/ID.json)).
+      type: str
+      returned: always
+      sample: '1796424000123456789'
+    timeout:
+      description: O(confirm_timeout) as given.
+      type: int
+      returned: always
+      sample: 60
+    unit:
+      description: The systemd timer that rolls the change back.
+      type: str
+      returned: always
+      sample: edgenet-confirm-1796424000123456789.timer
+    deadline:
+      description: When the timer fires (UTC, ISO 8601).
+      type: str
+      returned: always
+      sample: '2026-12-04T23:59:00Z'
 tunnel:
   description:
     - The tunnel in the kernel after the task (in check mode, as it would be), in canonical form;
@@ -376,25 +404,22 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.edgenet.router.plugins.module_utils._iptun import module_kwargs, run_iptun
+from ansible_collections.edgenet.router.plugins.module_utils._confirm import ConfirmError, pending
+from ansible_collections.edgenet.router.plugins.module_utils._iptun import module_kwargs, open_stores, run_iptun
 from ansible_collections.edgenet.router.plugins.module_utils._engine import ApplyError, PlanError
-from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, check_netns, open_netlink
+from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError
 from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdError
-from ansible_collections.edgenet.router.plugins.module_utils._tunnel import KernelTunnels, TunnelError
-from ansible_collections.edgenet.router.plugins.module_utils._tunnel_networkd import NetworkdTunnels
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel import TunnelError
 
 
 def main():
     module = AnsibleModule(**module_kwargs())
     params = module.params
     try:
-        if params['netns'] is not None:  # '' is a mistake, not the host namespace: refuse it before anything
-            check_netns(params['netns'])
-        with open_netlink(params['netns']) as netlink:
-            # networkd reloads as the store's settle step: a failed reload rolls the task back.
-            files = NetworkdTunnels(params['networkd_dir'], module.run_command) if params['persistent'] else None
-            result = run_iptun(params, KernelTunnels(netlink, params['netns']), files, module.check_mode)
-    except (TunnelError, PlanError, ApplyError, NetlinkError, NetworkdError) as exc:
+        confirm = pending(module, 'iptun', params)
+        with open_stores(params, module.run_command) as (runtime, files):
+            result = run_iptun(params, runtime, files, module.check_mode, confirm=confirm)
+    except (TunnelError, PlanError, ApplyError, NetlinkError, NetworkdError, ConfirmError) as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(**result)
 

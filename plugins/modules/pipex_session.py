@@ -36,6 +36,7 @@ author:
 extends_documentation_fragment:
   - edgenet.router._attributes
   - edgenet.router._attributes.PLATFORM_LINUX
+  - edgenet.router._confirm
   - edgenet.router._netns
   - edgenet.router._pyroute2
   - edgenet.router._persistent
@@ -347,6 +348,33 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+confirm:
+  description:
+    - The rollback O(confirm_timeout) scheduled. Only when it is set, the task changed something
+      and it is not check mode. Confirm with M(edgenet.router.confirm) before RV(confirm.deadline).
+  returned: when a rollback was scheduled
+  type: dict
+  contains:
+    id:
+      description: The change's id (its journal is C(/var/lib/edgenet/confirm/ID.json)).
+      type: str
+      returned: always
+      sample: '1796424000123456789'
+    timeout:
+      description: O(confirm_timeout) as given.
+      type: int
+      returned: always
+      sample: 60
+    unit:
+      description: The systemd timer that rolls the change back.
+      type: str
+      returned: always
+      sample: edgenet-confirm-1796424000123456789.timer
+    deadline:
+      description: When the timer fires (UTC, ISO 8601).
+      type: str
+      returned: always
+      sample: '2026-12-04T23:59:00Z'
 session:
   description:
     - The session in the kernel after the task (in check mode, as it would be), in canonical form,
@@ -426,15 +454,12 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.edgenet.router.plugins.module_utils._confirm import ConfirmError, pending
 from ansible_collections.edgenet.router.plugins.module_utils._engine import ApplyError, PlanError
-from ansible_collections.edgenet.router.plugins.module_utils._l2tp import open_l2tp
-from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, check_netns, open_netlink
+from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError
 from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdError
-from ansible_collections.edgenet.router.plugins.module_utils._pipex._effects import SideEffects
-from ansible_collections.edgenet.router.plugins.module_utils._pipex._kernel import KernelSessions
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._model import PipexError
-from ansible_collections.edgenet.router.plugins.module_utils._pipex._service import module_kwargs, run_pipex
-from ansible_collections.edgenet.router.plugins.module_utils._pipex._state import PersistentSessions
+from ansible_collections.edgenet.router.plugins.module_utils._pipex._service import module_kwargs, open_stores, run_pipex
 from ansible_collections.edgenet.router.plugins.module_utils._pyroute2_dep import require_pyroute2
 
 
@@ -443,16 +468,10 @@ def main():
     require_pyroute2(module)
     params = module.params
     try:
-        if params['netns'] is not None:  # '' is a mistake, not the host namespace: refuse it before anything
-            check_netns(params['netns'])
-        with open_l2tp(params['netns']) as l2tp, open_netlink(params['netns']) as netlink:
-            runtime = KernelSessions(l2tp, netlink, SideEffects(module.run_command, params['netns']),
-                                     params['netns'], keep_tunnel=params['keep_tunnel'])
-            # daemon-reload is the store's settle step: checked, and a failure rolls the apply back.
-            files = PersistentSessions(params['state_dir'], run_command=module.run_command,
-                                       systemctl=module.get_bin_path('systemctl')) if params['persistent'] else None
-            result = run_pipex(params, runtime, files, module.check_mode)
-    except (PipexError, PlanError, ApplyError, NetlinkError, NetworkdError) as exc:
+        confirm = pending(module, 'pipex_session', params)
+        with open_stores(params, module.run_command, module.get_bin_path('systemctl')) as (runtime, files):
+            result = run_pipex(params, runtime, files, module.check_mode, confirm=confirm)
+    except (PipexError, PlanError, ApplyError, NetlinkError, NetworkdError, ConfirmError) as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(**result)
 

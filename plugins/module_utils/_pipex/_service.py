@@ -8,12 +8,18 @@ spec, the sessions it names), the cycle with its statistics, and the info view."
 
 from __future__ import annotations
 
+import contextlib
+import shutil
+
 from ansible_collections.edgenet.router.plugins.module_utils import _engine as engine
 from ansible_collections.edgenet.router.plugins.module_utils._engine import PERSISTENT, RUNTIME
-from ansible_collections.edgenet.router.plugins.module_utils._l2tp import PWTYPE_ETH, PWTYPE_PPP, PWTYPE_PPP_AC
+from ansible_collections.edgenet.router.plugins.module_utils._l2tp import PWTYPE_ETH, PWTYPE_PPP, PWTYPE_PPP_AC, open_l2tp
 from ansible_collections.edgenet.router.plugins.module_utils._names import quoted
+from ansible_collections.edgenet.router.plugins.module_utils._netlink import check_netns, open_netlink
+from ansible_collections.edgenet.router.plugins.module_utils._pipex._effects import SideEffects
+from ansible_collections.edgenet.router.plugins.module_utils._pipex._kernel import KernelSessions
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._model import TABLE, PipexError, check_ifname, desired_session
-from ansible_collections.edgenet.router.plugins.module_utils._pipex._state import STATE_DIR
+from ansible_collections.edgenet.router.plugins.module_utils._pipex._state import STATE_DIR, PersistentSessions
 from ansible_collections.edgenet.router.plugins.module_utils._task import Task
 
 
@@ -30,6 +36,28 @@ COMMON = {
 
 TASK = Task(TABLE, key='ifname', bulk='sessions', result='session', error=PipexError, common=COMMON,
             check_key=check_ifname)
+
+# The options the stores are built from: all a commit-confirm rollback keeps of the task.
+STORE_OPTIONS = ('persistent', 'netns', 'keep_tunnel', 'state_dir')
+
+
+@contextlib.contextmanager
+def open_stores(params, run_command, systemctl=None):
+    """The task's stores, ``(KernelSessions, PersistentSessions or None with persistent: false)``,
+    over L2TP generic netlink and rtnetlink sockets in ``netns`` held open meanwhile.
+    ``systemctl`` (its path; looked up when None) makes ``daemon-reload`` the files store's
+    settle step: checked, and a failure rolls the apply back."""
+    netns = params.get('netns')
+    if netns is not None:  # '' is a mistake, not the host namespace: refuse it before anything
+        check_netns(netns)
+    with open_l2tp(netns) as l2tp, open_netlink(netns) as netlink:
+        runtime = KernelSessions(l2tp, netlink, SideEffects(run_command, netns), netns,
+                                 keep_tunnel=params.get('keep_tunnel', False))
+        files = None
+        if params.get('persistent', True):
+            files = PersistentSessions(params.get('state_dir') or STATE_DIR, run_command=run_command,
+                                       systemctl=systemctl or shutil.which('systemctl'))
+        yield runtime, files
 
 
 def argument_spec():
@@ -49,8 +77,9 @@ def desired_set(params):
     return TASK.desired_set(params, lambda item: desired_session(item, persistent=persistent))
 
 
-def run_pipex(params, runtime, persistent=None, check_mode=False):
-    """The pipex_session module's behaviour on already-built stores; returns the result dict."""
+def run_pipex(params, runtime, persistent=None, check_mode=False, confirm=None):
+    """The pipex_session module's behaviour on already-built stores; returns the result dict.
+    ``confirm`` is the commit-confirm rollback to schedule (``_confirm.Pending``) or None."""
     desired = desired_set(params)
     if persistent is not None:
         foreign = [name for name in desired if persistent.foreign(name)]
@@ -59,9 +88,10 @@ def run_pipex(params, runtime, persistent=None, check_mode=False):
     # Conflicts with what the task does not name are refused by KernelSessions.prepare, on the
     # engine's own read (one read of the kernel before the plan, one after a change).
     stores = [s for s in (persistent, runtime) if s is not None]
-    outcome = engine.run(TABLE, stores, desired, check_mode=check_mode, recreate=params.get('recreate', 'allowed'))
+    outcome = engine.run(TABLE, stores, desired, check_mode=check_mode, recreate=params.get('recreate', 'allowed'),
+                         confirm=confirm)
     # runtime.stats come from the engine's last read: after the apply when it changed anything
-    result = TASK.result(params, outcome)
+    result = TASK.result(params, outcome, confirm)
     after = outcome['after']
     if params.get('sessions') is None:
         result['statistics'] = runtime.stats.get(params['ifname']) if after[params['ifname']][RUNTIME] is not None else None
