@@ -23,9 +23,9 @@ import os
 import socket
 from contextlib import contextmanager
 
-from ansible_collections.edgenet.router.plugins.module_utils import _rtnl
+from ansible_collections.edgenet.router.plugins.module_utils._rtnl import _codec
 from ansible_collections.edgenet.router.plugins.module_utils._names import quoted
-from ansible_collections.edgenet.router.plugins.module_utils._rtnl import RtnlSocket
+from ansible_collections.edgenet.router.plugins.module_utils._rtnl._socket import RtnlSocket
 
 __all__ = [
     'NETNS_DIR',
@@ -42,7 +42,7 @@ NETNS_DIR = '/run/netns'
 KIND_MODULES = {'ipip': 'ipip', 'sit': 'sit', 'ip6tnl': 'ip6_tunnel', 'l2tp': 'l2tp_eth'}
 # route origins the collection reads back (rtm_protocol): boot (what ``ip route add`` writes
 # unless told otherwise) and static (what add_route writes, as pyroute2 did before it)
-STATIC_PROTOCOLS = (_rtnl.RTPROT_BOOT, _rtnl.RTPROT_STATIC)
+STATIC_PROTOCOLS = (_codec.RTPROT_BOOT, _codec.RTPROT_STATIC)
 
 
 class NetlinkError(Exception):
@@ -113,19 +113,19 @@ class Netlink(object):
     def _request(self, op, args):
         """``(what, kind, request)`` of one link write (see link_writes)."""
         if op == 'add_link':
-            return ('create %s link %s' % (args['kind'], args['name']), args['kind'], _rtnl.new_link_request(
+            return ('create %s link %s' % (args['kind'], args['name']), args['kind'], _codec.new_link_request(
                 name=args['name'], kind=args['kind'], data=args['data'], mtu=args.get('mtu') or None, up=args.get('up')))
         if op == 'set_kind_data':
             index = args['index']
-            return ('change %s link %s' % (args['kind'], args['name']), args['kind'], _rtnl.set_link_request(
+            return ('change %s link %s' % (args['kind'], args['name']), args['kind'], _codec.set_link_request(
                 index=index or 0, name=None if index else args['name'], kind=args['kind'], data=args['data']))
         if op == 'set_link':
             index = args.get('index')
-            return ('change link %s' % (args.get('name') or index), None, _rtnl.set_link_request(
+            return ('change link %s' % (args.get('name') or index), None, _codec.set_link_request(
                 index=index or 0, name=None if index else args.get('name'), up=args.get('up'), mtu=args.get('mtu'),
                 alias=args.get('alias')))
         if op == 'del_link':
-            return ('delete link %s' % (args.get('name') or args['index']), None, _rtnl.del_link_request(args['index']))
+            return ('delete link %s' % (args.get('name') or args['index']), None, _codec.del_link_request(args['index']))
         raise ValueError('unknown link write %r' % op)
 
     def link_writes(self, calls):
@@ -180,11 +180,11 @@ class Netlink(object):
 
     def add_address(self, index, cidr):
         address, prefixlen = cidr.split('/')
-        self._write('add address %s' % cidr, _rtnl.new_addr_request(index, address, int(prefixlen)))
+        self._write('add address %s' % cidr, _codec.new_addr_request(index, address, int(prefixlen)))
 
     def del_address(self, index, cidr):
         address, prefixlen = cidr.split('/')
-        self._write('delete address %s' % cidr, _rtnl.del_addr_request(index, address, int(prefixlen)))
+        self._write('delete address %s' % cidr, _codec.del_addr_request(index, address, int(prefixlen)))
 
     # ---- routes ------------------------------------------------------------------------------
     def routes(self):
@@ -194,7 +194,7 @@ class Netlink(object):
         out = {}
         for family in (socket.AF_INET, socket.AF_INET6):
             for route in _call('list routes', self._rtnl.routes, family, STATIC_PROTOCOLS):
-                if route['table'] != _rtnl.RT_TABLE_MAIN or route['oif'] is None:
+                if route['table'] != _codec.RT_TABLE_MAIN or route['oif'] is None:
                     continue
                 dst = route['dst'] or ('0.0.0.0' if family == socket.AF_INET else '::')
                 out.setdefault(route['oif'], []).append({
@@ -206,7 +206,7 @@ class Netlink(object):
 
     @staticmethod
     def _route_args(index, route):
-        """A seam route (``dest``, ``via``, ``metric``) -> ``_rtnl.route_body`` arguments, in the
+        """A seam route (``dest``, ``via``, ``metric``) -> ``_codec.route_body`` arguments, in the
         main table (the only one ``routes`` reads back). Metric 0 is left out: the kernel then
         picks its default (0 for IPv4, 1024 for IPv6), as it did for pyroute2."""
         dest, dst_len = route['dest'].split('/')
@@ -217,14 +217,14 @@ class Netlink(object):
             'dst': dest if int(dst_len) else None,
             'gateway': route.get('via') or None,
             'priority': route.get('metric') or None,
-            'table': _rtnl.RT_TABLE_MAIN,
+            'table': _codec.RT_TABLE_MAIN,
         }
 
     def add_route(self, index, route):
-        self._write('add route %s' % route['dest'], _rtnl.new_route_request(**self._route_args(index, route)))
+        self._write('add route %s' % route['dest'], _codec.new_route_request(**self._route_args(index, route)))
 
     def del_route(self, index, route):
-        self._write('delete route %s' % route['dest'], _rtnl.del_route_request(**self._route_args(index, route)))
+        self._write('delete route %s' % route['dest'], _codec.del_route_request(**self._route_args(index, route)))
 
     def close(self):
         self._rtnl.close()

@@ -12,14 +12,15 @@ import sys
 
 import pytest
 
-from ansible_collections.edgenet.router.plugins.module_utils import _rtnl as rtnl
+from ansible_collections.edgenet.router.plugins.module_utils._rtnl import _codec as rtnl
+from ansible_collections.edgenet.router.plugins.module_utils._rtnl._socket import RtnlSocket
 from ansible_collections.edgenet.router.plugins.module_utils._netlink import Netlink, NetlinkError, check_netns
 from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.fake_rtnl import FakeSocket, ack
 
 
 def test_link_writes_answer_each_call_in_words():
     sock = FakeSocket([ack(1), ack(2, code=errno.EEXIST), ack(3, code=errno.EOPNOTSUPP), ack(4, code=errno.ENODEV)])
-    nl = Netlink(rtnl.RtnlSocket.over(sock))
+    nl = Netlink(RtnlSocket.over(sock))
     outcomes = nl.link_writes([
         ('set_link', {'name': 't0', 'alias': 'edgenet.router'}),
         ('add_link', {'name': 't1', 'kind': 'ipip', 'data': {'ttl': 64}, 'up': True}),
@@ -36,14 +37,14 @@ def test_link_writes_answer_each_call_in_words():
 
 
 def test_a_single_write_raises_its_error():
-    nl = Netlink(rtnl.RtnlSocket.over(FakeSocket([ack(1, code=errno.EPERM)])))
+    nl = Netlink(RtnlSocket.over(FakeSocket([ack(1, code=errno.EPERM)])))
     with pytest.raises(NetlinkError, match=r'^change link 4: permission denied \(needs root or CAP_NET_ADMIN\)$'):
         nl.set_link(index=4, up=True)
 
 
 def test_address_and_route_writes_are_one_request_each_with_iproute2s_flags():
     sock = FakeSocket([ack(1), ack(2), ack(3), ack(4)])
-    nl = Netlink(rtnl.RtnlSocket.over(sock))
+    nl = Netlink(RtnlSocket.over(sock))
     nl.add_address(3, '10.9.0.1/30')
     nl.del_address(3, '2001:db8:9::1/64')
     nl.add_route(3, {'dest': '0.0.0.0/0', 'via': '10.9.0.2', 'metric': 300})
@@ -75,7 +76,7 @@ REFUSALS = [
 
 @pytest.mark.parametrize('method,args,code,message', REFUSALS, ids=[r[0] + '-' + errno.errorcode[r[2]] for r in REFUSALS])
 def test_a_refused_write_says_what_and_why(method, args, code, message):
-    nl = Netlink(rtnl.RtnlSocket.over(FakeSocket([ack(1, code=code)])))
+    nl = Netlink(RtnlSocket.over(FakeSocket([ack(1, code=code)])))
     with pytest.raises(NetlinkError) as err:
         getattr(nl, method)(*args)
     assert str(err.value) == message and err.value.code == code
