@@ -21,18 +21,24 @@ import ctypes
 import errno
 import os
 import socket
+from collections import namedtuple
 from contextlib import contextmanager
 
-from ansible_collections.edgenet.router.plugins.module_utils._rtnl import _codec
 from ansible_collections.edgenet.router.plugins.module_utils._names import quoted
+from ansible_collections.edgenet.router.plugins.module_utils._rtnl import _codec
 from ansible_collections.edgenet.router.plugins.module_utils._rtnl._socket import RtnlSocket
 
 __all__ = [
     'NETNS_DIR',
+    'LinkWrite',
     'NetlinkError',
     'Netlink',
+    'change_link',
+    'change_tunnel',
     'check_netns',
+    'delete_link',
     'in_netns',
+    'new_link',
     'open_netlink',
 ]
 
@@ -85,11 +91,46 @@ def _call(what, func, *args, **kwargs):
         raise _explain(exc, what)
 
 
+class LinkWrite(namedtuple('LinkWrite', 'what kind request')):
+    """One link request for :meth:`Netlink.link_writes`: ``request`` is what the kernel gets
+    (``(msg_type, flags, body)``), ``what`` and ``kind`` word its refusal (see _explain)."""
+
+    __slots__ = ()
+
+
+def new_link(name, kind, data, mtu=None, up=None):
+    """Create a link, already up or down. The kernel ignores IFLA_IFALIAS on create: the alias
+    is a :func:`change_link` of its own."""
+    return LinkWrite('create %s link %s' % (kind, name), kind,
+                     _codec.new_link_request(name=name, kind=kind, data=data, mtu=mtu or None, up=up))
+
+
+def change_tunnel(index, name, kind, data):
+    """Replace a tunnel's parameters (by ``index``; by ``name`` when index is 0 or None). The
+    kernel zeroes what a change leaves out, so ``data`` must be the complete desired set (see
+    FACTS: ipip/sit/ip6tnl changelink)."""
+    return LinkWrite('change %s link %s' % (kind, name), kind,
+                     _codec.set_link_request(index=index or 0, name=None if index else name, kind=kind, data=data))
+
+
+def change_link(index=None, name=None, up=None, mtu=None, alias=None):
+    """Flags, MTU and alias of a link (by ``index``; by ``name`` when index is 0 or None)."""
+    return LinkWrite('change link %s' % (name or index), None,
+                     _codec.set_link_request(index=index or 0, name=None if index else name, up=up, mtu=mtu,
+                                             alias=alias))
+
+
+def delete_link(index, name=None):
+    """Delete link ``index`` (``name`` only words the error)."""
+    return LinkWrite('delete link %s' % (name or index), None, _codec.del_link_request(index))
+
+
 class Netlink(object):
     """An open rtnetlink handle in one network namespace, speaking plain dicts.
 
     Every read and write goes through ``_rtnl`` (a small struct codec on a plain socket): link
-    writes in batches (link_writes), address and route writes one request each.
+    writes in batches (link_writes, the requests made by :func:`new_link` and its siblings),
+    address and route writes one request each.
     """
 
     def __init__(self, rtnl, netns=None):
@@ -97,59 +138,30 @@ class Netlink(object):
         self.netns = netns
 
     # ---- links -------------------------------------------------------------------------------
-    def links(self, kinds=None):
-        """Every link (or those of ``kinds``) as ``{index, name, kind, up, mtu, alias, link,
-        address, data}``; ``data`` holds the kind's attributes with short names (``local``,
-        ``ttl``, ``6rd_prefix``...), exactly as the kernel reports them."""
-        links = _call('list links', self._rtnl.links)
-        return [link for link in links if kinds is None or link['kind'] in kinds]
+    def links(self):
+        """Every link as ``{index, name, kind, up, mtu, alias, link, address, data}``; ``data``
+        holds the kind's attributes with short names (``local``, ``ttl``, ``6rd_prefix``...),
+        exactly as the kernel reports them."""
+        return _call('list links', self._rtnl.links)
 
     def link_index(self, name):
         """Index of link ``name`` or None."""
         found = _call('look up link %s' % name, self._rtnl.link_by_name, name)
         return found['index'] if found else None
 
-    # Link writes. Each is one rtnetlink request; link_writes() sends many in one batch.
-    def _request(self, op, args):
-        """``(what, kind, request)`` of one link write (see link_writes)."""
-        if op == 'add_link':
-            return ('create %s link %s' % (args['kind'], args['name']), args['kind'], _codec.new_link_request(
-                name=args['name'], kind=args['kind'], data=args['data'], mtu=args.get('mtu') or None, up=args.get('up')))
-        if op == 'set_kind_data':
-            index = args['index']
-            return ('change %s link %s' % (args['kind'], args['name']), args['kind'], _codec.set_link_request(
-                index=index or 0, name=None if index else args['name'], kind=args['kind'], data=args['data']))
-        if op == 'set_link':
-            index = args.get('index')
-            return ('change link %s' % (args.get('name') or index), None, _codec.set_link_request(
-                index=index or 0, name=None if index else args.get('name'), up=args.get('up'), mtu=args.get('mtu'),
-                alias=args.get('alias')))
-        if op == 'del_link':
-            return ('delete link %s' % (args.get('name') or args['index']), None, _codec.del_link_request(args['index']))
-        raise ValueError('unknown link write %r' % op)
-
-    def link_writes(self, calls):
-        """Carry out link writes ``[(op, {argument: value}), ...]`` in one batch. Returns one
-        NetlinkError or None per call, in order: as in the kernel, an error does not stop the
-        calls after it. The ops:
-
-        * ``add_link`` (name, kind, data, mtu, up): create a link, already up or down (the
-          kernel ignores IFLA_IFALIAS on create: the alias is a set_link of its own);
-        * ``set_kind_data`` (index or name, kind, data): replace a tunnel's parameters. The
-          kernel zeroes what a change leaves out, so ``data`` must be the complete desired set
-          (see FACTS: ipip/sit/ip6tnl changelink);
-        * ``set_link`` (index or name, up, mtu, alias) and ``del_link`` (index): as the methods.
-        """
-        requests = [self._request(op, args) for op, args in calls]
+    def link_writes(self, writes):
+        """Send :class:`LinkWrite` requests (``new_link``, ``change_tunnel``, ``change_link``,
+        ``delete_link``) in one batch. Returns one NetlinkError or None per write, in order: as
+        in the kernel, an error does not stop the writes after it."""
         try:
-            codes = self._rtnl.request_many([request for _what, _kind, request in requests])
+            codes = self._rtnl.request_many([write.request for write in writes])
         except OSError as exc:
             raise _explain(exc, 'change links')
-        return [_explain(OSError(code, os.strerror(code)), what, kind) if code else None
-                for (what, kind, _request), code in zip(requests, codes)]
+        return [_explain(OSError(code, os.strerror(code)), write.what, write.kind) if code else None
+                for write, code in zip(writes, codes)]
 
-    def _link_write(self, op, **args):
-        error = self.link_writes([(op, args)])[0]
+    def _link_write(self, write):
+        error = self.link_writes([write])[0]
         if error is not None:
             raise error
 
@@ -157,10 +169,10 @@ class Netlink(object):
         """Flags, MTU and alias of a link, by index or (index None) by name, in one message."""
         if up is None and mtu is None and alias is None:
             return
-        self._link_write('set_link', index=index, up=up, mtu=mtu, alias=alias, name=name)
+        self._link_write(change_link(index=index, name=name, up=up, mtu=mtu, alias=alias))
 
     def del_link(self, index, name=None):
-        self._link_write('del_link', index=index, name=name)
+        self._link_write(delete_link(index, name))
 
     # ---- addresses ---------------------------------------------------------------------------
     def addresses(self):

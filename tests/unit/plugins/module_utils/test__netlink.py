@@ -14,7 +14,9 @@ import pytest
 
 from ansible_collections.edgenet.router.plugins.module_utils._rtnl import _codec as rtnl
 from ansible_collections.edgenet.router.plugins.module_utils._rtnl._socket import RtnlSocket
-from ansible_collections.edgenet.router.plugins.module_utils._netlink import Netlink, NetlinkError, check_netns
+from ansible_collections.edgenet.router.plugins.module_utils._netlink import (
+    Netlink, NetlinkError, change_link, change_tunnel, check_netns, delete_link, new_link,
+)
 from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.fake_rtnl import FakeSocket, ack
 
 
@@ -22,10 +24,10 @@ def test_link_writes_answer_each_call_in_words():
     sock = FakeSocket([ack(1), ack(2, code=errno.EEXIST), ack(3, code=errno.EOPNOTSUPP), ack(4, code=errno.ENODEV)])
     nl = Netlink(RtnlSocket.over(sock))
     outcomes = nl.link_writes([
-        ('set_link', {'name': 't0', 'alias': 'edgenet.router'}),
-        ('add_link', {'name': 't1', 'kind': 'ipip', 'data': {'ttl': 64}, 'up': True}),
-        ('add_link', {'name': 't2', 'kind': 'ip6tnl', 'data': {}}),
-        ('del_link', {'index': 9, 'name': 't3'}),
+        change_link(name='t0', alias='edgenet.router'),
+        new_link('t1', 'ipip', {'ttl': 64}, up=True),
+        new_link('t2', 'ip6tnl', {}),
+        delete_link(9, 't3'),
     ])
     assert outcomes[0] is None
     assert all(isinstance(o, NetlinkError) for o in outcomes[1:])
@@ -34,6 +36,40 @@ def test_link_writes_answer_each_call_in_words():
     assert 'create ip6tnl link t2: the kernel has no ip6tnl support (module ip6_tunnel' in str(outcomes[2])
     assert str(outcomes[3]) == 'delete link t3: no such device'
     assert len(sock.sent) == 1                                   # four requests, one datagram
+
+
+# each link write's words for a refusal, its message type and flags, and what the kernel reads from it
+CREATE = rtnl.NLM_F_CREATE | rtnl.NLM_F_EXCL
+LINK_WRITES = [
+    ('new', new_link('t1', 'ipip', {'local': '192.0.2.1', 'ttl': 64}, mtu=1400, up=True),
+     'create ipip link t1', 'ipip', rtnl.RTM_NEWLINK, CREATE, (rtnl.IFF_UP, rtnl.IFF_UP),
+     {'index': 0, 'name': 't1', 'kind': 'ipip', 'mtu': 1400, 'data': {'local': '192.0.2.1', 'ttl': 64}}),
+    ('new-down-no-mtu', new_link('t2', 'ip6tnl', {}, mtu=0, up=False),
+     'create ip6tnl link t2', 'ip6tnl', rtnl.RTM_NEWLINK, CREATE, (0, rtnl.IFF_UP),
+     {'name': 't2', 'kind': 'ip6tnl', 'mtu': None, 'data': {}}),
+    ('tunnel-by-index', change_tunnel(7, 't1', 'sit', {'ttl': 9}),
+     'change sit link t1', 'sit', rtnl.RTM_NEWLINK, 0, (0, 0), {'index': 7, 'name': None, 'data': {'ttl': 9}}),
+    ('tunnel-by-name', change_tunnel(None, 't1', 'sit', {'ttl': 9}),
+     'change sit link t1', 'sit', rtnl.RTM_NEWLINK, 0, (0, 0), {'index': 0, 'name': 't1', 'kind': 'sit'}),
+    ('mtu', change_link(index=7, name='t1', mtu=1280),
+     'change link t1', None, rtnl.RTM_NEWLINK, 0, (0, 0), {'index': 7, 'name': None, 'mtu': 1280, 'kind': None}),
+    ('down', change_link(index=7, up=False), 'change link 7', None, rtnl.RTM_NEWLINK, 0, (0, rtnl.IFF_UP), {'index': 7}),
+    ('alias-by-name', change_link(name='t1', alias='edgenet.router'),
+     'change link t1', None, rtnl.RTM_NEWLINK, 0, (0, 0), {'index': 0, 'name': 't1', 'alias': 'edgenet.router'}),
+    ('delete', delete_link(7, 't1'), 'delete link t1', None, rtnl.RTM_DELLINK, 0, (0, 0),
+     {'index': 7, 'name': None, 'kind': None}),
+]
+
+
+@pytest.mark.parametrize('write,what,kind,msg_type,flags,up_change,fields', [w[1:] for w in LINK_WRITES],
+                         ids=[w[0] for w in LINK_WRITES])
+def test_link_writes_are_built_directly(write, what, kind, msg_type, flags, up_change, fields):
+    assert (write.what, write.kind) == (what, kind)
+    assert write.request[:2] == (msg_type, flags)
+    body = write.request[2]
+    assert rtnl.IFINFOMSG.unpack_from(body)[3:] == up_change
+    link = rtnl.parse_link(body)
+    assert dict((name, link[name]) for name in fields) == fields
 
 
 def test_a_single_write_raises_its_error():
