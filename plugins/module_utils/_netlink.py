@@ -30,6 +30,7 @@ from ansible_collections.edgenet.router.plugins.module_utils._rtnl._socket impor
 
 __all__ = [
     'NETNS_DIR',
+    'REASONS',
     'LinkWrite',
     'NetlinkError',
     'Netlink',
@@ -37,6 +38,8 @@ __all__ = [
     'change_tunnel',
     'check_netns',
     'delete_link',
+    'error_code',
+    'explain',
     'in_netns',
     'new_link',
     'open_netlink',
@@ -44,8 +47,8 @@ __all__ = [
 
 NETNS_DIR = '/run/netns'
 
-# Which kernel module provides a link kind: EOPNOTSUPP on create means it is missing.
-KIND_MODULES = {'ipip': 'ipip', 'sit': 'sit', 'ip6tnl': 'ip6_tunnel', 'l2tp': 'l2tp_eth'}
+# Which kernel module provides a tunnel link kind: EOPNOTSUPP on create means it is missing.
+KIND_MODULES = {'ipip': 'ipip', 'sit': 'sit', 'ip6tnl': 'ip6_tunnel'}
 # route origins the collection reads back (rtm_protocol): boot (what ``ip route add`` writes
 # unless told otherwise) and static (what add_route writes, as pyroute2 did before it)
 STATIC_PROTOCOLS = (_codec.RTPROT_BOOT, _codec.RTPROT_STATIC)
@@ -59,28 +62,40 @@ class NetlinkError(Exception):
         self.code = code
 
 
-def _explain(exc, what, kind=None):
-    """The one errno -> message mapper of the seam: ``exc`` is the OSError ``_rtnl`` raised."""
-    code = exc.errno
-    if code == errno.EEXIST and kind in ('ipip', 'sit', 'ip6tnl'):
+# errno -> what it means, in words a network engineer can act on. A seam adds its own meaning of
+# a code with ``explain(..., reasons=...)`` (``_l2tp``: ENOENT is "no such tunnel or session").
+REASONS = {
+    errno.EPERM: 'permission denied (needs root or CAP_NET_ADMIN)',
+    errno.EEXIST: 'the object already exists',
+    errno.ENODEV: 'no such device',
+    errno.ENOENT: 'no such object',
+    errno.EINVAL: 'the kernel refused the parameters (invalid argument)',
+    errno.EADDRNOTAVAIL: 'address not available',
+    errno.ENETUNREACH: 'network unreachable (is the gateway on a connected prefix?)',
+    errno.ESRCH: 'no such route',  # what a route delete answers when nothing matched
+    errno.EBUSY: 'device or resource busy',
+}
+
+
+def error_code(exc):
+    """The errno of a kernel refusal: ``OSError.errno`` (``_rtnl``) or ``.code`` (pyroute2's
+    NetlinkError, which ``_l2tp`` gets); None when there is none."""
+    return getattr(exc, 'errno', None) or getattr(exc, 'code', None)
+
+
+def explain(exc, what, kind=None, reasons=None):
+    """The one errno -> message mapper, for ``_rtnl``'s OSErrors and ``_l2tp``'s refusals alike:
+    ``what`` was being done, ``kind`` the tunnel kind of a link write, ``reasons`` a seam's own
+    words for some codes (over :data:`REASONS`)."""
+    code = error_code(exc)
+    if code == errno.EEXIST and kind in KIND_MODULES:
         # The kernel keys these tunnels by their endpoints too, not only by name.
         return NetlinkError('%s: a link of that name or a %s tunnel with the same local and remote '
                             'addresses already exists' % (what, kind), code)
     if code == errno.EOPNOTSUPP and kind:
         return NetlinkError('%s: the kernel has no %s support (module %s is not built or cannot be '
                             'loaded)' % (what, kind, KIND_MODULES.get(kind, kind)), code)
-    reasons = {
-        errno.EPERM: 'permission denied (needs root or CAP_NET_ADMIN)',
-        errno.EEXIST: 'the object already exists',
-        errno.ENODEV: 'no such device',
-        errno.ENOENT: 'no such object',
-        errno.EINVAL: 'the kernel refused the parameters (invalid argument)',
-        errno.EADDRNOTAVAIL: 'address not available',
-        errno.ENETUNREACH: 'network unreachable (is the gateway on a connected prefix?)',
-        errno.ESRCH: 'no such route',  # what a route delete answers when nothing matched
-        errno.EBUSY: 'device or resource busy',
-    }
-    reason = reasons.get(code) or (os.strerror(code) if code else str(exc))
+    reason = (reasons or {}).get(code) or REASONS.get(code) or (os.strerror(code) if code else str(exc))
     return NetlinkError('%s: %s' % (what, reason), code)
 
 
@@ -88,12 +103,12 @@ def _call(what, func, *args, **kwargs):
     try:
         return func(*args, **kwargs)
     except OSError as exc:
-        raise _explain(exc, what)
+        raise explain(exc, what)
 
 
 class LinkWrite(namedtuple('LinkWrite', 'what kind request')):
     """One link request for :meth:`Netlink.link_writes`: ``request`` is what the kernel gets
-    (``(msg_type, flags, body)``), ``what`` and ``kind`` word its refusal (see _explain)."""
+    (``(msg_type, flags, body)``), ``what`` and ``kind`` word its refusal (see explain)."""
 
     __slots__ = ()
 
@@ -156,8 +171,8 @@ class Netlink(object):
         try:
             codes = self._rtnl.request_many([write.request for write in writes])
         except OSError as exc:
-            raise _explain(exc, 'change links')
-        return [_explain(OSError(code, os.strerror(code)), write.what, write.kind) if code else None
+            raise explain(exc, 'change links')
+        return [explain(OSError(code, os.strerror(code)), write.what, write.kind) if code else None
                 for write, code in zip(writes, codes)]
 
     def _link_write(self, write):
@@ -308,7 +323,7 @@ def open_netlink(netns=None):
         else:
             rtnl = RtnlSocket()
     except OSError as exc:
-        raise _explain(exc, 'open netlink%s' % (' in netns %s' % netns if netns else ''))
+        raise explain(exc, 'open netlink%s' % (' in netns %s' % netns if netns else ''))
     handle = Netlink(rtnl, netns)
     try:
         yield handle

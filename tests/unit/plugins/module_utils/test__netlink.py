@@ -15,7 +15,7 @@ import pytest
 from ansible_collections.edgenet.router.plugins.module_utils._rtnl import _codec as rtnl
 from ansible_collections.edgenet.router.plugins.module_utils._rtnl._socket import RtnlSocket
 from ansible_collections.edgenet.router.plugins.module_utils._netlink import (
-    Netlink, NetlinkError, change_link, change_tunnel, check_netns, delete_link, new_link,
+    Netlink, NetlinkError, change_link, change_tunnel, check_netns, delete_link, error_code, explain, new_link,
 )
 from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.fake_rtnl import FakeSocket, ack
 
@@ -116,6 +116,44 @@ def test_a_refused_write_says_what_and_why(method, args, code, message):
     with pytest.raises(NetlinkError) as err:
         getattr(nl, method)(*args)
     assert str(err.value) == message and err.value.code == code
+
+
+class CodedError(Exception):
+    """A refusal that carries its errno as ``code`` (pyroute2's NetlinkError, as _l2tp gets it)."""
+
+    def __init__(self, code):
+        super(CodedError, self).__init__('netlink error %d' % code)
+        self.code = code
+
+
+L2TP_WORDS = {errno.ENOENT: 'no such tunnel or session'}
+# (exception, kind, a seam's own reasons) -> the one message
+MAPPED = [
+    ('eperm', OSError(errno.EPERM, 'x'), None, None, 'permission denied (needs root or CAP_NET_ADMIN)'),
+    ('eexist', OSError(errno.EEXIST, 'x'), None, None, 'the object already exists'),
+    ('eexist-tunnel', OSError(errno.EEXIST, 'x'), 'sit', None,
+     'a link of that name or a sit tunnel with the same local and remote addresses already exists'),
+    ('eopnotsupp-tunnel', OSError(errno.EOPNOTSUPP, 'x'), 'ip6tnl', None,
+     'the kernel has no ip6tnl support (module ip6_tunnel is not built or cannot be loaded)'),
+    ('eopnotsupp', OSError(errno.EOPNOTSUPP, 'x'), None, None, os.strerror(errno.EOPNOTSUPP)),
+    ('esrch', OSError(errno.ESRCH, 'x'), None, None, 'no such route'),
+    ('enetunreach', OSError(errno.ENETUNREACH, 'x'), None, None,
+     'network unreachable (is the gateway on a connected prefix?)'),
+    ('unlisted', OSError(errno.EMSGSIZE, 'x'), None, None, os.strerror(errno.EMSGSIZE)),
+    ('no-code', OSError('socket closed'), None, None, 'socket closed'),
+    ('code-attribute', CodedError(errno.EBUSY), None, None, 'device or resource busy'),
+    ('seam-words', CodedError(errno.ENOENT), None, L2TP_WORDS, 'no such tunnel or session'),
+    ('seam-words-fall-back', CodedError(errno.EINVAL), None, L2TP_WORDS,
+     'the kernel refused the parameters (invalid argument)'),
+]
+
+
+@pytest.mark.parametrize('exc,kind,reasons,words', [m[1:] for m in MAPPED], ids=[m[0] for m in MAPPED])
+def test_one_errno_mapper(exc, kind, reasons, words):
+    error = explain(exc, 'do it', kind=kind, reasons=reasons)
+    assert isinstance(error, NetlinkError)
+    assert str(error) == 'do it: ' + words
+    assert error.code == error_code(exc)
 
 
 def test_the_rtnetlink_modules_do_not_import_pyroute2():
