@@ -40,7 +40,7 @@ import time
 
 from ansible_collections.edgenet.router.plugins.module_utils._iptun import argument_spec, run_iptun
 from ansible_collections.edgenet.router.plugins.module_utils._netlink import Netlink, open_netlink
-from ansible_collections.edgenet.router.plugins.module_utils._rtnl import RtnlSocket
+from ansible_collections.edgenet.router.plugins.module_utils._rtnl._socket import RtnlSocket
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel import KernelTunnels
 
 NETNS = 'iptbench'

@@ -19,10 +19,9 @@ opening the socket (a netlink socket stays in the namespace it was made in), nev
 from __future__ import annotations
 
 import errno
-import os
 from contextlib import contextmanager, nullcontext
 
-from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, in_netns
+from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, error_code, explain, in_netns
 from ansible_collections.edgenet.router.plugins.module_utils._pyroute2_dep import (
     HAS_PYROUTE2, NLA_F_NESTED, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, GenericNetlinkSocket, genlmsg, nla, pyroute2_problem,
 )
@@ -42,6 +41,7 @@ __all__ = [
     'PWTYPE_ETH',
     'PWTYPE_PPP',
     'PWTYPE_PPP_AC',
+    'REASONS',
 ]
 
 GENL_NAME = 'l2tp'
@@ -56,6 +56,7 @@ CMD_SESSION_DELETE = 6
 CMD_SESSION_MODIFY = 7
 CMD_SESSION_GET = 8
 
+L2TP_V3 = 3  # L2TP_ATTR_PROTO_VERSION of every tunnel the collection makes (RFC 3931; no L2TPv2)
 ENCAP_UDP = 0
 ENCAP_IP = 1
 PWTYPE_ETH = 0x0005
@@ -140,20 +141,16 @@ STATS = (('tx_packets', 'L2TP_ATTR_TX_PACKETS'), ('tx_bytes', 'L2TP_ATTR_TX_BYTE
          ('rx_oos_packets', 'L2TP_ATTR_RX_OOS_PACKETS'), ('rx_errors', 'L2TP_ATTR_RX_ERRORS'))
 
 
-def _family(address):
-    return 6 if ':' in address else 4
-
-
 def encode_tunnel(tunnel):
     """Tunnel dict (``tunnel_id, peer_tunnel_id, encap ('udp'|'ip'), local, remote, udp_sport,
     udp_dport``) -> attribute list for TUNNEL_CREATE. No FD: an unmanaged tunnel, whose socket
     the kernel makes and keeps itself (Documentation/networking/l2tp.rst)."""
-    attrs = [('L2TP_ATTR_PROTO_VERSION', 3),
+    attrs = [('L2TP_ATTR_PROTO_VERSION', L2TP_V3),
              ('L2TP_ATTR_ENCAP_TYPE', ENCAP_IP if tunnel['encap'] == 'ip' else ENCAP_UDP)]
     for name, attr in _TUNNEL_INTS:
         if tunnel.get(name) is not None and (tunnel['encap'] == 'udp' or not name.startswith('udp_')):
             attrs.append((attr, int(tunnel[name])))
-    prefix = 'L2TP_ATTR_IP6_' if _family(tunnel['remote']) == 6 else 'L2TP_ATTR_IP_'
+    prefix = 'L2TP_ATTR_IP6_' if ':' in tunnel['remote'] else 'L2TP_ATTR_IP_'
     attrs.append((prefix + 'SADDR', tunnel['local']))
     attrs.append((prefix + 'DADDR', tunnel['remote']))
     return attrs
@@ -241,24 +238,22 @@ def _stats(msg):
     return dict((name, _get(stats, attr, 0)) for name, attr in STATS)
 
 
+# What the L2TP family means by a code, over _netlink's words (EPERM, EINVAL... are the same).
+_MISSING_ENCAP = 'the kernel has no L2TP support for this encapsulation (module l2tp_ip / l2tp_ip6 missing)'
+REASONS = {
+    errno.EEXIST: 'it already exists',
+    errno.ENOENT: 'no such tunnel or session',
+    errno.ENODEV: 'no such tunnel or session',
+    errno.EADDRNOTAVAIL: 'the local address is not configured on this host (or namespace)',
+    errno.EADDRINUSE: 'the local UDP port or IP encapsulation socket is already in use',
+    errno.EPROTONOSUPPORT: _MISSING_ENCAP,
+    errno.EAFNOSUPPORT: _MISSING_ENCAP,
+    errno.EOPNOTSUPP: 'the kernel has no L2TP Ethernet pseudowire support (module l2tp_eth missing)',
+}
+
+
 def _explain(exc, what):
-    code = getattr(exc, 'code', None) or getattr(exc, 'errno', None)
-    reasons = {
-        errno.EPERM: 'permission denied (needs root or CAP_NET_ADMIN)',
-        errno.EEXIST: 'it already exists',
-        errno.ENOENT: 'no such tunnel or session',
-        errno.ENODEV: 'no such tunnel or session',
-        errno.EINVAL: 'the kernel refused the parameters (invalid argument)',
-        errno.EADDRNOTAVAIL: 'the local address is not configured on this host (or namespace)',
-        errno.EADDRINUSE: 'the local UDP port or IP encapsulation socket is already in use',
-        errno.EPROTONOSUPPORT: 'the kernel has no L2TP support for this encapsulation (module l2tp_ip / '
-                               'l2tp_ip6 missing)',
-        errno.EAFNOSUPPORT: 'the kernel has no L2TP support for this encapsulation (module l2tp_ip / '
-                            'l2tp_ip6 missing)',
-        errno.EOPNOTSUPP: 'the kernel has no L2TP Ethernet pseudowire support (module l2tp_eth missing)',
-    }
-    reason = reasons.get(code) or (os.strerror(code) if code else str(exc))
-    return NetlinkError('%s: %s' % (what, reason), code)
+    return explain(exc, what, reasons=REASONS)
 
 
 class L2tp(object):
@@ -337,7 +332,7 @@ def open_l2tp(netns=None):
     except (_PyrouteNetlinkError, OSError) as exc:
         if sock is not None:
             sock.close()
-        code = getattr(exc, 'code', None) or getattr(exc, 'errno', None)
+        code = error_code(exc)
         if code in (errno.ENOENT, errno.EOPNOTSUPP, errno.ENOTSUP) or 'not found' in str(exc).lower():
             raise NetlinkError('open L2TP netlink%s: the kernel has no L2TP support (module l2tp_netlink is '
                                'not built or cannot be loaded)' % where, code)

@@ -21,28 +21,37 @@ import ctypes
 import errno
 import os
 import socket
+from collections import namedtuple
 from contextlib import contextmanager
 
-from ansible_collections.edgenet.router.plugins.module_utils import _rtnl
 from ansible_collections.edgenet.router.plugins.module_utils._names import quoted
-from ansible_collections.edgenet.router.plugins.module_utils._rtnl import RtnlSocket
+from ansible_collections.edgenet.router.plugins.module_utils._rtnl import _codec
+from ansible_collections.edgenet.router.plugins.module_utils._rtnl._socket import RtnlSocket
 
 __all__ = [
     'NETNS_DIR',
+    'REASONS',
+    'LinkWrite',
     'NetlinkError',
     'Netlink',
+    'change_link',
+    'change_tunnel',
     'check_netns',
+    'delete_link',
+    'error_code',
+    'explain',
     'in_netns',
+    'new_link',
     'open_netlink',
 ]
 
 NETNS_DIR = '/run/netns'
 
-# Which kernel module provides a link kind: EOPNOTSUPP on create means it is missing.
-KIND_MODULES = {'ipip': 'ipip', 'sit': 'sit', 'ip6tnl': 'ip6_tunnel', 'l2tp': 'l2tp_eth'}
+# Which kernel module provides a tunnel link kind: EOPNOTSUPP on create means it is missing.
+KIND_MODULES = {'ipip': 'ipip', 'sit': 'sit', 'ip6tnl': 'ip6_tunnel'}
 # route origins the collection reads back (rtm_protocol): boot (what ``ip route add`` writes
 # unless told otherwise) and static (what add_route writes, as pyroute2 did before it)
-STATIC_PROTOCOLS = (_rtnl.RTPROT_BOOT, _rtnl.RTPROT_STATIC)
+STATIC_PROTOCOLS = (_codec.RTPROT_BOOT, _codec.RTPROT_STATIC)
 
 
 class NetlinkError(Exception):
@@ -53,28 +62,40 @@ class NetlinkError(Exception):
         self.code = code
 
 
-def _explain(exc, what, kind=None):
-    """The one errno -> message mapper of the seam: ``exc`` is the OSError ``_rtnl`` raised."""
-    code = exc.errno
-    if code == errno.EEXIST and kind in ('ipip', 'sit', 'ip6tnl'):
+# errno -> what it means, in words a network engineer can act on. A seam adds its own meaning of
+# a code with ``explain(..., reasons=...)`` (``_l2tp``: ENOENT is "no such tunnel or session").
+REASONS = {
+    errno.EPERM: 'permission denied (needs root or CAP_NET_ADMIN)',
+    errno.EEXIST: 'the object already exists',
+    errno.ENODEV: 'no such device',
+    errno.ENOENT: 'no such object',
+    errno.EINVAL: 'the kernel refused the parameters (invalid argument)',
+    errno.EADDRNOTAVAIL: 'address not available',
+    errno.ENETUNREACH: 'network unreachable (is the gateway on a connected prefix?)',
+    errno.ESRCH: 'no such route',  # what a route delete answers when nothing matched
+    errno.EBUSY: 'device or resource busy',
+}
+
+
+def error_code(exc):
+    """The errno of a kernel refusal: ``OSError.errno`` (``_rtnl``) or ``.code`` (pyroute2's
+    NetlinkError, which ``_l2tp`` gets); None when there is none."""
+    return getattr(exc, 'errno', None) or getattr(exc, 'code', None)
+
+
+def explain(exc, what, kind=None, reasons=None):
+    """The one errno -> message mapper, for ``_rtnl``'s OSErrors and ``_l2tp``'s refusals alike:
+    ``what`` was being done, ``kind`` the tunnel kind of a link write, ``reasons`` a seam's own
+    words for some codes (over :data:`REASONS`)."""
+    code = error_code(exc)
+    if code == errno.EEXIST and kind in KIND_MODULES:
         # The kernel keys these tunnels by their endpoints too, not only by name.
         return NetlinkError('%s: a link of that name or a %s tunnel with the same local and remote '
                             'addresses already exists' % (what, kind), code)
     if code == errno.EOPNOTSUPP and kind:
         return NetlinkError('%s: the kernel has no %s support (module %s is not built or cannot be '
                             'loaded)' % (what, kind, KIND_MODULES.get(kind, kind)), code)
-    reasons = {
-        errno.EPERM: 'permission denied (needs root or CAP_NET_ADMIN)',
-        errno.EEXIST: 'the object already exists',
-        errno.ENODEV: 'no such device',
-        errno.ENOENT: 'no such object',
-        errno.EINVAL: 'the kernel refused the parameters (invalid argument)',
-        errno.EADDRNOTAVAIL: 'address not available',
-        errno.ENETUNREACH: 'network unreachable (is the gateway on a connected prefix?)',
-        errno.ESRCH: 'no such route',  # what a route delete answers when nothing matched
-        errno.EBUSY: 'device or resource busy',
-    }
-    reason = reasons.get(code) or (os.strerror(code) if code else str(exc))
+    reason = (reasons or {}).get(code) or REASONS.get(code) or (os.strerror(code) if code else str(exc))
     return NetlinkError('%s: %s' % (what, reason), code)
 
 
@@ -82,14 +103,49 @@ def _call(what, func, *args, **kwargs):
     try:
         return func(*args, **kwargs)
     except OSError as exc:
-        raise _explain(exc, what)
+        raise explain(exc, what)
+
+
+class LinkWrite(namedtuple('LinkWrite', 'what kind request')):
+    """One link request for :meth:`Netlink.link_writes`: ``request`` is what the kernel gets
+    (``(msg_type, flags, body)``), ``what`` and ``kind`` word its refusal (see explain)."""
+
+    __slots__ = ()
+
+
+def new_link(name, kind, data, mtu=None, up=None):
+    """Create a link, already up or down. The kernel ignores IFLA_IFALIAS on create: the alias
+    is a :func:`change_link` of its own."""
+    return LinkWrite('create %s link %s' % (kind, name), kind,
+                     _codec.new_link_request(name=name, kind=kind, data=data, mtu=mtu or None, up=up))
+
+
+def change_tunnel(index, name, kind, data):
+    """Replace a tunnel's parameters (by ``index``; by ``name`` when index is 0 or None). The
+    kernel zeroes what a change leaves out, so ``data`` must be the complete desired set (see
+    FACTS: ipip/sit/ip6tnl changelink)."""
+    return LinkWrite('change %s link %s' % (kind, name), kind,
+                     _codec.set_link_request(index=index or 0, name=None if index else name, kind=kind, data=data))
+
+
+def change_link(index=None, name=None, up=None, mtu=None, alias=None):
+    """Flags, MTU and alias of a link (by ``index``; by ``name`` when index is 0 or None)."""
+    return LinkWrite('change link %s' % (name or index), None,
+                     _codec.set_link_request(index=index or 0, name=None if index else name, up=up, mtu=mtu,
+                                             alias=alias))
+
+
+def delete_link(index, name=None):
+    """Delete link ``index`` (``name`` only words the error)."""
+    return LinkWrite('delete link %s' % (name or index), None, _codec.del_link_request(index))
 
 
 class Netlink(object):
     """An open rtnetlink handle in one network namespace, speaking plain dicts.
 
     Every read and write goes through ``_rtnl`` (a small struct codec on a plain socket): link
-    writes in batches (link_writes), address and route writes one request each.
+    writes in batches (link_writes, the requests made by :func:`new_link` and its siblings),
+    address and route writes one request each.
     """
 
     def __init__(self, rtnl, netns=None):
@@ -97,59 +153,30 @@ class Netlink(object):
         self.netns = netns
 
     # ---- links -------------------------------------------------------------------------------
-    def links(self, kinds=None):
-        """Every link (or those of ``kinds``) as ``{index, name, kind, up, mtu, alias, link,
-        address, data}``; ``data`` holds the kind's attributes with short names (``local``,
-        ``ttl``, ``6rd_prefix``...), exactly as the kernel reports them."""
-        links = _call('list links', self._rtnl.links)
-        return [link for link in links if kinds is None or link['kind'] in kinds]
+    def links(self):
+        """Every link as ``{index, name, kind, up, mtu, alias, link, address, data}``; ``data``
+        holds the kind's attributes with short names (``local``, ``ttl``, ``6rd_prefix``...),
+        exactly as the kernel reports them."""
+        return _call('list links', self._rtnl.links)
 
     def link_index(self, name):
         """Index of link ``name`` or None."""
         found = _call('look up link %s' % name, self._rtnl.link_by_name, name)
         return found['index'] if found else None
 
-    # Link writes. Each is one rtnetlink request; link_writes() sends many in one batch.
-    def _request(self, op, args):
-        """``(what, kind, request)`` of one link write (see link_writes)."""
-        if op == 'add_link':
-            return ('create %s link %s' % (args['kind'], args['name']), args['kind'], _rtnl.new_link_request(
-                name=args['name'], kind=args['kind'], data=args['data'], mtu=args.get('mtu') or None, up=args.get('up')))
-        if op == 'set_kind_data':
-            index = args['index']
-            return ('change %s link %s' % (args['kind'], args['name']), args['kind'], _rtnl.set_link_request(
-                index=index or 0, name=None if index else args['name'], kind=args['kind'], data=args['data']))
-        if op == 'set_link':
-            index = args.get('index')
-            return ('change link %s' % (args.get('name') or index), None, _rtnl.set_link_request(
-                index=index or 0, name=None if index else args.get('name'), up=args.get('up'), mtu=args.get('mtu'),
-                alias=args.get('alias')))
-        if op == 'del_link':
-            return ('delete link %s' % (args.get('name') or args['index']), None, _rtnl.del_link_request(args['index']))
-        raise ValueError('unknown link write %r' % op)
-
-    def link_writes(self, calls):
-        """Carry out link writes ``[(op, {argument: value}), ...]`` in one batch. Returns one
-        NetlinkError or None per call, in order: as in the kernel, an error does not stop the
-        calls after it. The ops:
-
-        * ``add_link`` (name, kind, data, mtu, up): create a link, already up or down (the
-          kernel ignores IFLA_IFALIAS on create: the alias is a set_link of its own);
-        * ``set_kind_data`` (index or name, kind, data): replace a tunnel's parameters. The
-          kernel zeroes what a change leaves out, so ``data`` must be the complete desired set
-          (see FACTS: ipip/sit/ip6tnl changelink);
-        * ``set_link`` (index or name, up, mtu, alias) and ``del_link`` (index): as the methods.
-        """
-        requests = [self._request(op, args) for op, args in calls]
+    def link_writes(self, writes):
+        """Send :class:`LinkWrite` requests (``new_link``, ``change_tunnel``, ``change_link``,
+        ``delete_link``) in one batch. Returns one NetlinkError or None per write, in order: as
+        in the kernel, an error does not stop the writes after it."""
         try:
-            codes = self._rtnl.request_many([request for _what, _kind, request in requests])
+            codes = self._rtnl.request_many([write.request for write in writes])
         except OSError as exc:
-            raise _explain(exc, 'change links')
-        return [_explain(OSError(code, os.strerror(code)), what, kind) if code else None
-                for (what, kind, _request), code in zip(requests, codes)]
+            raise explain(exc, 'change links')
+        return [explain(OSError(code, os.strerror(code)), write.what, write.kind) if code else None
+                for write, code in zip(writes, codes)]
 
-    def _link_write(self, op, **args):
-        error = self.link_writes([(op, args)])[0]
+    def _link_write(self, write):
+        error = self.link_writes([write])[0]
         if error is not None:
             raise error
 
@@ -157,10 +184,10 @@ class Netlink(object):
         """Flags, MTU and alias of a link, by index or (index None) by name, in one message."""
         if up is None and mtu is None and alias is None:
             return
-        self._link_write('set_link', index=index, up=up, mtu=mtu, alias=alias, name=name)
+        self._link_write(change_link(index=index, name=name, up=up, mtu=mtu, alias=alias))
 
     def del_link(self, index, name=None):
-        self._link_write('del_link', index=index, name=name)
+        self._link_write(delete_link(index, name))
 
     # ---- addresses ---------------------------------------------------------------------------
     def addresses(self):
@@ -180,11 +207,11 @@ class Netlink(object):
 
     def add_address(self, index, cidr):
         address, prefixlen = cidr.split('/')
-        self._write('add address %s' % cidr, _rtnl.new_addr_request(index, address, int(prefixlen)))
+        self._write('add address %s' % cidr, _codec.new_addr_request(index, address, int(prefixlen)))
 
     def del_address(self, index, cidr):
         address, prefixlen = cidr.split('/')
-        self._write('delete address %s' % cidr, _rtnl.del_addr_request(index, address, int(prefixlen)))
+        self._write('delete address %s' % cidr, _codec.del_addr_request(index, address, int(prefixlen)))
 
     # ---- routes ------------------------------------------------------------------------------
     def routes(self):
@@ -194,7 +221,7 @@ class Netlink(object):
         out = {}
         for family in (socket.AF_INET, socket.AF_INET6):
             for route in _call('list routes', self._rtnl.routes, family, STATIC_PROTOCOLS):
-                if route['table'] != _rtnl.RT_TABLE_MAIN or route['oif'] is None:
+                if route['table'] != _codec.RT_TABLE_MAIN or route['oif'] is None:
                     continue
                 dst = route['dst'] or ('0.0.0.0' if family == socket.AF_INET else '::')
                 out.setdefault(route['oif'], []).append({
@@ -206,7 +233,7 @@ class Netlink(object):
 
     @staticmethod
     def _route_args(index, route):
-        """A seam route (``dest``, ``via``, ``metric``) -> ``_rtnl.route_body`` arguments, in the
+        """A seam route (``dest``, ``via``, ``metric``) -> ``_codec.route_body`` arguments, in the
         main table (the only one ``routes`` reads back). Metric 0 is left out: the kernel then
         picks its default (0 for IPv4, 1024 for IPv6), as it did for pyroute2."""
         dest, dst_len = route['dest'].split('/')
@@ -217,14 +244,14 @@ class Netlink(object):
             'dst': dest if int(dst_len) else None,
             'gateway': route.get('via') or None,
             'priority': route.get('metric') or None,
-            'table': _rtnl.RT_TABLE_MAIN,
+            'table': _codec.RT_TABLE_MAIN,
         }
 
     def add_route(self, index, route):
-        self._write('add route %s' % route['dest'], _rtnl.new_route_request(**self._route_args(index, route)))
+        self._write('add route %s' % route['dest'], _codec.new_route_request(**self._route_args(index, route)))
 
     def del_route(self, index, route):
-        self._write('delete route %s' % route['dest'], _rtnl.del_route_request(**self._route_args(index, route)))
+        self._write('delete route %s' % route['dest'], _codec.del_route_request(**self._route_args(index, route)))
 
     def close(self):
         self._rtnl.close()
@@ -296,7 +323,7 @@ def open_netlink(netns=None):
         else:
             rtnl = RtnlSocket()
     except OSError as exc:
-        raise _explain(exc, 'open netlink%s' % (' in netns %s' % netns if netns else ''))
+        raise explain(exc, 'open netlink%s' % (' in netns %s' % netns if netns else ''))
     handle = Netlink(rtnl, netns)
     try:
         yield handle

@@ -18,6 +18,7 @@ from ansible_collections.edgenet.router.plugins.module_utils._engine import (
     Field, ObjectTable, RECREATE, RUNTIME, Store, CREATE, DELETE, MODIFY,
 )
 from ansible_collections.edgenet.router.plugins.module_utils._names import link_name_problem, quoted
+from ansible_collections.edgenet.router.plugins.module_utils._netlink import change_link, change_tunnel, delete_link, new_link
 from ansible_collections.edgenet.router.plugins.module_utils._resolve import ResolveError, resolve_endpoint
 from ansible_collections.edgenet.router.plugins.module_utils._values import address_list, int_in_range, integer, removed, task_addresses
 
@@ -637,20 +638,19 @@ class KernelTunnels(Store):
         if action == CREATE:
             kind, data = kernel_data(after, underlay)
             # One request makes the link with its MTU and state; the alias needs a second.
-            return [('add_link', {'name': key, 'kind': kind, 'data': data, 'mtu': after.get('mtu'),
-                                  'up': after.get('enabled')}),
-                    ('set_link', {'name': key, 'alias': MANAGED_ALIAS})]
+            return [new_link(key, kind, data, mtu=after.get('mtu'), up=after.get('enabled')),
+                    change_link(name=key, alias=MANAGED_ALIAS)]
         index = index_of(key)
         if index is None:
             return None
         calls = []
         if any(before.get(f) != after.get(f) for f in LINK_PARAMETERS):
             kind, data = kernel_data(after, underlay)
-            calls.append(('set_kind_data', {'index': index, 'name': key, 'kind': kind, 'data': data}))
+            calls.append(change_tunnel(index, key, kind, data))
         if after.get('mtu') is not None and after['mtu'] != before.get('mtu'):
-            calls.append(('set_link', {'index': index, 'mtu': after['mtu'], 'name': key}))
+            calls.append(change_link(index=index, name=key, mtu=after['mtu']))
         if after.get('enabled') is not None and after['enabled'] != before.get('enabled'):
-            calls.append(('set_link', {'index': index, 'up': after['enabled'], 'name': key}))
+            calls.append(change_link(index=index, name=key, up=after['enabled']))
         return calls
 
     def _one_by_one(self, calls):
@@ -698,7 +698,7 @@ class KernelTunnels(Store):
         addresses or routes, or names a link the dump did not show, goes one at a time."""
         if action == DELETE:
             index = self._dumped_index(key)
-            return None if index is None else [('del_link', {'index': index, 'name': key})]
+            return None if index is None else [delete_link(index, key)]
         if _lists_change(before or {}, after):
             return None
         return self._link_calls(action, key, before or {}, after, self._dumped_index)

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """A stateful stand-in for ``_netlink.Netlink``: links, addresses and routes in memory.
 
-It proves the code above the seam only; the kernel's own answers are proven in the lab.
+It proves the code above the seam only; the kernel's own answers are proven in the lab. Link
+writes arrive as the seam's ``LinkWrite`` requests and are read back from their bytes, so the
+encoding of every link write a module makes is exercised here too.
 ``read_only=True`` fails the test on any write (check mode must not write).
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 import copy
 
 from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError
+from ansible_collections.edgenet.router.plugins.module_utils._rtnl import _codec as rtnl
 
 
 class FakeNetlink(object):
@@ -44,8 +47,8 @@ class FakeNetlink(object):
                 return link
         raise NetlinkError('no such device', 19)
 
-    def links(self, kinds=None):
-        return [copy.deepcopy(link) for link in self.links_by_name.values() if kinds is None or link['kind'] in kinds]
+    def links(self):
+        return [copy.deepcopy(link) for link in self.links_by_name.values()]
 
     def link_index(self, name):
         link = self.links_by_name.get(name)
@@ -84,13 +87,33 @@ class FakeNetlink(object):
         if alias is not None:
             link['alias'] = alias
 
-    def link_writes(self, calls):
-        """The seam's batch: every call tried in order, an error does not stop the rest."""
-        self.batches.append([op for op, _args in calls])
+    def _decoded(self, write):
+        """What a LinkWrite asks, read back from the request's bytes as the kernel would:
+        ``(label, method, arguments)``."""
+        msg_type, flags, body = write.request
+        link = rtnl.parse_link(body)
+        up = link['up'] if rtnl.IFINFOMSG.unpack_from(body)[4] & rtnl.IFF_UP else None
+        index = link['index'] or None
+        if msg_type == rtnl.RTM_DELLINK:
+            return 'del_link', self.del_link, {'index': index}
+        if flags & rtnl.NLM_F_CREATE:
+            return 'add_link', self.add_link, {'name': link['name'], 'kind': link['kind'], 'data': link['data'],
+                                               'mtu': link['mtu'], 'up': up}
+        name = link['name'] or self._by_index(index)['name']
+        if link['kind'] is not None:
+            return 'set_kind_data', self.set_kind_data, {'index': index, 'name': name, 'kind': link['kind'],
+                                                         'data': link['data']}
+        return 'set_link', self.set_link, {'index': index, 'name': name, 'up': up, 'mtu': link['mtu'],
+                                           'alias': link['alias']}
+
+    def link_writes(self, writes):
+        """The seam's batch: every write tried in order, an error does not stop the rest."""
+        decoded = [self._decoded(write) for write in writes]
+        self.batches.append([label for label, _method, _args in decoded])
         outcomes = []
-        for op, args in calls:
+        for _label, method, args in decoded:
             try:
-                getattr(self, op)(**args)
+                method(**args)
             except NetlinkError as exc:
                 outcomes.append(exc)
             else:
@@ -98,7 +121,7 @@ class FakeNetlink(object):
         return outcomes
 
     def del_link(self, index, name=None):
-        self._write(('del', name))
+        self._write(('del', name or self._by_index(index)['name']))
         link = self._by_index(index)
         del self.links_by_name[link['name']]
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import struct
 
-from ansible_collections.edgenet.router.plugins.module_utils import _rtnl as rtnl
+from ansible_collections.edgenet.router.plugins.module_utils._rtnl import _codec as rtnl
+from ansible_collections.edgenet.router.plugins.module_utils._rtnl._socket import RtnlSocket
 
 
 class FakeSocket(object):
@@ -30,7 +31,7 @@ def message(msg_type, seq, body, flags=0):
 
 
 def sock_with(datagrams):
-    return rtnl.RtnlSocket.over(FakeSocket(datagrams))
+    return RtnlSocket.over(FakeSocket(datagrams))
 
 
 def ack(seq, code=0):

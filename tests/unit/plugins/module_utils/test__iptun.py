@@ -276,9 +276,9 @@ class CountingNetlink(FakeNetlink):
         super(CountingNetlink, self).__init__()
         self.calls = {'links': 0, 'link_index': 0}
 
-    def links(self, kinds=None):
+    def links(self):
         self.calls['links'] += 1
-        return super(CountingNetlink, self).links(kinds)
+        return super(CountingNetlink, self).links()
 
     def link_index(self, name):
         self.calls['link_index'] += 1

@@ -131,6 +131,8 @@ def test_dump_decodes_replies():
     (errno.EPERM, 'CAP_NET_ADMIN'),
     (errno.EADDRNOTAVAIL, 'local address'),
     (errno.EPROTONOSUPPORT, 'l2tp_ip'),
+    (errno.ENOENT, 'no such tunnel or session'),                          # the L2TP family's words
+    (errno.EINVAL, 'the kernel refused the parameters (invalid argument)'),  # the seam's common words
 ])
 def test_errors_are_explained(code, words):
     handle = _l2tp.L2tp(FakeSock(error=_l2tp._PyrouteNetlinkError(code)))

@@ -12,19 +12,22 @@ import sys
 
 import pytest
 
-from ansible_collections.edgenet.router.plugins.module_utils import _rtnl as rtnl
-from ansible_collections.edgenet.router.plugins.module_utils._netlink import Netlink, NetlinkError, check_netns
+from ansible_collections.edgenet.router.plugins.module_utils._rtnl import _codec as rtnl
+from ansible_collections.edgenet.router.plugins.module_utils._rtnl._socket import RtnlSocket
+from ansible_collections.edgenet.router.plugins.module_utils._netlink import (
+    Netlink, NetlinkError, change_link, change_tunnel, check_netns, delete_link, error_code, explain, new_link,
+)
 from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.fake_rtnl import FakeSocket, ack
 
 
 def test_link_writes_answer_each_call_in_words():
     sock = FakeSocket([ack(1), ack(2, code=errno.EEXIST), ack(3, code=errno.EOPNOTSUPP), ack(4, code=errno.ENODEV)])
-    nl = Netlink(rtnl.RtnlSocket.over(sock))
+    nl = Netlink(RtnlSocket.over(sock))
     outcomes = nl.link_writes([
-        ('set_link', {'name': 't0', 'alias': 'edgenet.router'}),
-        ('add_link', {'name': 't1', 'kind': 'ipip', 'data': {'ttl': 64}, 'up': True}),
-        ('add_link', {'name': 't2', 'kind': 'ip6tnl', 'data': {}}),
-        ('del_link', {'index': 9, 'name': 't3'}),
+        change_link(name='t0', alias='edgenet.router'),
+        new_link('t1', 'ipip', {'ttl': 64}, up=True),
+        new_link('t2', 'ip6tnl', {}),
+        delete_link(9, 't3'),
     ])
     assert outcomes[0] is None
     assert all(isinstance(o, NetlinkError) for o in outcomes[1:])
@@ -35,15 +38,49 @@ def test_link_writes_answer_each_call_in_words():
     assert len(sock.sent) == 1                                   # four requests, one datagram
 
 
+# each link write's words for a refusal, its message type and flags, and what the kernel reads from it
+CREATE = rtnl.NLM_F_CREATE | rtnl.NLM_F_EXCL
+LINK_WRITES = [
+    ('new', new_link('t1', 'ipip', {'local': '192.0.2.1', 'ttl': 64}, mtu=1400, up=True),
+     'create ipip link t1', 'ipip', rtnl.RTM_NEWLINK, CREATE, (rtnl.IFF_UP, rtnl.IFF_UP),
+     {'index': 0, 'name': 't1', 'kind': 'ipip', 'mtu': 1400, 'data': {'local': '192.0.2.1', 'ttl': 64}}),
+    ('new-down-no-mtu', new_link('t2', 'ip6tnl', {}, mtu=0, up=False),
+     'create ip6tnl link t2', 'ip6tnl', rtnl.RTM_NEWLINK, CREATE, (0, rtnl.IFF_UP),
+     {'name': 't2', 'kind': 'ip6tnl', 'mtu': None, 'data': {}}),
+    ('tunnel-by-index', change_tunnel(7, 't1', 'sit', {'ttl': 9}),
+     'change sit link t1', 'sit', rtnl.RTM_NEWLINK, 0, (0, 0), {'index': 7, 'name': None, 'data': {'ttl': 9}}),
+    ('tunnel-by-name', change_tunnel(None, 't1', 'sit', {'ttl': 9}),
+     'change sit link t1', 'sit', rtnl.RTM_NEWLINK, 0, (0, 0), {'index': 0, 'name': 't1', 'kind': 'sit'}),
+    ('mtu', change_link(index=7, name='t1', mtu=1280),
+     'change link t1', None, rtnl.RTM_NEWLINK, 0, (0, 0), {'index': 7, 'name': None, 'mtu': 1280, 'kind': None}),
+    ('down', change_link(index=7, up=False), 'change link 7', None, rtnl.RTM_NEWLINK, 0, (0, rtnl.IFF_UP), {'index': 7}),
+    ('alias-by-name', change_link(name='t1', alias='edgenet.router'),
+     'change link t1', None, rtnl.RTM_NEWLINK, 0, (0, 0), {'index': 0, 'name': 't1', 'alias': 'edgenet.router'}),
+    ('delete', delete_link(7, 't1'), 'delete link t1', None, rtnl.RTM_DELLINK, 0, (0, 0),
+     {'index': 7, 'name': None, 'kind': None}),
+]
+
+
+@pytest.mark.parametrize('write,what,kind,msg_type,flags,up_change,fields', [w[1:] for w in LINK_WRITES],
+                         ids=[w[0] for w in LINK_WRITES])
+def test_link_writes_are_built_directly(write, what, kind, msg_type, flags, up_change, fields):
+    assert (write.what, write.kind) == (what, kind)
+    assert write.request[:2] == (msg_type, flags)
+    body = write.request[2]
+    assert rtnl.IFINFOMSG.unpack_from(body)[3:] == up_change
+    link = rtnl.parse_link(body)
+    assert dict((name, link[name]) for name in fields) == fields
+
+
 def test_a_single_write_raises_its_error():
-    nl = Netlink(rtnl.RtnlSocket.over(FakeSocket([ack(1, code=errno.EPERM)])))
+    nl = Netlink(RtnlSocket.over(FakeSocket([ack(1, code=errno.EPERM)])))
     with pytest.raises(NetlinkError, match=r'^change link 4: permission denied \(needs root or CAP_NET_ADMIN\)$'):
         nl.set_link(index=4, up=True)
 
 
 def test_address_and_route_writes_are_one_request_each_with_iproute2s_flags():
     sock = FakeSocket([ack(1), ack(2), ack(3), ack(4)])
-    nl = Netlink(rtnl.RtnlSocket.over(sock))
+    nl = Netlink(RtnlSocket.over(sock))
     nl.add_address(3, '10.9.0.1/30')
     nl.del_address(3, '2001:db8:9::1/64')
     nl.add_route(3, {'dest': '0.0.0.0/0', 'via': '10.9.0.2', 'metric': 300})
@@ -75,10 +112,48 @@ REFUSALS = [
 
 @pytest.mark.parametrize('method,args,code,message', REFUSALS, ids=[r[0] + '-' + errno.errorcode[r[2]] for r in REFUSALS])
 def test_a_refused_write_says_what_and_why(method, args, code, message):
-    nl = Netlink(rtnl.RtnlSocket.over(FakeSocket([ack(1, code=code)])))
+    nl = Netlink(RtnlSocket.over(FakeSocket([ack(1, code=code)])))
     with pytest.raises(NetlinkError) as err:
         getattr(nl, method)(*args)
     assert str(err.value) == message and err.value.code == code
+
+
+class CodedError(Exception):
+    """A refusal that carries its errno as ``code`` (pyroute2's NetlinkError, as _l2tp gets it)."""
+
+    def __init__(self, code):
+        super(CodedError, self).__init__('netlink error %d' % code)
+        self.code = code
+
+
+L2TP_WORDS = {errno.ENOENT: 'no such tunnel or session'}
+# (exception, kind, a seam's own reasons) -> the one message
+MAPPED = [
+    ('eperm', OSError(errno.EPERM, 'x'), None, None, 'permission denied (needs root or CAP_NET_ADMIN)'),
+    ('eexist', OSError(errno.EEXIST, 'x'), None, None, 'the object already exists'),
+    ('eexist-tunnel', OSError(errno.EEXIST, 'x'), 'sit', None,
+     'a link of that name or a sit tunnel with the same local and remote addresses already exists'),
+    ('eopnotsupp-tunnel', OSError(errno.EOPNOTSUPP, 'x'), 'ip6tnl', None,
+     'the kernel has no ip6tnl support (module ip6_tunnel is not built or cannot be loaded)'),
+    ('eopnotsupp', OSError(errno.EOPNOTSUPP, 'x'), None, None, os.strerror(errno.EOPNOTSUPP)),
+    ('esrch', OSError(errno.ESRCH, 'x'), None, None, 'no such route'),
+    ('enetunreach', OSError(errno.ENETUNREACH, 'x'), None, None,
+     'network unreachable (is the gateway on a connected prefix?)'),
+    ('unlisted', OSError(errno.EMSGSIZE, 'x'), None, None, os.strerror(errno.EMSGSIZE)),
+    ('no-code', OSError('socket closed'), None, None, 'socket closed'),
+    ('code-attribute', CodedError(errno.EBUSY), None, None, 'device or resource busy'),
+    ('seam-words', CodedError(errno.ENOENT), None, L2TP_WORDS, 'no such tunnel or session'),
+    ('seam-words-fall-back', CodedError(errno.EINVAL), None, L2TP_WORDS,
+     'the kernel refused the parameters (invalid argument)'),
+]
+
+
+@pytest.mark.parametrize('exc,kind,reasons,words', [m[1:] for m in MAPPED], ids=[m[0] for m in MAPPED])
+def test_one_errno_mapper(exc, kind, reasons, words):
+    error = explain(exc, 'do it', kind=kind, reasons=reasons)
+    assert isinstance(error, NetlinkError)
+    assert str(error) == 'do it: ' + words
+    assert error.code == error_code(exc)
 
 
 def test_the_rtnetlink_modules_do_not_import_pyroute2():

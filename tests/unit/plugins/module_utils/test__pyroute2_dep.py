@@ -1,8 +1,12 @@
 # -*- coding: utf-8 -*-
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The pyroute2 guard (L2TP only): missing or too old is one clear sentence with the Debian fix."""
+"""The pyroute2 guard (L2TP only): missing or too old is one clear sentence with the Debian fix;
+pyroute2 is imported in one place, and only the L2TP modules say they need it."""
 
 from __future__ import annotations
+
+import os
+import re
 
 import pytest
 
@@ -42,3 +46,26 @@ def test_require_pyroute2_fails_the_ansible_way(monkeypatch):
         dep.require_pyroute2(FailingModule())
     monkeypatch.setattr(dep, 'PYROUTE2_VERSION', '0.7.2')
     dep.require_pyroute2(FailingModule())  # nothing to say
+
+
+PLUGINS = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', '..', 'plugins')
+IMPORT = re.compile(r'^\s*(?:import\s+pyroute2|from\s+pyroute2[\s.])', re.MULTILINE)
+
+
+def _python_files():
+    for top, _dirs, files in os.walk(PLUGINS):
+        for name in files:
+            if name.endswith('.py'):
+                path = os.path.join(top, name)
+                yield os.path.relpath(path, PLUGINS), open(path, encoding='utf-8').read()
+
+
+def test_pyroute2_is_imported_in_one_place():
+    importers = sorted(path for path, text in _python_files() if IMPORT.search(text))
+    assert importers == [os.path.join('module_utils', '_pyroute2_dep.py')]
+
+
+def test_only_the_l2tp_modules_take_the_pyroute2_fragment():
+    takers = sorted(path for path, text in _python_files()
+                    if path.startswith('modules') and 'edgenet.router._pyroute2' in text)
+    assert takers == [os.path.join('modules', 'pipex_session.py'), os.path.join('modules', 'pipex_session_info.py')]

@@ -13,7 +13,9 @@ import struct
 
 import pytest
 
-from ansible_collections.edgenet.router.plugins.module_utils import _rtnl as rtnl
+from ansible_collections.edgenet.router.plugins.module_utils._rtnl import _codec as rtnl
+from ansible_collections.edgenet.router.plugins.module_utils._rtnl import _socket
+from ansible_collections.edgenet.router.plugins.module_utils._rtnl._socket import RtnlSocket
 from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.fake_rtnl import ack, message, sock_with
 
 TUNNELS = [
@@ -104,7 +106,7 @@ def test_a_link_unchanged_since_the_last_dump_is_not_decoded_again(monkeypatch):
                    message(rtnl.NLMSG_DONE, 2, struct.pack('=i', 0))])
     before = s.links()
     decoded, parse_link = [], rtnl.parse_link
-    monkeypatch.setattr(rtnl, 'parse_link', lambda body: decoded.append(body) or parse_link(body))
+    monkeypatch.setattr(_socket, 'parse_link', lambda body: decoded.append(body) or parse_link(body))
     after = s.links()
     assert decoded == [changed_now]                  # only the link whose bytes changed
     assert after[0] is before[0]
@@ -150,7 +152,7 @@ def test_a_refusal_is_an_oserror_with_the_errno():
 
 
 def test_many_requests_go_in_batches_and_each_gets_its_own_errno(monkeypatch):
-    monkeypatch.setattr(rtnl.RtnlSocket, 'BATCH', 2)
+    monkeypatch.setattr(RtnlSocket, 'BATCH', 2)
     requests = [rtnl.set_link_request(index=i, up=True) for i in (4, 5, 6)]
     # the kernel acknowledges every request, each in a datagram of its own; a stale answer
     # to an earlier request and an error in the middle do not upset the count

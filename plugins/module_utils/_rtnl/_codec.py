@@ -3,12 +3,9 @@
 # Copyright: edgenet.router contributors
 #
 # Private to the edgenet.router collection: no compatibility promise to other collections.
-"""A small rtnetlink codec for the hot paths of the netlink seam (``_netlink.py`` only).
+"""The rtnetlink wire format: constants, attributes and the message bodies the seam sends and reads.
 
-pyroute2 decodes every attribute of every message into objects: under QEMU TCG that cost about
-25 ms per link, so a no-op check of 100 tunnels took seconds, and pyroute2 0.7 answered each
-"which index has this name" with a decode of the whole link. This module packs and unpacks only
-what the collection reads and writes, with ``struct``, on a plain ``AF_NETLINK`` socket:
+Pure functions on bytes, with ``struct`` (no socket; see ``_socket``):
 
 * dumps of links, addresses and routes, reduced to the fields the seam returns;
 * tunnel links: create (already up, with alias), change, flags/MTU/alias, delete;
@@ -16,15 +13,30 @@ what the collection reads and writes, with ``struct``, on a plain ``AF_NETLINK``
   (so the kernel's state, and what the seam reads back, did not change with the codec).
 
 The attribute tables below are data: a name, the attribute number and its wire format. Nothing
-here knows about Ansible, tunnels as objects, or namespaces (open the socket inside one).
+here knows about Ansible, tunnels as objects, or namespaces.
 """
 
 from __future__ import annotations
 
-import errno
-import os
 import socket
 import struct
+
+__all__ = [
+    'FORMATS', 'INFO_DATA', 'attr', 'attrs', 'decode_info_data', 'encode_info_data',
+    'parse_link', 'parse_addr', 'parse_route', 'link_body', 'addr_body', 'route_body',
+    'new_link_request', 'set_link_request', 'del_link_request',
+    'new_addr_request', 'del_addr_request', 'new_route_request', 'del_route_request',
+    'NETLINK_ROUTE', 'NLMSG_ERROR', 'NLMSG_DONE', 'NLM_F_REQUEST', 'NLM_F_ACK', 'NLM_F_DUMP',
+    'NLM_F_EXCL', 'NLM_F_CREATE', 'RTM_NEWLINK', 'RTM_DELLINK', 'RTM_GETLINK', 'RTM_NEWADDR',
+    'RTM_DELADDR', 'RTM_GETADDR', 'RTM_NEWROUTE', 'RTM_DELROUTE', 'RTM_GETROUTE', 'IFLA_ADDRESS',
+    'IFLA_IFNAME', 'IFLA_MTU', 'IFLA_LINK', 'IFLA_LINKINFO', 'IFLA_IFALIAS', 'IFLA_EXT_MASK',
+    'IFLA_INFO_KIND', 'IFLA_INFO_DATA', 'RTEXT_FILTER_SKIP_STATS', 'NLA_F_NESTED', 'NLA_TYPE_MASK',
+    'IFA_ADDRESS', 'IFA_LOCAL', 'RTA_DST', 'RTA_OIF', 'RTA_GATEWAY', 'RTA_PRIORITY', 'RTA_TABLE',
+    'IFF_UP', 'NLMSGHDR', 'IFINFOMSG', 'IFADDRMSG', 'RTMSG', 'NLMSGERR', 'IFA_FAMILY_OFFSET',
+    'IFA_SCOPE_OFFSET', 'RTM_PROTOCOL_OFFSET', 'RT_SCOPE_UNIVERSE', 'RT_SCOPE_LINK',
+    'RT_TABLE_COMPAT', 'RT_TABLE_MAIN', 'RTPROT_UNSPEC', 'RTPROT_BOOT', 'RTPROT_STATIC',
+    'RTN_UNSPEC', 'RTN_UNICAST', 'NLATTR',
+]
 
 # ---- netlink and rtnetlink constants (linux/netlink.h, linux/rtnetlink.h, linux/if_link.h) ----
 NETLINK_ROUTE = 0
@@ -56,8 +68,10 @@ NLMSGHDR = struct.Struct('=IHHII')     # len, type, flags, seq, pid
 IFINFOMSG = struct.Struct('=BxHiII')   # family, type, index, flags, change
 IFADDRMSG = struct.Struct('=BBBBi')    # family, prefixlen, flags, scope, index
 RTMSG = struct.Struct('=BBBBBBBBI')    # family, dst_len, src_len, tos, table, proto, scope, type, flags
-_RTM_PROTOCOL = 5                       # offset of the proto byte in an rtmsg
-_IFA_SCOPE = 3                          # offset of the scope byte in an ifaddrmsg
+NLMSGERR = struct.Struct('=i')          # nlmsgerr.error: 0 (an acknowledgement) or a negative errno
+# offsets of header bytes the socket's dumps filter on before decoding anything
+IFA_FAMILY_OFFSET, IFA_SCOPE_OFFSET = 0, 3  # in an ifaddrmsg
+RTM_PROTOCOL_OFFSET = 5                     # in an rtmsg
 RT_SCOPE_UNIVERSE, RT_SCOPE_LINK = 0, 253
 RT_TABLE_COMPAT, RT_TABLE_MAIN = 252, 254   # rtm_table is 8 bits: a larger id goes in RTA_TABLE only
 RTPROT_UNSPEC, RTPROT_BOOT, RTPROT_STATIC = 0, 3, 4   # rtm_protocol: a delete with UNSPEC matches any origin
@@ -294,168 +308,6 @@ def link_body(index=0, name=None, kind=None, data=None, mtu=None, up=None, alias
             info += attr(IFLA_INFO_DATA | NLA_F_NESTED, encode_info_data(kind, data))
         out += attr(IFLA_LINKINFO | NLA_F_NESTED, info)
     return out
-
-
-# ---- the socket -----------------------------------------------------------------------------
-class RtnlSocket(object):
-    """A NETLINK_ROUTE socket in the namespace it was opened in; one request at a time."""
-
-    def __init__(self):
-        sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-        sock.bind((0, 0))
-        self._attach(sock)
-
-    @classmethod
-    def over(cls, sock):
-        """An RtnlSocket speaking through ``sock`` (anything with send and recv_into: the unit
-        tests' fakes, the benchmark's recorder and replayer)."""
-        self = cls.__new__(cls)
-        self._attach(sock)
-        return self
-
-    def _attach(self, sock):
-        self.sock = sock
-        self.seq = 0
-        # One receive buffer for the socket's life: sock.recv(1 MiB) allocated (and faulted
-        # in) a fresh megabyte for every answer, three times the cost of the whole request
-        # on a native CPU. A megabyte, because a datagram larger than the buffer is cut.
-        self._buf = bytearray(1 << 20)
-        self._view = memoryview(self._buf)
-        self._parsed_links = {}
-
-    def _recv(self):
-        return bytes(self._view[:self.sock.recv_into(self._buf)])
-
-    def close(self):
-        self.sock.close()
-
-    def _send(self, msg_type, flags, body):
-        self.seq += 1
-        self.sock.send(NLMSGHDR.pack(NLMSGHDR.size + len(body), msg_type, flags, self.seq, 0) + body)
-        return self.seq
-
-    def _messages(self):
-        """Yield ``(msg_type, seq, buf, start, end)`` for every message received, datagram after
-        datagram (``buf[start:end]`` is its body), until the caller has what it waits for. A
-        malformed header ends it."""
-        while True:
-            buf = self._recv()
-            offset = 0
-            while offset + NLMSGHDR.size <= len(buf):
-                length, msg_type, _flags, msg_seq, _pid = NLMSGHDR.unpack_from(buf, offset)
-                if length < NLMSGHDR.size:
-                    return
-                yield msg_type, msg_seq, buf, offset + NLMSGHDR.size, offset + length
-                offset += (length + 3) & ~3
-
-    def _replies(self, seq):
-        """Yield ``(type, body)`` for ``seq`` until DONE or the ACK/error (raised as OSError)."""
-        for msg_type, msg_seq, buf, start, end in self._messages():
-            if msg_seq != seq:
-                continue  # a late answer to an earlier request
-            if msg_type == NLMSG_DONE:
-                return
-            if msg_type == NLMSG_ERROR:
-                code = -struct.unpack_from('=i', buf, start)[0]
-                if code:
-                    raise OSError(code, os.strerror(code))
-                return
-            yield msg_type, buf[start:end]
-
-    def dump(self, msg_type, body):
-        """Every message of a dump request (``body``: the family header plus attributes)."""
-        seq = self._send(msg_type, NLM_F_REQUEST | NLM_F_DUMP, body)
-        try:
-            return [b for _t, b in self._replies(seq)]
-        except OSError as exc:
-            if exc.errno == errno.EINTR:  # the dump changed while we read it: once more
-                seq = self._send(msg_type, NLM_F_REQUEST | NLM_F_DUMP, body)
-                return [b for _t, b in self._replies(seq)]
-            raise
-
-    def request(self, msg_type, body, flags=0):
-        """Send one request and wait for its acknowledgement; answers (if any) are returned."""
-        seq = self._send(msg_type, NLM_F_REQUEST | NLM_F_ACK | flags, body)
-        return [b for _t, b in self._replies(seq)]
-
-    # Requests per datagram in request_many: each is acknowledged in a datagram of its own,
-    # and 64 acknowledgements (an error one echoes its request) stay far below the socket's
-    # receive buffer (net.core.rmem_default, 208 KiB), so none is dropped.
-    BATCH = 64
-
-    def request_many(self, requests):
-        """Send ``(msg_type, flags, body)`` requests, ``BATCH`` to a datagram, and return each
-        one's errno (0: done), in order. The kernel handles the messages of a datagram one
-        after another in one system call, and an error does not stop the ones after it.
-
-        Why: a change request costs the kernel about the same alone or in a batch, but under
-        emulation the same request took 2-3x as long when the caller's Python ran between
-        requests (measured in the lab guest): the batch keeps the kernel's path warm."""
-        codes = []
-        for start in range(0, len(requests), self.BATCH):
-            chunk = requests[start:start + self.BATCH]
-            first = self.seq + 1
-            messages = []
-            for msg_type, flags, body in chunk:
-                self.seq += 1
-                messages.append(NLMSGHDR.pack(NLMSGHDR.size + len(body), msg_type,
-                                              NLM_F_REQUEST | NLM_F_ACK | flags, self.seq, 0) + body)
-            self.sock.send(b''.join(messages))
-            answered = [None] * len(chunk)
-            waiting = len(chunk)
-            for msg_type, msg_seq, buf, start, _end in self._messages():
-                slot = msg_seq - first
-                if msg_type == NLMSG_ERROR and 0 <= slot < len(chunk) and answered[slot] is None:
-                    answered[slot] = -struct.unpack_from('=i', buf, start)[0]
-                    waiting -= 1
-                    if not waiting:
-                        break
-            codes.extend(errno.EIO if code is None else code for code in answered)
-        return codes
-
-    # ---- the seam's operations ------------------------------------------------------------
-    def links(self):
-        """Every link, decoded. A link whose bytes are those of the last dump is not decoded
-        again: the read after a change then decodes the changed links only (the others come
-        back byte for byte). The dicts are shared between dumps: callers must not change them."""
-        body = IFINFOMSG.pack(socket.AF_UNSPEC, 0, 0, 0, 0) + attr(IFLA_EXT_MASK, struct.pack('=I', RTEXT_FILTER_SKIP_STATS))
-        last, self._parsed_links = self._parsed_links, {}
-        out = []
-        for raw in self.dump(RTM_GETLINK, body):
-            link = last.get(raw)
-            if link is None:
-                link = parse_link(raw)
-            self._parsed_links[raw] = link
-            out.append(link)
-        return out
-
-    def link_by_name(self, name):
-        try:
-            found = self.request(RTM_GETLINK, link_body(name=name))
-        except OSError as exc:
-            if exc.errno == errno.ENODEV:
-                return None
-            raise
-        return parse_link(found[0]) if found else None
-
-    def addresses(self, ipv6_link_local=True):
-        """Every address; ``ipv6_link_local`` False leaves out IPv6 link-local addresses, told
-        from the header's scope before any attribute is decoded (the kernel gives most links
-        one, tunnels included, and scope link is what it gives fe80::/10 and nothing else)."""
-        replies = self.dump(RTM_GETADDR, IFADDRMSG.pack(socket.AF_UNSPEC, 0, 0, 0, 0))
-        if not ipv6_link_local:
-            replies = [b for b in replies if not (b[0] == socket.AF_INET6 and b[_IFA_SCOPE] == RT_SCOPE_LINK)]
-        return [parse_addr(b) for b in replies]
-
-    def routes(self, family, protocols=None):
-        """Routes of ``family``; with ``protocols``, only routes of those origins (boot, static..),
-        told from the header before any attribute is decoded: the kernel's own routes (a
-        local and a multicast route per IPv6 link) outnumber the ones we manage."""
-        replies = self.dump(RTM_GETROUTE, RTMSG.pack(family, 0, 0, 0, 0, 0, 0, 0, 0))
-        if protocols is not None:
-            replies = [b for b in replies if b[_RTM_PROTOCOL] in protocols]
-        return [parse_route(b) for b in replies]
 
 
 # ---- link writes as requests: (msg_type, flags, body) for RtnlSocket.request_many ---------------
