@@ -33,7 +33,7 @@ __all__ = [
     'IFLA_INFO_KIND', 'IFLA_INFO_DATA', 'RTEXT_FILTER_SKIP_STATS', 'NLA_F_NESTED', 'NLA_TYPE_MASK',
     'IFA_ADDRESS', 'IFA_LOCAL', 'RTA_DST', 'RTA_OIF', 'RTA_GATEWAY', 'RTA_PRIORITY', 'RTA_TABLE',
     'IFF_UP', 'NLMSGHDR', 'IFINFOMSG', 'IFADDRMSG', 'RTMSG', 'NLMSGERR', 'IFA_FAMILY_OFFSET',
-    'IFA_SCOPE_OFFSET', 'RTM_PROTOCOL_OFFSET', 'RT_SCOPE_UNIVERSE', 'RT_SCOPE_LINK',
+    'IFA_SCOPE_OFFSET', 'RTM_PROTOCOL_OFFSET', 'RT_SCOPE_UNIVERSE', 'RT_SCOPE_LINK', 'RT_SCOPE_NOWHERE',
     'RT_TABLE_COMPAT', 'RT_TABLE_MAIN', 'RTPROT_UNSPEC', 'RTPROT_BOOT', 'RTPROT_STATIC',
     'RTN_UNSPEC', 'RTN_UNICAST', 'NLATTR',
 ]
@@ -72,7 +72,7 @@ NLMSGERR = struct.Struct('=i')          # nlmsgerr.error: 0 (an acknowledgement)
 # offsets of header bytes the socket's dumps filter on before decoding anything
 IFA_FAMILY_OFFSET, IFA_SCOPE_OFFSET = 0, 3  # in an ifaddrmsg
 RTM_PROTOCOL_OFFSET = 5                     # in an rtmsg
-RT_SCOPE_UNIVERSE, RT_SCOPE_LINK = 0, 253
+RT_SCOPE_UNIVERSE, RT_SCOPE_LINK, RT_SCOPE_NOWHERE = 0, 253, 255   # NOWHERE in a delete: any scope
 RT_TABLE_COMPAT, RT_TABLE_MAIN = 252, 254   # rtm_table is 8 bits: a larger id goes in RTA_TABLE only
 RTPROT_UNSPEC, RTPROT_BOOT, RTPROT_STATIC = 0, 3, 4   # rtm_protocol: a delete with UNSPEC matches any origin
 RTN_UNSPEC, RTN_UNICAST = 0, 1              # rtm_type
@@ -343,14 +343,13 @@ def addr_body(index, address, prefixlen):
 
 
 def route_body(oif, dst_len, dst=None, gateway=None, priority=None, family=None, table=RT_TABLE_MAIN,
-               proto=RTPROT_UNSPEC, route_type=RTN_UNSPEC):
+               proto=RTPROT_UNSPEC, route_type=RTN_UNSPEC, scope=RT_SCOPE_UNIVERSE):
     """An rtmsg + attributes for RTM_NEWROUTE or RTM_DELROUTE, as pyroute2 0.7.2's
     ``IPRoute.route()`` sent them: scope universe (also for routes without a gateway, where
     ``ip route`` would say link), the table both in the header and as RTA_TABLE, then RTA_OIF,
     RTA_TABLE, RTA_DST (not for a default route), RTA_GATEWAY, RTA_PRIORITY in that order."""
     family = family or _family_of(dst or gateway or '0.0.0.0')
-    out = RTMSG.pack(family, dst_len, 0, 0, table if table < 256 else RT_TABLE_COMPAT, proto, RT_SCOPE_UNIVERSE,
-                     route_type, 0)
+    out = RTMSG.pack(family, dst_len, 0, 0, table if table < 256 else RT_TABLE_COMPAT, proto, scope, route_type, 0)
     out += attr(RTA_OIF, _U32.pack(oif)) + attr(RTA_TABLE, _U32.pack(table))
     for number, value in ((RTA_DST, dst), (RTA_GATEWAY, gateway)):
         if value:
@@ -375,4 +374,7 @@ def new_route_request(**kwargs):
 
 
 def del_route_request(**kwargs):
-    return RTM_DELROUTE, 0, route_body(**kwargs)
+    """A delete at scope nowhere, as ``ip route del`` sends it: the kernel then matches the route at
+    any scope. systemd-networkd re-adds the routes of the files it reloads, those without a gateway
+    at scope link; a delete at scope universe (pyroute2 0.7.2's) does not find them (ESRCH)."""
+    return RTM_DELROUTE, 0, route_body(scope=RT_SCOPE_NOWHERE, **kwargs)

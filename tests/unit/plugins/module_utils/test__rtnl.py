@@ -203,11 +203,14 @@ WRITES = [
     ('route6-via', rtnl.new_route_request(oif=3, dst_len=48, dst='2001:db8:98::', gateway='2001:db8:9::2', priority=50),
      rtnl.RTM_NEWROUTE, ADD, '0a300000fe04000100000000080004000300000008000f00fe0000001400010020010db800980000000000000000'
                              '00001400050020010db80009000000000000000000020800060032000000'),
-    # a delete names no origin and no type (proto 0, type 0): it matches the route whatever wrote it
+    # a delete names no origin, no type and no scope (proto 0, type 0, scope 255 = nowhere, as ip route
+    # del sends it; pyroute2 0.7.2 sent scope 0): it matches the route whatever wrote it, at any scope
     ('route6-default-del', rtnl.del_route_request(oif=3, dst_len=0, gateway='2001:db8:9::2', family=socket.AF_INET6),
-     rtnl.RTM_DELROUTE, DEL, '0a000000fe00000000000000080004000300000008000f00fe0000001400050020010db8000900000000000000000002'),
+     rtnl.RTM_DELROUTE, DEL, '0a000000fe00ff00000000000800040003000000'
+                             '08000f00fe0000001400050020010db8000900000000000000000002'),
     ('route4-del', rtnl.del_route_request(oif=3, dst_len=24, dst='10.99.0.0'),
-     rtnl.RTM_DELROUTE, DEL, '02180000fe00000000000000080004000300000008000f00fe000000080001000a630000'),
+     rtnl.RTM_DELROUTE, DEL, '02180000fe00ff00000000000800040003000000'
+                             '08000f00fe000000080001000a630000'),
 ]
 
 
@@ -238,6 +241,7 @@ def test_route_writes_field_by_field():
     # a table id beyond 8 bits: RT_TABLE_COMPAT in the header, the real id in RTA_TABLE
     _type, _flags, body = rtnl.del_route_request(oif=5, dst_len=0, family=socket.AF_INET, table=1000)
     assert body[4] == rtnl.RT_TABLE_COMPAT and rtnl.parse_route(body)['table'] == 1000
+    assert body[6] == rtnl.RT_SCOPE_NOWHERE   # a delete finds the route networkd re-added at scope link
 
 
 @pytest.mark.parametrize('request_,msg_type,flags,pyroute2_body', [w[1:] for w in WRITES], ids=[w[0] for w in WRITES])
