@@ -16,8 +16,8 @@ description:
     their timers and drops their journals) or, with O(rollback=true), rolls them back at once.
   - Run it as the task after the risky ones. When the risky change cut the path Ansible reaches
     the router by, this task cannot reach it either; the timers then put the router back.
-  - Confirms or rolls back every pending change on the router: commit-confirm is about the
-    router's state as a whole, and a later change was applied on top of the earlier ones.
+  - Confirms or rolls back every pending change on the router, not one of them. Commit-confirm
+    is about the router's state as a whole, and a later change was applied on top of the earlier ones.
 author:
   - edgenet.router developers (@edgenet)
 extends_documentation_fragment:
@@ -61,7 +61,7 @@ EXAMPLES = r'''
 - name: Still reachable through the new path? Then keep the change
   edgenet.router.confirm:
 
-- name: Changed your mind: put everything pending back now
+- name: Put everything pending back now
   edgenet.router.confirm:
     rollback: true
 '''

@@ -369,8 +369,14 @@ def del_addr_request(index, address, prefixlen):
 
 
 def new_route_request(**kwargs):
-    """A unicast route of origin static: the origin the dumps keep (see ``_netlink.STATIC_PROTOCOLS``)."""
-    return RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, route_body(proto=RTPROT_STATIC, route_type=RTN_UNICAST, **kwargs)
+    """A unicast route of origin static: the origin the dumps keep (see ``_netlink.STATIC_PROTOCOLS``).
+    An IPv4 route without a gateway gets scope link, as ``ip route add`` and systemd-networkd give it:
+    networkd, reloading a tunnel's files, then finds its own route already in place; at scope
+    universe it replaced ours, and for a moment the tunnel had no route at all."""
+    family = kwargs.get('family') or _family_of(kwargs.get('dst') or kwargs.get('gateway') or '0.0.0.0')
+    scope = RT_SCOPE_LINK if family == socket.AF_INET and not kwargs.get('gateway') else RT_SCOPE_UNIVERSE
+    return RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, route_body(proto=RTPROT_STATIC, route_type=RTN_UNICAST,
+                                                               scope=scope, **kwargs)
 
 
 def del_route_request(**kwargs):

@@ -11,6 +11,7 @@ encoding of every link write a module makes is exercised here too.
 from __future__ import annotations
 
 import copy
+import errno
 
 from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError
 from ansible_collections.edgenet.router.plugins.module_utils._rtnl import _codec as rtnl
@@ -147,4 +148,6 @@ class FakeNetlink(object):
 
     def del_route(self, index, route):
         self._write(('route del', route['dest']))
+        if route not in self.route_table.get(index, []):
+            raise NetlinkError('delete route %s: no such route' % route['dest'], errno.ESRCH)
         self.route_table[index].remove(route)

@@ -180,6 +180,16 @@ def test_the_timer_puts_the_kernel_and_the_files_back_byte_for_byte(router):
     assert ['systemctl', 'stop', 'edgenet-confirm-1796424001000000000.timer'] in router.commands
 
 
+def test_a_route_networkd_removed_meanwhile_does_not_stop_the_rollback(router):
+    before = router.state()
+    ident = router.apply(name='t3', type='ipip', local='198.51.100.7', remote='203.0.113.3',
+                         routes=[{'dest': '10.0.2.2/32', 'via': None, 'metric': None}])['confirm']['id']
+    index = router.nl.link_index('t3')
+    router.nl.route_table[index] = []   # gone before the timer fires
+    assert confirm.main(router.confirm_dir, ident, run_command=router.run_command) == 0
+    assert router.state() == before
+
+
 def test_a_confirmed_change_stays_and_its_timer_finds_nothing_to_do(router):
     ident = router.apply(**HE)['confirm']['id']
     after = router.state()

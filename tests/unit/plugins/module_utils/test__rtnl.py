@@ -189,10 +189,11 @@ WRITES = [
     # IPv6: IFA_ADDRESS only
     ('addr6', rtnl.new_addr_request(3, '2001:db8:9::1', 64), rtnl.RTM_NEWADDR, ADD,
      '0a400000030000001400010020010db8000900000000000000000001'),
-    # rtmsg 02 18 00 00 fe 04 00 01 00000000: AF_INET /24, table 254, proto static, scope universe,
-    # type unicast; RTA_OIF 3, RTA_TABLE 254, RTA_DST
+    # rtmsg 02 18 00 00 fe 04 fd 01 00000000: AF_INET /24, table 254, proto static, scope link (no
+    # gateway: as ip route add and networkd; pyroute2 0.7.2 sent universe), type unicast;
+    # RTA_OIF 3, RTA_TABLE 254, RTA_DST
     ('route4-onlink', rtnl.new_route_request(oif=3, dst_len=24, dst='10.99.0.0', family=socket.AF_INET),
-     rtnl.RTM_NEWROUTE, ADD, '02180000fe04000100000000080004000300000008000f00fe000000080001000a630000'),
+     rtnl.RTM_NEWROUTE, ADD, '02180000fe04fd0100000000080004000300000008000f00fe000000080001000a630000'),
     # ... RTA_GATEWAY 10.9.0.2, RTA_PRIORITY 100
     ('route4-via', rtnl.new_route_request(oif=3, dst_len=24, dst='10.98.0.0', gateway='10.9.0.2', priority=100),
      rtnl.RTM_NEWROUTE, ADD, '02180000fe04000100000000080004000300000008000f00fe000000080001000a620000'
