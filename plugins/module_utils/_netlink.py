@@ -154,9 +154,9 @@ class Netlink(object):
 
     # ---- links -------------------------------------------------------------------------------
     def links(self):
-        """Every link as ``{index, name, kind, up, mtu, alias, link, address, data}``; ``data``
-        holds the kind's attributes with short names (``local``, ``ttl``, ``6rd_prefix``...),
-        exactly as the kernel reports them."""
+        """Every link as ``{index, name, kind, up, mtu, alias, link, address, data, rp_filter}``;
+        ``data`` holds the kind's attributes with short names (``local``, ``ttl``, ``6rd_prefix``...),
+        exactly as the kernel reports them; ``rp_filter`` is the link's net/ipv4/conf value."""
         return _call('list links', self._rtnl.links)
 
     def link_index(self, name):

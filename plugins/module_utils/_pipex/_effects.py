@@ -70,10 +70,6 @@ class SideEffects(object):
             for handle in handles:
                 self._check(['nft', 'delete', 'rule', 'inet', NFT_TABLE, NFT_CHAIN, 'handle', str(handle)])
 
-    def rp_filter(self, ifname):
-        rc, out, dummy = self._run(self._argv(['sysctl', '-n', 'net/ipv4/conf/%s/rp_filter' % ifname]))
-        return out.strip() == '1' if rc == 0 else False
-
     def set_rp_filter(self, ifname, enabled):
         self._check(['sysctl', '-q', '-w', 'net/ipv4/conf/%s/rp_filter=%d' % (ifname, 1 if enabled else 0)])
 

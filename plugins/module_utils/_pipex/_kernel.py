@@ -150,7 +150,7 @@ class KernelSessions(Store):
         for session in self.ethernet_sessions():
             name = session['ifname']
             link = links.get(name)
-            rpf = bool(self.side.rp_filter(name)) if self.side and link else False
+            rpf = bool(link and link.get('rp_filter') == 1)  # strict mode only, as the task sets it
             out[name] = from_kernel(session, self.tunnels.get(session['tunnel_id'], {}), link,
                                     addresses.get(link['index'], []) if link else [], name in mss, rpf)
             self.stats[name] = session.get('stats')

@@ -29,7 +29,8 @@ __all__ = [
     'NETLINK_ROUTE', 'NLMSG_ERROR', 'NLMSG_DONE', 'NLM_F_REQUEST', 'NLM_F_ACK', 'NLM_F_DUMP',
     'NLM_F_EXCL', 'NLM_F_CREATE', 'RTM_NEWLINK', 'RTM_DELLINK', 'RTM_GETLINK', 'RTM_NEWADDR',
     'RTM_DELADDR', 'RTM_GETADDR', 'RTM_NEWROUTE', 'RTM_DELROUTE', 'RTM_GETROUTE', 'IFLA_ADDRESS',
-    'IFLA_IFNAME', 'IFLA_MTU', 'IFLA_LINK', 'IFLA_LINKINFO', 'IFLA_IFALIAS', 'IFLA_EXT_MASK',
+    'IFLA_IFNAME', 'IFLA_MTU', 'IFLA_LINK', 'IFLA_LINKINFO', 'IFLA_IFALIAS', 'IFLA_AF_SPEC', 'IFLA_EXT_MASK',
+    'IFLA_INET_CONF', 'IPV4_DEVCONF_RP_FILTER',
     'IFLA_INFO_KIND', 'IFLA_INFO_DATA', 'RTEXT_FILTER_SKIP_STATS', 'NLA_F_NESTED', 'NLA_TYPE_MASK',
     'IFA_ADDRESS', 'IFA_LOCAL', 'RTA_DST', 'RTA_OIF', 'RTA_GATEWAY', 'RTA_PRIORITY', 'RTA_TABLE',
     'IFF_UP', 'NLMSGHDR', 'IFINFOMSG', 'IFADDRMSG', 'RTMSG', 'NLMSGERR', 'IFA_FAMILY_OFFSET',
@@ -53,7 +54,10 @@ RTM_NEWADDR, RTM_DELADDR, RTM_GETADDR = 20, 21, 22
 RTM_NEWROUTE, RTM_DELROUTE, RTM_GETROUTE = 24, 25, 26
 
 IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_LINK = 1, 3, 4, 5
-IFLA_LINKINFO, IFLA_IFALIAS, IFLA_EXT_MASK = 18, 20, 29
+IFLA_LINKINFO, IFLA_IFALIAS, IFLA_AF_SPEC, IFLA_EXT_MASK = 18, 20, 26, 29
+# In IFLA_AF_SPEC, the AF_INET entry holds IFLA_INET_CONF: the link's IPv4 sysctls (net/ipv4/conf/
+# <link>/) as u32s, the value of IPV4_DEVCONF_n at (n - 1) * 4.
+IFLA_INET_CONF, IPV4_DEVCONF_RP_FILTER = 1, 8
 IFLA_INFO_KIND, IFLA_INFO_DATA = 1, 2
 RTEXT_FILTER_SKIP_STATS = 1 << 3
 NLA_F_NESTED = 1 << 15
@@ -220,7 +224,20 @@ def encode_info_data(kind, data):
 
 
 # ---- messages -------------------------------------------------------------------------------
-_LINK_ATTRS = frozenset((IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_LINK, IFLA_LINKINFO, IFLA_IFALIAS))
+_LINK_ATTRS = frozenset((IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_LINK, IFLA_LINKINFO, IFLA_IFALIAS, IFLA_AF_SPEC))
+
+
+def _rp_filter(body, span):
+    """net/ipv4/conf/<link>/rp_filter from the link's IFLA_AF_SPEC (``span``), or None (no IPv4 on
+    the link): read with the dump instead of one sysctl per link."""
+    if span is None:
+        return None
+    inet = _spans(body, span[0], span[1], (socket.AF_INET,)).get(socket.AF_INET)
+    conf = _spans(body, inet[0], inet[1], (IFLA_INET_CONF,)).get(IFLA_INET_CONF) if inet else None
+    offset = (IPV4_DEVCONF_RP_FILTER - 1) * 4
+    if conf is None or conf[1] - conf[0] < offset + 4:
+        return None
+    return _U32.unpack_from(body, conf[0] + offset)[0]
 
 
 def parse_link(body):
@@ -255,6 +272,7 @@ def parse_link(body):
         'link': number(IFLA_LINK),
         'address': _mac_or_ip(body[address[0]:address[1]]) if address is not None else None,
         'data': data,
+        'rp_filter': _rp_filter(body, at.get(IFLA_AF_SPEC)),
     }
 
 

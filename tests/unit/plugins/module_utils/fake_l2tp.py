@@ -119,11 +119,13 @@ class FakeL2tp(object):
 
 
 class FakeSideEffects(object):
+    """nft and sysctl of one fake router: rp_filter lands on ``netlink``'s link, where the kernel
+    store reads it back (from the link dump, as on a real router)."""
 
-    def __init__(self, read_only=False):
+    def __init__(self, netlink, read_only=False):
+        self.netlink = netlink
         self.read_only = read_only
         self.mss = set()
-        self.rpf = set()
 
     def mss_ifnames(self):
         return set(self.mss)
@@ -132,9 +134,6 @@ class FakeSideEffects(object):
         assert not self.read_only, 'nft write in check mode'
         (self.mss.add if enabled else self.mss.discard)(ifname)
 
-    def rp_filter(self, ifname):
-        return ifname in self.rpf
-
     def set_rp_filter(self, ifname, enabled):
         assert not self.read_only, 'sysctl write in check mode'
-        (self.rpf.add if enabled else self.rpf.discard)(ifname)
+        self.netlink.links_by_name[ifname]['rp_filter'] = 1 if enabled else 0

@@ -47,7 +47,7 @@ class Router(object):
     def __init__(self, tmp_path):
         self.nl = FakeNetlink()
         self.genl = FakeL2tp(self.nl)
-        self.side = FakeSideEffects()
+        self.side = FakeSideEffects(self.nl)
         self.state_dir = str(tmp_path / 'pipex')
         self.unit_dir = str(tmp_path / 'units')
 
@@ -164,10 +164,10 @@ def test_ppp_sessions_are_never_touched(router):
 def test_adjust_tcpmss_and_ingress_filter_idempotent_and_removed(router):
     task = wan(adjust_tcpmss=True, ingress_filter=True)
     router.run(persistent=False, **task)
-    assert router.side.mss == {'l2tpeth-wan'} and router.side.rpf == {'l2tpeth-wan'}
+    assert router.side.mss == {'l2tpeth-wan'} and router.nl.links_by_name['l2tpeth-wan']['rp_filter'] == 1
     assert not router.run(persistent=False, **task)['changed']
     router.run(persistent=False, **dict(task, ingress_filter=False))
-    assert router.side.rpf == set()
+    assert router.nl.links_by_name['l2tpeth-wan']['rp_filter'] == 0
     router.run(ifname='l2tpeth-wan', state='absent', persistent=False)
     assert router.side.mss == set()
 

@@ -68,7 +68,24 @@ def test_a_kernel_shaped_ethernet_link_without_linkinfo():
             + rtnl.attr(26 | rtnl.NLA_F_NESTED, b'\0' * 300))  # IFLA_AF_SPEC: skipped
     link = rtnl.parse_link(body)
     assert link == {'index': 2, 'name': 'eth0', 'kind': None, 'up': True, 'mtu': 1500, 'alias': None,
-                    'link': None, 'address': '52:54:00:12:34:56', 'data': {}}
+                    'link': None, 'address': '52:54:00:12:34:56', 'data': {}, 'rp_filter': None}
+
+
+@pytest.mark.parametrize('rp_filter', [0, 1, 2])
+def test_rp_filter_comes_with_the_link_dump(rp_filter):
+    # IFLA_AF_SPEC { AF_INET6 {...}, AF_INET { IFLA_INET_CONF [u32 per IPV4_DEVCONF_n, n from 1] } }
+    conf = [0] * 32
+    conf[0] = 1                                     # IPV4_DEVCONF_FORWARDING
+    conf[rtnl.IPV4_DEVCONF_RP_FILTER - 1] = rp_filter
+    af_spec = (rtnl.attr(socket.AF_INET6 | rtnl.NLA_F_NESTED, rtnl.attr(1, b'\x07' * 12))
+               + rtnl.attr(socket.AF_INET | rtnl.NLA_F_NESTED, rtnl.attr(rtnl.IFLA_INET_CONF, struct.pack('=32I', *conf))))
+    body = (rtnl.IFINFOMSG.pack(0, 1, 9, 0x1043, 0) + rtnl.attr(rtnl.IFLA_IFNAME, b'l2tpeth0\0')
+            + rtnl.attr(rtnl.IFLA_AF_SPEC | rtnl.NLA_F_NESTED, af_spec))
+    assert rtnl.parse_link(body)['rp_filter'] == rp_filter
+    # a short array (an older kernel's) has no value to give
+    short = rtnl.attr(socket.AF_INET | rtnl.NLA_F_NESTED, rtnl.attr(rtnl.IFLA_INET_CONF, struct.pack('=4I', 1, 0, 0, 0)))
+    body = rtnl.IFINFOMSG.pack(0, 1, 9, 0x1043, 0) + rtnl.attr(rtnl.IFLA_AF_SPEC | rtnl.NLA_F_NESTED, short)
+    assert rtnl.parse_link(body)['rp_filter'] is None
 
 
 def test_addresses_and_routes():
