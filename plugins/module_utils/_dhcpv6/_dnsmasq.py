@@ -430,7 +430,8 @@ class DnsmasqFile(ConfigFileStore):
 
 
 class DnsmasqDaemon(Store):
-    """The runtime store: what the running dnsmasq was started with; written by a restart."""
+    """The runtime store: what the running dnsmasq was started with; written by a restart. A
+    stopped dnsmasq serves nothing and reads empty; its write (under systemd) starts it."""
 
     name = RUNTIME
 
@@ -527,7 +528,8 @@ class DnsmasqDaemon(Store):
         what it ran is unknown (started before the file's last change, no record), it is started
         on the file as this run found it: the state the rollback leaves the file in. Taken after
         the persistent write, so the texts come from :meth:`read`, not from now. A daemon this
-        write never stopped (it failed before the SIGTERM) is left alone."""
+        write never stopped (it failed before the SIGTERM) is left alone; a daemon that was
+        stopped before this write and runs now is stopped again."""
         found = self._found if self._found is not None else (self.running_text()[0], self.backend.file.file.text())
         running, file_text = found
         process = self.backend.process
@@ -537,6 +539,9 @@ class DnsmasqDaemon(Store):
 
         def restore():
             now = process.pid()
+            if pid is None and now is not None:
+                # Started by this write (systemd): it was stopped before this run, so it is again.
+                self.backend.stop()
             if pid is None or (now, process.start_ticks(now) if now is not None else None) == identity:
                 undo_file()
                 return

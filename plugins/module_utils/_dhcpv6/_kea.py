@@ -326,8 +326,8 @@ class KeaFile(ConfigFileStore):
     check_command = BINARY + ' -t %s'
     aside = ' (e.g. to %(path)s.dist)'
 
-    def __init__(self, path, settings, run, netns=None, binary=BINARY, settle=None):
-        super(KeaFile, self).__init__(path, _checker(run, netns, binary, os.path.dirname(settings['lease_file'])), settle)
+    def __init__(self, path, settings, run, netns=None, binary=BINARY):
+        super(KeaFile, self).__init__(path, _checker(run, netns, binary, os.path.dirname(settings['lease_file'])))
         self.settings = settings
 
     def config(self):
@@ -356,20 +356,28 @@ def _broken(models, problem):
 
 class KeaDaemon(PutStore):
     """The runtime store: what the running Kea serves, through its control socket. A Kea that
-    serves no DHCPv6 socket reads as broken (see ``_kea_control``), whatever config it answers."""
+    serves no DHCPv6 socket reads as broken (see ``_kea_control``), whatever config it answers;
+    a stopped Kea serves nothing and reads empty, and its write is the start (``backend``: the
+    :class:`Backend`, which knows whether Kea runs and starts it)."""
 
     name = RUNTIME
 
-    def __init__(self, control, config_file, health=None):
+    def __init__(self, control, config_file, health=None, backend=None):
         self.control = control
         self.health = health or KeaHealth(control)   # problem() / settled_problem(): see _kea_control
         self.config_file = config_file   # a KeaFile: config-reload loads it
+        self.backend = backend
         self.reloaded = False
+
+    def _stopped(self):
+        return self.backend is not None and not self.backend.daemon_running()
 
     def running_config(self):
         return self.control.command('config-get')
 
     def read(self):
+        if self._stopped():
+            return {}
         models = models_from_config(self.running_config())
         problem = self.health.problem() if models else None
         return _broken(models, problem) if problem else models
@@ -377,12 +385,16 @@ class KeaDaemon(PutStore):
     def put(self, key, obj):
         """Make Kea run the file's config with ``key``'s part as ``obj``.
 
-        Creations and changes reach the file first (the engine writes persistent stores
-        first), so Kea re-reads the file: ``config-reload``. A removal reaches the daemon
-        first (so nothing brings the interface back), so Kea gets that config directly with
-        ``config-set``; the file follows. ``config-test`` first either way: Kea answers with
-        its reason without touching what it runs.
+        A stopped Kea is started (the file was written first: it reads the file). Creations and
+        changes reach the file first (the engine writes persistent stores first), so a running
+        Kea re-reads the file: ``config-reload``. A removal reaches the daemon first (so nothing
+        brings the interface back), so Kea gets that config directly with ``config-set``; the
+        file follows. ``config-test`` first either way: Kea answers with its reason without
+        touching what it runs.
         """
+        if self._stopped():
+            self.backend.start()
+            return
         wanted = load_text(self.config_file.rendered(key, obj))
         self.control.command('config-test', wanted)
         if wanted == self.config_file.config():
@@ -404,6 +416,13 @@ class KeaDaemon(PutStore):
                                % (key, ', '.join(differs)))
 
     def snapshot(self, key):
+        if self._stopped():
+            backend = self.backend
+
+            def stop_again():
+                if backend.daemon_running():   # started by this write: it was stopped before
+                    backend.stop()
+            return stop_again
         saved = self.running_config()
 
         def restore():
@@ -411,6 +430,8 @@ class KeaDaemon(PutStore):
         return restore
 
     def commands(self, change):
+        if self._stopped() or (self.backend is not None and self.backend.started_here):
+            return [' '.join(self.backend.start_argv())]
         last = 'config-set' if change.action == DELETE else 'config-reload'
         return ['echo \'{"command": "%s"}\' | socat UNIX:%s -' % (cmd, self.control.path)
                 for cmd in ('config-test', last)]
@@ -426,20 +447,13 @@ class Backend(FileBackend):
         super(Backend, self).__init__(params, run, DEFAULTS)
         self.control = control or KeaControl(self.settings['control_socket'])
         self.health = health or KeaHealth(self.control)
-        self.file = KeaFile(self.settings['config_file'], self.settings, run, params.get('netns'), binary,
-                            settle=self._start_on_settle)
-        self.daemon = KeaDaemon(self.control, self.file, self.health)
+        self.file = KeaFile(self.settings['config_file'], self.settings, run, params.get('netns'), binary)
+        self.daemon = KeaDaemon(self.control, self.file, self.health, backend=self)
         self._running = self.control.running()
 
     @staticmethod
     def check_expressible(obj, addresses=None):
         check_expressible(obj)
-
-    def _start_on_settle(self):
-        # The file was written while Kea was stopped: starting it is part of the apply, so a Kea
-        # that does not come up serving rolls the file back instead of leaving it unserved.
-        if self.wants_start(self.file.read()):
-            self.start()
 
     def started(self):
         return self.health.serving()
