@@ -150,6 +150,11 @@ class ConfigFileStore(PutStore):
     check_command = '%s'
     aside = ''
 
+    # The file reads back at once what was written: the engine's re-read after the apply must show
+    # every field each change wrote (a parser that loses a field, a write that never reached the
+    # file), or the whole change is rolled back naming the field.
+    verifies = True
+
     def __init__(self, path, validate):
         self.file = ConfigFile(path)
         self.validate = validate

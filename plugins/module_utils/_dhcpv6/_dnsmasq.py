@@ -434,6 +434,10 @@ class DnsmasqDaemon(Store):
     stopped dnsmasq serves nothing and reads empty; its write (under systemd) starts it."""
 
     name = RUNTIME
+    # Read back at once: a restart returns only once the new daemon wrote its pid file, and its
+    # record (pid, start time, the text it was started with) is written then, so the re-read finds
+    # the text the new process runs; a restart that left another process proves nothing.
+    verifies = True
 
     def __init__(self, backend):
         self.backend = backend

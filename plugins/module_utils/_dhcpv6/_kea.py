@@ -361,6 +361,9 @@ class KeaDaemon(PutStore):
     :class:`Backend`, which knows whether Kea runs and starts it)."""
 
     name = RUNTIME
+    # Read back at once: put() returns only after Kea committed the config and bound its sockets
+    # (settled_problem), and a start only once Kea serves, so config-get then shows what runs.
+    verifies = True
 
     def __init__(self, control, config_file, health=None, backend=None):
         self.control = control
