@@ -10,7 +10,7 @@ import re
 import pytest
 
 from ansible_collections.edgenet.router.plugins.module_utils import _engine as engine
-from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6 import _dnsmasq, _kea
+from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6 import _dnsmasq_config, _kea_config
 
 from .test_dnsmasq import Router as DnsmasqRouter
 from .test_kea import STATEFUL, Router as KeaRouter
@@ -36,7 +36,7 @@ def test_a_kea_file_that_loses_a_field_rolls_back_naming_it(tmp_path, monkeypatc
     router = KeaRouter(tmp_path, running=False)   # service_manager none: the file is the only store
     router.run(**STATEFUL)
     before = router.text()
-    monkeypatch.setattr(_kea, 'render_subnet', _losing(_kea.render_subnet, 'valid-lifetime'))
+    monkeypatch.setattr(_kea_config, 'render_subnet', _losing(_kea_config.render_subnet, 'valid-lifetime'))
     with pytest.raises(engine.ApplyError) as exc:
         router.run(**dict(STATEFUL, valid_lifetime=9000))
     msg = str(exc.value)
@@ -48,7 +48,7 @@ def test_a_kea_file_that_loses_a_field_rolls_back_naming_it(tmp_path, monkeypatc
 
 def test_a_kea_file_created_without_a_field_is_removed_again(tmp_path, monkeypatch):
     router = KeaRouter(tmp_path, running=False)
-    monkeypatch.setattr(_kea, 'render_subnet', _losing(_kea.render_subnet, 'preferred-lifetime'))
+    monkeypatch.setattr(_kea_config, 'render_subnet', _losing(_kea_config.render_subnet, 'preferred-lifetime'))
     with pytest.raises(engine.ApplyError, match=re.escape(
             'persistent lan0: preferred_lifetime reads back as None, not the 3600 written')):
         router.run(**STATEFUL)
@@ -59,11 +59,11 @@ def test_a_dnsmasq_file_that_loses_a_directive_rolls_back_naming_the_field(tmp_p
     router = DnsmasqRouter(tmp_path, running=False)
     router.run()
     before = router.text()
-    render = _dnsmasq.render_section
+    render = _dnsmasq_config.render_section
 
     def lossy(obj, relay_local=None):
         return [line for line in render(obj, relay_local) if 'domain-search' not in line]
-    monkeypatch.setattr(_dnsmasq, 'render_section', lossy)
+    monkeypatch.setattr(_dnsmasq_config, 'render_section', lossy)
     with pytest.raises(engine.ApplyError) as exc:
         router.run(domain_search=['lab.example'])
     assert "persistent lan0: domain_search reads back as [], not the ['lab.example'] written" in str(exc.value)
