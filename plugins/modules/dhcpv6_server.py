@@ -25,10 +25,10 @@ description:
     in check mode and a real run. A Kea that answers on its control socket but holds no DHCPv6
     socket (UDP port 547; Kea closes them all after refusing a runtime config) counts as not
     running the file, and a real run repairs it with C(config-reload).
-  - A stopped daemon serves nothing: with O(service_manager=systemd) the C(runtime) store's row
+  - A stopped daemon serves nothing; with O(service_manager=systemd) the C(runtime) store's row
     for the interface is a V(create), carried out by starting the daemon, so a daemon that does
     not come up serving is stopped again and the file is put back. With O(service_manager=none)
-    a stopped daemon is not the task's to start: the file is written, the C(runtime) store is left
+    a stopped daemon is not the task's to start; the file is written, the C(runtime) store is left
     out of the plan and a warning says nothing serves the file.
   - Concurrent tasks on one router are serialised by the lock of the config file's directory,
     held from reading the file to the end of the change, so no task plans on, or rolls back over,
