@@ -21,7 +21,7 @@ description:
     reloaded over its control socket (C(config-test) then C(config-reload)), never restarted, so
     leases and in-flight exchanges survive; dnsmasq is restarted only when its file changed.
   - Drift is checked against both the file (C(persistent)) and the running daemon (C(runtime));
-    each difference is a row of RV(changes), and RV(changed) comes from those rows alone, the same
+    each difference is a row of RV(changes), and C(changed) comes from those rows alone, the same
     in check mode and a real run. A Kea that answers on its control socket but holds no DHCPv6
     socket (UDP port 547; Kea closes them all after refusing a runtime config) counts as not
     running the file, and a real run repairs it with C(config-reload).
@@ -347,7 +347,7 @@ changes:
     - The plan, one entry per store (C(persistent) file, C(runtime) daemon) with each differing field.
     - A stopped daemon that the task starts (O(service_manager=systemd)) is a V(create) entry of the
       C(runtime) store.
-    - RV(changed) is true exactly when this list is not empty, in check mode and in a real run.
+    - C(changed) is true exactly when this list is not empty, in check mode and in a real run.
   returned: always
   type: list
   elements: dict
