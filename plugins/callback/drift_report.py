@@ -131,20 +131,17 @@ def _looks_like_changes(changes):
 
 
 def _reports_drift(res):
-    """Changed, or unchanged but still drifted (dhcpv6_server's daemon not running the file
-    with service_manager none: nothing to restart, so not changed, yet not in step)."""
-    drift = res.get('drift')
-    return bool(res.get('changed') or _looks_like_changes(res.get('changes'))
-                or (isinstance(drift, list) and drift))
+    """Changed, or a plan of the collection's shape with rows in it."""
+    return bool(res.get('changed') or _looks_like_changes(res.get('changes')))
 
 
 def rows_from_result(task_name, module, res):
     """Drift rows of one (non-censored, changed) module result.
 
     A ``changes`` list of the collection's shape gives one row per object, store and field (a
-    change without fields, like a delete, gives one row with ``field`` null). dhcpv6_server's
-    ``drift`` labels that no change row already explains (the daemon is not running the file)
-    give a row with the label as ``note``. Anything else that changed gives one row for the task.
+    change without fields, like a delete, gives one row with ``field`` null); every module of the
+    collection, dhcpv6_server's daemon included, says all it drifted that way. Anything else that
+    changed gives one row for the task.
     """
     has_diff = bool(res.get('diff'))
     rows = []
@@ -164,18 +161,6 @@ def rows_from_result(task_name, module, res):
                 else:
                     before, after = None, value
                 rows.append(_row(task_name, module, field=field, before=before, after=after, **common))
-    drift = res.get('drift')
-    if isinstance(drift, list) and drift:
-        stores = set(r['store'] for r in rows)
-        server = res.get('server') if isinstance(res.get('server'), dict) else {}
-        obj = server.get('interface')
-        for label in drift:
-            # the labels of plugins/module_utils/_dhcpv6/_service.py: 'file differs' comes with
-            # persistent change rows, 'daemon not running the file' may come alone
-            store = 'persistent' if 'file' in str(label) and 'daemon' not in str(label) else 'runtime'
-            if store in stores:
-                continue
-            rows.append(_row(task_name, module, object=obj, store=store, note=str(label), diff=has_diff))
     if not rows and res.get('changed'):
         rows.append(_row(task_name, module, diff=has_diff,
                          note='changed (diff returned)' if has_diff else 'changed (no diff returned)'))

@@ -21,11 +21,15 @@ description:
     reloaded over its control socket (C(config-test) then C(config-reload)), never restarted, so
     leases and in-flight exchanges survive; dnsmasq is restarted only when its file changed.
   - Drift is checked against both the file (C(persistent)) and the running daemon (C(runtime));
-    RV(drift) says which differ. A Kea that answers on its control socket but holds no DHCPv6
+    each difference is a row of RV(changes), and C(changed) comes from those rows alone, the same
+    in check mode and a real run. A Kea that answers on its control socket but holds no DHCPv6
     socket (UDP port 547; Kea closes them all after refusing a runtime config) counts as not
     running the file, and a real run repairs it with C(config-reload).
-  - When the daemon is stopped and O(service_manager=systemd), starting it is part of the change,
-    so a daemon that does not come up serving is stopped again and the file is put back.
+  - A stopped daemon serves nothing; with O(service_manager=systemd) the C(runtime) store's row
+    for the interface is a V(create), carried out by starting the daemon, so a daemon that does
+    not come up serving is stopped again and the file is put back. With O(service_manager=none)
+    a stopped daemon is not the task's to start; the file is written, the C(runtime) store is left
+    out of the plan and a warning says nothing serves the file.
   - Concurrent tasks on one router are serialised by the lock of the config file's directory,
     held from reading the file to the end of the change, so no task plans on, or rolls back over,
     another's change.
@@ -339,13 +343,22 @@ commands:
   elements: str
   sample: ['write the subnet of lan0 to /etc/kea/kea-dhcp6.conf', 'kea-dhcp6 -t /etc/kea/kea-dhcp6.conf']
 changes:
-  description: The plan, one entry per store (C(persistent) file, C(runtime) daemon) with each differing field.
+  description:
+    - The plan, one entry per store (C(persistent) file, C(runtime) daemon) with each differing field.
+    - A stopped daemon that the task starts (O(service_manager=systemd)) is a V(create) entry of the
+      C(runtime) store.
+    - C(changed) is true exactly when this list is not empty, in check mode and in a real run.
   returned: always
   type: list
   elements: dict
   sample: [{store: runtime, object: lan0, action: modify, fields: {pools: {before: [], after: ['2001:db8:1::1000/116']}}}]
 drift:
-  description: V(file differs) and/or V(daemon not running the file) before the task; empty when in step.
+  description:
+    - A summary of RV(changes) before the task; empty when in step. V(file differs) when the
+      C(persistent) store has a row, V(daemon not running the file) when the C(runtime) store has one
+      (including a stopped daemon that O(service_manager=systemd) starts).
+    - A stopped daemon with O(service_manager=none) is not in the plan, so it is not listed here
+      (RV(daemon_running) is false and a warning says so).
   returned: always
   type: list
   elements: str

@@ -150,13 +150,15 @@ class ConfigFileStore(PutStore):
     check_command = '%s'
     aside = ''
 
-    def __init__(self, path, validate, settle=None):
+    # The file reads back at once what was written: the engine's re-read after the apply must show
+    # every field each change wrote (a parser that loses a field, a write that never reached the
+    # file), or the whole change is rolled back naming the field.
+    verifies = True
+
+    def __init__(self, path, validate):
         self.file = ConfigFile(path)
         self.validate = validate
         self.dirty = False
-        # ``settle()``: what makes a written file take effect when no runtime store does it (the
-        # backend starting a stopped daemon); raising rolls the file back (see Store.settle).
-        self._settle = settle
 
     def locked(self):
         """The file's directory lock, held by the engine from the read to the end of apply: two
@@ -164,10 +166,6 @@ class ConfigFileStore(PutStore):
         rollback's byte-exact restore cannot erase a change another run committed meanwhile.
         Snapshots and restores take the same lock, re-entrantly."""
         return self.file.locked()
-
-    def settle(self):
-        if self._settle is not None:
-            self._settle()
 
     def text(self):
         """The file's text (``None`` when absent); ``error`` when it is not ours."""
@@ -221,6 +219,12 @@ class FileBackend(object):
 
     A subclass sets ``name`` and ``error``, makes both stores and ``self._running``, and says in
     :meth:`started` whether the daemon runs (and serves) after ``systemctl start``.
+
+    Whether the daemon runs is part of the runtime store, not a step beside the engine: a stopped
+    daemon serves nothing, so its store reads empty and the plan has a ``create`` row for the
+    interface, which the store carries out by starting the daemon (see :meth:`start`). That
+    needs someone to start it: with ``service_manager: none`` a stopped daemon is not the task's,
+    and the runtime store stays out of the plan (see :meth:`stores`).
     """
 
     name = None
@@ -231,15 +235,23 @@ class FileBackend(object):
         self.params = params
         self.run = run
         self._running = False
-        self.start_commands = []   # what start() ran in this run (the result's commands)
+        self.started_here = False   # start() brought the daemon up in this run
 
     @staticmethod
     def model_defaults(params):
         """The backend's own defaults for the model (None: the model's); dnsmasq has some."""
         return None
 
+    def starts_daemon(self):
+        """True when the module may start the daemon: systemd runs it."""
+        return self.params.get('service_manager') == 'systemd'
+
     def stores(self):
-        return [self.file, self.daemon] if self._running else [self.file]
+        """Persistent first. The runtime store takes part while the daemon runs, and while it is
+        stopped when the module may start it (its plan row is the start)."""
+        if self._running or self.starts_daemon():
+            return [self.file, self.daemon]
+        return [self.file]
 
     def daemon_running(self):
         return self._running
@@ -267,36 +279,27 @@ class FileBackend(object):
     def start_argv(self):
         return ['systemctl', 'start', self.settings['service_name']]
 
-    def wants_start(self, serves):
-        """True when the daemon is stopped, systemd runs it and the file has something to serve."""
-        return not self._running and self.params.get('service_manager') == 'systemd' and bool(serves)
+    def stop_argv(self):
+        return ['systemctl', 'stop', self.settings['service_name']]
 
     def start(self):
         """``systemctl start`` and prove the daemon then runs; ``error`` otherwise, after stopping
-        what systemd may have left half up (the daemon was stopped before: it is stopped again)."""
+        what systemd may have left half up (the daemon was stopped before: it is stopped again).
+        The runtime store's write when the daemon is stopped; the file was written before it."""
+        if not self.starts_daemon():
+            raise self.error('the %s daemon is not running and service_manager none starts nothing: start it '
+                             '(it reads %s), then run the task again' % (self.name, self.file.file.path))
         argv = self.start_argv()
         self.run_checked(argv)
-        self.start_commands.append(' '.join(argv))
         if not self.started():
-            self.run(['systemctl', 'stop', self.settings['service_name']])
+            self.run(self.stop_argv())
             raise self.error('%s started but the %s daemon does not run or serves nothing (see journalctl -u %s); '
                              'it was stopped again' % (' '.join(argv), self.name, self.settings['service_name']))
         self._running = True
+        self.started_here = True
 
-    def after_apply(self, changed, check_mode, serves=None):
-        """Start the daemon under systemd when it is not running and the file has something to
-        serve (a running one was reloaded or restarted by its store); ``none`` never starts
-        anything. ``serves``: whether the file holds any part after the run (in check mode the
-        prediction), so check mode and a real run decide alike; None reads the file. A start
-        that already happened in this run (a store's settle) is reported, not repeated. Returns
-        the commands (run, or that would run in check mode)."""
-        if self.start_commands:
-            return list(self.start_commands)
-        if serves is None:
-            serves = bool(self.file.read())
-        if not self.wants_start(serves):
-            return []
-        if check_mode:
-            return [' '.join(self.start_argv())]
-        self.start()
-        return list(self.start_commands)
+    def stop(self):
+        """Undo of :meth:`start` (a rollback): the daemon was stopped before this run, so it is
+        stopped again."""
+        self.run_checked(self.stop_argv())
+        self._running = False

@@ -157,6 +157,7 @@ def interface_addresses(run, interface, netns=None):
 
 
 def _drift(changes):
+    """The result's ``drift`` labels, from the plan rows alone: the file's rows and the daemon's."""
     stores = set(c['store'] for c in changes)
     return [label for store, label in ((engine.PERSISTENT, DRIFT_FILE), (engine.RUNTIME, DRIFT_DAEMON))
             if store in stores]
@@ -184,11 +185,11 @@ def run_dhcpv6(params, backend, check_mode=False, addresses=None, warn=None, oth
 
     ``backend`` offers ``check_expressible(obj, addresses)``, ``model_defaults(params)`` (its own
     defaults for the model, None for the model's), ``stores()`` (persistent first; the runtime
-    store only while the daemon runs), ``daemon_running()``, ``render(key, obj)`` (the backend's
-    config text for the result) and ``after_apply(changed, check_mode)`` which starts or
-    restarts the daemon as the backend needs and returns the commands it ran (or would run).
-    ``warn`` receives warnings (AnsibleModule.warn). ``others`` are the other backends' file
-    stores (see :func:`check_other_backends`).
+    store while the daemon runs or the module may start it: its write starts a stopped daemon),
+    ``daemon_running()`` and ``render(key, obj)`` (the backend's config text for the result).
+    Everything the run does is a row of the engine's plan, so ``changed`` is the same in check
+    mode and a real run. ``warn`` receives warnings (AnsibleModule.warn). ``others`` are the
+    other backends' file stores (see :func:`check_other_backends`).
     """
     key = check_interface_name(params['interface'])
     desired = desired_service(params, addresses, backend.model_defaults(params))
@@ -196,42 +197,23 @@ def run_dhcpv6(params, backend, check_mode=False, addresses=None, warn=None, oth
     check_other_backends(key, desired, others)
     stores = backend.stores()
     outcome = engine.run(TABLE, stores, {key: desired}, check_mode=check_mode)
-    warnings = []
-    changed = outcome['changed']
-    commands = list(outcome['commands'])
-    # Whether the file serves anything after the run, from the same place in both modes (the
-    # prediction in check mode, the re-read otherwise), so check mode predicts the real run's start.
-    serves = bool(outcome['after_objects'].get(engine.PERSISTENT))
-    extra = backend.after_apply(outcome['changed'], check_mode, serves)
-    if extra:
-        changed = True
-        commands.extend(extra)
-    running = backend.daemon_running() or bool(extra)
-    drift = _drift(outcome['changes'])
-    if not running and desired is not None:
-        if DRIFT_DAEMON not in drift:
-            drift.append(DRIFT_DAEMON)
-        if not extra:
-            warnings.append('the %s daemon is not running: the config file was written but nothing serves it '
-                            '(service_manager: none leaves starting it to you)' % backend.name)
     after = outcome['after'][key]
-    view = after.get(engine.RUNTIME) if engine.RUNTIME in after else after.get(engine.PERSISTENT)
-    if engine.RUNTIME in after and view is None and desired is not None:
-        view = after.get(engine.PERSISTENT)   # the daemon was just (re)started from the file
-    result = {
-        'changed': changed,
+    # In check mode the prediction: a stopped daemon the plan starts would run.
+    running = backend.daemon_running() or after.get(engine.RUNTIME) is not None
+    if not running and desired is not None and engine.RUNTIME not in after and warn is not None:
+        warn('the %s daemon is not running: the config file is written but nothing serves it '
+             '(service_manager: none leaves starting it to you)' % backend.name)
+    view = after.get(engine.RUNTIME) or after.get(engine.PERSISTENT)
+    return {
+        'changed': outcome['changed'],
         'server': public_view(view) if desired is not None else {'interface': key, 'mode': 'disabled'},
         'backend_config': backend.render(key, desired),
         'diff': {'before': outcome['before'][key], 'after': after},
-        'commands': commands,
+        'commands': outcome['commands'],
         'changes': outcome['changes'],
-        'drift': drift,
+        'drift': _drift(outcome['changes']),
         'daemon_running': running,
     }
-    for warning in warnings:
-        if warn is not None:
-            warn(warning)
-    return result
 
 
 def info(backend, interface=None):

@@ -220,25 +220,26 @@ def test_other_modules_get_one_row_saying_whether_a_diff_exists(callback):
     assert '| Write the sysctl file | `ansible.builtin.copy` |' in md
 
 
-def test_dhcpv6_drift_labels(callback):
+def test_dhcpv6_daemon_drift_is_a_normal_row(callback):
     dhcp = FakeTask('DHCPv6 on the LAN', 'edgenet.router.dhcpv6_server')
-    # the daemon is not running the (unchanged) file: no change row, the label says it
-    stopped = {'changed': True, 'changes': [], 'drift': [DRIFT_DAEMON],
-               'server': {'interface': 'lan0', 'mode': 'server'}, 'diff': {'before': {}, 'after': {}}}
-    # the file differs: the persistent change rows already say it, no extra row
+    # a stopped daemon (systemd starts it): the runtime store's create row, like any other store's
+    stopped = {'changed': True, 'drift': [DRIFT_DAEMON], 'server': {'interface': 'lan0', 'mode': 'server'},
+               'changes': [{'store': 'runtime', 'object': 'lan0', 'action': 'create',
+                            'fields': {'mode': {'before': None, 'after': 'server'}}}],
+               'diff': {'before': {}, 'after': {}}}
+    # the file differs: the persistent change rows say it
     edited = {'changed': True, 'drift': [DRIFT_FILE], 'server': {'interface': 'lan1'},
               'changes': [{'store': 'persistent', 'object': 'lan1', 'action': 'modify',
                            'fields': {'dns_servers': {'before': [], 'after': ['2001:db8::53']}}}]}
-    # service_manager none: the module starts nothing, so not changed, yet the daemon drifted
-    not_started = {'changed': False, 'changes': [], 'drift': [DRIFT_DAEMON], 'server': {'interface': 'lan2'}}
+    # a drift label without a row is no longer read: the rows are the whole story
+    label_only = {'changed': False, 'changes': [], 'drift': [DRIFT_DAEMON], 'server': {'interface': 'lan2'}}
     in_step = {'changed': False, 'changes': [], 'drift': [], 'server': {'interface': 'lan3'}}
     report, md, dummy = run(callback, [('ok', 'r1', dhcp, stopped), ('ok', 'r1', dhcp, edited),
-                                       ('ok', 'r1', dhcp, not_started), ('ok', 'r2', dhcp, in_step)], ['r1', 'r2'])
+                                       ('ok', 'r1', dhcp, label_only), ('ok', 'r2', dhcp, in_step)], ['r1', 'r2'])
     rows = report['hosts']['r1']['rows']
-    assert [(r['object'], r['store'], r['field'], r['before'], r['after'], r['note']) for r in rows] == [
-        ('lan0', 'runtime', None, None, None, DRIFT_DAEMON),
-        ('lan1', 'persistent', 'dns_servers', [], ['2001:db8::53'], None),
-        ('lan2', 'runtime', None, None, None, DRIFT_DAEMON),
+    assert [(r['object'], r['store'], r['action'], r['field'], r['before'], r['after'], r['note']) for r in rows] == [
+        ('lan0', 'runtime', 'create', 'mode', None, 'server', None),
+        ('lan1', 'persistent', 'modify', 'dns_servers', [], ['2001:db8::53'], None),
     ]
     assert report['hosts']['r2']['status'] == 'clean'
     assert '`["2001:db8::53"]`' in md

@@ -142,31 +142,45 @@ class WordsBackend(FileBackend):
         return self.runs_after_start
 
 
-@pytest.mark.parametrize('manager, has_models, check_mode, rc, expected, running', [
-    ('systemd', True, False, 0, ['systemctl start words.service'], True),
-    ('systemd', False, False, 0, [], False),   # nothing to serve: not started
-    ('systemd', False, True, 0, [], False),   # check mode decides as the real run: nothing to serve, no start
-    ('none', True, False, 0, [], False),
-    ('systemd', True, False, 1, WordsError, False),
+@pytest.mark.parametrize('manager, running, stores', [
+    ('systemd', False, 'both'),   # stopped: the runtime store's row is the start
+    ('systemd', True, 'both'),
+    ('none', True, 'both'),
+    ('none', False, 'file'),   # nothing may start it: the daemon is not the task's
 ])
-def test_file_backend_starts_the_daemon_under_systemd_only(
-        tmp_path, manager, has_models, check_mode, rc, expected, running):
+def test_file_backend_plans_the_daemon_when_it_runs_or_may_be_started(manager, running, stores):
+    params = {'config_file': '/nowhere', 'service_name': 'words.service', 'service_manager': manager}
+    backend = WordsBackend(params, None)
+    backend._running = running
+    assert backend.stores() == ([backend.file, backend.daemon] if stores == 'both' else [backend.file])
+
+
+@pytest.mark.parametrize('manager, rc, up, expected', [
+    ('systemd', 0, True, None),
+    ('systemd', 1, True, r'systemctl start words.service failed \(rc=1\): unit failed'),
+    ('systemd', 0, False, r'does not run or serves nothing .*it was stopped again'),
+    ('none', 0, True, 'service_manager none starts nothing'),
+])
+def test_file_backend_start_proves_the_daemon_runs(tmp_path, manager, rc, up, expected):
     runs = []
 
     def run(argv):
         runs.append(argv)
         return rc, '', 'unit failed' if rc else ''
     params = {'config_file': str(tmp_path / 'w.conf'), 'service_name': 'words.service', 'service_manager': manager}
-    backend = WordsBackend(params, run)
-    assert backend.stores() == [backend.file] and not backend.daemon_running()
-    if has_models:
-        backend.file.create('a', {'value': '1'})
-    if expected is WordsError:
-        with pytest.raises(WordsError, match=r'systemctl start words.service failed \(rc=1\): unit failed'):
-            backend.after_apply(True, check_mode)
+    backend = WordsBackend(params, run, runs_after_start=up)
+    if expected is not None:
+        with pytest.raises(WordsError, match=expected):
+            backend.start()
+        assert not backend.daemon_running() and not backend.started_here
+        if manager == 'none':
+            assert runs == []
+        elif rc == 0:
+            assert runs[-1] == ['systemctl', 'stop', 'words.service']
         return
-    assert backend.after_apply(True, check_mode) == expected
-    assert runs == ([] if check_mode else [a.split() for a in expected])
-    assert backend.daemon_running() is running
-    assert backend.stores() == ([backend.file, backend.daemon] if running else [backend.file])
+    backend.start()
+    assert runs == [['systemctl', 'start', 'words.service']]
+    assert backend.daemon_running() and backend.started_here
+    backend.stop()
+    assert runs[-1] == ['systemctl', 'stop', 'words.service'] and not backend.daemon_running()
     assert backend.render('b', {'value': '2'}).endswith('b=2\n')

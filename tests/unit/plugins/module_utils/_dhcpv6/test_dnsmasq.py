@@ -83,6 +83,9 @@ class Router(object):
                 return 1, '', '\ndnsmasq: bad option at line 3 of %s' % path
             return 0, '', ''
         assert not self.read_only, 'started %s in check mode' % argv
+        if argv[:2] == ['systemctl', 'stop']:
+            self.proc.current = None
+            return 0, '', ''
         # a start: the new daemon reads the file
         self.proc.current = (self.proc.current or 100) + 1
         self.proc.ticks += 1
@@ -327,7 +330,22 @@ def test_not_running_writes_the_file_and_warns(tmp_path):
     warnings = []
     res = run_dhcpv6(router.params(), router.backend(), False, ADDRS, warn=warnings.append)
     assert res['changed'] and not res['daemon_running'] and router.text() is not None
-    assert res['drift'] == [DRIFT_FILE, DRIFT_DAEMON] and 'not running' in warnings[0]
+    # service_manager none: a stopped daemon is not the task's; a warning, no runtime row.
+    assert [c['store'] for c in res['changes']] == [engine.PERSISTENT]
+    assert res['drift'] == [DRIFT_FILE] and 'not running' in warnings[0]
+
+
+def test_a_stopped_daemon_under_systemd_is_a_runtime_row_started_by_the_real_run(tmp_path):
+    router = Router(tmp_path, running=False)
+    check = router.run(check_mode=True, service_manager='systemd', **STATEFUL)
+    real = router.run(service_manager='systemd', **STATEFUL)
+    for res in (check, real):
+        assert res['changed'] and res['daemon_running'] and res['drift'] == [DRIFT_FILE, DRIFT_DAEMON]
+        assert [(c['store'], c['action']) for c in res['changes']] == [
+            (engine.PERSISTENT, engine.CREATE), (engine.RUNTIME, engine.CREATE)]
+    assert check['commands'] == real['commands'] and 'systemctl restart dnsmasq' in real['commands']
+    assert router.started_text == router.text()
+    assert not router.run(service_manager='systemd', **STATEFUL)['changed']
 
 
 def test_systemd_restart(router):

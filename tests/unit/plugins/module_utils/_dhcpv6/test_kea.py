@@ -218,9 +218,12 @@ def test_daemon_not_running_writes_the_file_and_warns(tmp_path):
     warnings = []
     res = run_dhcpv6(router.params(), router.backend(), False, ADDRS, warn=warnings.append)
     assert res['changed'] and not res['daemon_running'] and router.text() is not None
-    assert res['drift'] == [DRIFT_FILE, DRIFT_DAEMON] and 'not running' in warnings[0]
+    # service_manager none starts nothing: the stopped daemon is not the task's, so no plan row
+    # for it (a warning says nothing serves the file), and changed is the file's alone.
+    assert [c['store'] for c in res['changes']] == [engine.PERSISTENT]
+    assert res['drift'] == [DRIFT_FILE] and 'not running' in warnings[0]
     res = run_dhcpv6(router.params(), router.backend(), False, ADDRS, warn=warnings.append)
-    assert not res['changed'] and res['drift'] == [DRIFT_DAEMON]
+    assert not res['changed'] and res['drift'] == [] and len(warnings) == 2 and 'not running' in warnings[1]
 
 
 def test_systemd_starts_a_stopped_daemon(tmp_path):
@@ -237,6 +240,10 @@ def test_systemd_starts_a_stopped_daemon(tmp_path):
     res = run_dhcpv6(router.params(service_manager='systemd'), backend, False, ADDRS)
     assert ['systemctl', 'start', 'kea-dhcp6-server'] in calls
     assert res['changed'] and res['daemon_running'] and 'systemctl start kea-dhcp6-server' in res['commands']
+    # The start is the runtime store's create row: the daemon served nothing before.
+    assert [(c['store'], c['action']) for c in res['changes']] == [
+        (engine.PERSISTENT, engine.CREATE), (engine.RUNTIME, engine.CREATE)]
+    assert res['drift'] == [DRIFT_FILE, DRIFT_DAEMON] and res['diff']['after'][engine.RUNTIME]['mode'] == 'server'
 
 
 def test_kea_cannot_relay(router):

@@ -13,7 +13,7 @@ import threading
 import pytest
 
 from ansible_collections.edgenet.router.plugins.module_utils import _engine as engine
-from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6 import _backends, _dnsmasq, _kea
+from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6 import _backends, _dnsmasq, _kea, _kea_config
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._conffile import MANAGED_MARKER, PutStore
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._kea_control import KeaControl, server_sockets
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._model import TABLE, Dhcpv6Error, desired_service
@@ -88,7 +88,9 @@ def test_a_kea_that_starts_without_serving_rolls_the_file_back(tmp_path):
     params = router.params(service_manager='systemd', **STATEFUL)
     with pytest.raises(engine.ApplyError) as exc:
         run_dhcpv6(params, _kea.Backend(params, run_command, control=router.kea, health=router.kea), False, ADDRS)
-    assert 'did not take effect' in str(exc.value) and 'does not run or serves nothing' in str(exc.value)
+    # Starting Kea is the runtime store's write: its failure rolls the file back like any write's.
+    assert 'Failed to create lan0 in the runtime store' in str(exc.value)
+    assert 'does not run or serves nothing' in str(exc.value)
     assert 'persistent lan0 removed again' in str(exc.value)
     assert router.text() is None   # the file is put back as it was: absent
     assert ['systemctl', 'stop', 'kea-dhcp6-server'] in calls and not router.kea.is_running
@@ -254,7 +256,7 @@ def test_backend_config_shows_only_the_interfaces_own_part(router):
     assert 'hunter2-secret' not in json.dumps(res) and 'hooks-libraries' not in res['backend_config']
     part = json.loads(res['backend_config'])['Dhcp6']
     assert [s['interface'] for s in part['subnet6']] == ['lan0'] and part['subnet6'][0]['valid-lifetime'] == 9000
-    assert part['client-classes'] == [{'name': 'DROP', 'test': _kea._drop_test({'lan0': res['server']})}]
+    assert part['client-classes'] == [{'name': 'DROP', 'test': _kea_config._drop_test({'lan0': res['server']})}]
     assert 'hunter2-secret' in router.text()   # the file keeps what is not ours
     assert router.run(state='absent')['backend_config'] == ''
     assert MANAGED_MARKER not in res['backend_config']
