@@ -51,7 +51,9 @@ def open_stores(params, run_command):
         runtime = KernelTunnels(netlink, params.get('netns'))
         files = None
         if params.get('persistent', True):
-            files = NetworkdTunnels(params.get('networkd_dir') or COMMON['networkd_dir']['default'], run_command)
+            directory = params.get('networkd_dir')
+            # None only where the task did not say (a caller's plain dict); '' is refused by the store
+            files = NetworkdTunnels(COMMON['networkd_dir']['default'] if directory is None else directory, run_command)
         yield runtime, files
 
 

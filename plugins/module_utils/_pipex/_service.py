@@ -55,7 +55,8 @@ def open_stores(params, run_command, systemctl=None):
                                  keep_tunnel=params.get('keep_tunnel', False))
         files = None
         if params.get('persistent', True):
-            files = PersistentSessions(params.get('state_dir') or STATE_DIR, run_command=run_command,
+            state_dir = params.get('state_dir')  # '' is refused by the store, not read as the default
+            files = PersistentSessions(STATE_DIR if state_dir is None else state_dir, run_command=run_command,
                                        systemctl=systemctl or shutil.which('systemctl'))
         yield runtime, files
 

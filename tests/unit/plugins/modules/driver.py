@@ -11,7 +11,7 @@ exception out of ``main()`` is a defect: a module answers bad input with ``fail_
 
 Only the seams are replaced, each in the namespace of the module that imports it:
 
-* ``open_netlink`` / ``open_l2tp``: :class:`FakeNetlink` / :class:`FakeL2tp`, after the real
+* ``open_netlink`` / ``open_l2tp`` (where the modules' stores are opened): :class:`FakeNetlink` / :class:`FakeL2tp`, after the real
   namespace check (``_netlink.check_netns``, its directory pointed at a temp dir holding ``lab``);
 * ``require_pyroute2``: nothing to require;
 * ``open_backend`` (DHCPv6): the real Kea or dnsmasq backend with a fake control socket or
@@ -45,7 +45,8 @@ import stat
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.edgenet.router.plugins.module_utils import _files, _netlink, _resolve
+from ansible_collections.edgenet.router.plugins.module_utils import _files, _iptun, _netlink, _resolve
+from ansible_collections.edgenet.router.plugins.module_utils._pipex import _service as _pipex_service
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6 import _dnsmasq, _kea
 from ansible_collections.edgenet.router.plugins.modules import (
     dhcpv6_server, dhcpv6_server_info, iptun, iptun_info, pipex_session, pipex_session_info, sixtofour_relay,
@@ -414,11 +415,13 @@ class World(object):
             return _dnsmasq.Backend(params, module.run_command, binary=world.settings['dnsmasq_bin'],
                                     process=world.process, netns_inode=7, **extra)
 
-        for mod in (iptun, iptun_info, sixtofour_relay, pipex_session, pipex_session_info):
+        # iptun, sixtofour_relay and pipex_session open their stores in their task's module_utils
+        # (open_stores, which the commit-confirm rollback uses too); the _info modules themselves
+        for mod in (_iptun, iptun_info, _pipex_service, pipex_session_info):
             mp.setattr(mod, 'open_netlink', open_netlink)
-            if hasattr(mod, 'require_pyroute2'):  # only the L2TP modules need pyroute2
-                mp.setattr(mod, 'require_pyroute2', lambda module: None)
-        for mod in (pipex_session, pipex_session_info):
+        for mod in (pipex_session, pipex_session_info):  # only the L2TP modules need pyroute2
+            mp.setattr(mod, 'require_pyroute2', lambda module: None)
+        for mod in (_pipex_service, pipex_session_info):
             mp.setattr(mod, 'open_l2tp', open_l2tp)
             real = mod.PersistentSessions
             mp.setattr(mod, 'PersistentSessions',
