@@ -1,0 +1,146 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: edgenet.router contributors
+#
+# Private to the edgenet.router collection: no compatibility promise to other collections.
+"""The pure half of the cycle: :func:`plan` (current and desired -> changes), :func:`unkept` (the
+re-read against the changes), :func:`predict` (check mode's after) and :func:`view` (the diff's
+shape). Nothing here touches a store."""
+
+from __future__ import annotations
+
+import copy
+
+from ansible_collections.edgenet.router.plugins.module_utils._engine._objects import (
+    CREATE, DELETE, MODIFY, RECREATE, Change, PlanError, _mask,
+)
+
+__all__ = ['plan', 'unkept', 'predict', 'view']
+
+
+def _differences(table, store, before, desired):
+    """Fields whose desired value is set and differs from ``before``."""
+    fields = {}
+    for field in table:
+        if store not in field.stores or not field.compare:
+            continue
+        wanted = desired.get(field.name)
+        if wanted is None:
+            continue
+        if not field.same(before.get(field.name), wanted):
+            fields[field.name] = (before.get(field.name), wanted)
+    return fields
+
+
+def _merged(before, desired):
+    after = dict(before or {})
+    for name, value in desired.items():
+        if value is not None:
+            after[name] = value
+    return after
+
+
+def plan(table, stores, desired, current, recreate='allowed'):
+    """Compute the list of changes turning ``current`` into ``desired``.
+
+    ``desired`` maps object key to a normalised dict (``None`` values: leave as found) or to
+    ``None`` (the object must be absent). ``current`` maps store name to that store's
+    ``read()``. Changes come in apply order: deletions first (runtime before persistent, so
+    nothing at boot brings back what is being removed), then creations and modifications
+    (persistent before runtime, so a failed runtime step can be undone from the files).
+    A recreate with ``recreate='never'`` raises :class:`PlanError`.
+    """
+    removals, updates = [], []
+    refused = []
+    secrets = table.secret_names()
+    for key in sorted(desired):
+        want = desired[key]
+        for store in stores:
+            have = current[store].get(key)
+            if want is None:
+                if have is not None:
+                    removals.append(Change(store, key, DELETE, have, None))
+                continue
+            want_here = table.project(want, store)
+            if have is None:
+                after = dict((k, v) for k, v in want_here.items() if v is not None)
+                updates.append(Change(store, key, CREATE, None, after,
+                                      dict((k, (None, v)) for k, v in after.items())))
+                continue
+            fields = _differences(table, store, have, want_here)
+            if not fields:
+                continue
+            action = MODIFY
+            if any(table[name].update == RECREATE for name in fields):
+                action = RECREATE
+                if recreate == 'never':
+                    refused.append('%s (%s: %s)' % (key, store, ', '.join(
+                        '%s %r -> %r' % (n, _mask(n, b, secrets), _mask(n, a, secrets))
+                        for n, (b, a) in sorted(fields.items())
+                        if table[n].update == RECREATE)))
+            updates.append(Change(store, key, action, have, _merged(have, want_here), fields))
+    if refused:
+        raise PlanError('Changing these fields requires deleting and re-creating the object, '
+                        'which recreate=never forbids: %s' % '; '.join(refused))
+    order = dict((store, i) for i, store in enumerate(stores))
+    removals.sort(key=lambda c: (-order[c.store], c.key))
+    updates.sort(key=lambda c: (order[c.store], c.key))
+    return removals + updates
+
+
+def unkept(table, changes, reread, verified):
+    """One line per object and field that a store in ``verified`` does not hold as ``changes``
+    wrote it, by the field's comparison, in ``reread`` (the stores' read after the apply).
+    Secret values are masked."""
+    secrets = table.secret_names()
+    problems = []
+    for change in changes:
+        if change.store not in verified:
+            continue
+        got = reread[change.store].get(change.key)
+        if change.action == DELETE:
+            if got is not None:
+                problems.append('%s %s is still there after its delete' % (change.store, change.key))
+            continue
+        if got is None:
+            problems.append('%s %s is not there after its %s' % (change.store, change.key, change.action))
+            continue
+        for name, (dummy, wanted) in sorted(change.fields.items()):
+            field = table[name]
+            if wanted is None or not field.compare or change.store not in field.stores:
+                continue
+            if not field.same(got.get(name), wanted):
+                problems.append('%s %s: %s reads back as %r, not the %r written' % (
+                    change.store, change.key, name, _mask(name, got.get(name), secrets), _mask(name, wanted, secrets)))
+    return problems
+
+def predict(stores, current, changes):
+    """What each store will hold after ``changes``: check mode's ``after``.
+
+    The stores' maps are copied, not the objects in them: nothing downstream mutates an object
+    (``view`` builds new dicts), and a deep copy of every object cost more than the rest of a
+    no-op check of 1000 tunnels under emulation. Changed objects are deep-copied."""
+    after = dict((store, dict(objects)) for store, objects in current.items())
+    for change in changes:
+        if change.action == DELETE:
+            after[change.store].pop(change.key, None)
+        else:
+            after[change.store][change.key] = copy.deepcopy(change.after)
+    return after
+
+
+def view(table, stores, snapshot, keys):
+    """``{key: {store: object or None}}`` for ``keys``, secrets masked: the diff's shape."""
+    secrets = table.secret_names()
+    out = {}
+    for key in sorted(keys):
+        out[key] = {}
+        for store in stores:
+            obj = snapshot[store].get(key)
+            if obj is None:
+                out[key][store] = None
+            elif secrets:
+                out[key][store] = dict((name, _mask(name, value, secrets)) for name, value in sorted(obj.items()))
+            else:
+                out[key][store] = dict(sorted(obj.items()))
+    return out
