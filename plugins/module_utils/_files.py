@@ -266,15 +266,18 @@ class Snapshot(object):
                 for path, then in self.saved]
 
     @classmethod
-    def from_record(cls, record, directory, lock, ours=None, error=FilesError):
-        """The Snapshot a :meth:`record` describes. Every path must name a file directly in
-        ``directory`` (the store's own): a record is data read from disk, and nothing read from
-        disk chooses which file a root process writes."""
+    def from_record(cls, record, directories, lock, ours=None, error=FilesError):
+        """The Snapshot a :meth:`record` describes. Every path must name a file directly in one of
+        ``directories`` (a path or a tuple of paths: the store's own): a record is data read from
+        disk, and nothing read from disk chooses which file a root process writes."""
+        if isinstance(directories, str):
+            directories = (directories,)
+        directories = tuple(os.path.normpath(directory) for directory in directories)
         saved = []
         try:
             for path, then in record:
-                if os.path.dirname(path) != directory or os.path.basename(path) in ('', '.', '..'):
-                    raise error('Refusing to restore %r: it is not a file of %s' % (path, directory))
+                if os.path.dirname(path) not in directories or os.path.basename(path) in ('', '.', '..'):
+                    raise error('Refusing to restore %r: it is not a file of %s' % (path, ' or '.join(directories)))
                 if then is not None:
                     then = (base64.b64decode(then['data'], validate=True), int(then['mode']) & 0o7777,
                             (int(then['owner'][0]), int(then['owner'][1])))

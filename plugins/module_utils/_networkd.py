@@ -256,7 +256,7 @@ class NetworkdDir(object):
     def restore_record(self, record):
         """Put back what a snapshot's ``record()`` saved, in this directory only (a commit-confirm
         rollback: see ``_engine.undo``); as guarded as the snapshot's own restore."""
-        _files.Snapshot.from_record(record, os.path.normpath(self.directory), self.locked, is_ours, NetworkdError)()
+        _files.Snapshot.from_record(record, self.directory, self.locked, is_ours, NetworkdError)()
 
 
 def reload(run_command, state_dir='/run/systemd/netif'):

@@ -167,26 +167,39 @@ class BootUnit(object):
 
     def snapshot(self):
         """A callable putting the script, the unit, the link and the wants directory back as they
-        are now (absent ones removed again); an undo that fails raises, so the engine reports it."""
+        are now (absent ones removed again); an undo that fails raises, so the engine reports it.
+        Its ``record()`` is the same as data (see :meth:`restore_record`)."""
         files = _files.snapshot([self.script, self.unit], self.locked, ours=is_ours, error=NetworkdError)
         with self.locked():
             target, had_wants = self._link_target(), os.path.isdir(self.wants)
+        return _BootSnapshot(self, files, target, had_wants)
 
-        def restore():
-            files()
-            with self.locked():
-                try:
-                    if self._link_target() != target:
-                        if target is None:
-                            os.unlink(self.link)
-                            _files.fsync_directory(self.wants)
-                        else:
-                            self._set_link(target)
-                    if not had_wants and os.path.isdir(self.wants) and not os.listdir(self.wants):
-                        os.rmdir(self.wants)
-                except OSError as exc:
-                    raise NetworkdError('Cannot restore %s: %s' % (self.link, exc.strerror or exc))
-        return restore
+    def restore_record(self, record):
+        """Put back what a snapshot's ``record()`` saved: files of this unit's two directories only,
+        and a link that is absent or points at this unit (the only target :meth:`install` sets)."""
+        try:
+            files = _files.Snapshot.from_record(record['files'], (self.state_dir, self.unit_dir), self.locked,
+                                                is_ours, NetworkdError)
+            target, had_wants = record['link'], bool(record['had_wants'])
+        except (KeyError, TypeError) as exc:
+            raise NetworkdError('Refusing a malformed record of %s: %s' % (UNIT_NAME, exc))
+        if target not in (None, self.unit):
+            raise NetworkdError('Refusing to point %s at %r: only %s is ours' % (self.link, target, self.unit))
+        _BootSnapshot(self, files, target, had_wants)()
+
+    def _restore_link(self, target, had_wants):
+        with self.locked():
+            try:
+                if self._link_target() != target:
+                    if target is None:
+                        os.unlink(self.link)
+                        _files.fsync_directory(self.wants)
+                    else:
+                        self._set_link(target)
+                if not had_wants and os.path.isdir(self.wants) and not os.listdir(self.wants):
+                    os.rmdir(self.wants)
+            except OSError as exc:
+                raise NetworkdError('Cannot restore %s: %s' % (self.link, exc.strerror or exc))
 
     def reload(self):
         """``systemctl daemon-reload`` so systemd sees the unit now, not only at the next boot.
@@ -196,3 +209,20 @@ class BootUnit(object):
         rc, out, err = self._run([self._systemctl, 'daemon-reload'])
         if rc != 0:
             raise NetworkdError('systemctl daemon-reload failed (rc=%s): %s' % (rc, (err or out or '').strip()[:400]))
+
+
+class _BootSnapshot(object):
+    """The unit's files, link and wants directory as they were (see :meth:`BootUnit.snapshot`)."""
+
+    def __init__(self, boot, files, target, had_wants):
+        self.boot = boot
+        self.files = files
+        self.target = target
+        self.had_wants = had_wants
+
+    def __call__(self):
+        self.files()
+        self.boot._restore_link(self.target, self.had_wants)  # pylint: disable=protected-access
+
+    def record(self):
+        return {'files': self.files.record(), 'link': self.target, 'had_wants': self.had_wants}

@@ -206,14 +206,19 @@ class PersistentSessions(Store):
     def snapshot(self, key):
         """The state file, the unit, its script and link as they are now: the rollback of the first
         session removes all of them again (and a wants directory it made)."""
-        state = _files.snapshot([self.path(key)], self.locked, ours=is_ours,
-                                error=NetworkdError)
-        boot = self.boot.snapshot()
+        return _SessionSnapshot(_files.snapshot([self.path(key)], self.locked, ours=is_ours, error=NetworkdError),
+                                self.boot.snapshot())
 
-        def restore():
-            state()
-            boot()
-        return restore
+    def restore_record(self, record):
+        """Put back what a snapshot's ``record()`` saved (a commit-confirm rollback), byte for byte:
+        the state file in this state directory, then the unit, its script and its link."""
+        try:
+            state, boot = record['state'], record['boot']
+        except (KeyError, TypeError) as exc:
+            raise NetworkdError('Refusing a malformed record of the pipex state: %s' % exc)
+        _files.Snapshot.from_record(state, self.state_dir, self.locked, is_ours, NetworkdError)()
+        self.boot.restore_record(boot)
+        self._written = True
 
     def settle(self):
         """``systemctl daemon-reload`` once after the writes, checked: a failure rolls them back."""
@@ -231,3 +236,18 @@ class PersistentSessions(Store):
         if change.action == DELETE:
             return ['remove %s' % path]
         return ['write %s' % path, 'systemctl enable %s' % UNIT_NAME]
+
+
+class _SessionSnapshot(object):
+    """A session's state file and the boot unit as they were (see :meth:`PersistentSessions.snapshot`)."""
+
+    def __init__(self, state, boot):
+        self.state = state
+        self.boot = boot
+
+    def __call__(self):
+        self.state()
+        self.boot()
+
+    def record(self):
+        return {'state': self.state.record(), 'boot': self.boot.record()}

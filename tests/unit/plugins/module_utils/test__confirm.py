@@ -243,3 +243,39 @@ def test_a_journal_that_cannot_be_undone_is_kept_for_a_person(router):
     assert confirm.main(router.confirm_dir, ident, run_command=router.run_command) == 1
     assert os.path.exists(os.path.join(router.confirm_dir, ident + '.failed.json'))
     assert confirm.pending_ids(router.confirm_dir) == []
+
+
+# --- pipex: the state file, the unit, its script and its link, written down and put back ----------
+def test_a_pipex_session_record_puts_the_boot_store_back_byte_for_byte(tmp_path):
+    from ansible_collections.edgenet.router.plugins.module_utils._pipex._model import desired_session
+    from ansible_collections.edgenet.router.plugins.module_utils._pipex._state import PersistentSessions
+    from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.test__pipex import session, wan
+
+    def disk():
+        out = {}
+        for top, dirs, files in os.walk(str(tmp_path)):
+            for name in dirs + files:
+                path = os.path.join(top, name)
+                if name != '.edgenet-router.lock':
+                    out[path] = os.readlink(path) if os.path.islink(path) else (
+                        None if os.path.isdir(path) else open(path, 'rb').read())
+        return out
+    state_dir, unit_dir = str(tmp_path / 'pipex'), str(tmp_path / 'units')
+    files = PersistentSessions(state_dir, unit_dir)
+    os.makedirs(state_dir)
+    os.makedirs(unit_dir)
+    before = disk()
+    obj = desired_session(session(**wan()), persistent=True)
+    record = json.loads(json.dumps(files.snapshot('l2tpeth-wan').record()))
+    files.create('l2tpeth-wan', obj)
+    assert disk() != before and any(path.endswith('multi-user.target.wants/edgenet-pipex.service') for path in disk())
+    PersistentSessions(state_dir, unit_dir).restore_record(record)
+    assert disk() == before
+
+
+def test_a_pipex_record_cannot_point_the_unit_link_elsewhere(tmp_path):
+    from ansible_collections.edgenet.router.plugins.module_utils._pipex._state import PersistentSessions
+    state_dir, unit_dir = str(tmp_path / 'pipex'), str(tmp_path / 'units')
+    record = {'state': [], 'boot': {'files': [], 'link': '/bin/sh', 'had_wants': True}}
+    with pytest.raises(NetworkdError, match='only .*edgenet-pipex.service is ours'):
+        PersistentSessions(state_dir, unit_dir).restore_record(record)
