@@ -283,7 +283,7 @@ class Snapshot(object):
                             (int(then['owner'][0]), int(then['owner'][1])))
                 saved.append((path, then))
         except (TypeError, ValueError, KeyError, IndexError, binascii.Error) as exc:
-            raise error('Refusing a malformed file record for %s: %s' % (directory, exc))
+            raise error('Refusing a malformed file record for %s: %s' % (' or '.join(directories), exc))
         return cls(saved, lock, ours, error)
 
 

@@ -114,6 +114,7 @@ def unkept(table, changes, reread, verified):
                     change.store, change.key, name, _mask(name, got.get(name), secrets), _mask(name, wanted, secrets)))
     return problems
 
+
 def predict(stores, current, changes):
     """What each store will hold after ``changes``: check mode's ``after``.
 
