@@ -279,3 +279,34 @@ def test_a_pipex_record_cannot_point_the_unit_link_elsewhere(tmp_path):
     record = {'state': [], 'boot': {'files': [], 'link': '/bin/sh', 'had_wants': True}}
     with pytest.raises(NetworkdError, match='only .*edgenet-pipex.service is ours'):
         PersistentSessions(state_dir, unit_dir).restore_record(record)
+
+
+class FakeModule(object):
+    def __init__(self, check_mode=False, bins=('systemd-run',)):
+        self.check_mode = check_mode
+        self.bins = bins
+
+    def get_bin_path(self, name):
+        return '/usr/bin/' + name if name in self.bins else None
+
+    def run_command(self, argv):
+        raise AssertionError('nothing may run: %r' % (argv,))
+
+
+def test_pending_is_none_without_the_option_or_in_check_mode_and_refuses_a_router_without_systemd(monkeypatch):
+    assert confirm.pending(FakeModule(), 'iptun', {'confirm_timeout': None}) is None
+    assert confirm.pending(FakeModule(check_mode=True), 'iptun', {'confirm_timeout': 30}) is None
+    with pytest.raises(confirm.ConfirmError, match='between 10 and 86400'):
+        confirm.pending(FakeModule(check_mode=True), 'iptun', {'confirm_timeout': 5})
+    with pytest.raises(confirm.ConfirmError, match='needs systemd'):
+        confirm.pending(FakeModule(bins=()), 'iptun', {'confirm_timeout': 30})
+    monkeypatch.setattr(confirm.os.path, 'isdir', lambda path: path == '/run/systemd/system')
+    made = confirm.pending(FakeModule(), 'iptun', {'confirm_timeout': 30, 'netns': None, 'persistent': True,
+                                                   'networkd_dir': '/etc/systemd/network', 'cookie': 'secret'})
+    assert made.timeout == 30 and made.options == {'persistent': True, 'netns': None, 'networkd_dir': '/etc/systemd/network'}
+    assert made.result() is None
+
+
+def test_an_unknown_task_in_a_record_imports_nothing():
+    with pytest.raises(confirm.ConfirmError, match="no task 'os' can be rolled back"):
+        confirm.undo({'task': 'os', 'journal': [], 'options': {}})
