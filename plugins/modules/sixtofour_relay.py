@@ -293,7 +293,7 @@ from ansible_collections.edgenet.router.plugins.module_utils._engine import Appl
 from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, check_netns, open_netlink
 from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdError
 from ansible_collections.edgenet.router.plugins.module_utils._sixtofour import ERRORS, module_kwargs, run_sixtofour
-from ansible_collections.edgenet.router.plugins.module_utils._tunnel import KernelTunnels
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel_kernel import KernelTunnels
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel_networkd import NetworkdTunnels
 
 

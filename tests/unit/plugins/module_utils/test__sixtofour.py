@@ -16,9 +16,8 @@ from ansible_collections.edgenet.router.plugins.module_utils._sixtofour import (
     SixToFourError, argument_spec, check_sixtofour_ipv4, run_sixtofour, sixrd_ipv4, sixrd_prefix,
     sixtofour_ipv4, sixtofour_prefix,
 )
-from ansible_collections.edgenet.router.plugins.module_utils._tunnel import (
-    MANAGED_ALIAS, KernelTunnels, TunnelError, desired_tunnel, from_kernel,
-)
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel import TunnelError, desired_tunnel
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel_kernel import MANAGED_ALIAS, KernelTunnels, from_kernel
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel_networkd import NetworkdTunnels, parse_files, render_files
 from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.fake_netlink import FakeNetlink
 
