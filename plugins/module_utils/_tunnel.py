@@ -199,21 +199,21 @@ def _norm_sixrd_relay_prefix(value):
     return network.with_prefixlen
 
 
-# The field table. ``networkd`` names (section, key) in the .netdev/.network files; ``ip`` is the
-# iproute2 keyword used in the ``commands`` result.
+# The field table. The stores map fields to their own names: _tunnel_kernel to IFLA_IPTUN_* data
+# and iproute2 words, _tunnel_networkd to .netdev/.network keys.
 TABLE = ObjectTable('tunnel', [
     Field('name', required=True),
     Field('type', normalise=_norm_type, update=RECREATE,
           choices=sorted(list(TYPES) + list(TYPE_ALIASES))),
     Field('local'),
     Field('remote'),
-    Field('ttl', type='int', normalise=_norm_int(0, 255, 'ttl'), aliases=['hoplimit'], ip='ttl'),
-    Field('tos', type='raw', normalise=_norm_tos, aliases=['tclass'], ip='tos'),
-    Field('pmtudisc', type='bool', ip='pmtudisc'),
-    Field('encaplimit', type='raw', normalise=_norm_encaplimit, ip='encaplimit'),
-    Field('flowlabel', type='int', normalise=_norm_int(0, 0xFFFFF, 'flowlabel'), ip='flowlabel'),
-    Field('sixrd_prefix', normalise=_norm_sixrd_prefix, ip='6rd-prefix'),
-    Field('sixrd_relay_prefix', normalise=_norm_sixrd_relay_prefix, ip='6rd-relay_prefix'),
+    Field('ttl', type='int', normalise=_norm_int(0, 255, 'ttl'), aliases=['hoplimit']),
+    Field('tos', type='raw', normalise=_norm_tos, aliases=['tclass']),
+    Field('pmtudisc', type='bool'),
+    Field('encaplimit', type='raw', normalise=_norm_encaplimit),
+    Field('flowlabel', type='int', normalise=_norm_int(0, 0xFFFFF, 'flowlabel')),
+    Field('sixrd_prefix', normalise=_norm_sixrd_prefix),
+    Field('sixrd_relay_prefix', normalise=_norm_sixrd_relay_prefix),
     Field('mtu', type='int', normalise=_norm_int(68, 65535, 'mtu')),
     Field('link'),
     Field('enabled', type='bool', default=True),
