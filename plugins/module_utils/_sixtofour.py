@@ -28,7 +28,7 @@ from ansible_collections.edgenet.router.plugins.module_utils._prefix import (
     SIXTOFOUR_PREFIX, PrefixError, ipv4_address, ipv6_host, ipv6_network, sixrd_masklen, sixrd_prefix, sixtofour_prefix,
 )
 from ansible_collections.edgenet.router.plugins.module_utils._resolve import ResolveError, resolve_endpoint
-from ansible_collections.edgenet.router.plugins.module_utils._tunnel import METRIC_MAX, TunnelError, check_name
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel import DEFAULT_METRIC, METRIC_MAX, TunnelError, check_name
 
 __all__ = [
     'ANYCAST_RELAY',
@@ -223,7 +223,7 @@ def tunnel_params(params, local):
                                          % (br, quoted(value)))
                 relays.append(str(br))
                 # A sit device cannot tell a dead BR: the list is an order of preference.
-                base = 1024 if metric is None else metric
+                base = DEFAULT_METRIC[6] if metric is None else metric
                 routes.append(_route('::/0', _compat(br), base + number))
         else:
             address = '%s/128' % ipv6_host(prefix)

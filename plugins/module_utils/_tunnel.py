@@ -27,6 +27,7 @@ __all__ = [
     'FALLBACK_DEVICES',
     'FIELD_NAMES',
     'LINK_PARAMETERS',
+    'DEFAULT_METRIC',
     'METRIC_MAX',
     'IPPROTO_IPIP',
     'IPPROTO_IPV6',
@@ -114,6 +115,10 @@ def _norm_int(low, high, what):
 
 # rtm_priority is a 32-bit unsigned attribute: anything outside is not a metric the kernel has.
 METRIC_MAX = 2 ** 32 - 1
+# The metric the kernel gives a route added without one ("ip route" shows IPv6's as 1024).
+DEFAULT_METRIC = {4: 0, 6: 1024}
+# An IPv4 link must carry 68 bytes (RFC 791); 65535 is the largest IP packet.
+MTU_MIN, MTU_MAX = 68, 65535
 
 
 def _norm_route(route):
@@ -146,7 +151,7 @@ def _norm_route(route):
         via = None
     metric = route.get('metric')
     if metric in (None, ''):
-        metric = 1024 if dest.version == 6 else 0
+        metric = DEFAULT_METRIC[dest.version]
     number = integer(metric)
     if number is None or not 0 <= number <= METRIC_MAX:
         raise TunnelError('route to %s: metric %s must be a number between 0 and %d' % (dest, quoted(metric), METRIC_MAX))
@@ -214,7 +219,7 @@ TABLE = ObjectTable('tunnel', [
     Field('flowlabel', type='int', normalise=_norm_int(0, 0xFFFFF, 'flowlabel')),
     Field('sixrd_prefix', normalise=_norm_sixrd_prefix),
     Field('sixrd_relay_prefix', normalise=_norm_sixrd_relay_prefix),
-    Field('mtu', type='int', normalise=_norm_int(68, 65535, 'mtu')),
+    Field('mtu', type='int', normalise=_norm_int(MTU_MIN, MTU_MAX, 'mtu')),
     Field('link'),
     Field('enabled', type='bool', default=True),
     Field('addresses', type='list', elements='str', normalise=_norm_addresses),

@@ -42,6 +42,7 @@ IP6_TNL_F_USE_ORIG_TCLASS = 0x2
 IP6_TNL_F_USE_ORIG_FLOWLABEL = 0x4
 IP6_FLOWINFO_TCLASS = 0x0FF00000
 IP6_FLOWINFO_FLOWLABEL = 0x000FFFFF
+IP6_FLOWINFO_TCLASS_SHIFT = 20   # the traffic class sits above the 20-bit flow label
 
 # ipip/sit: a TOS of 1 means "inherit from the inner packet" (iproute2 prints "tos inherit").
 IPTUN_TOS_INHERIT = 1
@@ -111,7 +112,7 @@ def from_kernel(link, addresses, routes, index_names):
         flags = data.get('flags', 0) or 0
         flowinfo = data.get('flowinfo', 0) or 0
         obj['encaplimit'] = 'none' if flags & IP6_TNL_F_IGN_ENCAP_LIMIT else data.get('encap_limit', 0)
-        obj['tos'] = 'inherit' if flags & IP6_TNL_F_USE_ORIG_TCLASS else (flowinfo & IP6_FLOWINFO_TCLASS) >> 20
+        obj['tos'] = 'inherit' if flags & IP6_TNL_F_USE_ORIG_TCLASS else (flowinfo & IP6_FLOWINFO_TCLASS) >> IP6_FLOWINFO_TCLASS_SHIFT
         obj['flowlabel'] = flowinfo & IP6_FLOWINFO_FLOWLABEL
     else:
         tos = data.get('tos', 0) or 0
@@ -145,7 +146,7 @@ def kernel_data(obj, link_index):
         if obj['tos'] == 'inherit':
             flags |= IP6_TNL_F_USE_ORIG_TCLASS
         else:
-            flowinfo |= (obj['tos'] or 0) << 20
+            flowinfo |= (obj['tos'] or 0) << IP6_FLOWINFO_TCLASS_SHIFT
         data['flags'] = flags
         data['flowinfo'] = flowinfo
     else:
