@@ -41,7 +41,7 @@ import time
 from ansible_collections.edgenet.router.plugins.module_utils._iptun import argument_spec, run_iptun
 from ansible_collections.edgenet.router.plugins.module_utils._netlink import Netlink, open_netlink
 from ansible_collections.edgenet.router.plugins.module_utils._rtnl._socket import RtnlSocket
-from ansible_collections.edgenet.router.plugins.module_utils._tunnel import KernelTunnels
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel_kernel import KernelTunnels
 
 NETNS = 'iptbench'
 DEFAULTS = dict((name, spec.get('default')) for name, spec in argument_spec().items())

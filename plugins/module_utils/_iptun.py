@@ -19,8 +19,8 @@ from ansible_collections.edgenet.router.plugins.module_utils._names import link_
 from ansible_collections.edgenet.router.plugins.module_utils._netlink import check_netns, open_netlink
 from ansible_collections.edgenet.router.plugins.module_utils._resolve import resolve_endpoint
 from ansible_collections.edgenet.router.plugins.module_utils._task import Task
-from ansible_collections.edgenet.router.plugins.module_utils._tunnel import (
-    TABLE, TYPES, KernelTunnels, TunnelError, desired_tunnel, check_name)
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel import TABLE, TYPES, TunnelError, desired_tunnel, check_name
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel_kernel import KernelTunnels
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel_networkd import NetworkdTunnels, check_persistable
 
 __all__ = ['TASK', 'STORE_OPTIONS', 'argument_spec', 'module_kwargs', 'open_stores', 'run_iptun', 'info', 'check_info_name']

@@ -18,8 +18,9 @@ from __future__ import annotations
 import re
 import traceback
 
-# Debian 12 ships 0.7.2: the oldest version the L2TP seam is proven against (FACTS.md: 0.7.x and
-# 0.9.x differ in their L2tp helper, which is why _l2tp.py only uses the generic socket).
+# Debian 12 ships 0.7.2: the oldest version the L2TP seam is proven against. pyroute2's own L2tp
+# helper differs between versions (0.9.7's cannot dump tunnels or set cookies and swaps the IPv6
+# checksum flags; 0.7.2 has other signatures), which is why _l2tp.py only uses the generic socket.
 MINIMUM_PYROUTE2_VERSION = '0.7'
 DEBIAN_PACKAGE = 'python3-pyroute2'
 

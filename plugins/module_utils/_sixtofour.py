@@ -7,8 +7,8 @@
 
 Three layers, each usable alone:
 
-* pure arithmetic on integers (:func:`sixtofour_prefix`, :func:`sixrd_prefix` and their
-  inverses), shared by the filter plugins and the module;
+* pure arithmetic (``_prefix``: :func:`sixtofour_prefix`, :func:`sixrd_prefix` and their
+  inverses), shared with the filter plugins;
 * the address rules of 6to4 (:func:`check_sixtofour_ipv4`: a 6to4 prefix embeds the site's
   IPv4 address, so it must be global; RFC 7526's anycast relay is never a default);
 * :func:`tunnel_params`: a role (``6to4-site``, ``6to4-relay``, ``6rd-ce``, ``6rd-br``) ->
@@ -24,29 +24,26 @@ import ipaddress
 from ansible_collections.edgenet.router.plugins.module_utils import _engine as engine
 from ansible_collections.edgenet.router.plugins.module_utils._iptun import COMMON, run_iptun
 from ansible_collections.edgenet.router.plugins.module_utils._names import link_name_problem, quoted
+from ansible_collections.edgenet.router.plugins.module_utils._prefix import (
+    SIXTOFOUR_PREFIX, PrefixError, ipv4_address, ipv6_host, ipv6_network, sixrd_masklen, sixrd_prefix, sixtofour_prefix,
+)
 from ansible_collections.edgenet.router.plugins.module_utils._resolve import ResolveError, resolve_endpoint
 from ansible_collections.edgenet.router.plugins.module_utils._task import CONFIRM_OPTION
-from ansible_collections.edgenet.router.plugins.module_utils._tunnel import METRIC_MAX, TunnelError, check_name
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel import DEFAULT_METRIC, METRIC_MAX, TunnelError, check_name
 
 __all__ = [
     'ANYCAST_RELAY',
     'ERRORS',
     'ROLES',
-    'SIXTOFOUR_PREFIX',
     'SixToFourError',
     'argument_spec',
     'check_sixtofour_ipv4',
     'interface_ipv4',
     'module_kwargs',
     'run_sixtofour',
-    'sixrd_ipv4',
-    'sixrd_prefix',
-    'sixtofour_ipv4',
-    'sixtofour_prefix',
     'tunnel_params',
 ]
 
-SIXTOFOUR_PREFIX = ipaddress.IPv6Network('2002::/16')
 # RFC 3068's anycast relay, deprecated by RFC 7526: used only when a task names it.
 ANYCAST_RELAY = ipaddress.IPv4Address('192.88.99.1')
 DEFAULT_MTU = 1280
@@ -80,91 +77,9 @@ NOT_SIXRD = [(ipaddress.IPv6Network(net), what) for net, what in (
 DOCUMENTATION_RANGES = [ipaddress.IPv4Network(net) for net in ('192.0.2.0/24', '198.51.100.0/24', '203.0.113.0/24')]
 
 
-class SixToFourError(ValueError):
-    """Bad input for a 6to4 or 6rd computation: raised before anything is touched."""
-
-
-# ---- arithmetic --------------------------------------------------------------------------------
-def _ipv4(value, what='address'):
-    try:
-        return ipaddress.IPv4Address(str(value).strip())
-    except ValueError:
-        raise SixToFourError('%s %s is not an IPv4 address' % (what, quoted(value)))
-
-
-def _ipv6_network(value, what):
-    try:
-        return ipaddress.IPv6Network(str(value).strip(), strict=False)
-    except ValueError:
-        raise SixToFourError('%s %s is not an IPv6 prefix such as 2001:db8::/32' % (what, quoted(value)))
-
-
-def _masklen(value):
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise SixToFourError('ipv4_masklen must be a number 0-32, not %s' % quoted(value))
-    try:
-        number = int(value)
-    except ValueError:
-        raise SixToFourError('ipv4_masklen must be a number 0-32, not %s' % quoted(value))
-    if not 0 <= number <= 32:
-        raise SixToFourError('ipv4_masklen must be between 0 and 32, not %d' % number)
-    return number
-
-
-def sixtofour_prefix(ipv4):
-    """IPv4 address -> its 6to4 site prefix ``2002:VVVV:VVVV::/48`` (RFC 3056 section 2)."""
-    address = _ipv4(ipv4)
-    value = (int(SIXTOFOUR_PREFIX.network_address)) | (int(address) << 80)
-    return ipaddress.IPv6Network((value, 48))
-
-
-def sixtofour_ipv4(ipv6):
-    """The IPv4 address embedded in a 6to4 address or prefix (anything inside 2002::/16 that
-    is /48 or longer)."""
-    network = _ipv6_network(ipv6, '6to4 address')
-    if network.prefixlen < 48 or not network.subnet_of(SIXTOFOUR_PREFIX):
-        raise SixToFourError('%s is not a 6to4 address or prefix (inside 2002::/16, /48 or longer)' % network)
-    return ipaddress.IPv4Address((int(network.network_address) >> 80) & 0xFFFFFFFF)
-
-
-def _sixrd_parts(sixrd_pfx, ipv4_masklen):
-    prefix = _ipv6_network(sixrd_pfx, 'sixrd_prefix')
-    masklen = _masklen(ipv4_masklen)
-    length = prefix.prefixlen + 32 - masklen
-    if length > 128:
-        raise SixToFourError('sixrd_prefix %s with ipv4_masklen %d would need a /%d prefix: longer than 128 '
-                             'bits' % (prefix, masklen, length))
-    return prefix, masklen, length
-
-
-def sixrd_prefix(ipv4, sixrd_pfx, ipv4_masklen=0):
-    """The 6rd delegated prefix (RFC 5969 section 4): the 6rd prefix followed by the IPv4
-    address bits after the first ``ipv4_masklen``, of length prefixlen + 32 - ipv4_masklen."""
-    address = _ipv4(ipv4)
-    prefix, masklen, length = _sixrd_parts(sixrd_pfx, ipv4_masklen)
-    suffix_bits = 32 - masklen
-    suffix = int(address) & ((1 << suffix_bits) - 1)
-    value = int(prefix.network_address) | (suffix << (128 - length))
-    return ipaddress.IPv6Network((value, length))
-
-
-def sixrd_ipv4(ipv6, sixrd_pfx, ipv4_masklen=0, ipv4_common=None):
-    """The IPv4 address a border relay sends to for ``ipv6`` (inside the 6rd prefix): the
-    embedded bits behind the ``ipv4_masklen`` bits of ``ipv4_common`` (what the kernel does
-    with its 6rd relay prefix)."""
-    address = _ipv6_network(ipv6, '6rd address')
-    prefix, masklen, length = _sixrd_parts(sixrd_pfx, ipv4_masklen)
-    if address.prefixlen < length or not address.subnet_of(prefix):
-        raise SixToFourError('%s is not inside %s with at least /%d' % (address, prefix, length))
-    suffix_bits = 32 - masklen
-    suffix = (int(address.network_address) >> (128 - length)) & ((1 << suffix_bits) - 1)
-    common = int(_ipv4(ipv4_common or '0.0.0.0', 'ipv4_common')) if masklen else 0
-    high = (common >> suffix_bits) << suffix_bits if suffix_bits < 32 else 0
-    return ipaddress.IPv4Address(high | suffix)
-
-
-def _host(network, number=1):
-    return ipaddress.IPv6Address(int(network.network_address) + number)
+class SixToFourError(PrefixError):
+    """Bad input for a 6to4 or 6rd role: raised before anything is touched. (The arithmetic's
+    own errors are its base class, ``_prefix.PrefixError``.)"""
 
 
 # ---- rules -------------------------------------------------------------------------------------
@@ -182,7 +97,7 @@ def _not_global(address, allow_documentation):
 def check_sixtofour_ipv4(address, what, allow_documentation=False):
     """Refuse an IPv4 address a 6to4 prefix cannot be built on (see NOT_GLOBAL); documentation
     ranges only with ``allow_documentation``."""
-    address = _ipv4(address, what)
+    address = ipv4_address(address, what)
     problem = _not_global(address, allow_documentation)
     if problem is None:
         return address
@@ -260,7 +175,7 @@ def tunnel_params(params, local):
         tunnel['type'] = '6to4'
         if role == '6to4-site':
             # /16: the kernel then routes all of 2002::/16 into the tunnel, straight to other sites.
-            address = '%s/16' % _host(prefix)
+            address = '%s/16' % ipv6_host(prefix)
             relay = _relay_address(params.get('relay'), allow_doc)
             routes = []
             if relay is not None and str(relay) == str(local):
@@ -274,14 +189,14 @@ def tunnel_params(params, local):
                                     'replies may come from any relay, or none')
         else:
             # The relay forwards native traffic for any 6to4 site: route the whole 2002::/16.
-            address = '%s/128' % _host(prefix)
+            address = '%s/128' % ipv6_host(prefix)
             routes = [_route(str(SIXTOFOUR_PREFIX), None, metric)]
     else:
         if not params.get('sixrd_prefix'):
             raise SixToFourError('role %s needs sixrd_prefix (the ISP\'s 6rd prefix, e.g. 2001:db8::/32)' % role)
-        masklen = _masklen(params.get('ipv4_masklen') or 0)
+        masklen = sixrd_masklen(params.get('ipv4_masklen') or 0)
         prefix = sixrd_prefix(local, params['sixrd_prefix'], masklen)
-        sixrd = _ipv6_network(params['sixrd_prefix'], 'sixrd_prefix')
+        sixrd = ipv6_network(params['sixrd_prefix'], 'sixrd_prefix')
         for network, kind in NOT_SIXRD:
             if sixrd.overlaps(network):
                 raise SixToFourError('sixrd_prefix %s is inside the %s %s, so no delegated prefix in it is routable; '
@@ -294,7 +209,7 @@ def tunnel_params(params, local):
                        'sixrd_relay_prefix': ipaddress.IPv4Network((int(local), masklen), strict=False).with_prefixlen})
         if role == '6rd-ce':
             # The 6rd prefix is on-link through the tunnel: other CEs are reached directly.
-            address = '%s/%d' % (_host(prefix), sixrd.prefixlen)
+            address = '%s/%d' % (ipv6_host(prefix), sixrd.prefixlen)
             brs = params.get('border_relays') or []
             if not brs:
                 raise SixToFourError('role 6rd-ce needs border_relays (the BR IPv4 address or addresses)')
@@ -309,10 +224,10 @@ def tunnel_params(params, local):
                                          % (br, quoted(value)))
                 relays.append(str(br))
                 # A sit device cannot tell a dead BR: the list is an order of preference.
-                base = 1024 if metric is None else metric
+                base = DEFAULT_METRIC[6] if metric is None else metric
                 routes.append(_route('::/0', _compat(br), base + number))
         else:
-            address = '%s/128' % _host(prefix)
+            address = '%s/128' % ipv6_host(prefix)
             routes = [_route(sixrd.with_prefixlen, None, metric)]
     tunnel['addresses'] = [address]
     tunnel['routes'] = routes
@@ -445,4 +360,4 @@ def run_sixtofour(params, runtime, persistent=None, check_mode=False, confirm=No
 
 
 # What the module turns into fail_json besides the engine's and the seams' errors.
-ERRORS = (SixToFourError, TunnelError)
+ERRORS = (PrefixError, TunnelError)

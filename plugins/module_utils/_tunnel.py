@@ -3,46 +3,44 @@
 # Copyright: edgenet.router contributors
 #
 # Private to the edgenet.router collection: no compatibility promise to other collections.
-"""Kernel IP tunnels (ipip, sit, ip6tnl) as one field table, and the two stores they live in.
+"""Kernel IP tunnels (ipip, sit, ip6tnl): the field table, its normalisers and the task's rules.
 
 The canonical form of a tunnel is a flat dict of the fields in :data:`TABLE`. Both the task's
 parameters and what the kernel / the networkd files report are turned into that form before
-they are compared, so a drift report names exact fields (``ttl: 64 -> 10``).
+they are compared, so a drift report names exact fields (``ttl: 64 -> 10``). The stores that
+hold tunnels are ``_tunnel_kernel`` (runtime) and ``_tunnel_networkd`` (persistent).
 """
 
 from __future__ import annotations
 
-import errno
 import ipaddress
 
-from ansible_collections.edgenet.router.plugins.module_utils._engine import (
-    Field, ObjectTable, RECREATE, RUNTIME, Store, CREATE, DELETE, MODIFY,
-)
+from ansible_collections.edgenet.router.plugins.module_utils._engine import Field, ObjectTable, RECREATE
 from ansible_collections.edgenet.router.plugins.module_utils._names import link_name_problem, quoted
-from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, change_link, change_tunnel, delete_link, new_link
 from ansible_collections.edgenet.router.plugins.module_utils._resolve import ResolveError, resolve_endpoint
-from ansible_collections.edgenet.router.plugins.module_utils._values import address_list, int_in_range, integer, removed, task_addresses
+from ansible_collections.edgenet.router.plugins.module_utils._values import address_list, int_in_range, integer, task_addresses
 
 __all__ = [
     'TABLE',
     'TYPES',
     'TYPE_ALIASES',
     'FALLBACK_DEVICES',
-    'MANAGED_ALIAS',
+    'FIELD_NAMES',
+    'LINK_PARAMETERS',
+    'DEFAULT_METRIC',
+    'METRIC_MAX',
+    'IPPROTO_IPIP',
+    'IPPROTO_IPV6',
+    'SIXRD_DEFAULT_PREFIX',
+    'SIXRD_DEFAULT_RELAY_PREFIX',
     'TunnelError',
+    'check_link',
+    'check_name',
     'desired_tunnel',
-    'from_kernel',
-    'kernel_data',
-    'KernelTunnels',
-    'iproute2_commands',
 ]
 
 # Kernel fallback devices, created when the module loads: never ours to manage.
 FALLBACK_DEVICES = ('tunl0', 'sit0', 'ip6tnl0')
-
-# The IFLA_IFALIAS the collection puts on links it made: how purge and iptun_info tell ours
-# from foreign links without a state file (the alias lives and dies with the link).
-MANAGED_ALIAS = 'edgenet.router'
 
 IPPROTO_IPIP = 4
 IPPROTO_IPV6 = 41
@@ -60,17 +58,6 @@ TYPES = {
     'ipv6': {'kind': 'ip6tnl', 'proto': 0, 'family': 6},     # illumos "ipv6": 4in6 + 6in6 on one link
 }
 TYPE_ALIASES = {'4in4': 'ipip', '6in4': 'sit', '6in6': 'ip6ip6', '4in6': 'ipip6'}
-KINDS = ('ipip', 'sit', 'ip6tnl')
-
-# ip6tnl flags (include/uapi/linux/ip6_tunnel.h)
-IP6_TNL_F_IGN_ENCAP_LIMIT = 0x1
-IP6_TNL_F_USE_ORIG_TCLASS = 0x2
-IP6_TNL_F_USE_ORIG_FLOWLABEL = 0x4
-IP6_FLOWINFO_TCLASS = 0x0FF00000
-IP6_FLOWINFO_FLOWLABEL = 0x000FFFFF
-
-# ipip/sit: a TOS of 1 means "inherit from the inner packet" (iproute2 prints "tos inherit").
-IPTUN_TOS_INHERIT = 1
 
 IP4_DEFAULT_TTL = 0      # inherit
 
@@ -128,6 +115,10 @@ def _norm_int(low, high, what):
 
 # rtm_priority is a 32-bit unsigned attribute: anything outside is not a metric the kernel has.
 METRIC_MAX = 2 ** 32 - 1
+# The metric the kernel gives a route added without one ("ip route" shows IPv6's as 1024).
+DEFAULT_METRIC = {4: 0, 6: 1024}
+# An IPv4 link must carry 68 bytes (RFC 791); 65535 is the largest IP packet.
+MTU_MIN, MTU_MAX = 68, 65535
 
 
 def _norm_route(route):
@@ -160,7 +151,7 @@ def _norm_route(route):
         via = None
     metric = route.get('metric')
     if metric in (None, ''):
-        metric = 1024 if dest.version == 6 else 0
+        metric = DEFAULT_METRIC[dest.version]
     number = integer(metric)
     if number is None or not 0 <= number <= METRIC_MAX:
         raise TunnelError('route to %s: metric %s must be a number between 0 and %d' % (dest, quoted(metric), METRIC_MAX))
@@ -213,22 +204,22 @@ def _norm_sixrd_relay_prefix(value):
     return network.with_prefixlen
 
 
-# The field table. ``networkd`` names (section, key) in the .netdev/.network files; ``ip`` is the
-# iproute2 keyword used in the ``commands`` result.
+# The field table. The stores map fields to their own names: _tunnel_kernel to IFLA_IPTUN_* data
+# and iproute2 words, _tunnel_networkd to .netdev/.network keys.
 TABLE = ObjectTable('tunnel', [
     Field('name', required=True),
     Field('type', normalise=_norm_type, update=RECREATE,
           choices=sorted(list(TYPES) + list(TYPE_ALIASES))),
     Field('local'),
     Field('remote'),
-    Field('ttl', type='int', normalise=_norm_int(0, 255, 'ttl'), aliases=['hoplimit'], ip='ttl'),
-    Field('tos', type='raw', normalise=_norm_tos, aliases=['tclass'], ip='tos'),
-    Field('pmtudisc', type='bool', ip='pmtudisc'),
-    Field('encaplimit', type='raw', normalise=_norm_encaplimit, ip='encaplimit'),
-    Field('flowlabel', type='int', normalise=_norm_int(0, 0xFFFFF, 'flowlabel'), ip='flowlabel'),
-    Field('sixrd_prefix', normalise=_norm_sixrd_prefix, ip='6rd-prefix'),
-    Field('sixrd_relay_prefix', normalise=_norm_sixrd_relay_prefix, ip='6rd-relay_prefix'),
-    Field('mtu', type='int', normalise=_norm_int(68, 65535, 'mtu')),
+    Field('ttl', type='int', normalise=_norm_int(0, 255, 'ttl'), aliases=['hoplimit']),
+    Field('tos', type='raw', normalise=_norm_tos, aliases=['tclass']),
+    Field('pmtudisc', type='bool'),
+    Field('encaplimit', type='raw', normalise=_norm_encaplimit),
+    Field('flowlabel', type='int', normalise=_norm_int(0, 0xFFFFF, 'flowlabel')),
+    Field('sixrd_prefix', normalise=_norm_sixrd_prefix),
+    Field('sixrd_relay_prefix', normalise=_norm_sixrd_relay_prefix),
+    Field('mtu', type='int', normalise=_norm_int(MTU_MIN, MTU_MAX, 'mtu')),
     Field('link'),
     Field('enabled', type='bool', default=True),
     Field('addresses', type='list', elements='str', normalise=_norm_addresses),
@@ -367,385 +358,3 @@ def _resolved(value, family, what, resolve):
         return resolve(value, family, what)
     except ResolveError as exc:
         raise TunnelError(str(exc))
-
-
-# ---- kernel <-> canonical -------------------------------------------------------------------
-def _type_of(kind, data):
-    proto = data.get('proto')
-    remote = data.get('remote')
-    if kind == 'ipip':
-        return 'ipip'
-    if kind == 'sit':
-        if proto == 0:
-            return 'ipv4'
-        if remote not in (None, '0.0.0.0'):
-            return 'sit'
-        return '6rd' if _sixrd_of(data) is not None else '6to4'
-    return {IPPROTO_IPV6: 'ip6ip6', IPPROTO_IPIP: 'ipip6', 0: 'ipv6'}.get(proto, 'ip6ip6')
-
-
-def _sixrd_of(data):
-    """``(prefix, relay prefix)`` of a sit device with a 6rd configuration; None for the
-    kernel's default (2002::/16, relay 0.0.0.0/0), which is plain 6to4."""
-    if not data.get('6rd_prefixlen'):
-        return None
-    prefix = '%s/%d' % (ipaddress.IPv6Address(data.get('6rd_prefix') or '::'), data['6rd_prefixlen'])
-    relay = '%s/%d' % (ipaddress.IPv4Address(data.get('6rd_relay_prefix') or '0.0.0.0'),
-                       data.get('6rd_relay_prefixlen') or 0)
-    if (prefix, relay) == (SIXRD_DEFAULT_PREFIX, SIXRD_DEFAULT_RELAY_PREFIX):
-        return None
-    return prefix, relay
-
-
-def _endpoint(value):
-    """The seam's endpoint text -> canonical form. Its IPv4 text (inet_ntop) already is; its
-    IPv6 text goes through ipaddress, whose form for IPv4-mapped addresses differs by version."""
-    if value in (None, '0.0.0.0', '::'):
-        return 'any'
-    return str(ipaddress.ip_address(value)) if ':' in value else value
-
-
-def _tunnel_addresses(kind, addresses):
-    """Leave out the IPv4-compatible ::a.b.c.d/96 addresses the kernel adds to sit devices."""
-    if kind != 'sit':
-        return addresses
-    return [a for a in addresses if not (a.endswith('/96') and ipaddress.ip_interface(a).ip in ipaddress.ip_network('::/96'))]
-
-
-def from_kernel(link, addresses, routes, index_names):
-    """A link as read by the netlink seam -> canonical tunnel dict."""
-    kind = link['kind']
-    data = link['data']
-    obj = dict.fromkeys(FIELD_NAMES)
-    obj.update({
-        'name': link['name'],
-        'type': _type_of(kind, data),
-        'local': _endpoint(data.get('local')),
-        'remote': _endpoint(data.get('remote')),
-        'ttl': data.get('ttl', 0),
-        'mtu': link['mtu'],
-        'link': index_names.get(data.get('link')) if data.get('link') else None,
-        'enabled': link['up'],
-        'addresses': _norm_address_list(_tunnel_addresses(kind, addresses)) if addresses else [],
-        'routes': _norm_routes(routes) if routes else [],
-    })
-    if kind == 'ip6tnl':
-        flags = data.get('flags', 0) or 0
-        flowinfo = data.get('flowinfo', 0) or 0
-        obj['encaplimit'] = 'none' if flags & IP6_TNL_F_IGN_ENCAP_LIMIT else data.get('encap_limit', 0)
-        obj['tos'] = 'inherit' if flags & IP6_TNL_F_USE_ORIG_TCLASS else (flowinfo & IP6_FLOWINFO_TCLASS) >> 20
-        obj['flowlabel'] = flowinfo & IP6_FLOWINFO_FLOWLABEL
-    else:
-        tos = data.get('tos', 0) or 0
-        obj['tos'] = 'inherit' if tos == IPTUN_TOS_INHERIT else tos
-        obj['pmtudisc'] = bool(data.get('pmtudisc', 1))
-    if obj['type'] == '6rd':
-        obj['sixrd_prefix'], obj['sixrd_relay_prefix'] = _sixrd_of(data)
-    return obj
-
-
-def kernel_data(obj, link_index):
-    """Canonical tunnel -> the complete IFLA_INFO_DATA set for the seam (short names)."""
-    spec = TYPES[obj['type']]
-    kind = spec['kind']
-    any_addr = '0.0.0.0' if spec['family'] == 4 else '::'
-    data = {
-        'local': any_addr if obj['local'] == 'any' else obj['local'],
-        'remote': any_addr if obj['remote'] == 'any' else obj['remote'],
-        'ttl': obj['ttl'],
-        'proto': spec['proto'],
-        'link': link_index or 0,
-    }
-    if kind == 'ip6tnl':
-        flags = 0
-        flowinfo = obj['flowlabel'] or 0
-        if obj['encaplimit'] == 'none':
-            flags |= IP6_TNL_F_IGN_ENCAP_LIMIT
-            data['encap_limit'] = 0
-        else:
-            data['encap_limit'] = obj['encaplimit']
-        if obj['tos'] == 'inherit':
-            flags |= IP6_TNL_F_USE_ORIG_TCLASS
-        else:
-            flowinfo |= (obj['tos'] or 0) << 20
-        data['flags'] = flags
-        data['flowinfo'] = flowinfo
-    else:
-        data['tos'] = IPTUN_TOS_INHERIT if obj['tos'] == 'inherit' else obj['tos']
-        data['pmtudisc'] = 1 if obj['pmtudisc'] else 0
-    if obj['type'] == '6rd':
-        prefix = ipaddress.IPv6Network(obj['sixrd_prefix'])
-        relay = ipaddress.IPv4Network(obj['sixrd_relay_prefix'])
-        data.update({'6rd_prefix': str(prefix.network_address), '6rd_prefixlen': prefix.prefixlen,
-                     '6rd_relay_prefix': str(relay.network_address), '6rd_relay_prefixlen': relay.prefixlen})
-    return kind, data
-
-
-# ---- iproute2 equivalents -----------------------------------------------------------------
-def _ip(netns):
-    return 'ip -n %s' % netns if netns else 'ip'
-
-
-def _link_params(obj):
-    spec = TYPES[obj['type']]
-    kind = spec['kind']
-    words = ['type', kind]
-    if kind == 'sit' or kind == 'ip6tnl':
-        mode = {IPPROTO_IPV6: 'ip6ip6' if kind == 'ip6tnl' else 'ip6ip', IPPROTO_IPIP: 'ipip6' if kind == 'ip6tnl' else 'ipip',
-                0: 'any'}[spec['proto']]
-        words += ['mode', mode]
-    words += ['local', obj['local'], 'remote', obj['remote']]
-    if kind == 'ip6tnl':
-        words += ['hoplimit', str(obj['ttl']), 'encaplimit', str(obj['encaplimit']),
-                  'tclass', str(obj['tos']), 'flowlabel', str(obj['flowlabel'])]
-    else:
-        words += ['ttl', str(obj['ttl']) if obj['ttl'] else 'inherit', 'tos', str(obj['tos']),
-                  'pmtudisc' if obj['pmtudisc'] else 'nopmtudisc']
-    if obj['type'] == '6rd':
-        words += ['6rd-prefix', obj['sixrd_prefix'], '6rd-relay_prefix', obj['sixrd_relay_prefix']]
-    if obj.get('link'):
-        words += ['dev', obj['link']]
-    return ' '.join(words)
-
-
-def iproute2_commands(change, netns=None):
-    """The ``ip`` commands a person would type for a runtime change."""
-    ip = _ip(netns)
-    name = change.key
-    if change.action == DELETE:
-        return ['%s link del %s' % (ip, name)]
-    before = change.before if change.action == MODIFY else {}
-    after = change.after
-    cmds = []
-    if change.action in (CREATE, RECREATE):
-        if change.action == RECREATE:
-            cmds.append('%s link del %s' % (ip, name))
-        cmds.append('%s link add %s %s' % (ip, name, _link_params(after)))
-        before = {}
-    elif any(f in change.fields for f in LINK_PARAMETERS):
-        cmds.append('%s link set %s %s' % (ip, name, _link_params(after)))
-    if after.get('mtu') is not None and after.get('mtu') != before.get('mtu'):
-        cmds.append('%s link set %s mtu %s' % (ip, name, after['mtu']))
-    for address in removed(before.get('addresses'), after.get('addresses')):
-        cmds.append('%s addr del %s dev %s' % (ip, address, name))
-    for address in removed(after.get('addresses'), before.get('addresses') or []):
-        cmds.append('%s addr add %s dev %s' % (ip, address, name))
-    if after.get('enabled') is not None and after.get('enabled') != before.get('enabled'):
-        cmds.append('%s link set %s %s' % (ip, name, 'up' if after['enabled'] else 'down'))
-    for route in removed(before.get('routes'), after.get('routes')):
-        cmds.append('%s route del %s dev %s' % (ip, _route_words(route), name))
-    for route in removed(after.get('routes'), before.get('routes') or []):
-        cmds.append('%s route add %s dev %s' % (ip, _route_words(route), name))
-    return cmds
-
-
-def _lists_change(before, after):
-    """Whether a write adds or removes addresses or routes."""
-    return any(removed(before.get(f), after.get(f)) or removed(after.get(f), before.get(f) or [])
-               for f in ('addresses', 'routes'))
-
-
-def _route_words(route):
-    words = [route['dest']]
-    if route.get('via'):
-        words += ['via', route['via']]
-    words += ['metric', str(route['metric'])]
-    return ' '.join(words)
-
-
-# ---- the runtime store ----------------------------------------------------------------------
-class KernelTunnels(Store):
-    """Tunnels in one network namespace, through the netlink seam.
-
-    Reads every ipip/sit/ip6tnl link but the fallback devices; ``managed()`` tells which carry
-    the collection's alias. Writes send the complete parameter set (see kernel_data).
-    """
-
-    name = RUNTIME
-    verifies = True  # the engine checks its re-read against every change (see _engine.unkept)
-
-    def __init__(self, netlink, netns=None):
-        self.nl = netlink
-        self.netns = netns
-        self._links = None
-        self._stale = True
-
-    def _refresh(self):
-        links = self.nl.links()
-        self._links = dict((link['name'], link) for link in links)
-        self._index_names = dict((link['index'], link['name']) for link in links)
-        self._stale = False
-
-    def _dump(self):
-        """The links as last dumped: one dump serves the checks before planning and the read.
-        After a write it is stale for read(), but its indexes still serve the lookups (a
-        change keeps a link's index; created links are looked up by name, deleted ones
-        dropped)."""
-        if self._links is None:
-            self._refresh()
-        return self._links
-
-    def read(self):
-        if self._stale:
-            self._refresh()
-        links = self._dump()
-        # One dump each of links, addresses and routes, whatever the number of tunnels.
-        addresses = self.nl.addresses()
-        routes = self.nl.routes()
-        out = {}
-        for name, link in links.items():
-            if link['kind'] not in KINDS or name in FALLBACK_DEVICES:
-                continue
-            out[name] = from_kernel(link, addresses.get(link['index'], []), routes.get(link['index'], []),
-                                    self._index_names)
-        return out
-
-    def managed(self):
-        """Names of tunnels this collection made (they carry MANAGED_ALIAS)."""
-        return set(name for name, link in self._dump().items()
-                   if link['kind'] in KINDS and link.get('alias') == MANAGED_ALIAS)
-
-    def foreign_kind(self, name):
-        """The kind of a non-tunnel link holding ``name`` (never touched), or None."""
-        link = self._dump().get(name)
-        if link is not None and link['kind'] not in KINDS:
-            return link['kind'] or 'device'
-        return None
-
-    def _index(self, name):
-        """Index of an existing link (the underlay ``link``; a tunnel being changed)."""
-        if name is None:
-            return 0
-        link = (self._links or {}).get(name)
-        index = link['index'] if link is not None else self.nl.link_index(name)
-        if index is None:
-            raise TunnelError('underlay link %s does not exist' % name)
-        return index
-
-    def _dumped_index(self, name):
-        """Index of a link as last dumped, without a lookup: None when unknown."""
-        if name is None:
-            return 0
-        link = (self._links or {}).get(name)
-        return link['index'] if link is not None else None
-
-    def _link_calls(self, action, key, before, after, index_of):
-        """The link requests of a create or modify, in order: the link itself (kind data,
-        MTU, up/down, the alias), never its addresses or routes. ``index_of`` names links:
-        None from it means "unknown", and then so is the answer (None)."""
-        underlay = index_of(after.get('link'))
-        if underlay is None:
-            return None
-        if action == CREATE:
-            kind, data = kernel_data(after, underlay)
-            # One request makes the link with its MTU and state; the alias needs a second.
-            return [new_link(key, kind, data, mtu=after.get('mtu'), up=after.get('enabled')),
-                    change_link(name=key, alias=MANAGED_ALIAS)]
-        index = index_of(key)
-        if index is None:
-            return None
-        calls = []
-        if any(before.get(f) != after.get(f) for f in LINK_PARAMETERS):
-            kind, data = kernel_data(after, underlay)
-            calls.append(change_tunnel(index, key, kind, data))
-        if after.get('mtu') is not None and after['mtu'] != before.get('mtu'):
-            calls.append(change_link(index=index, name=key, mtu=after['mtu']))
-        if after.get('enabled') is not None and after['enabled'] != before.get('enabled'):
-            calls.append(change_link(index=index, name=key, up=after['enabled']))
-        return calls
-
-    def _one_by_one(self, calls):
-        for call in calls:
-            error = self.nl.link_writes([call])[0]
-            if error is not None:
-                raise error
-
-    def create(self, key, obj):
-        self._one_by_one(self._link_calls(CREATE, key, None, obj, self._index))
-        self._stale = True
-        self._addresses_and_routes(key, None, {}, obj)
-
-    def modify(self, key, before, after):
-        self._one_by_one(self._link_calls(MODIFY, key, before, after, self._index))
-        self._stale = True
-        self._addresses_and_routes(key, self._index(key), before, after)
-
-    def _addresses_and_routes(self, name, index, before, after):
-        if not _lists_change(before, after):
-            return
-        index = index or self.nl.link_index(name)
-        for address in removed(before.get('addresses'), after.get('addresses')):
-            self.nl.del_address(index, address)
-        for address in removed(after.get('addresses'), before.get('addresses') or []):
-            self.nl.add_address(index, address)
-        # Routes need the link up and its addresses in place (a gateway must be on-link).
-        for route in removed(before.get('routes'), after.get('routes')):
-            try:
-                self.nl.del_route(index, route)
-            except NetlinkError as exc:
-                # Gone already, as the delete wants (a rollback after networkd reloaded the
-                # tunnel's files); the engine's verify still checks what the kernel holds.
-                if exc.code != errno.ESRCH:
-                    raise
-        for route in removed(after.get('routes'), before.get('routes') or []):
-            self.nl.add_route(index, route)
-
-    def delete(self, key, obj):
-        link = (self._links or {}).pop(key, None)
-        index = link['index'] if link is not None else self.nl.link_index(key)
-        self._stale = True
-        if index is not None:
-            self.nl.del_link(index, key)
-
-    # ---- many writes at once (the engine's batches) ---------------------------------------------
-    batches = True
-
-    def _batch_calls(self, action, key, before, after):
-        """The link requests of a write that can go in a batch, or None: a write that changes
-        addresses or routes, or names a link the dump did not show, goes one at a time."""
-        if action == DELETE:
-            index = self._dumped_index(key)
-            return None if index is None else [delete_link(index, key)]
-        if _lists_change(before or {}, after):
-            return None
-        return self._link_calls(action, key, before or {}, after, self._dumped_index)
-
-    def write_many(self, writes):
-        """Consecutive writes that are link requests only go to the kernel as one batch (see
-        RtnlSocket.request_many); the others one at a time, in order. Stops after the first
-        failed batch or write; the writes of that batch after the failure were done."""
-        outcomes, batch, calls = [], [], []
-        for action, key, before, after in writes:
-            link_calls = self._batch_calls(action, key, before, after)
-            if link_calls is not None:
-                batch.append((action, key, len(link_calls)))
-                calls.extend(link_calls)
-                continue
-            outcomes.extend(self._send_batch(batch, calls))
-            batch, calls = [], []
-            if any(outcomes):
-                return outcomes
-            try:
-                self.write(action, key, before, after)
-            except Exception as exc:  # pylint: disable=broad-except
-                return outcomes + [exc]
-            outcomes.append(None)
-        return outcomes + self._send_batch(batch, calls)
-
-    def _send_batch(self, batch, calls):
-        """One outcome per write of ``batch``: the first error among its requests, or None."""
-        if not batch:
-            return []
-        errors = self.nl.link_writes(calls)
-        self._stale = True
-        outcomes, start = [], 0
-        for action, key, count in batch:
-            mine = [error for error in errors[start:start + count] if error is not None]
-            start += count
-            outcomes.append(mine[0] if mine else None)
-            if action == DELETE and not mine:
-                self._links.pop(key, None)
-        return outcomes
-
-    def commands(self, change):
-        return iproute2_commands(change, self.netns)

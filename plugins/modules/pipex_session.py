@@ -49,7 +49,9 @@ options:
   protocol:
     description:
       - The tunnel protocol (pipex C(pr_protocol)). Only V(l2tp) (L2TPv3) is kept in the Linux kernel
-        without a daemon.
+        without a daemon, so the option changes nothing.
+      - Deprecated, to be removed in version 1.0.0 of the collection; a task that sets it gets a
+        deprecation warning. Leave it out.
     type: str
     choices: [l2tp]
     default: l2tp

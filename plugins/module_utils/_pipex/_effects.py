@@ -5,13 +5,15 @@
 # Private to the edgenet.router collection: no compatibility promise to other collections.
 """What a session has beside L2TP: the nftables MSS clamp and the reverse-path filter, through
 commands (``nft``, ``sysctl``), and the one place the clamp rules are written (the boot unit's
-script renders them from :func:`nft_script` too)."""
+script renders them from :func:`nft_script` too; the rule itself is ``_nft.mss_clamp``, shared
+with the dslite_b4 role)."""
 
 from __future__ import annotations
 
 import re
 import shutil
 
+from ansible_collections.edgenet.router.plugins.module_utils._nft import mss_clamp
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._model import PipexError
 
 NFT_TABLE = 'edgenet_pipex'
@@ -76,7 +78,7 @@ class SideEffects(object):
 
 def nft_script(ifname):
     """Clamp the MSS of TCP SYNs in and out of ``ifname`` to the route MTU (as OpenWrt's mtu_fix)."""
-    rule = 'tcp flags syn / syn,rst tcp option maxseg size set rt mtu comment "%s%s"' % (NFT_COMMENT, ifname)
+    rule = '%s comment "%s%s"' % (mss_clamp(), NFT_COMMENT, ifname)
     return ('add table inet %s\n'
             'add chain inet %s %s { type filter hook forward priority mangle; policy accept; }\n'
             'add rule inet %s %s iifname "%s" %s\n'

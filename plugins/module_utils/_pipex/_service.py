@@ -25,7 +25,9 @@ from ansible_collections.edgenet.router.plugins.module_utils._task import Task
 
 # ---- the modules' behaviour ------------------------------------------------------------------------
 COMMON = {
-    'protocol': {'type': 'str', 'default': 'l2tp', 'choices': ['l2tp']},
+    # One choice, read by nothing: deprecated (Ansible warns when a task sets it), still accepted.
+    'protocol': {'type': 'str', 'default': 'l2tp', 'choices': ['l2tp'],
+                 'removed_in_version': '1.0.0', 'removed_from_collection': 'edgenet.router'},
     'persistent': {'type': 'bool', 'default': True},
     'recreate': {'type': 'str', 'default': 'allowed', 'choices': ['allowed', 'never']},
     'keep_tunnel': {'type': 'bool', 'default': False},

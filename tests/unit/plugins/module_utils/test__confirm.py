@@ -18,7 +18,8 @@ from ansible_collections.edgenet.router.plugins.module_utils import _engine as e
 from ansible_collections.edgenet.router.plugins.module_utils import _iptun
 from ansible_collections.edgenet.router.plugins.module_utils._engine import PERSISTENT, RUNTIME
 from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdError
-from ansible_collections.edgenet.router.plugins.module_utils._tunnel import TABLE as TUNNELS, KernelTunnels
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel import TABLE as TUNNELS
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel_kernel import KernelTunnels
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel_networkd import NetworkdTunnels
 from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.fake_netlink import FakeNetlink
 from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.test__engine import TABLE, T1, desired, persistent_view, stores

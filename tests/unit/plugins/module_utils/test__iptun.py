@@ -12,7 +12,8 @@ import pytest
 from ansible_collections.edgenet.router.plugins.module_utils import _engine as engine
 from ansible_collections.edgenet.router.plugins.module_utils._iptun import argument_spec, info, run_iptun
 from ansible_collections.edgenet.router.plugins.module_utils._resolve import ResolveError, resolve_endpoint
-from ansible_collections.edgenet.router.plugins.module_utils._tunnel import MANAGED_ALIAS, KernelTunnels, TunnelError
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel import TunnelError
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel_kernel import MANAGED_ALIAS, KernelTunnels
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel_networkd import NetworkdTunnels
 from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.fake_netlink import FakeNetlink
 

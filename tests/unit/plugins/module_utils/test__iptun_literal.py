@@ -16,7 +16,8 @@ from ansible_collections.edgenet.router.plugins.module_utils._iptun import run_i
 from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdDir, NetworkdError, render
 from ansible_collections.edgenet.router.plugins.module_utils._resolve import ResolveError, resolve_endpoint
 from ansible_collections.edgenet.router.plugins.module_utils._sixtofour import run_sixtofour
-from ansible_collections.edgenet.router.plugins.module_utils._tunnel import KernelTunnels, TunnelError
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel import TunnelError
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel_kernel import KernelTunnels
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel_networkd import NetworkdTunnels
 from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.test__iptun import (
     HE, Router, fake_resolve, params,

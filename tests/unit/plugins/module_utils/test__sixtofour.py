@@ -1,117 +1,23 @@
 # -*- coding: utf-8 -*-
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""6to4/6rd arithmetic (tables from the RFCs, hypothesis round trips), the 6to4 address rules,
-and sixtofour_relay's behaviour above the seams: a fake netlink and real networkd files."""
+"""The 6to4 address rules and sixtofour_relay's behaviour above the seams: a fake netlink and
+real networkd files. (The 6to4/6rd arithmetic is tested in test__prefix.py.)"""
 
 from __future__ import annotations
 
-import ipaddress
 import os
 
 import pytest
-from hypothesis import given, settings, strategies as st
 
 from ansible_collections.edgenet.router.plugins.module_utils import _engine as engine
+from ansible_collections.edgenet.router.plugins.module_utils._prefix import PrefixError
 from ansible_collections.edgenet.router.plugins.module_utils._sixtofour import (
-    SixToFourError, argument_spec, check_sixtofour_ipv4, run_sixtofour, sixrd_ipv4, sixrd_prefix,
-    sixtofour_ipv4, sixtofour_prefix,
+    SixToFourError, argument_spec, check_sixtofour_ipv4, run_sixtofour,
 )
-from ansible_collections.edgenet.router.plugins.module_utils._tunnel import (
-    MANAGED_ALIAS, KernelTunnels, TunnelError, desired_tunnel, from_kernel,
-)
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel import TunnelError, desired_tunnel
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel_kernel import MANAGED_ALIAS, KernelTunnels, from_kernel
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel_networkd import NetworkdTunnels, parse_files, render_files
 from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.fake_netlink import FakeNetlink
-
-
-# ---- arithmetic ----------------------------------------------------------------------------------
-SIXTOFOUR = [
-    ('198.51.100.7', '2002:c633:6407::/48'),
-    ('192.0.2.1', '2002:c000:201::/48'),
-    ('1.2.3.4', '2002:102:304::/48'),
-    ('255.255.255.254', '2002:ffff:fffe::/48'),
-    ('0.0.0.1', '2002:0:1::/48'),
-]
-
-
-@pytest.mark.parametrize('ipv4, prefix', SIXTOFOUR)
-def test_sixtofour_prefix(ipv4, prefix):
-    assert sixtofour_prefix(ipv4).with_prefixlen == prefix
-    assert str(sixtofour_ipv4(prefix)) == ipv4
-
-
-SIXRD = [
-    # RFC 5969 / issue example: 6rd prefix 2010::/16, all 32 IPv4 bits embedded.
-    ('12.12.12.2', '2010::/16', 0, '2010:c0c:c02::/48'),
-    # The IPv4 bits sit right behind the 6rd prefix, whatever its length.
-    ('192.0.2.1', '2001:db8::/32', 0, '2001:db8:c000:201::/64'),
-    # CEs share 10.0.0.0/8: only the last 24 bits are embedded.
-    ('10.100.100.1', '2001:db8::/32', 8, '2001:db8:6464:100::/56'),
-    # CEs share 10.100.0.0/16: 16 bits embedded.
-    ('10.100.100.1', '2001:db8::/32', 16, '2001:db8:6401::/48'),
-    # A prefix length that is not a multiple of 4 (28 + 32 - 0 = 60).
-    ('255.255.255.255', '2001:db0::/28', 0, '2001:dbf:ffff:fff0::/60'),
-    # Mask 32: nothing embedded, the delegated prefix is the 6rd prefix.
-    ('203.0.113.5', '2001:db8:1234::/48', 32, '2001:db8:1234::/48'),
-]
-
-
-@pytest.mark.parametrize('ipv4, prefix, masklen, delegated', SIXRD)
-def test_sixrd_prefix(ipv4, prefix, masklen, delegated):
-    assert sixrd_prefix(ipv4, prefix, masklen).with_prefixlen == delegated
-    assert str(sixrd_ipv4(delegated, prefix, masklen, ipv4)) == ipv4
-
-
-@pytest.mark.parametrize('call, message', [
-    (lambda: sixtofour_prefix('10.0.0.300'), 'is not an IPv4 address'),
-    (lambda: sixtofour_prefix('2001:db8::1'), 'is not an IPv4 address'),
-    (lambda: sixtofour_ipv4('2001:db8::/48'), 'not a 6to4 address'),
-    (lambda: sixtofour_ipv4('2002::/16'), 'not a 6to4 address'),
-    (lambda: sixrd_prefix('192.0.2.1', 'nope'), 'not an IPv6 prefix'),
-    (lambda: sixrd_prefix('192.0.2.1', '2001:db8::/32', 33), 'between 0 and 32'),
-    (lambda: sixrd_prefix('192.0.2.1', '2001:db8::/32', 'x'), 'must be a number'),
-    (lambda: sixrd_prefix('192.0.2.1', '2001:db8::/112', 0), 'longer than 128'),
-])
-def test_arithmetic_errors(call, message):
-    with pytest.raises(SixToFourError, match=message):
-        call()
-
-
-ipv4s = st.integers(min_value=0, max_value=2 ** 32 - 1).map(ipaddress.IPv4Address)
-
-
-@given(ipv4s)
-def test_sixtofour_round_trip(address):
-    prefix = sixtofour_prefix(address)
-    assert prefix.prefixlen == 48 and prefix.subnet_of(ipaddress.IPv6Network('2002::/16'))
-    assert sixtofour_ipv4(prefix) == address
-    # any address inside the /48 carries the same IPv4 address
-    assert sixtofour_ipv4(ipaddress.IPv6Address(int(prefix.network_address) + 0xFFFF)) == address
-
-
-@st.composite
-def sixrd_domains(draw):
-    masklen = draw(st.integers(min_value=0, max_value=32))
-    # The kernel's limit: delegated prefixes of /64 at most.
-    prefixlen = draw(st.integers(min_value=1, max_value=64 - (32 - masklen)))
-    bits = draw(st.integers(min_value=0, max_value=2 ** prefixlen - 1))
-    prefix = ipaddress.IPv6Network((bits << (128 - prefixlen), prefixlen))
-    return prefix, masklen
-
-
-@settings(max_examples=300)
-@given(sixrd_domains(), ipv4s, ipv4s)
-def test_sixrd_round_trip(domain, address, other):
-    prefix, masklen = domain
-    delegated = sixrd_prefix(address, prefix, masklen)
-    assert delegated.prefixlen == prefix.prefixlen + 32 - masklen
-    assert delegated.subnet_of(prefix)
-    # The BR (or another CE) finds the IPv4 address again from the shared high bits.
-    assert sixrd_ipv4(delegated, prefix, masklen, address) == address
-    # Two CEs of one domain (same high bits) get the same prefix only if they are the same CE.
-    shift = 32 - masklen
-    sibling = ipaddress.IPv4Address(((int(address) >> shift) << shift if shift < 32 else 0)
-                                    | (int(other) & ((1 << shift) - 1)))
-    assert (sixrd_prefix(sibling, prefix, masklen) == delegated) == (sibling == address)
 
 
 # ---- the 6to4 address rules --------------------------------------------------------------------
@@ -382,6 +288,6 @@ BAD = [
 @pytest.mark.parametrize('task, message', [c[1:] for c in BAD], ids=[c[0] for c in BAD])
 def test_bad_input_fails_clearly_and_changes_nothing(router, task, message):
     router.nl.read_only = True
-    with pytest.raises((SixToFourError, TunnelError), match=message):
+    with pytest.raises((PrefixError, TunnelError), match=message):
         run_sixtofour(params(networkd_dir=router.dir, **task), KernelTunnels(router.nl), NetworkdTunnels(router.dir))
     assert router.nl.writes == [] and router.files() == []
