@@ -84,8 +84,6 @@ _NO_LOG_KEY = '_ansible_no_log'
 
 _ROW_KEYS = ('task', 'module', 'object', 'store', 'action', 'field', 'before', 'after', 'diff', 'note')
 
-_STATUS_ORDER = ('unreachable', 'failed', 'drift', 'clean')
-
 
 def _now():
     return datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')

@@ -7,7 +7,8 @@
 
 Our own message class and requests on pyroute2's ``GenericNetlinkSocket`` rather than pyroute2's
 ``L2tp`` helper, whose tunnel dump, cookies, IPv6 checksum flags and return values are broken or
-differ between Debian's 0.7.x and PyPI's 0.9.x (see FACTS.md). Only the generic socket, ``bind``
+differ between Debian's 0.7.x and PyPI's 0.9.x (0.9.7's helper dumps no tunnels, drops cookies
+and swaps the IPv6 checksum flags; 0.7.2 has other signatures). Only the generic socket, ``bind``
 and ``nlm_request`` are used here; they behave the same in both.
 
 Tunnels and sessions come back as dicts with short names (``tunnel_id``, ``peer_session_id``,

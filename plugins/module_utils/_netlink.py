@@ -122,8 +122,8 @@ def new_link(name, kind, data, mtu=None, up=None):
 
 def change_tunnel(index, name, kind, data):
     """Replace a tunnel's parameters (by ``index``; by ``name`` when index is 0 or None). The
-    kernel zeroes what a change leaves out, so ``data`` must be the complete desired set (see
-    FACTS: ipip/sit/ip6tnl changelink)."""
+    kernel zeroes what a change leaves out, so ``data`` must be the complete desired set: the
+    ipip, sit and ip6tnl changelink handlers rebuild the parameters from the message alone."""
     return LinkWrite('change %s link %s' % (kind, name), kind,
                      _codec.set_link_request(index=index or 0, name=None if index else name, kind=kind, data=data))
 

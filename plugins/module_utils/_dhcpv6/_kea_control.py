@@ -7,7 +7,7 @@
 
 Answering ``config-get`` is not serving: Kea 2.2, after refusing a runtime ``config-set``, goes to
 ``DHCP6_CONFIG_UNRECOVERABLE_ERROR`` with every DHCPv6 socket closed and still answers
-``config-get`` with the last good config (measured, see FACTS). So health is read from two places:
+``config-get`` with the last good config (measured with Debian's Kea 2.2). So health is read from two places:
 ``status-get`` (its ``sockets`` map says ``failed``/``retrying`` where Kea reports it) and the
 kernel's own table: the UDP sockets on port 547 in Kea's network namespace
 (``/proc/<pid>/net/udp6``) that Kea's process holds (``/proc/<pid>/fd``). The second also catches a

@@ -62,30 +62,29 @@ SERVER_FIELDS = ('address_mode', 'subnet', 'pools', 'prefix_delegation', 'reserv
                  'preferred_lifetime', 'valid_lifetime', 'rapid_commit', 'ignore_user_class', 'extra_options')
 RELAY_FIELDS = ('upstream_interface', 'servers', 'interface_id')
 
-# The field table. ``kea``/``dnsmasq`` name what the backend writes for the field.
+# The field table. What each backend writes for a field lives in that backend's own tables
+# (_kea_config, _dnsmasq_config): two backends, two vocabularies, neither of them the model's.
 TABLE = ObjectTable('dhcpv6 interface', [
     Field('interface', required=True, normalise=norm_ifname),
     Field('mode', normalise=norm_choice('server', 'relay', 'disabled'), choices=['server', 'relay', 'disabled']),
     # -- server
     Field('address_mode', normalise=norm_choice('stateless', 'stateful'), choices=['stateless', 'stateful']),
-    Field('subnet', normalise=norm_subnet, kea='subnet'),
-    Field('pools', type='list', elements='str', normalise=norm_pools, kea='pools'),
-    Field('prefix_delegation', type='list', elements='dict', normalise=norm_pd, kea='pd-pools',
+    Field('subnet', normalise=norm_subnet),
+    Field('pools', type='list', elements='str', normalise=norm_pools),
+    Field('prefix_delegation', type='list', elements='dict', normalise=norm_pd,
           options={'prefix': {'type': 'str', 'required': True},
                    'delegated_length': {'type': 'int', 'required': True}}),
-    Field('reservations', type='list', elements='dict', normalise=norm_reservations, kea='reservations',
+    Field('reservations', type='list', elements='dict', normalise=norm_reservations,
           options={'duid': {'type': 'str', 'required': True}, 'address': {'type': 'str'},
                    'prefix': {'type': 'str'}}),
-    Field('dns_servers', type='list', elements='str', normalise=norm_addresses, option=23),
-    Field('domain_search', type='list', elements='str', normalise=norm_domains, option=24),
-    Field('sol_max_rt', type='int', normalise=uint(60, 86400, 'sol_max_rt'), option=82),
-    Field('inf_max_rt', type='int', normalise=uint(60, 86400, 'inf_max_rt'), option=83),
-    Field('information_refresh_time', type='int', normalise=uint(600, 0xFFFFFFFF, 'information_refresh_time'),
-          option=32),
-    Field('preferred_lifetime', type='int', normalise=uint(1, 0xFFFFFFFF, 'preferred_lifetime'),
-          kea='preferred-lifetime'),
-    Field('valid_lifetime', type='int', normalise=uint(1, 0xFFFFFFFF, 'valid_lifetime'), kea='valid-lifetime'),
-    Field('rapid_commit', type='bool', kea='rapid-commit'),
+    Field('dns_servers', type='list', elements='str', normalise=norm_addresses),
+    Field('domain_search', type='list', elements='str', normalise=norm_domains),
+    Field('sol_max_rt', type='int', normalise=uint(60, 86400, 'sol_max_rt')),
+    Field('inf_max_rt', type='int', normalise=uint(60, 86400, 'inf_max_rt')),
+    Field('information_refresh_time', type='int', normalise=uint(600, 0xFFFFFFFF, 'information_refresh_time')),
+    Field('preferred_lifetime', type='int', normalise=uint(1, 0xFFFFFFFF, 'preferred_lifetime')),
+    Field('valid_lifetime', type='int', normalise=uint(1, 0xFFFFFFFF, 'valid_lifetime')),
+    Field('rapid_commit', type='bool'),
     Field('ignore_user_class', type='list', elements='str', normalise=norm_user_classes),
     Field('extra_options', type='list', elements='dict', normalise=norm_extra_options,
           options={'code': {'type': 'int', 'required': True},
