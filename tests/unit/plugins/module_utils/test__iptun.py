@@ -253,6 +253,23 @@ def test_several_errors_are_reported_together(router):
     assert 'a/b' in str(err.value) and 'ttl must be' in str(err.value)
 
 
+def test_netns_with_persistent_is_refused_after_the_fields_are_checked(router):
+    # one run names the bad field and the netns rule, so a user fixes both at once
+    with pytest.raises(TunnelError) as err:
+        router.run(netns='ns1', tunnels=[dict(V4, name='t1', ttl=999)])
+    assert 'ttl must be' in str(err.value) and 'persistent: true is not possible with netns' in str(err.value)
+    assert router.nl.writes == [] and router.files() == []
+
+
+def test_netns_with_persistent_does_not_add_what_networkd_could_not_express(router):
+    # link= cannot be made persistent, but with netns the only fix is persistent: false, which
+    # makes that moot: the message says the fix, not a second rule that no longer applies
+    with pytest.raises(TunnelError) as err:
+        router.run(netns='ns1', tunnels=[dict(V4, name='t1', link='eth0')])
+    assert 'cannot be made persistent' not in str(err.value)
+    assert str(err.value).endswith('set persistent: false (it defaults to true)')
+
+
 def test_a_bad_endpoint_named_twice_is_reported_for_each_tunnel(router):
     # desired_set answers each endpoint text once per task: a failure must not be remembered
     # as an answer, and each message must name its own tunnel.
