@@ -43,3 +43,33 @@ attributes:
   platform:
     platforms: linux
 '''
+
+    # Action groups (meta/runtime.yml). A group holds only modules that take every option its
+    # fragment names, so module_defaults on the group never gives a member an option it
+    # refuses ("Unsupported parameters"). tests/unit/plugins/test_action_groups.py checks both.
+    ACTIONGROUP_ROUTER = r'''
+options: {}
+attributes:
+  action_group:
+    description:
+      - Use C(group/edgenet.router.router) in C(module_defaults) to set defaults for this module.
+      - The option every module of that group takes is O(netns); set only it on the group.
+    support: full
+    membership:
+      - edgenet.router.router
+'''
+
+    # The modules that keep a kernel object and its boot-time files in step.
+    ACTIONGROUP_LINKS = r'''
+options: {}
+attributes:
+  action_group:
+    description:
+      - Use C(group/edgenet.router.router) in C(module_defaults) to set O(netns) for this module,
+        and C(group/edgenet.router.links) to set O(netns), O(persistent), O(recreate) and
+        O(confirm_timeout), the options every module of that group takes.
+    support: full
+    membership:
+      - edgenet.router.router
+      - edgenet.router.links
+'''

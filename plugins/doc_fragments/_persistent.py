@@ -19,6 +19,10 @@ options:
         changed; if the kernel change fails, the files are restored byte for byte.
       - V(false) changes the running kernel only and leaves any boot-time files alone, like
         C(dladm create-iptun -t).
+      - With O(netns), set V(false). What recreates objects at boot (systemd-networkd, the
+        collection's boot-time unit) works in the host namespace only, and a namespace itself does
+        not outlive a reboot. V(true) with O(netns) is refused, after every other field is checked,
+        so one run names every problem.
     type: bool
     default: true
 notes:

@@ -82,17 +82,28 @@ def desired_set(params, resolve=None):
     """Task -> ``{name: canonical dict or None}``; every error found, not just the first."""
     resolve = _remembered(resolve or resolve_endpoint)
     persistent = params.get('persistent', True)
+    # networkd brings links back in the host's namespace only. Refused after every field is
+    # checked, so one run names every problem; what networkd could not express is moot then.
+    netns_problem = None
     if params.get('netns') and persistent:
-        # networkd brings links back in the host's namespace only.
-        raise TunnelError('persistent: true is not possible with netns %s: systemd-networkd only '
-                          'creates links in the host namespace; set persistent: false' % quoted(params['netns']))
+        netns_problem = ('persistent: true is not possible with netns %s: systemd-networkd only '
+                         'creates links in the host namespace, and nothing recreates a namespace\'s links at '
+                         'boot; set persistent: false (it defaults to true)' % quoted(params['netns']))
 
     def canonical(item):
         obj = desired_tunnel(item, resolve)
-        if persistent:
+        if persistent and netns_problem is None:
             check_persistable(obj)
         return obj
-    return TASK.desired_set(params, canonical, _same_endpoints)
+    try:
+        desired = TASK.desired_set(params, canonical, _same_endpoints)
+    except TunnelError as exc:
+        if netns_problem is None:
+            raise
+        raise TunnelError('%s; %s' % (exc, netns_problem))
+    if netns_problem is not None:
+        raise TunnelError(netns_problem)
+    return desired
 
 
 def _same_endpoints(desired):

@@ -113,6 +113,13 @@ def resolve_endpoint(text, family, what, getaddrinfo=socket.getaddrinfo):
         raise ResolveError('%s %s is not an IP address' % (what, quoted(text)))
     if not _HOST_RE.match(text):
         raise ResolveError('%s %s is refused: it must be %s' % (what, quoted(text), HOST_RULE))
+    if text.rstrip('.').rsplit('.', 1)[-1].isdigit():
+        # A typo'd address (192.0.2.300), not a name: no host name ends in a label of digits only
+        # (RFC 3696 section 2). Not looked up: glibc's getaddrinfo reads 192.0.2 as 192.0.0.2 and
+        # 3221225985 as 192.0.2.1 (inet_aton shorthand), and sends 192.0.2.300 to DNS.
+        form = ' (four numbers 0-255 separated by dots)' if family == 4 else ''
+        raise ResolveError('%s %s is not an %s address%s, and not a host name either: a name never ends in digits only'
+                           % (what, quoted(text), FAMILY_NAMES[family], form))
     af = socket.AF_INET if family == 4 else socket.AF_INET6
     try:
         infos = getaddrinfo(text, None, af, socket.SOCK_DGRAM)

@@ -39,6 +39,7 @@ author:
 extends_documentation_fragment:
   - edgenet.router._attributes
   - edgenet.router._attributes.PLATFORM_LINUX
+  - edgenet.router._attributes.ACTIONGROUP_ROUTER
 attributes:
   check_mode:
     support: full

@@ -25,6 +25,7 @@ extends_documentation_fragment:
   - edgenet.router._attributes
   - edgenet.router._attributes.INFO_MODULE
   - edgenet.router._attributes.PLATFORM_LINUX
+  - edgenet.router._attributes.ACTIONGROUP_ROUTER
 options:
   interface:
     description: Only this interface. Default all the collection manages in the file or the daemon.

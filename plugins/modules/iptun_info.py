@@ -22,6 +22,7 @@ extends_documentation_fragment:
   - edgenet.router._attributes
   - edgenet.router._attributes.INFO_MODULE
   - edgenet.router._attributes.PLATFORM_LINUX
+  - edgenet.router._attributes.ACTIONGROUP_ROUTER
   - edgenet.router._netns
 options:
   name:

@@ -36,6 +36,7 @@ author:
 extends_documentation_fragment:
   - edgenet.router._attributes
   - edgenet.router._attributes.PLATFORM_LINUX
+  - edgenet.router._attributes.ACTIONGROUP_LINKS
   - edgenet.router._confirm
   - edgenet.router._netns
   - edgenet.router._pyroute2

@@ -74,10 +74,21 @@ def module_kwargs():
 def desired_set(params):
     """Task -> ``{ifname: canonical dict or None}``; every error found, not just the first."""
     persistent = params.get('persistent', True)
+    # Refused after every field is checked, so one run names every problem; what the boot unit
+    # could not replay is moot then.
+    netns_problem = None
     if params.get('netns') and persistent:
-        raise PipexError('persistent: true is not possible with netns %s: the boot-time unit replays sessions '
-                         'in the host namespace only; set persistent: false' % quoted(params['netns']))
-    return TASK.desired_set(params, lambda item: desired_session(item, persistent=persistent))
+        netns_problem = ('persistent: true is not possible with netns %s: the boot-time unit '
+                         'replays sessions in the host namespace only; set persistent: false (it defaults to true)' % quoted(params['netns']))
+    try:
+        desired = TASK.desired_set(params, lambda item: desired_session(item, persistent=persistent and netns_problem is None))
+    except PipexError as exc:
+        if netns_problem is None:
+            raise
+        raise PipexError('%s; %s' % (exc, netns_problem))
+    if netns_problem is not None:
+        raise PipexError(netns_problem)
+    return desired
 
 
 def run_pipex(params, runtime, persistent=None, check_mode=False, confirm=None):

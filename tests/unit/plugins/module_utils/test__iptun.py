@@ -201,7 +201,8 @@ BAD = [
     ('unknown type', dict(V4, name='t1', type='gre'), 'unknown tunnel type'),
     ('ipv6 local on ipip', dict(V4, name='t1', local='2001:db8::1'), 'is an IPv6 address, but this tunnel type carries'),
     ('ipv4 remote on ip6ip6', dict(V6, name='t1', remote='192.0.2.2'), 'is an IPv4 address'),
-    ('malformed address', dict(V4, name='t1', remote='192.0.2.300'), 'does not resolve'),
+    ('malformed address', dict(V4, name='t1', remote='192.0.2.300'),
+     "remote '192.0.2.300' is not an IPv4 address .four numbers 0-255 separated by dots., and not a host name either"),
     ('malformed v6', dict(V6, name='t1', remote='2001:db8:::2'), 'is not an IP address'),
     ('multicast remote', dict(V4, name='t1', remote='224.0.0.1'), 'multicast address'),
     ('loopback remote', dict(V4, name='t1', remote='127.0.0.1'), 'loopback address'),
@@ -211,7 +212,7 @@ BAD = [
     ('unspecified v4 remote', dict(V4, name='t1', remote='0.0.0.0'), 'unspecified address'),
     ('multicast v6 remote', dict(V6, name='t1', remote='ff02::1'), 'multicast address'),
     ('loopback v6 remote', dict(V6, name='t1', remote='::1'), 'loopback address'),
-    ('leading zero in v4', dict(V4, name='t1', remote='192.0.2.01'), "'192.0.2.01' does not resolve"),
+    ('leading zero in v4', dict(V4, name='t1', remote='192.0.2.01'), "'192.0.2.01' is not an IPv4 address"),
     ('name resolving to two', dict(V4, name='t1', remote='two.example'), 'resolves to 2: 192.0.2.10, 192.0.2.11'),
     ('name not resolving', dict(V4, name='t1', remote='none.example'), 'does not resolve to an IPv4 address'),
     ('name without v6', dict(V6, name='t1', remote='one.example'), 'does not resolve to an IPv6 address'),
@@ -251,6 +252,23 @@ def test_several_errors_are_reported_together(router):
     with pytest.raises(TunnelError) as err:
         router.run(tunnels=[dict(V4, name='a/b'), dict(V4, name='t2', ttl=999)])
     assert 'a/b' in str(err.value) and 'ttl must be' in str(err.value)
+
+
+def test_netns_with_persistent_is_refused_after_the_fields_are_checked(router):
+    # one run names the bad field and the netns rule, so a user fixes both at once
+    with pytest.raises(TunnelError) as err:
+        router.run(netns='ns1', tunnels=[dict(V4, name='t1', ttl=999)])
+    assert 'ttl must be' in str(err.value) and 'persistent: true is not possible with netns' in str(err.value)
+    assert router.nl.writes == [] and router.files() == []
+
+
+def test_netns_with_persistent_does_not_add_what_networkd_could_not_express(router):
+    # link= cannot be made persistent, but with netns the only fix is persistent: false, which
+    # makes that moot: the message says the fix, not a second rule that no longer applies
+    with pytest.raises(TunnelError) as err:
+        router.run(netns='ns1', tunnels=[dict(V4, name='t1', link='eth0')])
+    assert 'cannot be made persistent' not in str(err.value)
+    assert str(err.value).endswith('set persistent: false (it defaults to true)')
 
 
 def test_a_bad_endpoint_named_twice_is_reported_for_each_tunnel(router):

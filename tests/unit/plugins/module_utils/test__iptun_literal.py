@@ -143,6 +143,29 @@ def test_any_resolver_failure_is_a_resolve_error(exc):
         resolve_endpoint('host.example', 4, 'remote', getaddrinfo=getaddrinfo)
 
 
+@pytest.mark.parametrize('text, family, message', [
+    ('192.0.2.300', 4, "remote '192.0.2.300' is not an IPv4 address (four numbers 0-255 separated by dots), "
+                       "and not a host name either: a name never ends in digits only"),
+    ('192.0.2', 4, "remote '192.0.2' is not an IPv4 address"),          # glibc: 192.0.0.2
+    ('3221225985', 4, "remote '3221225985' is not an IPv4 address"),    # glibc: 192.0.2.1
+    ('10.0.0.1.', 4, "remote '10.0.0.1.' is not an IPv4 address"),
+    ('192.0.2.300', 6, "remote '192.0.2.300' is not an IPv6 address, and not a host name either"),
+])
+def test_a_typod_address_is_not_looked_up_as_a_name(text, family, message):
+    def getaddrinfo(*args):
+        raise AssertionError('looked up %r' % (args,))
+    with pytest.raises(ResolveError) as err:
+        resolve_endpoint(text, family, 'remote', getaddrinfo=getaddrinfo)
+    assert str(err.value).startswith(message)
+
+
+@pytest.mark.parametrize('text', ['host1.example', '1.example', 'a1', '6to4.example.'])
+def test_a_name_with_digits_is_still_looked_up(text):
+    def getaddrinfo(*args):
+        return [(socket.AF_INET, socket.SOCK_DGRAM, 0, '', ('192.0.2.7', 0))]
+    assert resolve_endpoint(text, 4, 'remote', getaddrinfo=getaddrinfo) == '192.0.2.7'
+
+
 # --- 3. what was silently accepted ---------------------------------------------------------------------
 ROUTE = {'dest': '198.51.100.0/24', 'via': None}
 

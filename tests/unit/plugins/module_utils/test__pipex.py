@@ -276,6 +276,16 @@ def test_not_persistable(router, change, message):
         router.run(**wan(**change))
 
 
+def test_netns_with_persistent_is_refused_after_the_fields_are_checked(router):
+    with pytest.raises(PipexError) as err:
+        router.run(**wan(netns='edge', tunnel_id=0, lns_mode=True))
+    msg = str(err.value)
+    assert 'tunnel_id must be between' in msg and 'persistent: true is not possible with netns' in msg
+    # lns_mode cannot be replayed at boot, but persistent: false (the fix) makes that moot
+    assert 'cannot be made persistent' not in msg
+    assert router.genl.writes == [] and not os.path.exists(router.state_dir)
+
+
 def test_same_session_id_twice_in_a_tunnel(router):
     with pytest.raises(PipexError, match='both use session_id 1000 in tunnel 100'):
         router.run(persistent=False, sessions=[session(**WAN), session(**wan(ifname='pw-b'))])

@@ -1,0 +1,106 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: edgenet.router contributors
+"""The action groups of meta/runtime.yml are honest: ``module_defaults`` gives every option set
+on a group to every member, so each member must take the options its group is for, and each
+module's ``action_group`` attribute must name exactly the groups runtime.yml puts it in."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import yaml
+
+from ansible_collections.edgenet.router.plugins.doc_fragments import _attributes
+from ansible_collections.edgenet.router.plugins.modules import confirm
+from ansible_collections.edgenet.router.tests.unit.plugins.modules.driver import MODULES, capture_spec
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
+
+# What each group is for: the options a user may set on it in module_defaults. The
+# doc fragment's description names the same options.
+GROUP_OPTIONS = {
+    'router': ('netns',),
+    'links': ('netns', 'persistent', 'recreate', 'confirm_timeout'),
+}
+
+ALL_MODULES = dict(MODULES, confirm=confirm)
+
+
+def _runtime_groups():
+    with open(os.path.join(ROOT, 'meta', 'runtime.yml'), encoding='utf-8') as f:
+        return yaml.safe_load(f)['action_groups']
+
+
+def _documented_membership(name):
+    """The action_group membership the module's DOCUMENTATION declares (through our fragments)."""
+    doc = yaml.safe_load(ALL_MODULES[name].DOCUMENTATION)
+    groups = []
+    for fragment in doc.get('extends_documentation_fragment') or []:
+        if fragment.startswith('edgenet.router._attributes.ACTIONGROUP_'):
+            text = getattr(_attributes.ModuleDocFragment, fragment.rsplit('.', 1)[1])
+            groups.extend(yaml.safe_load(text)['attributes']['action_group']['membership'])
+    assert 'action_group' not in (doc.get('attributes') or {}), 'declare action_group through the fragment'
+    return sorted(groups)
+
+
+def _spec(name):
+    if name == 'confirm':
+        captured = {}
+
+        class Captured(Exception):
+            pass
+
+        def spy(self, *args, **kwargs):
+            captured.update(kwargs)
+            raise Captured()
+
+        from ansible.module_utils.basic import AnsibleModule
+        from ansible.module_utils.testing import patch_module_args
+        original = AnsibleModule.__init__
+        AnsibleModule.__init__ = spy
+        try:
+            with patch_module_args({}), pytest.raises(Captured):
+                confirm.main()
+        finally:
+            AnsibleModule.__init__ = original
+        return captured['argument_spec']
+    return capture_spec(name)['argument_spec']
+
+
+def test_every_group_is_described():
+    assert sorted(_runtime_groups()) == sorted(GROUP_OPTIONS)
+
+
+@pytest.mark.parametrize('name', sorted(ALL_MODULES))
+def test_action_group_attribute_matches_runtime(name):
+    expected = sorted('edgenet.router.%s' % group for group, members in _runtime_groups().items() if name in members)
+    assert _documented_membership(name) == expected
+
+
+@pytest.mark.parametrize('group', sorted(GROUP_OPTIONS))
+def test_every_member_takes_the_group_options_alike(group):
+    members = _runtime_groups()[group]
+    assert members, 'empty group %s' % group
+    specs = {name: _spec(name) for name in members}
+    for option in GROUP_OPTIONS[group]:
+        missing = [name for name in members if option not in specs[name]]
+        assert not missing, 'group %s: %s do not take %s (module_defaults would fail them)' % (group, missing, option)
+        # the same type and default everywhere: one value set on the group means one thing
+        shapes = {name: (specs[name][option].get('type', 'str'), specs[name][option].get('default'))
+                  for name in members}
+        assert len(set(shapes.values())) == 1, 'group %s: %s differs: %s' % (group, option, shapes)
+
+
+@pytest.mark.parametrize('group', sorted(GROUP_OPTIONS))
+def test_group_fragment_names_its_options(group):
+    text = _attributes.ModuleDocFragment.ACTIONGROUP_LINKS if group == 'links' else _attributes.ModuleDocFragment.ACTIONGROUP_ROUTER
+    for option in GROUP_OPTIONS[group]:
+        assert 'O(%s)' % option in text
+
+
+def test_confirm_is_in_no_group():
+    # it takes none of the shared options: module_defaults on any group would fail it
+    assert not any('confirm' in members for members in _runtime_groups().values())
+    assert not set(_spec('confirm')) & set(GROUP_OPTIONS['router'])
