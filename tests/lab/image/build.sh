@@ -167,6 +167,39 @@ Address=10.0.2.15/24
 LinkLocalAddressing=no
 IPv6AcceptRA=no
 EOF
+# The same management address for the other managers (`lab up --manager`, see tests/lab/lab):
+# ifupdown reads /etc/network/interfaces (and, as Debian's default does, interfaces.d/);
+# NetworkManager a keyfile, and makes no "Wired connection" of its own for the guest links.
+cat > "$root/etc/network/interfaces" <<'EOF'
+# edgenet lab: used only when the guest boots with --manager ifupdown
+source /etc/network/interfaces.d/*
+
+auto lo
+iface lo inet loopback
+
+auto eth0
+iface eth0 inet static
+    address 10.0.2.15/24
+EOF
+install -d -m 0755 "$root/etc/NetworkManager/system-connections" "$root/etc/NetworkManager/conf.d"
+install -m 0600 /dev/null "$root/etc/NetworkManager/system-connections/lab-mgmt.nmconnection"
+cat > "$root/etc/NetworkManager/system-connections/lab-mgmt.nmconnection" <<'EOF'
+[connection]
+id=lab-mgmt
+uuid=6b1f1e5c-6c1d-4d0e-9a57-2f3c1e0d6a01
+type=ethernet
+interface-name=eth0
+
+[ipv4]
+method=manual
+address1=10.0.2.15/24
+
+[ipv6]
+method=disabled
+EOF
+# plugins=keyfile: Debian's default adds the ifupdown plugin, which leaves every interface named
+# in /etc/network/interfaces (eth0, for the ifupdown guests) unmanaged.
+printf '[main]\nplugins=keyfile\nno-auto-default=*\n' > "$root/etc/NetworkManager/conf.d/lab.conf"
 mkdir -p "$root/etc/ssh/sshd_config.d"
 cat > "$root/etc/ssh/sshd_config.d/lab.conf" <<'EOF'
 PermitRootLogin prohibit-password
@@ -181,14 +214,15 @@ printf '[Service]\nExecStartPre=\n' > "$root/etc/systemd/system/ssh.service.d/la
 in_root ssh-keygen -A > /dev/null
 in_root passwd -l root > /dev/null
 in_root systemctl enable systemd-networkd.service ssh.service > /dev/null 2>&1
-for unit in kea-dhcp6-server.service dnsmasq.service radvd.service nftables.service; do
+for unit in kea-dhcp6-server.service dnsmasq.service radvd.service nftables.service \
+        networking.service NetworkManager.service; do
     in_root systemctl disable "$unit" > /dev/null 2>&1 || true
 done
 # Not masked, though they cost boot time: systemd-logind (shutdown -r, used by
 # Ansible's reboot module, schedules through it) and dbus (networkctl reload).
 for unit in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service \
         fstrim.timer dpkg-db-backup.timer systemd-timesyncd.service getty@tty1.service \
-        serial-getty@ttyS0.service systemd-networkd-wait-online.service \
+        serial-getty@ttyS0.service systemd-networkd-wait-online.service NetworkManager-wait-online.service \
         modprobe@drm.service modprobe@fuse.service modprobe@dm_mod.service modprobe@loop.service \
         modprobe@efi_pstore.service systemd-pstore.service sys-kernel-debug.mount \
         sys-kernel-tracing.mount sys-fs-fuse-connections.mount dev-hugepages.mount dev-mqueue.mount \
