@@ -21,39 +21,38 @@ from ansible_collections.edgenet.router.plugins.module_utils._resolve import res
 from ansible_collections.edgenet.router.plugins.module_utils._task import Task
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel import TABLE, TYPES, TunnelError, desired_tunnel, check_name
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel_kernel import KernelTunnels
-from ansible_collections.edgenet.router.plugins.module_utils._tunnel_networkd import NetworkdTunnels, check_persistable
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel_persist import OPTIONS as PERSISTENT_OPTIONS, Refused, open_persistent
 
 __all__ = ['TASK', 'STORE_OPTIONS', 'argument_spec', 'module_kwargs', 'open_stores', 'run_iptun', 'info', 'check_info_name']
 
-COMMON = {
+COMMON = dict({
     'persistent': {'type': 'bool', 'default': True},
     'recreate': {'type': 'str', 'default': 'allowed', 'choices': ['allowed', 'never']},
     'netns': {'type': 'str'},
-    'networkd_dir': {'type': 'path', 'default': '/etc/systemd/network'},
-}
+}, **PERSISTENT_OPTIONS)
 
 
 TASK = Task(TABLE, key='name', bulk='tunnels', result='tunnel', error=TunnelError, common=COMMON,
             check_key=check_name, purge=True)
 
 # The options the stores are built from: all a commit-confirm rollback keeps of the task.
-STORE_OPTIONS = ('persistent', 'netns', 'networkd_dir')
+STORE_OPTIONS = ('persistent', 'netns') + tuple(PERSISTENT_OPTIONS)
 
 
 @contextlib.contextmanager
 def open_stores(params, run_command):
-    """The task's stores, ``(KernelTunnels, NetworkdTunnels or None with persistent: false)``,
-    over a netlink socket in ``netns`` held open meanwhile. networkd reloads as the files
-    store's settle step: a failed reload rolls the task back."""
+    """The task's stores, ``(KernelTunnels, the persistent store or None with persistent: false)``,
+    over a netlink socket in ``netns`` held open meanwhile. The persistent store is the files of
+    the host's network manager (``_tunnel_persist``; a refused choice is a ``Refused`` store that
+    ``desired_set`` reports); its manager reloads them as the store's settle step: a failed reload
+    rolls the task back."""
     if params.get('netns') is not None:  # '' is a mistake, not the host namespace: refuse it before anything
         check_netns(params['netns'])
     with open_netlink(params.get('netns')) as netlink:
         runtime = KernelTunnels(netlink, params.get('netns'))
         files = None
-        if params.get('persistent', True):
-            directory = params.get('networkd_dir')
-            # None only where the task did not say (a caller's plain dict); '' is refused by the store
-            files = NetworkdTunnels(COMMON['networkd_dir']['default'] if directory is None else directory, run_command)
+        if params.get('persistent', True) and not params.get('netns'):
+            files = open_persistent(params, run_command)
         yield runtime, files
 
 
@@ -78,31 +77,35 @@ def _remembered(resolve):
     return remembered
 
 
-def desired_set(params, resolve=None):
-    """Task -> ``{name: canonical dict or None}``; every error found, not just the first."""
+def desired_set(params, resolve=None, persistent=None):
+    """Task -> ``{name: canonical dict or None}``; every error found, not just the first.
+    ``persistent`` is the task's persistent store (None with ``persistent: false``): what its
+    manager cannot bring back at boot is refused per tunnel."""
     resolve = _remembered(resolve or resolve_endpoint)
-    persistent = params.get('persistent', True)
-    # networkd brings links back in the host's namespace only. Refused after every field is
-    # checked, so one run names every problem; what networkd could not express is moot then.
-    netns_problem = None
-    if params.get('netns') and persistent:
-        netns_problem = ('persistent: true is not possible with netns %s: systemd-networkd only '
-                         'creates links in the host namespace, and nothing recreates a namespace\'s links at '
+    # Network managers bring links back in the host's namespace only; a refused choice of store
+    # (see _tunnel_persist) is a problem of the task. Both are reported after every field is
+    # checked, so one run names every problem; what the store could not express is moot then.
+    task_problem = None
+    if params.get('netns') and params.get('persistent', True):
+        task_problem = ('persistent: true is not possible with netns %s: the network managers only '
+                         'create links in the host namespace, and nothing recreates a namespace\'s links at '
                          'boot; set persistent: false (it defaults to true)' % quoted(params['netns']))
+    elif isinstance(persistent, Refused):
+        task_problem = persistent.problem
 
     def canonical(item):
         obj = desired_tunnel(item, resolve)
-        if persistent and netns_problem is None:
-            check_persistable(obj)
+        if persistent is not None and task_problem is None:
+            persistent.check_persistable(obj)
         return obj
     try:
         desired = TASK.desired_set(params, canonical, _same_endpoints)
     except TunnelError as exc:
-        if netns_problem is None:
+        if task_problem is None:
             raise
-        raise TunnelError('%s; %s' % (exc, netns_problem))
-    if netns_problem is not None:
-        raise TunnelError(netns_problem)
+        raise TunnelError('%s; %s' % (exc, task_problem))
+    if task_problem is not None:
+        raise TunnelError(task_problem)
     return desired
 
 
@@ -126,9 +129,9 @@ def _same_endpoints(desired):
 
 def run_iptun(params, runtime, persistent=None, check_mode=False, resolve=None, confirm=None):
     """The iptun module's behaviour. ``runtime`` is a KernelTunnels-like store; ``persistent``
-    a NetworkdTunnels-like store or None (``persistent: false``); ``confirm`` the commit-confirm
+    the persistent store (NetworkdTunnels-like, or ``_tunnel_persist.Refused``) or None; ``confirm`` the commit-confirm
     rollback to schedule (``_confirm.Pending``) or None. Returns the result dict."""
-    desired = desired_set(params, resolve)
+    desired = desired_set(params, resolve, persistent)
     foreign = sorted('%s (a %s link)' % (name, runtime.foreign_kind(name))
                      for name in desired if runtime.foreign_kind(name))
     if foreign:

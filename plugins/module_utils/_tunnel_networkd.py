@@ -150,6 +150,7 @@ class NetworkdTunnels(Store):
     name = PERSISTENT
     verifies = True  # the engine checks its re-read against every change (see _engine.unkept)
     settles_again = True
+    check_persistable = staticmethod(check_persistable)
 
     def __init__(self, directory, run_command=None, netif_dir='/run/systemd/netif'):
         self.files = NetworkdDir(directory)

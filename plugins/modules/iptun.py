@@ -32,6 +32,7 @@ extends_documentation_fragment:
   - edgenet.router._confirm
   - edgenet.router._netns
   - edgenet.router._persistent
+  - edgenet.router._persistent_store
 attributes:
   check_mode:
     support: full
@@ -249,11 +250,6 @@ options:
     type: str
     choices: [allowed, never]
     default: allowed
-  networkd_dir:
-    description:
-      - Directory of the systemd-networkd files of the persistent store.
-    type: path
-    default: /etc/systemd/network
 notes:
   - The runtime and persistent stores are changed in one transaction; files first, then the kernel.
     If the kernel change fails, the files are restored byte for byte and the error says so.

@@ -13,7 +13,8 @@ version_added: 0.1.0
 description:
   - Lists every ipip, sit and ip6tnl tunnel in a network namespace (the kernel's fallback devices
     excepted) in the canonical form M(edgenet.router.iptun) uses, 6rd parameters decoded, together
-    with the systemd-networkd files this collection manages.
+    with the persistent store this collection manages, the files of the host's network manager
+    (see O(persistent_store)).
   - For each tunnel, says which store lacks it and which fields differ between the running kernel
     and the files, the input for drift reports.
 author:
@@ -30,6 +31,16 @@ options:
       - Only this tunnel. A literal interface name as for M(edgenet.router.iptun) O(edgenet.router.iptun#module:name),
         not a pattern; anything else is refused.
     type: str
+  persistent_store:
+    description:
+      - Which network manager's files to read as the persistent store.
+      - V(auto) detects the manager that manages the host's links, as
+        M(edgenet.router.iptun) does (see O(edgenet.router.iptun#module:persistent_store)). When
+        none or several are found, or the manager named is not running, nothing is refused; the
+        tunnels are listed without a persistent view and RV(persistent_store) says why.
+    type: str
+    choices: [auto, networkd]
+    default: auto
   networkd_dir:
     description: Directory of the systemd-networkd files to read.
     type: path
@@ -49,6 +60,22 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+persistent_store:
+  description: The persistent store read, and why it was chosen; RV(persistent_store.name) is V(null)
+    when none was read (O(netns) given, or no single manager found).
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: The network manager whose files were read (V(networkd)), or V(null).
+      type: str
+      returned: always
+      sample: networkd
+    why:
+      description: What the detection found, or why no store was read.
+      type: str
+      returned: always
+      sample: systemd-networkd is active and configures eth0
 tunnels:
   description: Every tunnel found, sorted by name.
   returned: always
@@ -71,7 +98,7 @@ tunnels:
       returned: always
       sample: {name: he-ipv6, type: sit, local: 198.51.100.7, remote: 203.0.113.1, ttl: 64}
     persistent:
-      description: The tunnel as the networkd files would build it at boot; V(null) if there are none.
+      description: The tunnel as the persistent store's files would build it at boot; V(null) if there are none.
       type: dict
       returned: always
       sample: {name: he-ipv6, type: sit, local: 198.51.100.7, remote: 203.0.113.1, ttl: 64}
@@ -96,16 +123,15 @@ from ansible_collections.edgenet.router.plugins.module_utils._netlink import Net
 from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdError
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel import TunnelError
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel_kernel import KernelTunnels
-from ansible_collections.edgenet.router.plugins.module_utils._tunnel_networkd import NetworkdTunnels
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel_persist import OPTIONS as PERSISTENT_OPTIONS, Choice, choose, store_for
 
 
 def main():
     module = AnsibleModule(
-        argument_spec={
+        argument_spec=dict({
             'name': {'type': 'str'},
             'netns': {'type': 'str'},
-            'networkd_dir': {'type': 'path', 'default': '/etc/systemd/network'},
-        },
+        }, **PERSISTENT_OPTIONS),
         supports_check_mode=True,
     )
     try:
@@ -113,15 +139,19 @@ def main():
             check_info_name(module.params['name'])
         if module.params['netns'] is not None:  # '' is a mistake, not the host namespace
             check_netns(module.params['netns'])
+        # The managers' files describe the host namespace only: no persistent view inside a netns.
+        choice, files = Choice(None, 'netns %s: the network managers bring back links of the host namespace '
+                                     'only' % module.params['netns']), None
+        if not module.params['netns']:
+            choice = choose(dict(module.params, persistent=True), module.run_command)
+            files = store_for(choice, module.params, None) if choice.problem is None else None
         with open_netlink(module.params['netns']) as netlink:
-            # networkd files describe the host namespace only: no persistent view inside a netns.
-            files = None if module.params['netns'] else NetworkdTunnels(module.params['networkd_dir'])
             tunnels = info(KernelTunnels(netlink, module.params['netns']), files)
     except (TunnelError, NetlinkError, NetworkdError) as exc:
         module.fail_json(msg=str(exc))
     if module.params['name']:
         tunnels = [t for t in tunnels if t['name'] == module.params['name']]
-    module.exit_json(changed=False, tunnels=tunnels)
+    module.exit_json(changed=False, persistent_store=choice.result(), tunnels=tunnels)
 
 
 if __name__ == '__main__':

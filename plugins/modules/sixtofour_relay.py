@@ -36,6 +36,7 @@ extends_documentation_fragment:
   - edgenet.router._confirm
   - edgenet.router._netns
   - edgenet.router._persistent
+  - edgenet.router._persistent_store
 attributes:
   check_mode:
     support: full
@@ -136,11 +137,6 @@ options:
     type: str
     choices: [allowed, never]
     default: allowed
-  networkd_dir:
-    description:
-      - Directory of the systemd-networkd files of the persistent store.
-    type: path
-    default: /etc/systemd/network
 notes:
   - The kernel needs the C(sit) module (with 6rd support, C(CONFIG_IPV6_SIT_6RD), for the 6rd roles).
   - Replies to a 6to4 site come back through whatever relay is nearest to the sender; a site that

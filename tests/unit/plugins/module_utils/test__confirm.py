@@ -14,6 +14,7 @@ import sys
 import pytest
 
 from ansible_collections.edgenet.router.plugins.module_utils import _confirm as confirm
+from ansible_collections.edgenet.router.plugins.module_utils import _tunnel_persist
 from ansible_collections.edgenet.router.plugins.module_utils import _engine as engine
 from ansible_collections.edgenet.router.plugins.module_utils import _iptun
 from ansible_collections.edgenet.router.plugins.module_utils._engine import PERSISTENT, RUNTIME
@@ -115,6 +116,8 @@ class Router(object):
         def fake_netlink(netns):
             yield self.nl
         monkeypatch.setattr(_iptun, 'open_netlink', fake_netlink)
+        # A host whose links systemd-networkd manages (the detection is _tunnel_persist's own test).
+        monkeypatch.setattr(_tunnel_persist, 'managing', lambda run_command, paths=None: ({'networkd': 'test'}, []))
 
     def run_command(self, argv):
         self.commands.append(argv)
@@ -157,7 +160,7 @@ def test_a_change_with_confirm_timeout_writes_its_journal_and_starts_a_timer(rou
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     record = json.load(open(path))
     assert record['task'] == 'iptun' and record['options'] == {
-        'persistent': True, 'netns': None, 'networkd_dir': router.networkd}
+        'persistent': True, 'netns': None, 'persistent_store': 'auto', 'networkd_dir': router.networkd}
     assert [r['undo'] for r in record['journal']] == ['settle', 'restore', 'write']
     assert router.commands[-1][:-7] == [
         'systemd-run', '--unit', 'edgenet-confirm-' + ident, '--description',
@@ -304,7 +307,7 @@ def test_pending_is_none_without_the_option_or_in_check_mode_and_refuses_a_route
     monkeypatch.setattr(confirm.os.path, 'isdir', lambda path: path == '/run/systemd/system')
     made = confirm.pending(FakeModule(), 'iptun', {'confirm_timeout': 30, 'netns': None, 'persistent': True,
                                                    'networkd_dir': '/etc/systemd/network', 'cookie': 'secret'})
-    assert made.timeout == 30 and made.options == {'persistent': True, 'netns': None, 'networkd_dir': '/etc/systemd/network'}
+    assert made.timeout == 30 and made.options == {'persistent': True, 'netns': None, 'persistent_store': None, 'networkd_dir': '/etc/systemd/network'}
     assert made.result() is None
 
 

@@ -21,7 +21,8 @@ Only the seams are replaced, each in the namespace of the module that imports it
 * ``AnsibleModule.run_command`` / ``get_bin_path``: :class:`FakeRun` (nothing is executed);
 * the resolver's ``getaddrinfo`` (``_resolve``): a fake that encodes the name as the real one
   does (IDNA, so over-long labels fail the same way) and knows a few names;
-* ``os.kill``: recorded, never sent.
+* ``os.kill``: recorded, never sent;
+* ``_tunnel_persist.managing``: the host's network manager is systemd-networkd.
 
 Files are real, in the test's temp dir. As a safety net every ``_files`` write, removal and lock,
 the backends' own ``open`` for writing and Kea's data directory outside that dir raise
@@ -45,7 +46,7 @@ import stat
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.edgenet.router.plugins.module_utils import _files, _iptun, _netlink, _resolve
+from ansible_collections.edgenet.router.plugins.module_utils import _files, _iptun, _netlink, _resolve, _tunnel_persist
 from ansible_collections.edgenet.router.plugins.module_utils._pipex import _service as _pipex_service
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6 import _dnsmasq, _kea
 from ansible_collections.edgenet.router.plugins.modules import (
@@ -350,6 +351,8 @@ class World(object):
         world = self
         mp.chdir(os.path.join(self.root, 'cwd'))
         mp.setattr(_netlink, 'NETNS_DIR', os.path.join(self.root, 'netns'))
+        # The host's network manager: systemd-networkd (the detection is _tunnel_persist's own test).
+        mp.setattr(_tunnel_persist, 'managing', lambda run_command, paths=None: ({'networkd': 'the test world'}, []))
         mp.setattr(_files, 'atomic_write', self._guard(_files.atomic_write, 'write'))
         mp.setattr(_files, 'remove', self._guard(_files.remove, 'remove'))
         mp.setattr(_files, 'locked', self._guard(_files.locked, 'lock'))

@@ -1,0 +1,189 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: edgenet.router contributors
+#
+# Private to the edgenet.router collection: no compatibility promise to other collections.
+"""Which persistent store a tunnel task writes: the files of the network manager that owns the host.
+
+A persistent store is only worth writing when something reads it at boot. ``persistent_store:
+auto`` asks the host which manager manages its links now — systemd-networkd (active, and
+``networkctl`` lists a link it configures), ifupdown (``networking.service`` active, and its state
+``/run/network/ifstate`` lists an interface besides ``lo``), NetworkManager (active) — and takes
+the one it finds. None, or more than one, is refused with what was found; so is a store named
+explicitly whose manager is not running. The refusal is a problem of the task, reported with
+every field error (see ``_iptun.desired_set``), before anything is changed.
+
+Each entry of :data:`STORES` is a store class offering ``check_persistable(obj)`` (what its
+manager cannot bring back at boot), built from its own directory option (:func:`store_for`).
+A refused choice is a :class:`Refused` store: it carries the problem and holds nothing.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+
+from ansible_collections.edgenet.router.plugins.module_utils._names import quoted
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel_networkd import NetworkdTunnels
+
+__all__ = ['MANAGERS', 'OPTIONS', 'STORES', 'Choice', 'Refused', 'choose', 'managing', 'open_persistent', 'store_for']
+
+Manager = collections.namedtuple('Manager', 'label unit dir_option default_dir')
+
+# Every manager the detection knows, whether or not this version can write its files.
+MANAGERS = collections.OrderedDict([
+    ('networkd', Manager('systemd-networkd', 'systemd-networkd.service', 'networkd_dir', '/etc/systemd/network')),
+    ('ifupdown', Manager('ifupdown', 'networking.service', 'ifupdown_dir', '/etc/network/interfaces.d')),
+    ('networkmanager', Manager('NetworkManager', 'NetworkManager.service', 'networkmanager_dir',
+                               '/etc/NetworkManager/system-connections')),
+])
+
+# The stores this version writes: manager -> store class.
+STORES = collections.OrderedDict([
+    ('networkd', NetworkdTunnels),
+])
+
+OPTIONS = collections.OrderedDict(
+    [('persistent_store', {'type': 'str', 'default': 'auto', 'choices': ['auto'] + list(STORES)})]
+    + [(MANAGERS[name].dir_option, {'type': 'path', 'default': MANAGERS[name].default_dir}) for name in STORES])
+
+# Where systemd and ifupdown keep what the detection reads (tests point them elsewhere).
+PATHS = {'systemd': '/run/systemd/system', 'ifstate': '/run/network/ifstate'}
+
+
+class Choice(object):
+    """The persistent store of a task: ``name`` (a key of :data:`MANAGERS`) or None, ``why`` it was
+    chosen or refused, ``problem`` (None when the store can be written)."""
+
+    def __init__(self, name, why, problem=None):
+        self.name = name
+        self.why = why
+        self.problem = problem
+
+    def result(self):
+        """What iptun_info reports: the store read, or None and why none was."""
+        if self.problem is not None:
+            return {'name': None, 'why': self.problem}
+        return {'name': self.name, 'why': self.why}
+
+
+def _active(run_command, unit):
+    rc, dummy, dummy = run_command(['systemctl', 'is-active', '--quiet', unit])
+    return rc == 0
+
+
+def _networkd_links(run_command):
+    """The links systemd-networkd configures (networkctl's SETUP column is not "unmanaged")."""
+    rc, out, dummy = run_command(['networkctl', 'list', '--no-legend', '--no-pager'])
+    if rc != 0:
+        return []
+    rows = [line.split() for line in (out or '').splitlines()]
+    return [row[1] for row in rows if len(row) >= 5 and row[4] != 'unmanaged']
+
+
+def _ifupdown_interfaces(path):
+    """The interfaces ifupdown brought up this boot, ``lo`` aside (its state file: ``name=name``)."""
+    try:
+        with open(path) as handle:
+            lines = handle.read().splitlines()
+    except (IOError, OSError, UnicodeError):
+        return []
+    names = [line.split('=', 1)[0].strip() for line in lines if '=' in line]
+    return [name for name in names if name and name != 'lo']
+
+
+def managing(run_command, paths=None):
+    """``({manager: why}, [notes])``: every manager that manages this host's links now, and what
+    was seen of the others (for the message when none or several are found). Reads only."""
+    paths = dict(PATHS, **(paths or {}))
+    if not os.path.isdir(paths['systemd']):
+        return {}, ['systemd is not running (no %s): none of the managers can be asked' % paths['systemd']]
+    found, notes = {}, []
+    for name, manager in MANAGERS.items():
+        if not _active(run_command, manager.unit):
+            notes.append('%s is not active' % manager.unit)
+            continue
+        if name == 'networkd':
+            links = _networkd_links(run_command)
+            if not links:
+                notes.append('systemd-networkd is active but configures no link')
+                continue
+            found[name] = 'systemd-networkd is active and configures %s' % ', '.join(links)
+        elif name == 'ifupdown':
+            interfaces = _ifupdown_interfaces(paths['ifstate'])
+            if not interfaces:
+                notes.append('networking.service is active but ifupdown brought up no interface besides lo')
+                continue
+            found[name] = 'ifupdown (networking.service) is active and brought up %s' % ', '.join(interfaces)
+        else:
+            found[name] = 'NetworkManager is active'
+    return found, notes
+
+
+def choose(params, run_command, paths=None):
+    """The persistent store of the task (:class:`Choice`), or None with ``persistent: false``."""
+    if not params.get('persistent', True):
+        return None
+    wanted = params.get('persistent_store') or 'auto'
+    found, notes = managing(run_command, paths)
+    seen = '; '.join([found[name] for name in sorted(found)] + notes)
+    if wanted == 'auto':
+        if len(found) != 1:
+            what = 'no network manager manages' if not found else 'several network managers manage'
+            return Choice(None, seen, 'persistent_store auto: %s this host (%s), so no file is sure to bring the '
+                                      'tunnel back at boot; set persistent_store to the manager that does, or '
+                                      'persistent: false' % (what, seen))
+        name = list(found)[0]
+        why = found[name]
+    else:
+        name = wanted
+        why = found.get(name)
+        if why is None and _manager_runs(name, run_command, paths):
+            why = '%s is active (chosen by persistent_store)' % MANAGERS[name].label
+        if why is None:
+            return Choice(name, seen, 'persistent_store %s: %s does not run on this host (%s): nothing would read its '
+                                      'files at boot; choose the manager that runs, or persistent: false'
+                                      % (name, MANAGERS[name].label, seen))
+    if name not in STORES:
+        return Choice(name, why, 'persistent_store: %s manages this host (%s), and this version of the collection '
+                                 'cannot write its files yet; set persistent: false' % (MANAGERS[name].label, why))
+    return Choice(name, why)
+
+
+def _manager_runs(name, run_command, paths):
+    """A manager named explicitly only has to run (it may not manage a link yet: ours is the first)."""
+    paths = dict(PATHS, **(paths or {}))
+    return os.path.isdir(paths['systemd']) and _active(run_command, MANAGERS[name].unit)
+
+
+def store_for(choice, params, run_command):
+    """The store of ``choice`` over the directory its option names (``''`` is refused by the store)."""
+    option = MANAGERS[choice.name].dir_option
+    directory = params.get(option)
+    return STORES[choice.name](MANAGERS[choice.name].default_dir if directory is None else directory, run_command)
+
+
+
+class Refused(object):
+    """The persistent store of a task whose choice was refused: ``problem`` says why. It is never
+    read or written (the task fails on the problem first); every object is persistable, so the
+    fields' own errors are reported with the problem."""
+
+    def __init__(self, choice):
+        self.choice = choice
+        self.problem = choice.problem
+
+    @staticmethod
+    def check_persistable(obj):
+        return None
+
+
+def open_persistent(params, run_command, paths=None):
+    """The task's persistent store: None with ``persistent: false``, else the chosen manager's
+    store, or :class:`Refused`."""
+    choice = choose(params, run_command, paths)
+    if choice is None:
+        return None
+    if choice.problem is not None:
+        return Refused(choice)
+    return store_for(choice, params, run_command)

@@ -1,0 +1,142 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Which persistent store a tunnel task writes: the detection of the host's network manager, and
+the refusals when no single manager is found (nothing is written then)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.edgenet.router.plugins.module_utils import _tunnel_persist as persist
+from ansible_collections.edgenet.router.plugins.module_utils._iptun import run_iptun
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel import TunnelError
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel_kernel import KernelTunnels
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel_networkd import NetworkdTunnels
+from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.fake_netlink import FakeNetlink
+from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.test__iptun import HE, fake_resolve, params
+
+NETWORKCTL = """  1 lo   loopback carrier  unmanaged
+  2 eth0 ether    routable configured
+"""
+NETWORKCTL_NONE = "  1 lo   loopback carrier  unmanaged\n  2 eth0 ether    routable unmanaged\n"
+
+
+class Host(object):
+    """systemctl and networkctl of a host whose ``active`` units run; its ifupdown state file."""
+
+    def __init__(self, tmp_path, active=(), networkctl=NETWORKCTL, ifstate='lo=lo\neth0=eth0\n', systemd=True):
+        self.active = set(active)
+        self.networkctl = networkctl
+        self.calls = []
+        self.paths = {'systemd': str(tmp_path / 'run-systemd-system'), 'ifstate': str(tmp_path / 'ifstate')}
+        if systemd:
+            (tmp_path / 'run-systemd-system').mkdir()
+        if ifstate is not None:
+            (tmp_path / 'ifstate').write_text(ifstate)
+
+    def run(self, argv):
+        self.calls.append(argv)
+        if argv[:3] == ['systemctl', 'is-active', '--quiet']:
+            return (0 if argv[3] in self.active else 3), '', ''
+        if argv[:2] == ['networkctl', 'list']:
+            return 0, self.networkctl, ''
+        raise AssertionError('unexpected command %r' % (argv,))
+
+    def choose(self, **task):
+        return persist.choose(params(**task), self.run, self.paths)
+
+
+NETWORKD, IFUPDOWN, NM = 'systemd-networkd.service', 'networking.service', 'NetworkManager.service'
+
+
+@pytest.mark.parametrize('active, expected, why', [
+    ([NETWORKD], 'networkd', 'systemd-networkd is active and configures eth0'),
+    ([IFUPDOWN], 'ifupdown', 'ifupdown (networking.service) is active and brought up eth0'),
+    ([NM], 'networkmanager', 'NetworkManager is active'),
+])
+def test_the_one_manager_that_runs_is_found(tmp_path, active, expected, why):
+    host = Host(tmp_path, active)
+    found, notes = persist.managing(host.run, host.paths)
+    assert found == {expected: why}
+    assert len(notes) == 2
+
+
+def test_a_running_manager_that_manages_nothing_does_not_count(tmp_path):
+    host = Host(tmp_path, [NETWORKD, IFUPDOWN], networkctl=NETWORKCTL_NONE, ifstate='lo=lo\n')
+    found, notes = persist.managing(host.run, host.paths)
+    assert found == {}
+    assert 'systemd-networkd is active but configures no link' in notes
+    assert 'networking.service is active but ifupdown brought up no interface besides lo' in notes
+
+
+def test_auto_picks_networkd_and_says_why(tmp_path):
+    choice = Host(tmp_path, [NETWORKD]).choose()
+    assert (choice.name, choice.problem) == ('networkd', None)
+    assert choice.result() == {'name': 'networkd', 'why': 'systemd-networkd is active and configures eth0'}
+
+
+def test_no_systemd_no_manager_is_refused_with_what_was_found(tmp_path):
+    host = Host(tmp_path, [NETWORKD], systemd=False)
+    choice = host.choose()
+    assert choice.name is None
+    assert 'no network manager manages this host' in choice.problem
+    assert 'systemd is not running' in choice.problem
+    assert host.calls == []   # no systemctl on a host without systemd
+
+
+def test_no_running_manager_is_refused(tmp_path):
+    choice = Host(tmp_path, []).choose()
+    assert 'no network manager manages this host' in choice.problem
+    for unit in (NETWORKD, IFUPDOWN, NM):
+        assert '%s is not active' % unit in choice.problem
+
+
+def test_two_managers_are_refused_naming_both(tmp_path):
+    choice = Host(tmp_path, [NETWORKD, NM]).choose()
+    assert 'several network managers manage this host' in choice.problem
+    assert 'systemd-networkd is active and configures eth0' in choice.problem
+    assert 'NetworkManager is active' in choice.problem
+    assert 'set persistent_store' in choice.problem
+
+
+def test_an_explicit_choice_must_run_but_need_not_manage_a_link_yet(tmp_path):
+    host = Host(tmp_path, [NETWORKD, NM], networkctl=NETWORKCTL_NONE)
+    choice = host.choose(persistent_store='networkd')
+    assert (choice.name, choice.problem) == ('networkd', None)
+    assert choice.why == 'systemd-networkd is active (chosen by persistent_store)'
+    host.active = {NM}
+    stopped = host.choose(persistent_store='networkd')
+    assert 'persistent_store networkd: systemd-networkd does not run on this host' in stopped.problem
+
+
+def test_a_manager_this_version_cannot_write_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(persist, 'STORES', {'networkd': NetworkdTunnels})
+    choice = Host(tmp_path, [IFUPDOWN]).choose()
+    assert choice.name == 'ifupdown'
+    assert 'cannot write its files yet' in choice.problem
+
+
+def test_persistent_false_asks_nothing(tmp_path):
+    host = Host(tmp_path, [])
+    assert host.choose(persistent=False) is None
+    assert persist.open_persistent(params(persistent=False), host.run, host.paths) is None
+    assert host.calls == []
+
+
+def test_the_store_is_built_over_its_directory_option(tmp_path):
+    host = Host(tmp_path, [NETWORKD])
+    store = persist.open_persistent(params(networkd_dir=str(tmp_path / 'net')), host.run, host.paths)
+    assert isinstance(store, NetworkdTunnels)
+    assert store.files.directory == str(tmp_path / 'net')
+
+
+def test_a_refused_store_fails_the_task_with_every_field_error_and_writes_nothing(tmp_path):
+    host = Host(tmp_path, [])
+    task = params(networkd_dir=str(tmp_path / 'net'), **dict(HE, ttl=300))
+    store = persist.open_persistent(task, host.run, host.paths)
+    assert isinstance(store, persist.Refused)
+    nl = FakeNetlink()
+    with pytest.raises(TunnelError) as err:
+        run_iptun(task, KernelTunnels(nl), store, resolve=fake_resolve)
+    assert 'ttl' in str(err.value) and 'no network manager manages this host' in str(err.value)
+    assert nl.writes == [] and not (tmp_path / 'net').exists()
