@@ -88,8 +88,8 @@ def desired_set(params, resolve=None, persistent=None):
     task_problem = None
     if params.get('netns') and params.get('persistent', True):
         task_problem = ('persistent: true is not possible with netns %s: the network managers only '
-                         'create links in the host namespace, and nothing recreates a namespace\'s links at '
-                         'boot; set persistent: false (it defaults to true)' % quoted(params['netns']))
+                        'create links in the host namespace, and nothing recreates a namespace\'s links at '
+                        'boot; set persistent: false (it defaults to true)' % quoted(params['netns']))
     elif isinstance(persistent, Refused):
         task_problem = persistent.problem
 

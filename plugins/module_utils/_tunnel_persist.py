@@ -23,7 +23,6 @@ from __future__ import annotations
 import collections
 import os
 
-from ansible_collections.edgenet.router.plugins.module_utils._names import quoted
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel_networkd import NetworkdTunnels
 
 __all__ = ['MANAGERS', 'OPTIONS', 'STORES', 'Choice', 'Refused', 'choose', 'managing', 'open_persistent', 'store_for']
@@ -161,7 +160,6 @@ def store_for(choice, params, run_command):
     option = MANAGERS[choice.name].dir_option
     directory = params.get(option)
     return STORES[choice.name](MANAGERS[choice.name].default_dir if directory is None else directory, run_command)
-
 
 
 class Refused(object):

@@ -132,7 +132,8 @@ def test_the_store_is_built_over_its_directory_option(tmp_path):
 
 def test_a_refused_store_fails_the_task_with_every_field_error_and_writes_nothing(tmp_path):
     host = Host(tmp_path, [])
-    task = params(networkd_dir=str(tmp_path / 'net'), **dict(HE, ttl=300))
+    task = params(**HE)
+    task.update(ttl=300, networkd_dir=str(tmp_path / 'net'))
     store = persist.open_persistent(task, host.run, host.paths)
     assert isinstance(store, persist.Refused)
     nl = FakeNetlink()
