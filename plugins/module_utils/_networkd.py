@@ -141,14 +141,32 @@ class NetworkdDir(object):
     and networkd ignores names without its suffixes.
     """
 
+    # What a subclass for another manager's directory changes (``_ifupdown.InterfacesDir``): the
+    # kinds of file each name has, how a kind's file is named, the error raised, the file mode.
+    extensions = EXTENSIONS
+    error = NetworkdError
+    what = 'networkd'
+    default_directory = '/etc/systemd/network'
+    mode = 0o644
+
+    def file_name(self, name, ext):
+        return '%s%s.%s' % (self.prefix, name, ext)
+
+    def name_of(self, entry):
+        """The name whose file ``entry`` (a directory entry) is, or None."""
+        stem, dot, ext = entry.rpartition('.')
+        if dot and ext in self.extensions and stem.startswith(self.prefix) and len(stem) > len(self.prefix):
+            return stem[len(self.prefix):]
+        return None
+
     def __init__(self, directory='/etc/systemd/network', prefix='60-edgenet-', lock_timeout=60):
         # An empty path would be the current directory, a relative one depends on where the
         # module runs, and a NUL or line break is no directory anyone means.
         if not isinstance(directory, str) or not os.path.isabs(directory) \
                 or any(c in directory for c in _FORBIDDEN) or len(directory) > 4095:
-            raise NetworkdError('networkd directory %s is refused: it must be an absolute path of at most 4095 '
-                                'characters without line breaks or NUL, such as /etc/systemd/network'
-                                % quoted(directory))
+            raise self.error('%s directory %s is refused: it must be an absolute path of at most 4095 '
+                             'characters without line breaks or NUL, such as %s'
+                             % (self.what, quoted(directory), self.default_directory))
         self.directory = os.path.abspath(directory)
         self.prefix = prefix
         self.lock_path = os.path.join(self.directory, _files.LOCK_NAME)
@@ -159,25 +177,24 @@ class NetworkdDir(object):
         ``[Match] Name=`` matches that link alone)."""
         problem = link_name_problem(name)
         if problem is not None:
-            raise NetworkdError('networkd file name for %s is refused: %s; use the literal interface name'
-                                % (quoted(name), problem))
-        if ext not in EXTENSIONS:
-            raise NetworkdError('networkd file types are %s, not %s' % (', '.join(EXTENSIONS), quoted(ext)))
-        return os.path.join(self.directory, '%s%s.%s' % (self.prefix, name, ext))
+            raise self.error('%s file name for %s is refused: %s; use the literal interface name'
+                             % (self.what, quoted(name), problem))
+        if ext not in self.extensions:
+            raise self.error('%s file types are %s, not %s' % (self.what, ', '.join(self.extensions), quoted(ext)))
+        return os.path.join(self.directory, self.file_name(name, ext))
 
-    @staticmethod
-    def _load(path):
+    def _load(self, path):
         """``(bytes, mode)`` of ``path``, or ``None`` when absent."""
-        return _files.load(path, NetworkdError)
+        return _files.load(path, self.error)
 
     def _texts(self, name):
-        loaded = [(self.path(name, ext), self._load(self.path(name, ext))) for ext in EXTENSIONS]
+        loaded = [(self.path(name, ext), self._load(self.path(name, ext))) for ext in self.extensions]
         return [(path, None if got is None else got[0].decode('utf-8', 'replace')) for path, got in loaded]
 
     def read(self, name):
         """``{'netdev': text or None, 'network': text or None}``; unmarked files read as None."""
         return dict((ext, text if text is not None and is_managed(text) else None)
-                    for ext, (dummy, text) in zip(EXTENSIONS, self._texts(name)))
+                    for ext, (dummy, text) in zip(self.extensions, self._texts(name)))
 
     def read_all(self):
         """``{name: read(name)}`` for every name with at least one managed file."""
@@ -186,12 +203,8 @@ class NetworkdDir(object):
         except FileNotFoundError:
             return {}
         except OSError as exc:
-            raise NetworkdError('Cannot list %s: %s' % (self.directory, exc.strerror or exc))
-        names = set()
-        for entry in entries:
-            stem, dot, ext = entry.rpartition('.')
-            if dot and ext in EXTENSIONS and stem.startswith(self.prefix) and len(stem) > len(self.prefix):
-                names.add(stem[len(self.prefix):])
+            raise self.error('Cannot list %s: %s' % (self.directory, exc.strerror or exc))
+        names = set(self.name_of(entry) for entry in entries) - set([None])
         # A name that is not literal (a pattern an older version wrote) is none of ours now: it
         # could be neither rewritten nor removed through path().
         names = set(name for name in names if link_name_problem(name) is None)
@@ -204,19 +217,19 @@ class NetworkdDir(object):
 
     def locked(self):
         """Hold the directory's exclusive lock (see :func:`_files.locked`); re-entrant within this process."""
-        return _files.locked(self.directory, self.lock_timeout, NetworkdError)
+        return _files.locked(self.directory, self.lock_timeout, self.error)
 
     def write(self, name, files):
         """Make ``name``'s files hold ``files[ext]`` (the marker line prepended if missing);
         ``None`` removes a managed file, an absent key leaves it alone. Returns True if a file
         changed. Refuses, before writing anything, to overwrite a file without the marker."""
-        if set(files) - set(EXTENSIONS):
-            raise NetworkdError('networkd file types are %s, not %s' % (', '.join(EXTENSIONS),
-                                                                        quoted(sorted(set(files) - set(EXTENSIONS)))))
+        if set(files) - set(self.extensions):
+            raise self.error('%s file types are %s, not %s' % (self.what, ', '.join(self.extensions),
+                                                                quoted(sorted(set(files) - set(self.extensions)))))
         paths = dict((ext, self.path(name, ext)) for ext in files)  # refuses a bad name before the lock
         with self.locked():
             plan = []
-            for ext in EXTENSIONS:
+            for ext in self.extensions:
                 if ext not in files:
                     continue
                 path = paths[ext]
@@ -231,32 +244,32 @@ class NetworkdDir(object):
                 if not is_managed(text):
                     text = MANAGED_MARKER + '\n' + text
                 if old is not None and not ours:
-                    raise NetworkdError('Refusing to overwrite %s: it lacks the line "%s", so it is not ours. '
+                    raise self.error('Refusing to overwrite %s: it lacks the line "%s", so it is not ours. '
                                         'Remove or rename it, or choose another name.' % (path, MANAGED_MARKER))
                 data = text.encode('utf-8')
                 if old != data:  # byte-identical: no write, no mtime change
                     plan.append((path, data))
             for path, data in plan:
                 if data is None:
-                    _files.remove(path, NetworkdError)
+                    _files.remove(path, self.error)
                 else:
-                    _files.atomic_write(path, data, 0o644, error=NetworkdError)
+                    _files.atomic_write(path, data, self.mode, error=self.error)
         return bool(plan)
 
     def remove(self, name):
         """Remove ``name``'s managed files; returns True if one was removed."""
-        return self.write(name, dict((ext, None) for ext in EXTENSIONS))
+        return self.write(name, dict((ext, None) for ext in self.extensions))
 
     def snapshot(self, name):
         """A callable putting ``name``'s files back byte for byte (content, mode, absence).
 
         The restore never touches a file that has meanwhile become someone else's."""
-        return _files.snapshot([self.path(name, ext) for ext in EXTENSIONS], self.locked, is_ours, NetworkdError)
+        return _files.snapshot([self.path(name, ext) for ext in self.extensions], self.locked, is_ours, self.error)
 
     def restore_record(self, record):
         """Put back what a snapshot's ``record()`` saved, in this directory only (a commit-confirm
         rollback: see ``_engine.undo``); as guarded as the snapshot's own restore."""
-        _files.Snapshot.from_record(record, self.directory, self.locked, is_ours, NetworkdError)()
+        _files.Snapshot.from_record(record, self.directory, self.locked, is_ours, self.error)()
 
 
 def reload(run_command, state_dir='/run/systemd/netif'):

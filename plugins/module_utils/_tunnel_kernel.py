@@ -29,6 +29,8 @@ __all__ = [
     'KernelTunnels',
     'from_kernel',
     'iproute2_commands',
+    'link_words',
+    'route_words',
     'kernel_data',
 ]
 
@@ -167,7 +169,14 @@ def _ip(netns):
     return 'ip -n %s' % netns if netns else 'ip'
 
 
-def _link_params(obj):
+def _hex(value):
+    """iproute2 reads tos, tclass and flowlabel in hexadecimal ("tos 16" is 0x16): written so."""
+    return value if isinstance(value, str) or value == 0 else '0x%x' % value
+
+
+def link_words(obj):
+    """The ``ip link add NAME ...`` words of a canonical tunnel (after the name), as iproute2
+    reads them back: also what the ifupdown store writes for boot."""
     spec = TYPES[obj['type']]
     kind = spec['kind']
     words = ['type', kind]
@@ -178,15 +187,19 @@ def _link_params(obj):
     words += ['local', obj['local'], 'remote', obj['remote']]
     if kind == 'ip6tnl':
         words += ['hoplimit', str(obj['ttl']), 'encaplimit', str(obj['encaplimit']),
-                  'tclass', str(obj['tos']), 'flowlabel', str(obj['flowlabel'])]
+                  'tclass', str(_hex(obj['tos'])), 'flowlabel', str(_hex(obj['flowlabel']))]
     else:
-        words += ['ttl', str(obj['ttl']) if obj['ttl'] else 'inherit', 'tos', str(obj['tos']),
+        words += ['ttl', str(obj['ttl']) if obj['ttl'] else 'inherit', 'tos', str(_hex(obj['tos'])),
                   'pmtudisc' if obj['pmtudisc'] else 'nopmtudisc']
     if obj['type'] == '6rd':
         words += ['6rd-prefix', obj['sixrd_prefix'], '6rd-relay_prefix', obj['sixrd_relay_prefix']]
     if obj.get('link'):
         words += ['dev', obj['link']]
-    return ' '.join(words)
+    return words
+
+
+def _link_params(obj):
+    return ' '.join(link_words(obj))
 
 
 def iproute2_commands(change, netns=None):
@@ -214,9 +227,9 @@ def iproute2_commands(change, netns=None):
     if after.get('enabled') is not None and after.get('enabled') != before.get('enabled'):
         cmds.append('%s link set %s %s' % (ip, name, 'up' if after['enabled'] else 'down'))
     for route in removed(before.get('routes'), after.get('routes')):
-        cmds.append('%s route del %s dev %s' % (ip, _route_words(route), name))
+        cmds.append('%s route del %s dev %s' % (ip, route_words(route), name))
     for route in removed(after.get('routes'), before.get('routes') or []):
-        cmds.append('%s route add %s dev %s' % (ip, _route_words(route), name))
+        cmds.append('%s route add %s dev %s' % (ip, route_words(route), name))
     return cmds
 
 
@@ -226,7 +239,8 @@ def _lists_change(before, after):
                for f in ('addresses', 'routes'))
 
 
-def _route_words(route):
+def route_words(route):
+    """``ip route add ...`` words of a canonical route (before ``dev``)."""
     words = [route['dest']]
     if route.get('via'):
         words += ['via', route['via']]

@@ -14,7 +14,8 @@ explicitly whose manager is not running. The refusal is a problem of the task, r
 every field error (see ``_iptun.desired_set``), before anything is changed.
 
 Each entry of :data:`STORES` is a store class offering ``check_persistable(obj)`` (what its
-manager cannot bring back at boot), built from its own directory option (:func:`store_for`).
+manager cannot bring back at boot) and ``host_problem(directory)`` (None, or why its manager
+would not read that directory at boot), built from its own directory option (:func:`store_for`).
 A refused choice is a :class:`Refused` store: it carries the problem and holds nothing.
 """
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 import collections
 import os
 
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel_ifupdown import IfupdownTunnels
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel_networkd import NetworkdTunnels
 
 __all__ = ['MANAGERS', 'OPTIONS', 'STORES', 'Choice', 'Refused', 'choose', 'managing', 'open_persistent', 'store_for']
@@ -40,6 +42,7 @@ MANAGERS = collections.OrderedDict([
 # The stores this version writes: manager -> store class.
 STORES = collections.OrderedDict([
     ('networkd', NetworkdTunnels),
+    ('ifupdown', IfupdownTunnels),
 ])
 
 OPTIONS = collections.OrderedDict(
@@ -146,7 +149,15 @@ def choose(params, run_command, paths=None):
     if name not in STORES:
         return Choice(name, why, 'persistent_store: %s manages this host (%s), and this version of the collection '
                                  'cannot write its files yet; set persistent: false' % (MANAGERS[name].label, why))
+    problem = STORES[name].host_problem(_directory(name, params))
+    if problem is not None:
+        return Choice(name, why, 'persistent_store %s: %s' % (name, problem))
     return Choice(name, why)
+
+
+def _directory(name, params):
+    directory = params.get(MANAGERS[name].dir_option)
+    return MANAGERS[name].default_dir if directory is None else directory
 
 
 def _manager_runs(name, run_command, paths):
@@ -157,9 +168,7 @@ def _manager_runs(name, run_command, paths):
 
 def store_for(choice, params, run_command):
     """The store of ``choice`` over the directory its option names (``''`` is refused by the store)."""
-    option = MANAGERS[choice.name].dir_option
-    directory = params.get(option)
-    return STORES[choice.name](MANAGERS[choice.name].default_dir if directory is None else directory, run_command)
+    return STORES[choice.name](_directory(choice.name, params), run_command)
 
 
 class Refused(object):

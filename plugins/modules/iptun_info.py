@@ -39,12 +39,16 @@ options:
         none or several are found, or the manager named is not running, nothing is refused; the
         tunnels are listed without a persistent view and RV(persistent_store) says why.
     type: str
-    choices: [auto, networkd]
+    choices: [auto, networkd, ifupdown]
     default: auto
   networkd_dir:
     description: Directory of the systemd-networkd files to read.
     type: path
     default: /etc/systemd/network
+  ifupdown_dir:
+    description: Directory of the ifupdown files to read.
+    type: path
+    default: /etc/network/interfaces.d
 seealso:
   - module: edgenet.router.iptun
 '''
@@ -67,7 +71,7 @@ persistent_store:
   type: dict
   contains:
     name:
-      description: The network manager whose files were read (V(networkd)), or V(null).
+      description: The network manager whose files were read (V(networkd), V(ifupdown)), or V(null).
       type: str
       returned: always
       sample: networkd

@@ -160,7 +160,7 @@ def test_a_change_with_confirm_timeout_writes_its_journal_and_starts_a_timer(rou
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     record = json.load(open(path))
     assert record['task'] == 'iptun' and record['options'] == {
-        'persistent': True, 'netns': None, 'persistent_store': 'auto', 'networkd_dir': router.networkd}
+        'persistent': True, 'netns': None, 'persistent_store': 'auto', 'networkd_dir': router.networkd, 'ifupdown_dir': '/etc/network/interfaces.d'}
     assert [r['undo'] for r in record['journal']] == ['settle', 'restore', 'write']
     assert router.commands[-1][:-7] == [
         'systemd-run', '--unit', 'edgenet-confirm-' + ident, '--description',
@@ -307,7 +307,7 @@ def test_pending_is_none_without_the_option_or_in_check_mode_and_refuses_a_route
     monkeypatch.setattr(confirm.os.path, 'isdir', lambda path: path == '/run/systemd/system')
     made = confirm.pending(FakeModule(), 'iptun', {'confirm_timeout': 30, 'netns': None, 'persistent': True,
                                                    'networkd_dir': '/etc/systemd/network', 'cookie': 'secret'})
-    assert made.timeout == 30 and made.options == {'persistent': True, 'netns': None, 'persistent_store': None, 'networkd_dir': '/etc/systemd/network'}
+    assert made.timeout == 30 and made.options == {'persistent': True, 'netns': None, 'persistent_store': None, 'networkd_dir': '/etc/systemd/network', 'ifupdown_dir': None}
     assert made.result() is None
 
 

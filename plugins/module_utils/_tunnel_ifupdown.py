@@ -1,0 +1,183 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: edgenet.router contributors
+#
+# Private to the edgenet.router collection: no compatibility promise to other collections.
+"""The persistent store of IP tunnels on an ifupdown router: ``/etc/network/interfaces.d/edgenet-NAME``.
+
+Why ``inet manual`` with iproute2 hooks and not ifupdown's own ``tunnel``/``v4tunnel`` methods:
+those need an address on the tunnel and know neither tos, path MTU discovery, the flow label,
+6rd nor a tunnel without addresses; the hooks bring back every field the kernel store writes,
+with the words the runtime store's ``commands`` already show (``_tunnel_kernel.link_words``):
+
+    auto he0
+    iface he0 inet manual
+        pre-up ip link add he0 type sit mode ip6ip local 198.51.100.7 remote 203.0.113.1 ttl 64 tos 0 pmtudisc
+        up ip link set he0 up
+        up ip addr add 2001:db8:1f0a::2/64 dev he0
+        up ip route add ::/0 via 2001:db8:1f0a::1 metric 1024 dev he0
+        post-down ip link del he0
+
+Reading back parses those same lines, so a value edited by hand is drift of this store.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.edgenet.router.plugins.module_utils._engine import PERSISTENT, Store, DELETE
+from ansible_collections.edgenet.router.plugins.module_utils._ifupdown import (
+    IfupdownError, InterfacesDir, parse_stanza, render_stanza, sourcing_problem,
+)
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel import (
+    TABLE, TYPES, KIND_FIELDS, TunnelError, _norm_address_list, _norm_routes,
+)
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel_kernel import link_words, route_words
+
+__all__ = ['IfupdownTunnels', 'check_persistable', 'render_hooks', 'parse_hooks']
+
+# (kind, mode) -> type, for the types a plain ``mode`` tells apart (6to4 and 6rd: see parse_hooks).
+MODE_TYPES = {('ipip', None): 'ipip', ('sit', 'ip6ip'): 'sit', ('sit', 'any'): 'ipv4',
+              ('ip6tnl', 'ip6ip6'): 'ip6ip6', ('ip6tnl', 'ipip6'): 'ipip6', ('ip6tnl', 'any'): 'ipv6'}
+# ``ip link add`` words -> field, and how the value reads back.
+WORD_FIELDS = {'local': 'local', 'remote': 'remote', 'ttl': 'ttl', 'hoplimit': 'ttl', 'tos': 'tos',
+               'tclass': 'tos', 'encaplimit': 'encaplimit', 'flowlabel': 'flowlabel', 'dev': 'link',
+               '6rd-prefix': 'sixrd_prefix', '6rd-relay_prefix': 'sixrd_relay_prefix'}
+HEX_FIELDS = ('tos', 'flowlabel')   # iproute2 reads these in hexadecimal
+COMMENT = 'edgenet.router iptun tunnel: ifupdown brings it back at boot (networking.service, ifup -a).'
+
+
+def check_persistable(obj):
+    """Refuse, before anything is touched, what the ifupdown store cannot bring back at boot."""
+    if '.' in obj['name']:
+        raise TunnelError('tunnel %s cannot be made persistent with ifupdown: its file would be named edgenet-%s, '
+                          'and ifupdown\'s source-directory skips file names with a dot; choose a name without one, '
+                          'or persistent: false' % (obj['name'], obj['name']))
+
+
+def render_hooks(obj):
+    """Canonical tunnel -> the stanza's ``[(hook, argv)]``."""
+    name = obj['name']
+    hooks = [('pre-up', ['ip', 'link', 'add', name] + link_words(obj))]
+    if obj.get('mtu') is not None:
+        hooks.append(('pre-up', ['ip', 'link', 'set', name, 'mtu', str(obj['mtu'])]))
+    hooks.append(('up', ['ip', 'link', 'set', name, 'up' if obj['enabled'] else 'down']))
+    hooks += [('up', ['ip', 'addr', 'add', address, 'dev', name]) for address in obj.get('addresses') or []]
+    hooks += [('up', ['ip', 'route', 'add'] + route_words(route).split() + ['dev', name]) for route in obj.get('routes') or []]
+    hooks.append(('post-down', ['ip', 'link', 'del', name]))
+    return hooks
+
+
+def _value(field, word):
+    if word in ('inherit', 'none', 'any'):
+        return 0 if field == 'ttl' and word == 'inherit' else word
+    try:
+        return int(word, 16) if field in HEX_FIELDS else int(word, 0)
+    except ValueError:
+        return word   # not a number where one belongs: shown as drift as written
+
+
+def _link(obj, words):
+    """``type KIND [mode M] key value ... [pmtudisc|nopmtudisc]`` into ``obj``."""
+    kind = words[1] if len(words) > 1 and words[0] == 'type' else None
+    mode, rest = None, words[2:]
+    while rest:
+        word = rest.pop(0)
+        if word in ('pmtudisc', 'nopmtudisc'):
+            obj['pmtudisc'] = word == 'pmtudisc'
+        elif word == 'mode' and rest:
+            mode = rest.pop(0)
+        elif word in WORD_FIELDS and rest:
+            field = WORD_FIELDS[word]
+            obj[field] = _value(field, rest.pop(0))
+    obj['type'] = MODE_TYPES.get((kind, mode), kind)
+    if obj['type'] == 'sit' and obj.get('remote') == 'any':
+        obj['type'] = '6rd' if obj.get('sixrd_prefix') else '6to4'
+    return kind
+
+
+def parse_hooks(name, auto, hooks):
+    """The stanza's hooks -> canonical tunnel (what boot would build); None without ``auto``
+    or without the ``ip link add`` line (boot would build nothing)."""
+    obj = dict((f.name, None) for f in TABLE)
+    obj.update(name=name, local='any', remote='any', enabled=True)
+    addresses, routes, kind = [], [], None
+    for hook, argv in hooks:
+        head, args = argv[:3], argv[3:]
+        if hook == 'pre-up' and head == ['ip', 'link', 'add'] and args[:1] == [name]:
+            kind = _link(obj, args[1:])
+        elif head == ['ip', 'link', 'set'] and args[:1] == [name]:
+            if args[1:2] == ['mtu'] and len(args) > 2:
+                obj['mtu'] = _value('mtu', args[2])
+            elif args[1:] in (['up'], ['down']):
+                obj['enabled'] = args[1] == 'up'
+        elif hook == 'up' and head == ['ip', 'addr', 'add'] and args[-2:] == ['dev', name]:
+            addresses.append(args[0])
+        elif hook == 'up' and head == ['ip', 'route', 'add'] and args[-2:] == ['dev', name]:
+            words = args[:-2]
+            route = {'dest': words[0] if words else None, 'via': None, 'metric': None}
+            for key in ('via', 'metric'):
+                if key in words[1:-1]:
+                    route[key] = words[words.index(key) + 1]
+            route['metric'] = _value('metric', route['metric']) if route['metric'] is not None else None
+            routes.append(route)
+    if not auto or kind is None:
+        return None
+    for field in ('ttl', 'tos', 'pmtudisc', 'encaplimit', 'flowlabel'):
+        if field not in KIND_FIELDS.get(TYPES.get(obj['type'], {}).get('kind'), ()):
+            obj[field] = None
+    obj['addresses'] = _norm_address_list(addresses)
+    obj['routes'] = _norm_routes(routes)
+    return obj
+
+
+class IfupdownTunnels(Store):
+    """Tunnels as ifupdown stanza files in one directory (/etc/network/interfaces.d on a router).
+    Nothing to reload: ifupdown reads them at boot (see ``_ifupdown``)."""
+
+    name = PERSISTENT
+    verifies = True  # the engine checks its re-read against every change (see _engine.unkept)
+    check_persistable = staticmethod(check_persistable)
+
+    def __init__(self, directory, run_command=None):
+        self.files = InterfacesDir(directory)
+
+    @staticmethod
+    def host_problem(directory):
+        """Why ifupdown would not read this directory's files at boot, or None."""
+        return sourcing_problem(directory)
+
+    def read(self):
+        out = {}
+        for name, files in self.files.read_all().items():
+            try:
+                obj = parse_hooks(name, *parse_stanza(name, files['interfaces']))
+            except (IfupdownError, TunnelError) as exc:
+                raise IfupdownError('Cannot read the ifupdown file of tunnel %s in %s: %s. Fix or remove it (it carries '
+                                    'the managed marker)' % (name, self.files.directory, exc))
+            if obj is not None:
+                out[name] = obj
+        return out
+
+    def locked(self):
+        return self.files.locked()
+
+    def managed(self):
+        return set(self.read())
+
+    def create(self, key, obj):
+        self.files.write(key, {'interfaces': render_stanza(key, render_hooks(obj), COMMENT)})
+
+    def modify(self, key, before, after):
+        self.create(key, after)
+
+    def delete(self, key, obj):
+        self.files.remove(key)
+
+    def snapshot(self, key):
+        return self.files.snapshot(key)
+
+    def restore_record(self, record):
+        self.files.restore_record(record)
+
+    def commands(self, change):
+        verb = 'remove' if change.action == DELETE else 'write'
+        return ['%s %s' % (verb, self.files.path(change.key, 'interfaces'))]

@@ -1,0 +1,144 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The ifupdown persistent store of tunnels: every type round trip, drift edited by hand, foreign
+files left alone, the source-line check, and the store in the engine's cycle (fake kernel)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from ansible_collections.edgenet.router.plugins.module_utils import _engine as engine
+from ansible_collections.edgenet.router.plugins.module_utils._ifupdown import IfupdownError, parse_stanza, sourcing_problem
+from ansible_collections.edgenet.router.plugins.module_utils._iptun import run_iptun
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel import TunnelError, desired_tunnel
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel_ifupdown import IfupdownTunnels, parse_hooks, render_hooks
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel_kernel import KernelTunnels
+from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.fake_netlink import FakeNetlink
+from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.test__iptun import HE, fake_resolve, params
+
+TUNNELS = [
+    dict(name='t4in4', type='ipip', local='192.0.2.1', remote='192.0.2.2', ttl=0, tos='inherit', pmtudisc=False,
+         mtu=1400, addresses=['10.0.0.1/30'], routes=[{'dest': '10.1.0.0/24', 'via': '10.0.0.2', 'metric': 7}]),
+    dict(name='t6in4', type='6in4', local='192.0.2.1', remote='192.0.2.3', ttl=64, tos=0x16,
+         addresses=['2001:db8::2/64'], routes=[{'dest': '::/0', 'via': '2001:db8::1'}]),
+    dict(name='t6to4', type='6to4', local='192.0.2.1', addresses=['2002:c000:201::1/16']),
+    dict(name='t6rd', type='6rd', local='192.0.2.1', sixrd_prefix='2001:db8::/32', sixrd_relay_prefix='192.0.2.0/24'),
+    dict(name='tv4', type='ipv4', local='192.0.2.1', remote='192.0.2.5', link='eth0', enabled=False),
+    dict(name='t6in6', type='6in6', local='2001:db8:f::1', remote='2001:db8:f::2', ttl=30, encaplimit='none',
+         flowlabel=0x12345, tos='inherit', routes=[{'dest': '2001:db8:1::/48'}]),
+    dict(name='t4in6', type='4in6', local='2001:db8:f::1', remote='2001:db8:f::3', encaplimit=5, tos=0x20),
+    dict(name='tv6', type='ipv6', local='2001:db8:f::1', remote='2001:db8:f::4'),
+]
+
+
+def canonical(task):
+    return desired_tunnel(params(**task), fake_resolve)
+
+
+@pytest.mark.parametrize('task', TUNNELS, ids=[t['name'] for t in TUNNELS])
+def test_every_type_reads_back_as_written(tmp_path, task):
+    obj = canonical(task)
+    store = IfupdownTunnels(str(tmp_path / 'interfaces.d'))
+    store.create(obj['name'], obj)
+    read = store.read()
+    assert list(read) == [obj['name']]
+    # None in the task is "leave as found" (no addresses: the file has none, and reads back [])
+    assert dict((k, v) for k, v in read[obj['name']].items() if obj[k] is not None) == \
+        dict((k, v) for k, v in obj.items() if v is not None)
+    assert all(read[obj['name']][k] in (None, []) for k in obj if obj[k] is None)
+    text = (tmp_path / 'interfaces.d' / ('edgenet-' + obj['name'])).read_text()
+    assert text.startswith('# Managed by edgenet.router')
+    assert 'auto %s\niface %s inet manual\n' % (obj['name'], obj['name']) in text
+    assert os.stat(str(tmp_path / 'interfaces.d' / ('edgenet-' + obj['name']))).st_mode & 0o777 == 0o644
+
+
+def test_tos_and_flowlabel_are_written_in_hexadecimal_as_iproute2_reads_them():
+    words = [' '.join(argv) for dummy, argv in render_hooks(canonical(TUNNELS[5]))]
+    assert 'flowlabel 0x12345' in words[0] and 'tclass inherit' in words[0]
+    assert 'tos 0x16' in ' '.join(render_hooks(canonical(TUNNELS[1]))[0][1])
+
+
+def test_a_value_edited_by_hand_is_drift_of_this_store():
+    obj = canonical(TUNNELS[1])
+    hooks = render_hooks(obj)
+    argv = hooks[0][1]
+    hooks[0] = ('pre-up', argv[:argv.index('ttl') + 1] + ['5'] + argv[argv.index('ttl') + 2:])
+    assert parse_hooks('t6in4', True, hooks)['ttl'] == 5
+    assert parse_hooks('t6in4', False, hooks) is None   # without auto, boot brings nothing
+
+
+def test_a_line_the_shell_cannot_split_is_an_error():
+    with pytest.raises(IfupdownError, match='line 3'):
+        parse_stanza('x', 'auto x\niface x inet manual\n    up ip addr add "10.0.0.1/30 dev x\n')
+
+
+def test_a_name_with_a_dot_is_refused():
+    with pytest.raises(TunnelError, match='source-directory skips file names with a dot'):
+        IfupdownTunnels.check_persistable(canonical(dict(TUNNELS[0], name='he.0')))
+
+
+def test_a_foreign_file_is_neither_read_nor_overwritten(tmp_path):
+    directory = tmp_path / 'interfaces.d'
+    directory.mkdir()
+    (directory / 'edgenet-t4in4').write_text('auto t4in4\niface t4in4 inet static\n')
+    store = IfupdownTunnels(str(directory))
+    assert store.read() == {}
+    with pytest.raises(IfupdownError, match='not ours'):
+        store.create('t4in4', canonical(TUNNELS[0]))
+    assert (directory / 'edgenet-t4in4').read_text() == 'auto t4in4\niface t4in4 inet static\n'
+
+
+@pytest.mark.parametrize('line, sourced', [
+    ('source /etc/network/interfaces.d/*', True),
+    ('source-directory /etc/network/interfaces.d', True),
+    ('source /etc/network/interfaces.d/edgenet-*', True),
+    ('source /etc/network/interfaces.d/*.cfg', False),
+    ('# source /etc/network/interfaces.d/*', False),
+])
+def test_the_interfaces_file_must_source_the_directory(tmp_path, line, sourced):
+    etc = tmp_path / 'etc' / 'network'
+    etc.mkdir(parents=True)
+    (etc / 'interfaces').write_text('auto lo\niface lo inet loopback\n%s\n' % line.replace('/etc/network', str(etc)))
+    problem = sourcing_problem(str(etc / 'interfaces.d'))
+    assert (problem is None) == sourced
+    if not sourced:
+        assert 'does not source' in problem and '"source %s/*"' % (etc / 'interfaces.d') in problem
+
+
+def test_a_missing_interfaces_file_is_a_problem(tmp_path):
+    assert 'cannot be read' in sourcing_problem(str(tmp_path / 'interfaces.d'))
+
+
+def test_the_store_in_the_cycle_check_apply_idempotent_restore(tmp_path):
+    nl = FakeNetlink()
+    directory = str(tmp_path / 'interfaces.d')
+    task = params(**HE)
+
+    def run(check_mode=False, **changes):
+        p = dict(task, **changes)
+        nl.read_only = check_mode
+        try:
+            return run_iptun(p, KernelTunnels(nl), IfupdownTunnels(directory), check_mode=check_mode, resolve=fake_resolve)
+        finally:
+            nl.read_only = False
+    check = run(check_mode=True)
+    assert check['changed'] and not os.path.exists(directory)
+    assert check['commands'][0] == 'write %s/edgenet-he-ipv6' % directory
+    applied = run()
+    assert [c['store'] for c in applied['changes']] == ['persistent', 'runtime']
+    assert run()['changed'] is False
+    path = os.path.join(directory, 'edgenet-he-ipv6')
+    before = open(path, 'rb').read()
+    snapshot = IfupdownTunnels(directory).snapshot('he-ipv6')
+    run(ttl=10)
+    assert open(path, 'rb').read() != before
+    record = snapshot.record()
+    IfupdownTunnels(directory).restore_record(record)
+    assert open(path, 'rb').read() == before
+    with pytest.raises(IfupdownError, match='Refusing to restore'):
+        IfupdownTunnels(str(tmp_path / 'elsewhere')).restore_record(record)
+    removed = run(state='absent')
+    assert removed['changed'] and not os.path.exists(path)
+    assert engine.PERSISTENT in [c['store'] for c in removed['changes']]
