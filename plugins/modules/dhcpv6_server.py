@@ -34,12 +34,16 @@ description:
     held from reading the file to the end of the change, so no task plans on, or rolls back over,
     another's change.
   - A parameter the chosen backend cannot express is an error naming the backend, never ignored.
+  - With O(confirm_timeout), an unconfirmed change puts the config file back byte for byte and the
+    daemon back on what it ran before (Kea by C(config-set), dnsmasq by a restart on its old text),
+    or stops a daemon the task started.
 author:
   - edgenet.router developers (@edgenet)
 extends_documentation_fragment:
   - edgenet.router._attributes
   - edgenet.router._attributes.PLATFORM_LINUX
   - edgenet.router._attributes.ACTIONGROUP_ROUTER
+  - edgenet.router._confirm
 attributes:
   check_mode:
     support: full
@@ -303,6 +307,33 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+confirm:
+  description:
+    - The rollback O(confirm_timeout) scheduled. Only when it is set, the task changed something
+      and it is not check mode. Confirm with M(edgenet.router.confirm) before RV(confirm.deadline).
+  returned: when a rollback was scheduled
+  type: dict
+  contains:
+    id:
+      description: The change's id (its journal is C(/var/lib/edgenet/confirm/ID.json)).
+      type: str
+      returned: always
+      sample: '1796424000123456789'
+    timeout:
+      description: O(confirm_timeout) as given.
+      type: int
+      returned: always
+      sample: 60
+    unit:
+      description: The systemd timer that rolls the change back.
+      type: str
+      returned: always
+      sample: edgenet-confirm-1796424000123456789.timer
+    deadline:
+      description: When the timer fires (UTC, ISO 8601).
+      type: str
+      returned: always
+      sample: '2026-12-04T23:59:00Z'
 server:
   description: The interface's service after the task (in check mode, as it would be), canonical.
   returned: always
@@ -388,6 +419,7 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.edgenet.router.plugins.module_utils._confirm import ConfirmError, pending
 from ansible_collections.edgenet.router.plugins.module_utils._engine import ApplyError, PlanError
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._backends import (
     BackendError, open_backend, other_file_stores,
@@ -402,13 +434,14 @@ def main():
     params = module.params
     try:
         check_where(params)
+        confirm = pending(module, 'dhcpv6_server', params)
         backend = open_backend(module)
         addresses = None
         if params['state'] == 'present' and params['mode'] != 'disabled':
             addresses = interface_addresses(module.run_command, params['interface'], params['netns'])
         result = run_dhcpv6(params, backend, module.check_mode, addresses, warn=module.warn,
-                            others=other_file_stores(params, module.run_command))
-    except BackendError + (PlanError, ApplyError, ValueError) as exc:
+                            others=other_file_stores(params, module.run_command), confirm=confirm)
+    except BackendError + (PlanError, ApplyError, ConfirmError, ValueError) as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(**result)
 
