@@ -54,6 +54,7 @@ MAX_TIMEOUT = 86400
 TASKS = {
     'iptun': 'ansible_collections.edgenet.router.plugins.module_utils._iptun',
     'pipex_session': 'ansible_collections.edgenet.router.plugins.module_utils._pipex._service',
+    'dhcpv6_server': 'ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._service',
 }
 
 # What the timer runs: the payload first on sys.path, then main(). -I: no environment variable,

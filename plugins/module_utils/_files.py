@@ -37,7 +37,8 @@ import os
 import stat
 import tempfile
 import threading
-import time
+
+from ansible_collections.edgenet.router.plugins.module_utils._poll import until
 
 __all__ = ['LOCK_NAME', 'MANAGED_MARKER', 'FilesError', 'atomic_write', 'fsync_directory', 'is_managed', 'is_ours', 'load',
            'locked', 'remove', 'snapshot', 'Snapshot']
@@ -206,17 +207,24 @@ def _acquire(directory, lock_path, timeout, error):
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, 'O_CLOEXEC', 0), 0o644)
     except OSError as exc:
         raise _error(error, 'create the lock file', lock_path, exc)
-    deadline = time.monotonic() + timeout
-    while True:
+    failed = []
+
+    def taken():
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return fd
+            return True
         except OSError as exc:
-            if exc.errno not in (errno.EAGAIN, errno.EACCES) or time.monotonic() > deadline:
-                os.close(fd)
-                raise error('Cannot lock %s (another run holding it for over %ss?): %s'
-                            % (lock_path, timeout, exc.strerror))
-            time.sleep(0.05)
+            failed.append(exc)
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+            return False
+    try:
+        if until(taken, timeout):
+            return fd
+    except OSError:
+        pass
+    os.close(fd)
+    raise error('Cannot lock %s (another run holding it for over %ss?): %s' % (lock_path, timeout, failed[-1].strerror))
 
 
 def snapshot(paths, lock, ours=None, error=FilesError):

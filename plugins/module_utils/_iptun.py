@@ -162,21 +162,6 @@ def info(runtime, persistent=None):
     """Every tunnel in both views and where they disagree: iptun_info's result."""
     kernel = runtime.read()
     managed = runtime.managed()
-    files = persistent.read() if persistent is not None else {}
-    tunnels = []
-    for name in sorted(set(kernel) | set(files)):
-        k, f = kernel.get(name), files.get(name)
-        drift = []
-        if k is not None and f is not None:
-            drift = sorted(field.name for field in TABLE
-                           if f.get(field.name) is not None and k.get(field.name) != f.get(field.name))
-        tunnels.append({
-            'name': name,
-            'managed': name in managed or name in files,
-            'runtime': k,
-            'persistent': f,
-            'missing': [store for store, view in ((engine.RUNTIME, k), (engine.PERSISTENT, f)) if view is None]
-            if persistent is not None else ([] if k is not None else [engine.RUNTIME]),
-            'differs': drift,
-        })
-    return tunnels
+    files = persistent.read() if persistent is not None else None
+    return [dict(name=name, managed=name in managed or name in (files or {}), **views)
+            for name, views in engine.compare_stores(TABLE, kernel, files).items()]

@@ -4,7 +4,8 @@
 #
 # Private to the edgenet.router collection: no compatibility promise to other collections.
 """The task layer around the engine, for modules that manage objects by a key: one object named
-by its key option (``name: he0``), or several under a bulk option (``tunnels: [...]``).
+by its key option (``name: he0``), or several under a bulk option (``tunnels: [...]``) where the
+module offers one (``dhcpv6_server`` manages one interface per task and has none).
 
 A :class:`Task` says which options those are and what the result calls the object; from that
 it makes the argument spec, reads the task's objects (each error of each object, in one
@@ -28,14 +29,18 @@ class Task(object):
     """A keyed-object task.
 
     ``table`` is the object's field table; ``key`` the option naming one object (required in each
-    item of ``bulk``); ``result`` what the result calls one object (``tunnel``; the bulk result
-    adds an ``s``); ``error`` the module's error class; ``common`` the options that apply to the
-    whole task; ``purge`` offers ``purge: true`` (with the bulk form only); ``check_key(key)``
-    raises ``error`` for a key that cannot name an object. Every task offers ``confirm_timeout``
-    (see ``_confirm``): its module builds the ``Pending`` rollback and hands it to the engine.
+    item of ``bulk``, and in the task itself when ``bulk`` is None: no bulk form); ``result`` what
+    the result calls one object (``tunnel``; the bulk result adds an ``s``); ``error`` the
+    module's error class; ``common`` the options that apply to the whole task; ``purge`` offers
+    ``purge: true`` (with the bulk form only); ``check_key(key)`` raises ``error`` for a key that
+    cannot name an object; ``required_if`` the module's own rules of that kind between object
+    options (AnsibleModule's form). Every task offers ``confirm_timeout`` (see ``_confirm``): its
+    module builds the ``Pending`` rollback and hands it to the engine.
     """
 
-    def __init__(self, table, key, bulk, result, error, common, check_key, purge=False):
+    def __init__(self, table, key, bulk, result, error, common, check_key, purge=False, required_if=()):
+        if purge and bulk is None:
+            raise ValueError('purge needs a bulk form: it removes what the bulk list leaves out')
         self.table = table
         self.key = key
         self.bulk = bulk
@@ -44,12 +49,16 @@ class Task(object):
         self.common = common
         self.check_key = check_key
         self.purge = purge
+        self.required_if = list(required_if)
 
     def argument_spec(self):
         spec = self.table.object_options()
-        spec[self.key]['required'] = False
-        spec[self.bulk] = {'type': 'list', 'elements': 'dict', 'options': self.table.object_options()}
-        spec[self.bulk]['options'][self.key]['required'] = True
+        if self.bulk is not None:
+            spec[self.key]['required'] = False
+            spec[self.bulk] = {'type': 'list', 'elements': 'dict', 'options': self.table.object_options()}
+            spec[self.bulk]['options'][self.key]['required'] = True
+        else:
+            spec[self.key]['required'] = True
         if self.purge:
             spec['purge'] = {'type': 'bool', 'default': False}
         spec.update(copy.deepcopy(self.common))
@@ -60,19 +69,27 @@ class Task(object):
         kwargs = {
             'argument_spec': self.argument_spec(),
             'supports_check_mode': True,
-            'required_one_of': [(self.key, self.bulk)],
-            'mutually_exclusive': [(self.key, self.bulk)],
         }
+        if self.bulk is not None:
+            kwargs['required_one_of'] = [(self.key, self.bulk)]
+            kwargs['mutually_exclusive'] = [(self.key, self.bulk)]
+        required_if = list(self.required_if)
         if self.purge:
-            kwargs['required_if'] = [('purge', True, (self.bulk,))]
+            required_if.append(('purge', True, (self.bulk,)))
+        if required_if:
+            kwargs['required_if'] = required_if
         return kwargs
+
+    def bulk_form(self, params):
+        """True when the task names its objects in the bulk list."""
+        return self.bulk is not None and params.get(self.bulk) is not None
 
     def requested(self, params):
         """The objects the task names, as parameter dicts with every object option (single form or
         bulk form). AnsibleModule fills the defaults already; doing it here keeps the task whole
         for callers that pass plain dicts (unit tests, roles' action code)."""
         defaults = dict((name, spec.get('default')) for name, spec in self.table.object_options().items())
-        items = params[self.bulk] if params.get(self.bulk) is not None else [params]
+        items = params[self.bulk] if self.bulk_form(params) else [params]
         requested = []
         for item in items:
             values = dict(defaults)
@@ -113,10 +130,10 @@ class Task(object):
         if confirm is not None and confirm.result() is not None:
             result['confirm'] = confirm.result()
         after = outcome['after']
-        if params.get(self.bulk) is None:
+        if not self.bulk_form(params):
             key = params[self.key]
             result['diff'] = {'before': outcome['before'][key], 'after': after[key]}
-            result[self.result_key] = after[key][RUNTIME]
+            result[self.result_key] = after[key].get(RUNTIME)  # None also when the task has no runtime store
         else:
-            result[self.result_key + 's'] = dict((key, views[RUNTIME]) for key, views in after.items())
+            result[self.result_key + 's'] = dict((key, views.get(RUNTIME)) for key, views in after.items())
         return result

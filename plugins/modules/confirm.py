@@ -45,6 +45,7 @@ seealso:
   - module: edgenet.router.iptun
   - module: edgenet.router.sixtofour_relay
   - module: edgenet.router.pipex_session
+  - module: edgenet.router.dhcpv6_server
 '''
 
 EXAMPLES = r'''

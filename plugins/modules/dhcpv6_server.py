@@ -34,12 +34,16 @@ description:
     held from reading the file to the end of the change, so no task plans on, or rolls back over,
     another's change.
   - A parameter the chosen backend cannot express is an error naming the backend, never ignored.
+  - With O(confirm_timeout), an unconfirmed change puts the config file back byte for byte and the
+    daemon back on what it ran before (Kea by C(config-set), dnsmasq by a restart on its old text),
+    or stops a daemon the task started.
 author:
   - edgenet.router developers (@edgenet)
 extends_documentation_fragment:
   - edgenet.router._attributes
   - edgenet.router._attributes.PLATFORM_LINUX
   - edgenet.router._attributes.ACTIONGROUP_ROUTER
+  - edgenet.router._confirm
 attributes:
   check_mode:
     support: full
@@ -303,6 +307,8 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+extends_documentation_fragment:
+  - edgenet.router._confirm
 server:
   description: The interface's service after the task (in check mode, as it would be), canonical.
   returned: always
@@ -388,6 +394,7 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.edgenet.router.plugins.module_utils._confirm import ConfirmError, pending
 from ansible_collections.edgenet.router.plugins.module_utils._engine import ApplyError, PlanError
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._backends import (
     BackendError, open_backend, other_file_stores,
@@ -402,13 +409,14 @@ def main():
     params = module.params
     try:
         check_where(params)
+        confirm = pending(module, 'dhcpv6_server', params)
         backend = open_backend(module)
         addresses = None
         if params['state'] == 'present' and params['mode'] != 'disabled':
             addresses = interface_addresses(module.run_command, params['interface'], params['netns'])
         result = run_dhcpv6(params, backend, module.check_mode, addresses, warn=module.warn,
-                            others=other_file_stores(params, module.run_command))
-    except BackendError + (PlanError, ApplyError, ValueError) as exc:
+                            others=other_file_stores(params, module.run_command), confirm=confirm)
+    except BackendError + (PlanError, ApplyError, ConfirmError, ValueError) as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(**result)
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6 import _dnsmasq, _kea
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._conffile import ConfigFileError
+from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._process import resolve_binary
 
-__all__ = ['BackendError', 'open_backend', 'other_file_stores']
+__all__ = ['BackendError', 'open_backend', 'open_stores', 'other_file_stores']
 
 # Everything a backend raises for the user to read.
 BackendError = (_kea.KeaError, _dnsmasq.DnsmasqError, ConfigFileError)
@@ -27,6 +28,15 @@ def open_backend(module):
         module.fail_json(msg='%s is not installed on the managed host: the %s backend needs it (Debian/Ubuntu: '
                              'apt install %s)' % (impl.BINARY, params['backend'], impl.DEBIAN_PACKAGE))
     return impl.Backend(params, module.run_command, binary=binary)
+
+
+def open_stores(params, run):
+    """``(runtime store, persistent store)`` of the backend ``params`` name, outside a module (a
+    commit-confirm rollback: no AnsibleModule to look the daemon up); the daemon is found on
+    PATH and in /usr/sbin, /sbin, as the module finds it."""
+    impl = _MODULES[params.get('backend') or 'kea']
+    backend = impl.Backend(params, run, binary=resolve_binary(impl.BINARY))
+    return backend.daemon, backend.file
 
 
 def other_file_stores(params, run):

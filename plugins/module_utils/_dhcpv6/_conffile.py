@@ -208,6 +208,16 @@ class ConfigFileStore(PutStore):
     def snapshot(self, key):
         return self.file.snapshot()
 
+    def restore_record(self, record):
+        """Put back what a snapshot's ``record()`` saved (a commit-confirm rollback), byte for byte
+        (content, mode, owner), as guarded as the snapshot's own restore. The record may name
+        this store's file only: it is data read from disk."""
+        snapshot = _files.Snapshot.from_record(record, self.file.directory, self.file.locked, is_ours, self.error)
+        others = [path for path, dummy in snapshot.saved if path != self.file.path]
+        if others:
+            raise self.error('Refusing to restore %s: the record may name %s only' % (', '.join(others), self.file.path))
+        snapshot()
+
     def commands(self, change):
         what = 'remove the %s of %s from' if change.action == DELETE else 'write the %s of %s to'
         return ['%s %s' % (what % (self.part, change.key), self.file.path), self.check_command % self.file.path]

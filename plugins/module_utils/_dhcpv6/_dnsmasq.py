@@ -223,32 +223,69 @@ class DnsmasqDaemon(Store):
         write never stopped (it failed before the SIGTERM) is left alone; a daemon that was
         stopped before this write and runs now is stopped again."""
         found = self._found if self._found is not None else (self.running_text()[0], self.backend.file.file.text())
-        running, file_text = found
         process = self.backend.process
         pid = process.pid()
         identity = (pid, process.start_ticks(pid) if pid is not None else None)
-        undo_file = self.backend.file.file.snapshot()
+        return _DaemonSnapshot(self, identity, found[0], found[1], self.backend.file.file.snapshot())
 
-        def restore():
-            now = process.pid()
-            if pid is None and now is not None:
-                # Started by this write (systemd): it was stopped before this run, so it is again.
-                self.backend.stop()
-            if pid is None or (now, process.start_ticks(now) if now is not None else None) == identity:
-                undo_file()
-                return
-            if running:
-                self.backend.file.file.replace(running.encode())
-            elif file_text is None:
-                self.backend.file.file.remove()
-            else:
-                self.backend.file.file.replace(file_text.encode())
-            self.backend.restart(was_running=True)
-            undo_file()
-        return restore
+    def restore_record(self, record):
+        """Put the daemon back as a snapshot's ``record()`` describes it (a commit-confirm rollback,
+        in the timer's process); the file snapshot in it may name the config file only."""
+        try:
+            identity = tuple(record['identity'])
+            texts = (record['running'], record['file_text'])
+            if len(identity) != 2 or not all(i is None or isinstance(i, int) for i in identity) or \
+                    not all(t is None or isinstance(t, str) for t in texts):
+                raise ValueError('identity or texts of the wrong type')
+            file_record = record['file']
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DnsmasqError('Refusing a malformed record of the dnsmasq daemon: %s' % exc)
+        undo_file = _files.Snapshot.from_record(file_record, self.backend.file.file.directory, self.backend.file.file.locked,
+                                                _files.is_ours, DnsmasqError)
+        if [path for path, dummy in undo_file.saved] != [self.backend.file.file.path]:
+            raise DnsmasqError('Refusing to restore a file record that is not of %s' % self.backend.file.file.path)
+        _DaemonSnapshot(self, identity, texts[0], texts[1], undo_file)()
 
     def commands(self, change):
         return [self.backend.restart_command()]
+
+
+class _DaemonSnapshot(object):
+    """dnsmasq as it was before a write (see :meth:`DnsmasqDaemon.snapshot`): the process'
+    ``identity`` (pid, start time; pid None when it was stopped), the text it ran (``running``, None
+    when unknown), the file's text then and ``undo_file``, the file before this write. Calling it
+    puts the daemon back; :meth:`record` is the same as data for a rollback in another process."""
+
+    def __init__(self, daemon, identity, running, file_text, undo_file):
+        self.daemon = daemon
+        self.identity = identity
+        self.running = running
+        self.file_text = file_text
+        self.undo_file = undo_file
+
+    def __call__(self):
+        backend = self.daemon.backend
+        process = backend.process
+        pid = self.identity[0]
+        now = process.pid()
+        if pid is None and now is not None:
+            # Started by this write (systemd): it was stopped before this run, so it is again.
+            backend.stop()
+        if pid is None or (now, process.start_ticks(now) if now is not None else None) == self.identity:
+            self.undo_file()
+            return
+        if self.running:
+            backend.file.file.replace(self.running.encode())
+        elif self.file_text is None:
+            backend.file.file.remove()
+        else:
+            backend.file.file.replace(self.file_text.encode())
+        backend.restart(was_running=True)
+        self.undo_file()
+
+    def record(self):
+        return {'identity': list(self.identity), 'running': self.running, 'file_text': self.file_text,
+                'file': self.undo_file.record()}
 
 
 class Backend(FileBackend):

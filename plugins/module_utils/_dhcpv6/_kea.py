@@ -193,18 +193,14 @@ class KeaDaemon(PutStore):
                                % (key, ', '.join(differs)))
 
     def snapshot(self, key):
-        if self._stopped():
-            backend = self.backend
+        return _DaemonSnapshot(self, None if self._stopped() else self.running_config())
 
-            def stop_again():
-                if backend.daemon_running():   # started by this write: it was stopped before
-                    backend.stop()
-            return stop_again
-        saved = self.running_config()
-
-        def restore():
-            self.control.command('config-set', saved)
-        return restore
+    def restore_record(self, record):
+        """Put Kea back as a snapshot's ``record()`` saw it (a commit-confirm rollback, in the
+        timer's process): stopped, or running the config it ran then."""
+        if not isinstance(record, dict) or not (record.get('stopped') is True or isinstance(record.get('config'), dict)):
+            raise KeaError('Refusing a malformed record of the Kea daemon: %r' % (record,))
+        _DaemonSnapshot(self, None if record.get('stopped') else record['config'])()
 
     def commands(self, change):
         if self._stopped() or (self.backend is not None and self.backend.started_here):
@@ -212,6 +208,27 @@ class KeaDaemon(PutStore):
         last = 'config-set' if change.action == DELETE else 'config-reload'
         return ['echo \'{"command": "%s"}\' | socat UNIX:%s -' % (cmd, self.control.path)
                 for cmd in ('config-test', last)]
+
+
+class _DaemonSnapshot(object):
+    """Kea as it was before a write: ``saved``, the config it ran (``config-get``), or None when it
+    was stopped. Calling it puts that back (``config-set``; or stops a Kea this run started);
+    :meth:`record` is the same as data for a rollback in another process."""
+
+    def __init__(self, daemon, saved):
+        self.daemon = daemon
+        self.saved = saved
+
+    def __call__(self):
+        if self.saved is None:
+            backend = self.daemon.backend
+            if backend.daemon_running():   # started by this write: it was stopped before
+                backend.stop()
+            return
+        self.daemon.control.command('config-set', self.saved)
+
+    def record(self):
+        return {'stopped': True} if self.saved is None else {'config': self.saved}
 
 
 class Backend(FileBackend):

@@ -21,9 +21,13 @@ import os
 import socket
 import time
 
+from ansible_collections.edgenet.router.plugins.module_utils._poll import until
+
 __all__ = ['DHCP6_SERVER_PORT', 'KeaControl', 'KeaError', 'KeaHealth', 'server_sockets']
 
 DHCP6_SERVER_PORT = 547
+# How often Kea's health is asked while it settles (each ask is a status-get and a /proc read).
+POLL_INTERVAL = 0.2
 
 
 class KeaError(Exception):
@@ -157,19 +161,13 @@ class KeaHealth(object):
 
     def settled_problem(self):
         """:meth:`problem` after giving Kea up to ``settle_seconds`` to bind its sockets."""
-        deadline = time.monotonic() + self.settle_seconds
-        while True:
-            problem = self.problem()
-            if problem is None or time.monotonic() >= deadline:
-                return problem
-            self.sleep(0.2)
+        seen = []
+        until(lambda: seen.append(self.problem()) or seen[-1] is None, self.settle_seconds, POLL_INTERVAL, self.sleep)
+        return seen[-1]
 
     def serving(self):
         """True once a just started Kea answers and serves, within ``settle_seconds`` (systemd
         reports the unit started before Kea has read its config and opened the socket)."""
-        deadline = time.monotonic() + self.settle_seconds
-        while not self.running():
-            if time.monotonic() >= deadline:
-                return False
-            self.sleep(0.2)
+        if not until(self.running, self.settle_seconds, POLL_INTERVAL, self.sleep):
+            return False
         return self.settled_problem() is None

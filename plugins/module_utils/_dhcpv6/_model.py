@@ -66,7 +66,7 @@ RELAY_FIELDS = ('upstream_interface', 'servers', 'interface_id')
 # (_kea_config, _dnsmasq_config): two backends, two vocabularies, neither of them the model's.
 TABLE = ObjectTable('dhcpv6 interface', [
     Field('interface', required=True, normalise=norm_ifname),
-    Field('mode', normalise=norm_choice('server', 'relay', 'disabled'), choices=['server', 'relay', 'disabled']),
+    Field('mode', default='server', normalise=norm_choice('server', 'relay', 'disabled'), choices=['server', 'relay', 'disabled']),
     # -- server
     Field('address_mode', normalise=norm_choice('stateless', 'stateful'), choices=['stateless', 'stateful']),
     Field('subnet', normalise=norm_subnet),

@@ -23,6 +23,7 @@ import time
 
 from ansible_collections.edgenet.router.plugins.module_utils import _files
 from ansible_collections.edgenet.router.plugins.module_utils._names import quoted
+from ansible_collections.edgenet.router.plugins.module_utils._poll import until
 
 __all__ = ['Process', 'StateDir', 'check_identity', 'daemon_uids', 'read_text', 'resolve_binary', 'wait']
 
@@ -66,14 +67,8 @@ def resolve_binary(binary):
 
 
 def wait(condition, seconds):
-    """Poll ``condition()`` every 50 ms for up to ``seconds``; True once it holds."""
-    deadline = time.monotonic() + seconds
-    while True:
-        if condition():
-            return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
+    """Poll ``condition()`` every 50 ms for up to ``seconds``; True once it holds (``_poll.until``)."""
+    return until(condition, seconds)
 
 
 def daemon_uids(names):

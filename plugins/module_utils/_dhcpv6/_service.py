@@ -5,13 +5,15 @@
 # Private to the edgenet.router collection: no compatibility promise to other collections.
 """What the dhcpv6_server and dhcpv6_server_info modules do, kept out of the module files.
 
-``run_dhcpv6`` takes a backend object (its stores, how to start the daemon), so the module's
-behaviour is unit-tested with fakes; the module files only build the real backends.
+The task (``_task.Task``: one interface per task, no bulk form), the checks of where the daemon's
+files are, ``run_dhcpv6`` on a backend object (its stores, how to start the daemon: unit-tested
+with fakes; the module files only build the real backends), the stores a commit-confirm rollback
+opens, and the info view.
 """
 
 from __future__ import annotations
 
-import copy
+import contextlib
 import json
 import os
 import re
@@ -19,6 +21,8 @@ import re
 from ansible_collections.edgenet.router.plugins.module_utils import _engine as engine
 from ansible_collections.edgenet.router.plugins.module_utils import _netlink
 from ansible_collections.edgenet.router.plugins.module_utils._names import quoted
+from ansible_collections.edgenet.router.plugins.module_utils._task import Task
+from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6 import _backends
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._conffile import ConfigFileError
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._model import (
     TABLE, Dhcpv6Error, check_interface_name, desired_service, public_view,
@@ -29,12 +33,16 @@ __all__ = [
     'COMMON_OPTIONS',
     'DRIFT_DAEMON',
     'DRIFT_FILE',
+    'STORE_OPTIONS',
+    'TASK',
     'argument_spec',
     'check_other_backends',
     'check_where',
+    'desired_set',
     'info',
     'interface_addresses',
     'module_kwargs',
+    'open_stores',
     'run_dhcpv6',
 ]
 
@@ -53,6 +61,14 @@ COMMON_OPTIONS = {
     'service_manager': {'type': 'str', 'default': 'systemd', 'choices': ['systemd', 'none']},
     'service_name': {'type': 'str'},
 }
+
+# One interface per task: no bulk form. A relay needs to know where the servers are.
+TASK = Task(TABLE, key='interface', bulk=None, result='server', error=Dhcpv6Error, common=COMMON_OPTIONS,
+            check_key=check_interface_name, required_if=[('mode', 'relay', ('upstream_interface',))])
+
+# The options the stores are built from: all a commit-confirm rollback keeps of the task.
+STORE_OPTIONS = ('interface', 'backend', 'netns', 'config_file', 'control_socket', 'lease_file', 'pid_file',
+                 'service_manager', 'service_name')
 
 PATH_OPTIONS = ('config_file', 'control_socket', 'lease_file', 'pid_file')
 # A systemd unit name: systemctl matches a name holding *, ? or [ as a glob over every unit, and
@@ -117,19 +133,26 @@ def check_where(params):
 
 
 def argument_spec():
-    spec = TABLE.argument_spec()
-    spec['mode']['default'] = 'server'
-    spec['state'] = {'type': 'str', 'default': 'present', 'choices': ['present', 'absent']}
-    spec.update(copy.deepcopy(COMMON_OPTIONS))
-    return spec
+    return TASK.argument_spec()
 
 
 def module_kwargs():
-    return {
-        'argument_spec': argument_spec(),
-        'supports_check_mode': True,
-        'required_if': [('mode', 'relay', ('upstream_interface',))],
-    }
+    return TASK.module_kwargs()
+
+
+@contextlib.contextmanager
+def open_stores(params, run_command):
+    """The task's stores, ``(runtime, persistent)``, for a commit-confirm rollback (see
+    ``_confirm``): the backend the options name, built as the module built it. The options are
+    checked again (they come from a record on disk): no path, unit or namespace the module
+    would have refused reaches a store."""
+    check_where(params)
+    yield _backends.open_stores(params, run_command)
+
+
+def desired_set(params, addresses=None, defaults=None):
+    """Task -> ``{interface: canonical dict, or None when disabled}``; see ``desired_service``."""
+    return TASK.desired_set(params, lambda item: desired_service(item, addresses, defaults))
 
 
 def interface_addresses(run, interface, netns=None):
@@ -180,7 +203,7 @@ def check_other_backends(key, desired, others):
                               'then run this task again.' % (key, name, store.file.path, name))
 
 
-def run_dhcpv6(params, backend, check_mode=False, addresses=None, warn=None, others=None):
+def run_dhcpv6(params, backend, check_mode=False, addresses=None, warn=None, others=None, confirm=None):
     """The dhcpv6_server module's behaviour; returns the result dict.
 
     ``backend`` offers ``check_expressible(obj, addresses)``, ``model_defaults(params)`` (its own
@@ -189,14 +212,15 @@ def run_dhcpv6(params, backend, check_mode=False, addresses=None, warn=None, oth
     ``daemon_running()`` and ``render(key, obj)`` (the backend's config text for the result).
     Everything the run does is a row of the engine's plan, so ``changed`` is the same in check
     mode and a real run. ``warn`` receives warnings (AnsibleModule.warn). ``others`` are the
-    other backends' file stores (see :func:`check_other_backends`).
+    other backends' file stores (see :func:`check_other_backends`). ``confirm`` is the
+    commit-confirm rollback to schedule (``_confirm.Pending``) or None.
     """
-    key = check_interface_name(params['interface'])
-    desired = desired_service(params, addresses, backend.model_defaults(params))
+    key = params['interface']
+    desired = desired_set(params, addresses, backend.model_defaults(params))[key]
     backend.check_expressible(desired, addresses)
     check_other_backends(key, desired, others)
     stores = backend.stores()
-    outcome = engine.run(TABLE, stores, {key: desired}, check_mode=check_mode)
+    outcome = engine.run(TABLE, stores, {key: desired}, check_mode=check_mode, confirm=confirm)
     after = outcome['after'][key]
     # In check mode the prediction: a stopped daemon the plan starts would run.
     running = backend.daemon_running() or after.get(engine.RUNTIME) is not None
@@ -204,36 +228,25 @@ def run_dhcpv6(params, backend, check_mode=False, addresses=None, warn=None, oth
         warn('the %s daemon is not running: the config file is written but nothing serves it '
              '(service_manager: none leaves starting it to you)' % backend.name)
     view = after.get(engine.RUNTIME) or after.get(engine.PERSISTENT)
-    return {
-        'changed': outcome['changed'],
+    result = TASK.result(params, outcome, confirm)
+    result.update({
+        # Not the runtime view alone: with service_manager none a stopped daemon is no store.
         'server': public_view(view) if desired is not None else {'interface': key, 'mode': 'disabled'},
         'backend_config': backend.render(key, desired),
-        'diff': {'before': outcome['before'][key], 'after': after},
-        'commands': outcome['commands'],
-        'changes': outcome['changes'],
         'drift': _drift(outcome['changes']),
         'daemon_running': running,
-    }
+    })
+    return result
 
 
 def info(backend, interface=None):
     """The model read back from the daemon (and the file), where they differ, and the leases."""
     files = backend.file_store().read()
     daemon = backend.daemon_store().read() if backend.daemon_running() else {}
-    names = sorted(set(files) | set(daemon))
-    if interface is not None:
-        names = [n for n in names if n == interface]
-    interfaces = {}
-    for name in names:
-        f, d = files.get(name), daemon.get(name)
-        differs = []
-        if f is not None and d is not None:
-            differs = sorted(field.name for field in TABLE if f.get(field.name) != d.get(field.name))
-        interfaces[name] = {
-            'running': public_view(d),
-            'file': public_view(f),
-            'differs': differs,
-        }
+    compared = engine.compare_stores(TABLE, daemon, files, None if interface is None else [interface])
+    interfaces = dict((name, {'running': public_view(views['runtime']), 'file': public_view(views['persistent']),
+                              'differs': views['differs']})
+                      for name, views in compared.items())
     leases = backend.leases()
     return {
         'changed': False,

@@ -13,8 +13,8 @@ dicts keyed by object key; :func:`plan` compares them with what the task asks fo
 did, in reverse, on the first error.
 
 The package: ``_objects`` (the vocabulary: actions, errors, Field, ObjectTable, Change, Store),
-``_plan`` (plan, unkept, predict, view: pure), ``_apply`` (apply with its journal, rollback and
-undo) and, here, :func:`run`, the whole cycle. Import from here, not from the parts.
+``_plan`` (plan, unkept, predict, view, compare_stores: pure), ``_apply`` (apply with its
+journal, rollback and undo) and, here, :func:`run`, the whole cycle. Import from here, not from the parts.
 
 Nothing here touches the system: stores do (see ``_netlink.py``, ``_networkd.py``).
 """
@@ -27,12 +27,12 @@ from ansible_collections.edgenet.router.plugins.module_utils._engine._objects im
     CONFIRM, CREATE, DELETE, IN_PLACE, MODIFY, PERSISTENT, RECREATE, RUNTIME, SECRET_MASK, SETTLE, VERIFY,
     ApplyError, Change, Field, ObjectTable, PlanError, Store, Unkept, _mask, secret_texts,
 )
-from ansible_collections.edgenet.router.plugins.module_utils._engine._plan import plan, predict, unkept, view  # noqa: F401
+from ansible_collections.edgenet.router.plugins.module_utils._engine._plan import compare_stores, plan, predict, unkept, view  # noqa: F401
 from ansible_collections.edgenet.router.plugins.module_utils._engine._apply import apply, undo  # noqa: F401
 
 __all__ = [
     'ApplyError', 'Change', 'Field', 'ObjectTable', 'PlanError', 'Store', 'Unkept',
-    'apply', 'plan', 'predict', 'run', 'secret_texts', 'undo', 'unkept', 'view',
+    'apply', 'compare_stores', 'plan', 'predict', 'run', 'secret_texts', 'undo', 'unkept', 'view',
     'CREATE', 'MODIFY', 'RECREATE', 'DELETE', 'SETTLE', 'VERIFY', 'CONFIRM', 'IN_PLACE',
     'RUNTIME', 'PERSISTENT', 'SECRET_MASK',
 ]

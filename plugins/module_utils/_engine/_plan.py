@@ -4,18 +4,18 @@
 #
 # Private to the edgenet.router collection: no compatibility promise to other collections.
 """The pure half of the cycle: :func:`plan` (current and desired -> changes), :func:`unkept` (the
-re-read against the changes), :func:`predict` (check mode's after) and :func:`view` (the diff's
-shape). Nothing here touches a store."""
+re-read against the changes), :func:`predict` (check mode's after), :func:`view` (the diff's
+shape) and :func:`compare_stores` (what the ``_info`` modules report). Nothing here touches a store."""
 
 from __future__ import annotations
 
 import copy
 
 from ansible_collections.edgenet.router.plugins.module_utils._engine._objects import (
-    CREATE, DELETE, MODIFY, RECREATE, Change, PlanError, _mask,
+    CREATE, DELETE, MODIFY, PERSISTENT, RECREATE, RUNTIME, Change, PlanError, _mask,
 )
 
-__all__ = ['plan', 'unkept', 'predict', 'view']
+__all__ = ['plan', 'unkept', 'predict', 'view', 'compare_stores']
 
 
 def _differences(table, store, before, desired):
@@ -144,4 +144,35 @@ def view(table, stores, snapshot, keys):
                 out[key][store] = dict((name, _mask(name, value, secrets)) for name, value in sorted(obj.items()))
             else:
                 out[key][store] = dict(sorted(obj.items()))
+    return out
+
+
+def compare_stores(table, runtime, persistent, keys=None):
+    """Where the runtime and the persistent store disagree: the ``_info`` modules' view.
+
+    ``runtime`` and ``persistent`` are two stores' ``read()`` maps; ``persistent`` is None when
+    the task has no persistent store (a network namespace, which no boot-time file describes).
+    Returns ``{key: {'runtime': obj or None, 'persistent': obj or None, 'missing': [store names
+    without the object], 'differs': [field names]}}`` for every key either store holds (only
+    those in ``keys`` when given), sorted. A field differs when the persistent store sets it and
+    the runtime value does not count as it (the field's own ``compare``); a field the persistent
+    store leaves unset (a networkd file that cannot hold it, the other mode's fields of a DHCPv6
+    interface) or that is never compared (``compare=False``) is no difference. Objects are the
+    stores' own: a caller masks secrets as its result shows them."""
+    files = persistent if persistent is not None else {}
+    names = set(runtime) | set(files)
+    if keys is not None:
+        names &= set(keys)
+    out = {}
+    for key in sorted(names):
+        have, kept = runtime.get(key), files.get(key)
+        differs = []
+        if have is not None and kept is not None:
+            differs = sorted(field.name for field in table if field.compare and kept.get(field.name) is not None
+                             and not field.same(have.get(field.name), kept.get(field.name)))
+        if persistent is not None:
+            missing = [store for store, obj in ((RUNTIME, have), (PERSISTENT, kept)) if obj is None]
+        else:
+            missing = [] if have is not None else [RUNTIME]
+        out[key] = {'runtime': have, 'persistent': kept, 'missing': missing, 'differs': differs}
     return out

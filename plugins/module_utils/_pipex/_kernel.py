@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import functools
 import shlex
-import time
 
 from ansible_collections.edgenet.router.plugins.module_utils._engine import CREATE, DELETE, RECREATE, RUNTIME, Store
 from ansible_collections.edgenet.router.plugins.module_utils._l2tp import PWTYPE_ETH
+from ansible_collections.edgenet.router.plugins.module_utils._poll import until
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._effects import NFT_CHAIN, NFT_COMMENT, NFT_TABLE
 from ansible_collections.edgenet.router.plugins.module_utils._values import removed
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._model import (
@@ -269,12 +269,9 @@ class KernelSessions(Store):
         its id fails with EEXIST, and a session added to it dies with it (seen in the lab when a
         recreate re-used the tunnel at once)."""
         self.l2tp.delete_tunnel(tunnel_id)
-        deadline = time.monotonic() + TUNNEL_TEARDOWN_TIMEOUT
-        while any(t['tunnel_id'] == tunnel_id for t in self.l2tp.tunnels()):
-            if time.monotonic() > deadline:
-                raise PipexError('tunnel %s is still being torn down by the kernel after %ss'
-                                 % (tunnel_id, TUNNEL_TEARDOWN_TIMEOUT))
-            time.sleep(0.05)
+        if not until(lambda: not any(t['tunnel_id'] == tunnel_id for t in self.l2tp.tunnels()), TUNNEL_TEARDOWN_TIMEOUT):
+            raise PipexError('tunnel %s is still being torn down by the kernel after %ss'
+                             % (tunnel_id, TUNNEL_TEARDOWN_TIMEOUT))
 
     def commands(self, change):
         return runtime_commands(change, self.netns)

@@ -12,7 +12,7 @@ import contextlib
 import shutil
 
 from ansible_collections.edgenet.router.plugins.module_utils import _engine as engine
-from ansible_collections.edgenet.router.plugins.module_utils._engine import PERSISTENT, RUNTIME
+from ansible_collections.edgenet.router.plugins.module_utils._engine import RUNTIME
 from ansible_collections.edgenet.router.plugins.module_utils._l2tp import PWTYPE_ETH, PWTYPE_PPP, PWTYPE_PPP_AC, open_l2tp
 from ansible_collections.edgenet.router.plugins.module_utils._names import quoted
 from ansible_collections.edgenet.router.plugins.module_utils._netlink import check_netns, open_netlink
@@ -128,7 +128,6 @@ def info(runtime, persistent=None, ifname=None):
     if ifname is not None:
         check_ifname(ifname)
     sessions = runtime.read()
-    files = persistent.read() if persistent is not None else {}
     tunnels = []
     for tunnel_id, tunnel in sorted(runtime.tunnels.items()):
         members = []
@@ -157,20 +156,15 @@ def info(runtime, persistent=None, ifname=None):
             'sessions': members,
         })
     out = []
-    names = set(sessions) | set(files)
-    for name in sorted(names & {ifname} if ifname is not None else names):
-        k, f = sessions.get(name), files.get(name)
-        differs = []
-        if k is not None and f is not None:
-            differs = sorted(field.name for field in TABLE if field.compare and f.get(field.name) is not None
-                             and not field.same(k.get(field.name), f.get(field.name)))
+    compared = engine.compare_stores(TABLE, sessions, persistent.read() if persistent is not None else None,
+                                     None if ifname is None else [ifname])
+    for name, views in compared.items():
         out.append({
             'ifname': name,
-            'runtime': _masked(k),
-            'persistent': _masked(f),
+            'runtime': _masked(views['runtime']),
+            'persistent': _masked(views['persistent']),
             'statistics': runtime.stats.get(name),
-            'missing': [store for store, view in ((RUNTIME, k), (PERSISTENT, f)) if view is None]
-            if persistent is not None else ([] if k is not None else [RUNTIME]),
-            'differs': differs,
+            'missing': views['missing'],
+            'differs': views['differs'],
         })
     return {'tunnels': tunnels, 'sessions': out}
