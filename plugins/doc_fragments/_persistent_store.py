@@ -24,12 +24,12 @@ options:
         nothing reads at boot are never written.
       - V(networkd) writes C(.netdev)/C(.network) files to O(networkd_dir) and asks a running
         networkd to reload them.
-      - V(ifupdown) writes one file per tunnel, C(edgenet-NAME), to O(ifupdown_dir): C(auto NAME)
+      - V(ifupdown) writes one file per tunnel, C(edgenet-NAME), to O(ifupdown_dir), holding C(auto NAME)
         and an C(inet manual) stanza whose C(pre-up)/C(up) lines are the C(ip) commands that
         create the tunnel, its addresses and routes at boot (ifupdown's own tunnel methods cannot
         express tos, path MTU discovery, the flow label, 6rd or a tunnel without an address). The
         C(interfaces) file next to that directory must source it (Debian's default
-        C(source /etc/network/interfaces.d/*) does), else the task is refused. Nothing is reloaded:
+        C(source /etc/network/interfaces.d/*) does), else the task is refused. Nothing is reloaded;
         ifupdown reads the files at boot only. Tunnel names with a dot are refused (ifupdown's
         C(source-directory) skips such file names).
       - A manager named directly must be running (it need not manage a link yet). A manager that
