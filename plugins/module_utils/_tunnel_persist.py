@@ -24,10 +24,12 @@ from __future__ import annotations
 import collections
 import os
 
+from ansible_collections.edgenet.router.plugins.module_utils._ifupdown import IfupdownError
+from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdError
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel_ifupdown import IfupdownTunnels
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel_networkd import NetworkdTunnels
 
-__all__ = ['MANAGERS', 'OPTIONS', 'STORES', 'Choice', 'Refused', 'choose', 'managing', 'open_persistent', 'store_for']
+__all__ = ['ERRORS', 'MANAGERS', 'OPTIONS', 'STORES', 'Choice', 'Refused', 'choose', 'managing', 'open_persistent', 'store_for']
 
 Manager = collections.namedtuple('Manager', 'label unit dir_option default_dir')
 
@@ -44,6 +46,9 @@ STORES = collections.OrderedDict([
     ('networkd', NetworkdTunnels),
     ('ifupdown', IfupdownTunnels),
 ])
+
+# What the stores raise (a file they cannot read, write or restore): the modules report it.
+ERRORS = (NetworkdError, IfupdownError)
 
 OPTIONS = collections.OrderedDict(
     [('persistent_store', {'type': 'str', 'default': 'auto', 'choices': ['auto'] + list(STORES)})]

@@ -14,7 +14,8 @@ description:
   - Creates, changes and removes Linux IP-in-IP tunnels, 4in4 (C(ipip)), 6in4 (C(sit)),
     6in6 and 4in6 (C(ip6tnl)) and 6to4, with their addresses and routes.
   - Reads the tunnel from the kernel over netlink and, with O(persistent=true), from the
-    systemd-networkd files that bring it back at boot; compares both with the task and changes
+    files of the router's network manager that bring it back at boot (systemd-networkd or
+    ifupdown, see O(persistent_store)); compares both with the task and changes
     only what differs. Check mode reports drift per store (C(runtime), C(persistent)).
   - The kernel cannot change a tunnel's type in place; such a change deletes and re-creates the
     link, unless O(recreate=never).
@@ -22,7 +23,7 @@ description:
     parameter a change leaves out.
   - Bulk mode (O(tunnels)) handles many tunnels with one netlink dump and one plan; with
     O(purge=true) it also removes the other tunnels this collection made (they carry the link
-    alias C(edgenet.router) or a managed networkd file); tunnels made by others are never removed.
+    alias C(edgenet.router) or a managed file); tunnels made by others are never removed.
 author:
   - edgenet.router developers (@edgenet)
 extends_documentation_fragment:
@@ -111,7 +112,8 @@ options:
       - The IPv4 prefix all 6rd nodes of the domain share (the bits left out of the delegated
         prefix), for example V(10.0.0.0/8). V(6rd) only. Default V(0.0.0.0/0) (every IPv4 bit is
         embedded).
-      - systemd-networkd cannot store it; anything but V(0.0.0.0/0) needs O(persistent=false).
+      - systemd-networkd cannot store it; anything but V(0.0.0.0/0) needs O(persistent=false) or the
+        ifupdown store.
     type: str
   mtu:
     description:
@@ -120,7 +122,8 @@ options:
   link:
     description:
       - Underlay device the outer packets are bound to, an interface name under the same rule as O(name).
-        Only with O(persistent=false), because networkd ties a tunnel to its underlay in the underlay's own file.
+        Not with the systemd-networkd store (networkd ties a tunnel to its underlay in the underlay's own
+        file); the ifupdown store and O(persistent=false) take it.
     type: str
   enabled:
     description:
@@ -380,7 +383,7 @@ from ansible_collections.edgenet.router.plugins.module_utils._confirm import Con
 from ansible_collections.edgenet.router.plugins.module_utils._iptun import module_kwargs, open_stores, run_iptun
 from ansible_collections.edgenet.router.plugins.module_utils._engine import ApplyError, PlanError
 from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError
-from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdError
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel_persist import ERRORS as STORE_ERRORS
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel import TunnelError
 
 
@@ -391,7 +394,7 @@ def main():
         confirm = pending(module, 'iptun', params)
         with open_stores(params, module.run_command) as (runtime, files):
             result = run_iptun(params, runtime, files, module.check_mode, confirm=confirm)
-    except (TunnelError, PlanError, ApplyError, NetlinkError, NetworkdError, ConfirmError) as exc:
+    except (TunnelError, PlanError, ApplyError, NetlinkError, ConfirmError) + STORE_ERRORS as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(**result)
 

@@ -124,10 +124,11 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.edgenet.router.plugins.module_utils._iptun import check_info_name, info
 from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, check_netns, open_netlink
-from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdError
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel import TunnelError
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel_kernel import KernelTunnels
-from ansible_collections.edgenet.router.plugins.module_utils._tunnel_persist import OPTIONS as PERSISTENT_OPTIONS, Choice, choose, store_for
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel_persist import (
+    ERRORS as STORE_ERRORS, OPTIONS as PERSISTENT_OPTIONS, Choice, choose, store_for,
+)
 
 
 def main():
@@ -151,7 +152,7 @@ def main():
             files = store_for(choice, module.params, None) if choice.problem is None else None
         with open_netlink(module.params['netns']) as netlink:
             tunnels = info(KernelTunnels(netlink, module.params['netns']), files)
-    except (TunnelError, NetlinkError, NetworkdError) as exc:
+    except (TunnelError, NetlinkError) + STORE_ERRORS as exc:
         module.fail_json(msg=str(exc))
     if module.params['name']:
         tunnels = [t for t in tunnels if t['name'] == module.params['name']]

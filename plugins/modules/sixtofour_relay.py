@@ -16,7 +16,7 @@ description:
     route to or from the relay, and returns the derived prefix for the LAN side
     (RV(prefix) is what a DHCPv6 prefix delegation or router advertisement role hands out).
   - The device is an M(edgenet.router.iptun) tunnel, built and compared by the same code, in the
-    same two stores (the kernel at runtime, systemd-networkd files for boot). Check mode reports
+    same two stores (the kernel at runtime, the network manager's files for boot). Check mode reports
     drift per store; a changed public IPv4 address shows as the prefix and address it would change.
   - O(role=6to4-site) a 6to4 site, address C(2002:VVVV:VVVV::1/16) on the tunnel and, with
     O(relay), a default route to a 6to4 relay.
@@ -100,7 +100,7 @@ options:
         left out of the delegated prefix (0 to 32). The delegated prefix is
         O(sixrd_prefix) length + 32 - O(ipv4_masklen) bits long, at most /64.
       - Anything but V(0) cannot be stored by systemd-networkd (it has no 6rd relay prefix setting)
-        and needs O(persistent=false).
+        and needs O(persistent=false) or the ifupdown store.
     type: int
     default: 0
   allow_documentation_addresses:
@@ -293,7 +293,7 @@ from ansible_collections.edgenet.router.plugins.module_utils._confirm import Con
 from ansible_collections.edgenet.router.plugins.module_utils._engine import ApplyError, PlanError
 from ansible_collections.edgenet.router.plugins.module_utils._iptun import open_stores
 from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError
-from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdError
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel_persist import ERRORS as STORE_ERRORS
 from ansible_collections.edgenet.router.plugins.module_utils._sixtofour import ERRORS, module_kwargs, run_sixtofour
 
 
@@ -305,7 +305,7 @@ def main():
         confirm = pending(module, 'iptun', params)
         with open_stores(params, module.run_command) as (runtime, files):
             result = run_sixtofour(params, runtime, files, module.check_mode, confirm=confirm)
-    except ERRORS + (PlanError, ApplyError, NetlinkError, NetworkdError, ConfirmError) as exc:
+    except ERRORS + (PlanError, ApplyError, NetlinkError, ConfirmError) + STORE_ERRORS as exc:
         module.fail_json(msg=str(exc))
     for warning in result.pop('warnings'):
         module.warn(warning)

@@ -142,3 +142,12 @@ def test_the_store_in_the_cycle_check_apply_idempotent_restore(tmp_path):
     removed = run(state='absent')
     assert removed['changed'] and not os.path.exists(path)
     assert engine.PERSISTENT in [c['store'] for c in removed['changes']]
+
+
+def test_a_managed_file_the_shell_cannot_split_is_a_clear_error_naming_it(tmp_path):
+    directory = tmp_path / 'interfaces.d'
+    directory.mkdir()
+    (directory / 'edgenet-t1').write_text('# Managed by edgenet.router: edits here are reported as drift and overwritten.\n'
+                                          'auto t1\niface t1 inet manual\n    up ip addr add "10.0.0.1/30 dev t1\n')
+    with pytest.raises(IfupdownError, match='Cannot read the ifupdown file of tunnel t1 in .*line 4'):
+        IfupdownTunnels(str(directory)).read()
