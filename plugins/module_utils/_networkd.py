@@ -224,8 +224,8 @@ class NetworkdDir(object):
         ``None`` removes a managed file, an absent key leaves it alone. Returns True if a file
         changed. Refuses, before writing anything, to overwrite a file without the marker."""
         if set(files) - set(self.extensions):
-            raise self.error('%s file types are %s, not %s' % (self.what, ', '.join(self.extensions),
-                                                                quoted(sorted(set(files) - set(self.extensions)))))
+            unknown = sorted(set(files) - set(self.extensions))
+            raise self.error('%s file types are %s, not %s' % (self.what, ', '.join(self.extensions), quoted(unknown)))
         paths = dict((ext, self.path(name, ext)) for ext in files)  # refuses a bad name before the lock
         with self.locked():
             plan = []
@@ -245,7 +245,7 @@ class NetworkdDir(object):
                     text = MANAGED_MARKER + '\n' + text
                 if old is not None and not ours:
                     raise self.error('Refusing to overwrite %s: it lacks the line "%s", so it is not ours. '
-                                        'Remove or rename it, or choose another name.' % (path, MANAGED_MARKER))
+                                     'Remove or rename it, or choose another name.' % (path, MANAGED_MARKER))
                 data = text.encode('utf-8')
                 if old != data:  # byte-identical: no write, no mtime change
                     plan.append((path, data))

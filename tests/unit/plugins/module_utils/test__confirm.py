@@ -307,7 +307,9 @@ def test_pending_is_none_without_the_option_or_in_check_mode_and_refuses_a_route
     monkeypatch.setattr(confirm.os.path, 'isdir', lambda path: path == '/run/systemd/system')
     made = confirm.pending(FakeModule(), 'iptun', {'confirm_timeout': 30, 'netns': None, 'persistent': True,
                                                    'networkd_dir': '/etc/systemd/network', 'cookie': 'secret'})
-    assert made.timeout == 30 and made.options == {'persistent': True, 'netns': None, 'persistent_store': None, 'networkd_dir': '/etc/systemd/network', 'ifupdown_dir': None}
+    assert made.timeout == 30
+    assert made.options == {'persistent': True, 'netns': None, 'persistent_store': None, 'networkd_dir': '/etc/systemd/network',
+                            'ifupdown_dir': None}
     assert made.result() is None
 
 
