@@ -51,7 +51,7 @@ def open_stores(params, run_command):
     with open_netlink(params.get('netns')) as netlink:
         runtime = KernelTunnels(netlink, params.get('netns'))
         files = None
-        if params.get('persistent', True) and not params.get('netns'):
+        if not params.get('netns'):  # with netns, persistent: true is refused by desired_set
             files = open_persistent(params, run_command)
         yield runtime, files
 

@@ -28,7 +28,7 @@ from ansible_collections.edgenet.router.plugins.module_utils._ifupdown import (
     IfupdownError, InterfacesDir, parse_stanza, render_stanza, sourcing_problem,
 )
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel import (
-    TABLE, TYPES, KIND_FIELDS, TunnelError, _norm_address_list, _norm_routes,
+    TABLE, TYPES, KIND_FIELDS, TUNNEL_FIELDS, TunnelError, _norm_address_list, _norm_routes,
 )
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel_kernel import link_words, route_words
 
@@ -61,7 +61,7 @@ def render_hooks(obj):
         hooks.append(('pre-up', ['ip', 'link', 'set', name, 'mtu', str(obj['mtu'])]))
     hooks.append(('up', ['ip', 'link', 'set', name, 'up' if obj['enabled'] else 'down']))
     hooks += [('up', ['ip', 'addr', 'add', address, 'dev', name]) for address in obj.get('addresses') or []]
-    hooks += [('up', ['ip', 'route', 'add'] + route_words(route).split() + ['dev', name]) for route in obj.get('routes') or []]
+    hooks += [('up', ['ip', 'route', 'add'] + route_words(route) + ['dev', name]) for route in obj.get('routes') or []]
     hooks.append(('post-down', ['ip', 'link', 'del', name]))
     return hooks
 
@@ -121,7 +121,7 @@ def parse_hooks(name, auto, hooks):
             routes.append(route)
     if not auto or kind is None:
         return None
-    for field in ('ttl', 'tos', 'pmtudisc', 'encaplimit', 'flowlabel'):
+    for field in TUNNEL_FIELDS:
         if field not in KIND_FIELDS.get(TYPES.get(obj['type'], {}).get('kind'), ()):
             obj[field] = None
     obj['addresses'] = _norm_address_list(addresses)

@@ -227,9 +227,9 @@ def iproute2_commands(change, netns=None):
     if after.get('enabled') is not None and after.get('enabled') != before.get('enabled'):
         cmds.append('%s link set %s %s' % (ip, name, 'up' if after['enabled'] else 'down'))
     for route in removed(before.get('routes'), after.get('routes')):
-        cmds.append('%s route del %s dev %s' % (ip, route_words(route), name))
+        cmds.append('%s route del %s dev %s' % (ip, ' '.join(route_words(route)), name))
     for route in removed(after.get('routes'), before.get('routes') or []):
-        cmds.append('%s route add %s dev %s' % (ip, route_words(route), name))
+        cmds.append('%s route add %s dev %s' % (ip, ' '.join(route_words(route)), name))
     return cmds
 
 
@@ -244,8 +244,7 @@ def route_words(route):
     words = [route['dest']]
     if route.get('via'):
         words += ['via', route['via']]
-    words += ['metric', str(route['metric'])]
-    return ' '.join(words)
+    return words + ['metric', str(route['metric'])]
 
 
 # ---- the runtime store ----------------------------------------------------------------------

@@ -100,16 +100,19 @@ def _ifupdown_interfaces(path):
 
 
 def managing(run_command, paths=None):
-    """``({manager: why}, [notes])``: every manager that manages this host's links now, and what
-    was seen of the others (for the message when none or several are found). Reads only."""
+    """``(found, active, notes)``: ``{manager: why}`` for every manager that manages this host's
+    links now, the set of managers whose unit is active (a manager named explicitly need only be
+    active), and what was seen of the others (for the message when none or several are found).
+    Reads only; asks each unit once."""
     paths = dict(PATHS, **(paths or {}))
     if not os.path.isdir(paths['systemd']):
-        return {}, ['systemd is not running (no %s): none of the managers can be asked' % paths['systemd']]
-    found, notes = {}, []
+        return {}, set(), ['systemd is not running (no %s): none of the managers can be asked' % paths['systemd']]
+    found, active, notes = {}, set(), []
     for name, manager in MANAGERS.items():
         if not _active(run_command, manager.unit):
             notes.append('%s is not active' % manager.unit)
             continue
+        active.add(name)
         if name == 'networkd':
             links = _networkd_links(run_command)
             if not links:
@@ -124,7 +127,7 @@ def managing(run_command, paths=None):
             found[name] = 'ifupdown (networking.service) is active and brought up %s' % ', '.join(interfaces)
         else:
             found[name] = 'NetworkManager is active'
-    return found, notes
+    return found, active, notes
 
 
 def choose(params, run_command, paths=None):
@@ -132,7 +135,7 @@ def choose(params, run_command, paths=None):
     if not params.get('persistent', True):
         return None
     wanted = params.get('persistent_store') or 'auto'
-    found, notes = managing(run_command, paths)
+    found, active, notes = managing(run_command, paths)
     seen = '; '.join([found[name] for name in sorted(found)] + notes)
     if wanted == 'auto':
         if len(found) != 1:
@@ -145,7 +148,7 @@ def choose(params, run_command, paths=None):
     else:
         name = wanted
         why = found.get(name)
-        if why is None and _manager_runs(name, run_command, paths):
+        if why is None and name in active:  # it may not manage a link yet: ours is the first
             why = '%s is active (chosen by persistent_store)' % MANAGERS[name].label
         if why is None:
             return Choice(name, seen, 'persistent_store %s: %s does not run on this host (%s): nothing would read its '
@@ -165,12 +168,6 @@ def _directory(name, params):
     return MANAGERS[name].default_dir if directory is None else directory
 
 
-def _manager_runs(name, run_command, paths):
-    """A manager named explicitly only has to run (it may not manage a link yet: ours is the first)."""
-    paths = dict(PATHS, **(paths or {}))
-    return os.path.isdir(paths['systemd']) and _active(run_command, MANAGERS[name].unit)
-
-
 def store_for(choice, params, run_command):
     """The store of ``choice`` over the directory its option names (``''`` is refused by the store)."""
     return STORES[choice.name](_directory(choice.name, params), run_command)
@@ -181,9 +178,8 @@ class Refused(object):
     read or written (the task fails on the problem first); every object is persistable, so the
     fields' own errors are reported with the problem."""
 
-    def __init__(self, choice):
-        self.choice = choice
-        self.problem = choice.problem
+    def __init__(self, problem):
+        self.problem = problem
 
     @staticmethod
     def check_persistable(obj):
@@ -197,5 +193,5 @@ def open_persistent(params, run_command, paths=None):
     if choice is None:
         return None
     if choice.problem is not None:
-        return Refused(choice)
+        return Refused(choice.problem)
     return store_for(choice, params, run_command)

@@ -117,7 +117,7 @@ class Router(object):
             yield self.nl
         monkeypatch.setattr(_iptun, 'open_netlink', fake_netlink)
         # A host whose links systemd-networkd manages (the detection is _tunnel_persist's own test).
-        monkeypatch.setattr(_tunnel_persist, 'managing', lambda run_command, paths=None: ({'networkd': 'test'}, []))
+        monkeypatch.setattr(_tunnel_persist, 'managing', lambda run_command, paths=None: ({'networkd': 'test'}, {'networkd'}, []))
 
     def run_command(self, argv):
         self.commands.append(argv)

@@ -56,15 +56,18 @@ NETWORKD, IFUPDOWN, NM = 'systemd-networkd.service', 'networking.service', 'Netw
 ])
 def test_the_one_manager_that_runs_is_found(tmp_path, active, expected, why):
     host = Host(tmp_path, active)
-    found, notes = persist.managing(host.run, host.paths)
+    found, running, notes = persist.managing(host.run, host.paths)
     assert found == {expected: why}
+    assert running == {expected}
     assert len(notes) == 2
+    assert sum(1 for argv in host.calls if argv[:2] == ['systemctl', 'is-active']) == 3   # each unit asked once
 
 
 def test_a_running_manager_that_manages_nothing_does_not_count(tmp_path):
     host = Host(tmp_path, [NETWORKD, IFUPDOWN], networkctl=NETWORKCTL_NONE, ifstate='lo=lo\n')
-    found, notes = persist.managing(host.run, host.paths)
+    found, running, notes = persist.managing(host.run, host.paths)
     assert found == {}
+    assert running == {'networkd', 'ifupdown'}
     assert 'systemd-networkd is active but configures no link' in notes
     assert 'networking.service is active but ifupdown brought up no interface besides lo' in notes
 

@@ -352,7 +352,7 @@ class World(object):
         mp.chdir(os.path.join(self.root, 'cwd'))
         mp.setattr(_netlink, 'NETNS_DIR', os.path.join(self.root, 'netns'))
         # The host's network manager: systemd-networkd (the detection is _tunnel_persist's own test).
-        mp.setattr(_tunnel_persist, 'managing', lambda run_command, paths=None: ({'networkd': 'the test world'}, []))
+        mp.setattr(_tunnel_persist, 'managing', lambda run_command, paths=None: ({'networkd': 'the test world'}, {'networkd'}, []))
         mp.setattr(_files, 'atomic_write', self._guard(_files.atomic_write, 'write'))
         mp.setattr(_files, 'remove', self._guard(_files.remove, 'remove'))
         mp.setattr(_files, 'locked', self._guard(_files.locked, 'lock'))
