@@ -142,8 +142,9 @@ class IfupdownTunnels(Store):
 
     @staticmethod
     def host_problem(directory):
-        """Why ifupdown would not read this directory's files at boot, or None."""
-        return sourcing_problem(directory)
+        """Why ifupdown would not read this directory's files at boot, or None. A directory that
+        cannot be one (empty, relative, a NUL or line break) is refused first, as the store does."""
+        return sourcing_problem(InterfacesDir(directory).directory)
 
     def read(self):
         out = {}

@@ -151,3 +151,9 @@ def test_a_managed_file_the_shell_cannot_split_is_a_clear_error_naming_it(tmp_pa
                                           'auto t1\niface t1 inet manual\n    up ip addr add "10.0.0.1/30 dev t1\n')
     with pytest.raises(IfupdownError, match='Cannot read the ifupdown file of tunnel t1 in .*line 4'):
         IfupdownTunnels(str(directory)).read()
+
+
+@pytest.mark.parametrize('directory', ['', 'relative/interfaces.d', '/etc/network/a\x00b', '/etc/network/a\nb', '/' + 'x' * 5000])
+def test_a_directory_that_cannot_be_one_is_refused_before_the_interfaces_file_is_read(directory):
+    with pytest.raises(IfupdownError, match='ifupdown directory .* is refused'):
+        IfupdownTunnels.host_problem(directory)
