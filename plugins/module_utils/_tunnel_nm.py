@@ -1,0 +1,434 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: edgenet.router contributors
+#
+# Private to the edgenet.router collection: no compatibility promise to other collections.
+"""The persistent store of IP tunnels on a NetworkManager router: one ip-tunnel connection keyfile each.
+
+``/etc/NetworkManager/system-connections/edgenet-he0.nmconnection`` (0600 root)::
+
+    # Managed by edgenet.router: edits here are reported as drift and overwritten.
+    [connection]
+    id=edgenet-he0
+    uuid=<uuid5 of the name>
+    type=ip-tunnel
+    interface-name=he0
+    autoconnect=true
+
+    [ip-tunnel]
+    mode=3
+    local=198.51.100.7
+    remote=203.0.113.1
+    ttl=64
+    tos=0
+    path-mtu-discovery=true
+
+    [ipv4]
+    method=disabled
+
+    [ipv6]
+    method=manual
+    address1=2001:db8:1f0a::2/64
+    route1=::/0,2001:db8:1f0a::1,1024
+
+NetworkManager 1.42's ip-tunnel setting (``nm-setting-ip-tunnel.c``) knows the modes ipip (1), sit
+(3), ip6ip6 (6) and ipip6 (7) with local, remote (required), ttl (the hop limit of ip6tnl), tos
+(ipip/sit: 1 is the kernel's "inherit"; ip6tnl: the traffic class), path-mtu-discovery,
+encapsulation-limit, flow-label, parent, mtu and flags (ip6tnl: 0x1 ignore the encapsulation
+limit, 0x2 copy the traffic class). It has no 6rd prefix, no sit or ip6tnl mode "any" and no way to
+create a device that stays down; :func:`check_persistable` refuses those. 6to4 is a sit connection
+whose remote is ``0.0.0.0`` (NetworkManager accepts any valid IPv4 text and creates the sit device
+with that remote, which the kernel reads as "any").
+
+The files are read back by parsing them as NetworkManager does, so a value edited by hand is drift
+of this store; a file NetworkManager would not bring up at boot (other type or interface, no
+autoconnect) reads as no tunnel.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+
+from ansible_collections.edgenet.router.plugins.module_utils._engine import PERSISTENT, Store, DELETE
+from ansible_collections.edgenet.router.plugins.module_utils._nm import (
+    SUFFIX, KeyfileDir, NmError, activate, active_uuid, configured_directory, connection_uuid, loaded_files, parse, reapply,
+    reload, render, running,
+)
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel import (
+    TABLE, TYPES, KIND_FIELDS, TunnelError, _norm_address_list, _norm_routes,
+)
+
+__all__ = ['NmTunnels', 'check_host', 'check_persistable', 'render_groups', 'parse_groups']
+
+# type -> NetworkManager's ip-tunnel mode (NMIPTunnelMode, nm-dbus-interface.h).
+MODES = {'ipip': 1, 'sit': 3, '6to4': 3, 'ip6ip6': 6, 'ipip6': 7}
+MODE_TYPES = {1: 'ipip', 3: 'sit', 6: 'ip6ip6', 7: 'ipip6'}
+# ip6tnl flags (NMIPTunnelFlags = the kernel's IP6_TNL_F_*).
+FLAG_IGN_ENCAP_LIMIT = 0x1
+FLAG_USE_ORIG_TCLASS = 0x2
+# ipip/sit: the kernel's tos 1 means "inherit" (iproute2 prints "tos inherit").
+TOS_INHERIT = 1
+ANY = {4: '0.0.0.0', 6: '::'}
+
+REFUSED_TYPES = {
+    'ipv4': 'type ipv4 (sit carrying IPv4 and IPv6) has no NetworkManager mode (its sit mode carries IPv6 only)',
+    'ipv6': 'type ipv6 (ip6tnl carrying IPv4 and IPv6) has no NetworkManager mode (only ip6ip6 and ipip6)',
+    '6rd': 'type 6rd: NetworkManager 1.42\'s ip-tunnel setting has no 6rd prefix',
+}
+
+
+def check_persistable(obj):
+    """Refuse, before anything is touched, what NetworkManager cannot bring back at boot; every
+    problem of the tunnel in one message."""
+    problems = []
+    if obj['type'] in REFUSED_TYPES:
+        problems.append(REFUSED_TYPES[obj['type']])
+    if obj.get('enabled') is False:
+        problems.append('enabled false: NetworkManager brings a connection\'s device up when it creates it at boot, '
+                        'and has no setting for a tunnel that exists but stays down')
+    kind = TYPES.get(obj['type'], {}).get('kind')
+    if kind in ('ipip', 'sit') and obj.get('tos') == TOS_INHERIT:
+        problems.append('tos 1 is how the kernel and NetworkManager write "inherit" for %s, so it would read back as '
+                        'inherit; write tos inherit, or another value' % kind)
+    for version in (4, 6):
+        if any(ipaddress.ip_network(r['dest']).version == version for r in obj.get('routes') or []) \
+                and not any(ipaddress.ip_interface(a).version == version for a in obj.get('addresses') or []):
+            # lab: such a keyfile was not loaded ("ipv6.addresses: this property cannot be empty ...")
+            problems.append('routes: IPv%d routes without an IPv%d address, which NetworkManager cannot express (its '
+                            'ipv%d method manual, the one that adds routes, needs an address)' % (version, version, version))
+    if problems:
+        raise TunnelError('tunnel %s cannot be made persistent with NetworkManager: %s. Use persistent: false, or '
+                          'change the tunnel' % (obj['name'], '; '.join(problems)))
+
+
+def _address_family(obj):
+    return TYPES[obj['type']]['family']
+
+
+def _route_value(route):
+    dest = ipaddress.ip_network(route['dest'])
+    via = route['via'] or ANY[dest.version]   # NetworkManager's own writer puts 0.0.0.0 / :: for on-link
+    return '%s,%s,%d' % (dest.with_prefixlen, via, route['metric'])
+
+
+def _ip_group(obj, version):
+    addresses = [a for a in obj.get('addresses') or [] if ipaddress.ip_interface(a).version == version]
+    routes = [r for r in obj.get('routes') or [] if ipaddress.ip_network(r['dest']).version == version]
+    if not addresses and not routes:
+        # IPv4 "disabled" adds nothing; IPv6 "ignore" leaves the kernel's own link-local address as a
+        # tunnel made over netlink has it ("disabled" would turn IPv6 off on the device).
+        return [('method', 'disabled' if version == 4 else 'ignore')]
+    pairs = [('method', 'manual')]
+    if version == 6:
+        # NetworkManager makes the link-local address itself with method manual; its default for a
+        # keyfile (eui64) needs a hardware address a tunnel lacks: activation failed on ip6tnl and
+        # 6to4 devices ("failed to generate interface identifier ... IPv6 cannot continue", lab).
+        pairs.append(('addr-gen-mode', 'stable-privacy'))
+    pairs += [('address%d' % i, a) for i, a in enumerate(addresses, 1)]
+    pairs += [('route%d' % i, _route_value(r)) for i, r in enumerate(routes, 1)]
+    return pairs
+
+
+def render_groups(obj):
+    """Canonical tunnel -> the keyfile's ``[(group, [(key, value)])]``."""
+    name = obj['name']
+    kind = TYPES[obj['type']]['kind']
+    family = _address_family(obj)
+    tunnel = [('mode', MODES[obj['type']]),
+              ('parent', obj.get('link')),
+              ('local', None if obj['local'] == 'any' else obj['local']),
+              ('remote', ANY[family] if obj['remote'] == 'any' else obj['remote']),
+              ('ttl', obj['ttl'])]
+    if kind == 'ip6tnl':
+        flags = (FLAG_IGN_ENCAP_LIMIT if obj['encaplimit'] == 'none' else 0) \
+            | (FLAG_USE_ORIG_TCLASS if obj['tos'] == 'inherit' else 0)
+        tunnel += [('tos', 0 if obj['tos'] == 'inherit' else obj['tos']),
+                   ('encapsulation-limit', 0 if obj['encaplimit'] == 'none' else obj['encaplimit']),
+                   ('flow-label', obj['flowlabel']), ('flags', flags)]
+    else:
+        tunnel += [('tos', TOS_INHERIT if obj['tos'] == 'inherit' else obj['tos']),
+                   ('path-mtu-discovery', bool(obj['pmtudisc']))]
+    tunnel.append(('mtu', obj.get('mtu')))
+    return [('connection', [('id', 'edgenet-%s' % name), ('uuid', connection_uuid(name)), ('type', 'ip-tunnel'),
+                            ('interface-name', name), ('autoconnect', True)]),
+            ('ip-tunnel', tunnel),
+            ('ipv4', _ip_group(obj, 4)),
+            ('ipv6', _ip_group(obj, 6))]
+
+
+def render_file(obj):
+    return render(render_groups(obj))
+
+
+def _int(value, default=None):
+    if value is None:
+        return default
+    try:
+        return int(value.strip(), 0)
+    except ValueError:
+        return value  # shown as drift as written
+
+
+def _bool(value, default):
+    # GLib's g_key_file_get_boolean: true/false, 1/0
+    if value is None:
+        return default
+    return {'true': True, '1': True, 'false': False, '0': False}.get(value.strip().lower(), value)
+
+
+def _routes(group):
+    routes = []
+    for key in _numbered(group, 'route'):
+        fields = group[key].split(',')
+        via = fields[1].strip() if len(fields) > 1 else ''
+        metric = _int(fields[2]) if len(fields) > 2 else None
+        routes.append({'dest': fields[0].strip(), 'via': None if via in ('', '0.0.0.0', '::') else via, 'metric': metric})
+    return routes
+
+
+def _numbered(group, stem):
+    """``stem1``, ``stem2``, ... in number order (NetworkManager's order)."""
+    keys = [key for key in group if key.startswith(stem) and key[len(stem):].isdigit()]
+    return sorted(keys, key=lambda key: int(key[len(stem):]))
+
+
+def parse_groups(name, groups):
+    """The keyfile's ``{group: {key: value}}`` -> canonical tunnel (what NetworkManager would bring
+    up at boot), or None when it would bring up no tunnel named ``name`` (another type or
+    interface, autoconnect off, no ip-tunnel mode this store writes). Missing keys read as
+    NetworkManager's defaults (ttl 0, tos 0, path MTU discovery on, ...)."""
+    conn = groups.get('connection', {})
+    tun = groups.get('ip-tunnel', {})
+    if conn.get('type') != 'ip-tunnel' or conn.get('interface-name') != name \
+            or _bool(conn.get('autoconnect'), True) is not True:
+        return None
+    ttype = MODE_TYPES.get(_int(tun.get('mode')))
+    if ttype is None:
+        return None
+    kind = TYPES[ttype]['kind']
+    family = TYPES[ttype]['family']
+    obj = dict((f.name, None) for f in TABLE)
+    obj.update(name=name, type=ttype, enabled=True, link=tun.get('parent') or None, mtu=_int(tun.get('mtu')))
+    local = tun.get('local')
+    remote = tun.get('remote')
+    obj['local'] = 'any' if local in (None, '', ANY[family]) else _address(local)
+    obj['remote'] = 'any' if remote in (None, '', ANY[family]) else _address(remote)
+    if ttype == 'sit' and obj['remote'] == 'any':
+        obj['type'] = '6to4'
+    obj['ttl'] = _int(tun.get('ttl'), 0)
+    tos = _int(tun.get('tos'), 0)
+    if kind == 'ip6tnl':
+        flags = _int(tun.get('flags'), 0)
+        flags = flags if isinstance(flags, int) else 0
+        obj['tos'] = 'inherit' if flags & FLAG_USE_ORIG_TCLASS else tos
+        obj['encaplimit'] = 'none' if flags & FLAG_IGN_ENCAP_LIMIT else _int(tun.get('encapsulation-limit'), 0)
+        obj['flowlabel'] = _int(tun.get('flow-label'), 0)
+    else:
+        obj['tos'] = 'inherit' if tos == TOS_INHERIT else tos
+        obj['pmtudisc'] = _bool(tun.get('path-mtu-discovery'), True)
+    for field in ('ttl', 'tos', 'pmtudisc', 'encaplimit', 'flowlabel'):
+        if field not in KIND_FIELDS[kind]:
+            obj[field] = None
+    addresses, routes = [], []
+    for version in ('ipv4', 'ipv6'):
+        group = groups.get(version, {})
+        if group.get('method') == 'manual':   # NetworkManager configures addresses and routes only then
+            addresses += [group[key].split(',')[0].strip() for key in _numbered(group, 'address')]
+            routes += _routes(group)
+    obj['addresses'] = _norm_address_list(addresses)
+    obj['routes'] = _norm_routes(routes)
+    return obj
+
+
+def _address(text):
+    try:
+        return str(ipaddress.ip_address(text.strip()))
+    except ValueError:
+        return text   # shown as drift as written
+
+
+def check_host(run_command, directory):
+    """Raise TunnelError when keyfiles written to ``directory`` would bring nothing back at boot:
+    NetworkManager is not running, or its keyfile plugin reads another directory. The message
+    names the unit, the command and the paths it looked at."""
+    problem = NmTunnels.host_problem(directory, run_command)
+    if problem is not None:
+        raise TunnelError(problem)
+
+
+class NmTunnels(Store):
+    """Tunnels as NetworkManager keyfiles in one directory (/etc/NetworkManager/system-connections).
+
+    ``run_command`` (shaped like AnsibleModule.run_command) makes a running NetworkManager reload
+    the files once the writes are done (:meth:`settle`) and checks that it loaded each file
+    written, then has it hold each tunnel written with that connection (reapplied or activated on
+    the device the runtime store made: see ``_nm`` for why and the lab figures): a keyfile it
+    refused or a connection it could not activate fails the task and rolls every store back.
+    None: nothing is asked (tests, callers that reload themselves).
+    """
+
+    name = PERSISTENT
+    verifies = True  # the engine checks its re-read against every change (see _engine.unkept)
+    settles_again = True
+    check_persistable = staticmethod(check_persistable)
+
+    def __init__(self, directory, run_command=None):
+        self.files = KeyfileDir(directory)
+        self._run_command = run_command
+        self._written = {}   # name -> True (written) / False (removed) since the last settle
+        self._restorable = set()   # names a rollback may restore (snapshots taken, records replayed)
+        self._reloaded = False     # a settle reloaded the files and then failed
+
+    @staticmethod
+    def host_problem(directory, run_command=None):
+        """None, or why NetworkManager would not read keyfiles from ``directory`` at boot. Without
+        ``run_command`` nothing can be asked, and nothing is refused."""
+        if run_command is None:
+            return None
+        if not running(run_command):
+            return ('NetworkManager (NetworkManager.service) is not active, so nothing would read the keyfiles '
+                    'written to %s at boot; start it, or choose the network manager that runs' % directory)
+        configured = configured_directory(run_command)
+        if configured is not None and os.path.normpath(directory) != configured:
+            return ('NetworkManager reads its keyfiles from %s ([keyfile] path of NetworkManager --print-config), '
+                    'not %s: a file written there would bring nothing back at boot; set networkmanager_dir to %s'
+                    % (configured, directory, configured))
+        return None
+
+    def prepare(self, desired, current):
+        """Refuse a type change that changes a loaded connection's NetworkManager mode: NetworkManager
+        1.42 keeps the device object it made for the old mode (the mode is fixed when it is made), so
+        the new link gets it and activating the new connection fails with "Failed to find a
+        compatible device for this connection" (lab). Removing the tunnel first drops that object."""
+        problems = []
+        for name in sorted(desired):
+            want, have = desired[name], current.get(name)
+            if want is None or have is None or want.get('type') is None:
+                continue
+            if MODES.get(want['type']) != MODES.get(have['type']):
+                problems.append('%s from %s to %s' % (name, have['type'], want['type']))
+        if problems:
+            raise TunnelError('NetworkManager cannot change the type of a tunnel whose connection it holds (%s): it '
+                              'keeps the device it made for the old ip-tunnel mode and refuses to activate the new '
+                              'connection on it; remove the tunnel first (state: absent), then create it with the '
+                              'new type' % ', '.join(problems))
+
+    def read(self):
+        out = {}
+        for name, files in self.files.read_all().items():
+            try:
+                obj = parse_groups(name, parse(files[SUFFIX]))
+            except (NmError, TunnelError) as exc:
+                raise NmError('Cannot read the NetworkManager keyfile of tunnel %s in %s: %s. Fix or remove it (it '
+                              'carries the managed marker)' % (name, self.files.directory, exc))
+            if obj is not None:
+                out[name] = obj
+        return out
+
+    def locked(self):
+        """The directory's lock (see ``NetworkdTunnels.locked``)."""
+        return self.files.locked()
+
+    def settle(self):
+        """``nmcli connection reload`` when NetworkManager runs, then check that it holds every
+        connection written from its file and none of those removed. A failure rolls the whole
+        apply back."""
+        written, self._written = self._written, {}
+        if not written or self._run_command is None or not reload(self._run_command):
+            return
+        # From here NetworkManager holds the new files: if this fails, the engine's rollback restores
+        # the files before any "settled again" step exists (that is journaled after a settle that
+        # succeeded), so each restore reloads by itself (see _Restore).
+        self._reloaded = True
+        loaded = loaded_files(self._run_command)
+        for name, present in sorted(written.items()):
+            path = self.files.path(name, SUFFIX)
+            holds = loaded.get(connection_uuid(name)) == path
+            if present and not holds:
+                raise NmError('NetworkManager did not load %s after nmcli connection reload (journalctl -u '
+                              'NetworkManager says why)' % path)
+            if not present and holds:
+                raise NmError('NetworkManager still holds the connection of %s after nmcli connection reload' % path)
+        for name, present in sorted(written.items()):
+            if present:
+                self._bring_up(name)
+        self._reloaded = False
+
+    def _bring_up(self, name):
+        """Make NetworkManager hold the tunnel's device with the connection just written: reapply
+        when it is active already and only addresses, routes or mtu changed (no interruption),
+        else activate it (on the device the runtime store made: NetworkManager takes it over
+        without recreating it; an active one is deactivated and activated again)."""
+        uuid = connection_uuid(name)
+        if active_uuid(self._run_command, name) == uuid and reapply(self._run_command, name):
+            return
+        activate(self._run_command, uuid)
+
+    def settle_again(self):
+        """After a rollback restored the files: NetworkManager reloads them, and brings up again
+        each restored connection it loaded (a restored modify is the old connection active again)."""
+        self._written = {}
+        if self._run_command is None or not reload(self._run_command):
+            return
+        loaded = loaded_files(self._run_command)
+        for name in sorted(self._restorable):
+            if loaded.get(connection_uuid(name)) == self.files.path(name, SUFFIX):
+                self._bring_up(name)
+
+    def after_restore(self, name):
+        """A file restored by a rollback after a settle failed halfway: NetworkManager reloads it,
+        and brings the restored connection up again when there is one."""
+        if not self._reloaded or not reload(self._run_command):
+            return
+        if loaded_files(self._run_command).get(connection_uuid(name)) == self.files.path(name, SUFFIX):
+            self._bring_up(name)
+
+    def managed(self):
+        return set(self.read())
+
+    def create(self, key, obj):
+        self.files.write(key, {SUFFIX: render_file(obj)})
+        self._written[key] = True
+
+    def modify(self, key, before, after):
+        self.create(key, after)
+
+    def delete(self, key, obj):
+        self.files.remove(key)
+        self._written[key] = False
+
+    def snapshot(self, key):
+        self._restorable.add(key)
+        return _Restore(self, key, self.files.snapshot(key))
+
+    def restore_record(self, record):
+        self.files.restore_record(record)
+        # from_record accepted only files of this directory: their names are tunnels' names
+        self._restorable.update(name for name in (self.files.name_of(os.path.basename(path)) for path, dummy in record)
+                                if name is not None)
+
+    def commands(self, change):
+        path = self.files.path(change.key, SUFFIX)
+        if change.action == DELETE:
+            return ['remove %s' % path, 'nmcli connection reload']
+        return ['write %s' % path, 'nmcli connection reload', 'nmcli connection up uuid %s' % connection_uuid(change.key)]
+
+
+class _Restore(object):
+    """A snapshot of one tunnel's keyfile (see ``_files.Snapshot``) that, once it put the file
+    back, makes NetworkManager take it when a settle had already loaded the new one
+    (:meth:`NmTunnels.after_restore`). ``record()`` is the snapshot's own: a commit-confirm
+    rollback replays records through ``restore_record`` and then settles again."""
+
+    def __init__(self, store, name, snapshot):
+        self.store = store
+        self.name = name
+        self.snapshot = snapshot
+
+    def __call__(self):
+        self.snapshot()
+        self.store.after_restore(self.name)
+
+    def record(self):
+        return self.snapshot.record()

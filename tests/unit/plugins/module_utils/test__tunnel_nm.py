@@ -1,0 +1,320 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The NetworkManager persistent store of tunnels: every type round trip or refused with the field
+named, the keyfile syntax, drift edited by hand, foreign files left alone, restore byte for byte,
+the host check, and the store in the engine's cycle with a fake NetworkManager (reload, the loaded
+check, reapply or activation, rollback when NetworkManager refuses)."""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+
+import pytest
+
+from ansible_collections.edgenet.router.plugins.module_utils import _engine as engine
+from ansible_collections.edgenet.router.plugins.module_utils._files import MANAGED_MARKER
+from ansible_collections.edgenet.router.plugins.module_utils._iptun import run_iptun
+from ansible_collections.edgenet.router.plugins.module_utils._nm import NmError, connection_uuid, loaded_files, parse, render
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel import TunnelError
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel_kernel import KernelTunnels
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel_nm import (
+    NmTunnels, check_host, check_persistable, parse_groups, render_file, render_groups,
+)
+from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.fake_netlink import FakeNetlink
+from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.test__iptun import HE, fake_resolve, params
+from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.test__tunnel_ifupdown import canonical
+
+TUNNELS = [
+    dict(name='t4in4', type='ipip', local='192.0.2.1', remote='192.0.2.2', ttl=0, tos='inherit', pmtudisc=False,
+         mtu=1400, addresses=['10.0.0.1/30'], routes=[{'dest': '10.1.0.0/24', 'via': '10.0.0.2', 'metric': 7},
+                                                     {'dest': '0.0.0.0/0', 'metric': 0}]),
+    dict(name='t6in4', type='6in4', local='192.0.2.1', remote='192.0.2.3', ttl=64, tos=0x16, link='eth0',
+         addresses=['2001:db8::2/64', '10.9.0.1/32'], routes=[{'dest': '::/0', 'via': '2001:db8::1'}]),
+    dict(name='t6to4', type='6to4', local='192.0.2.1', addresses=['2002:c000:201::1/16']),
+    dict(name='t6in6', type='6in6', local='2001:db8:f::1', remote='2001:db8:f::2', ttl=30, encaplimit='none',
+         flowlabel=0x12345, tos='inherit', addresses=['2001:db8:66::1/64'], routes=[{'dest': '2001:db8:1::/48'}]),
+    dict(name='t4in6', type='4in6', local='2001:db8:f::1', remote='2001:db8:f::3', encaplimit=5, tos=0x20),
+    dict(name='he.any', type='6in6', remote='2001:db8:f::4'),
+]
+
+REFUSED = [
+    (dict(name='t6rd', type='6rd', local='192.0.2.1', sixrd_prefix='2001:db8::/32'), 'no 6rd prefix'),
+    (dict(name='tv4', type='ipv4', local='192.0.2.1', remote='192.0.2.5'), 'type ipv4'),
+    (dict(name='tv6', type='ipv6', local='2001:db8:f::1', remote='2001:db8:f::4'), 'type ipv6'),
+    (dict(TUNNELS[0], enabled=False), 'enabled false'),
+    (dict(TUNNELS[0], tos=1), 'tos 1 is how the kernel'),
+    (dict(TUNNELS[4], routes=[{'dest': '2001:db8:9::/48'}]), 'routes: IPv6 routes without an IPv6 address'),
+]
+
+
+def keyfile(tmp_path, name):
+    return tmp_path / 'system-connections' / ('edgenet-%s.nmconnection' % name)
+
+
+@pytest.mark.parametrize('task', TUNNELS, ids=[t['name'] for t in TUNNELS])
+def test_every_type_reads_back_as_written(tmp_path, task):
+    obj = canonical(task)
+    check_persistable(obj)
+    store = NmTunnels(str(tmp_path / 'system-connections'))
+    store.create(obj['name'], obj)
+    read = store.read()
+    assert list(read) == [obj['name']]
+    assert dict((k, v) for k, v in read[obj['name']].items() if obj[k] is not None) == \
+        dict((k, v) for k, v in obj.items() if v is not None)
+    assert all(read[obj['name']][k] in (None, []) for k in obj if obj[k] is None)
+    path = keyfile(tmp_path, obj['name'])
+    text = path.read_text()
+    assert text.startswith(MANAGED_MARKER + '\n[connection]\n')
+    assert 'uuid=%s\ntype=ip-tunnel\ninterface-name=%s\nautoconnect=true\n' % (connection_uuid(obj['name']), obj['name']) in text
+    # NetworkManager ignores a keyfile group or others may read
+    assert stat.S_IMODE(os.stat(str(path)).st_mode) == 0o600
+
+
+def test_the_file_is_the_same_bytes_every_time_and_the_uuid_comes_from_the_name():
+    obj = canonical(TUNNELS[1])
+    assert render_file(obj) == render_file(canonical(TUNNELS[1]))
+    assert connection_uuid('t6in4') == connection_uuid('t6in4') != connection_uuid('t6in5')
+    assert re.match(r'[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-', connection_uuid('t6in4'))
+
+
+def test_the_keys_networkmanager_reads():
+    groups = dict(render_groups(canonical(TUNNELS[3])))
+    tunnel = dict(groups['ip-tunnel'])
+    # ip6ip6 is mode 6; encaplimit none and tclass inherit are ip6tnl flags 0x1 and 0x2
+    assert (tunnel['mode'], tunnel['flags'], tunnel['encapsulation-limit'], tunnel['tos'], tunnel['flow-label']) == \
+        (6, 3, 0, 0, 0x12345)
+    assert dict(groups['ipv6'])['addr-gen-mode'] == 'stable-privacy'
+    assert dict(groups['ipv6'])['route1'] == '2001:db8:1::/48,::,1024'
+    assert dict(groups['ipv4']) == {'method': 'disabled'}
+    v4 = dict(render_groups(canonical(TUNNELS[0])))
+    assert dict(v4['ip-tunnel'])['tos'] == 1 and dict(v4['ip-tunnel'])['path-mtu-discovery'] is False
+    assert dict(v4['ipv4'])['route2'] == '10.1.0.0/24,10.0.0.2,7'
+    assert dict(v4['ipv6']) == {'method': 'ignore'}
+    sixto4 = dict(render_groups(canonical(TUNNELS[2])))
+    assert dict(sixto4['ip-tunnel'])['remote'] == '0.0.0.0' and dict(sixto4['ip-tunnel'])['mode'] == 3
+
+
+@pytest.mark.parametrize('task, words', REFUSED, ids=[t['name'] + '-' + w.split()[0] for t, w in REFUSED])
+def test_what_networkmanager_cannot_bring_back_is_refused_naming_the_field(task, words):
+    with pytest.raises(TunnelError, match=re.escape(words)):
+        check_persistable(canonical(task))
+
+
+def test_every_problem_of_a_tunnel_in_one_message():
+    with pytest.raises(TunnelError) as caught:
+        check_persistable(canonical(dict(REFUSED[1][0], enabled=False)))
+    assert 'type ipv4' in str(caught.value) and 'enabled false' in str(caught.value)
+    assert str(caught.value).endswith('Use persistent: false, or change the tunnel')
+
+
+def test_a_value_edited_by_hand_is_drift_and_a_file_that_brings_nothing_up_reads_as_no_tunnel():
+    text = render_file(canonical(TUNNELS[1]))
+    assert parse_groups('t6in4', parse(text.replace('\nttl=64\n', '\nttl = 5\n')))['ttl'] == 5
+    assert parse_groups('t6in4', parse(text.replace('autoconnect=true', 'autoconnect=false'))) is None
+    assert parse_groups('t6in4', parse(text.replace('interface-name=t6in4', 'interface-name=eth0'))) is None
+    assert parse_groups('t6in4', parse(text.replace('mode=3', 'mode=2'))) is None   # gre: not ours
+    # a key left out reads as NetworkManager's default
+    assert parse_groups('t6in4', parse(text.replace('path-mtu-discovery=true\n', '')))['pmtudisc'] is True
+    assert parse_groups('t6in4', parse(text.replace('\ntos=22\n', '\n')))['tos'] == 0
+
+
+def test_keyfile_syntax():
+    assert parse('[a]\nk = v\\sw\\\\x\n# c\n[a]\nk2=1\nk2=2\n') == {'a': {'k': 'v w\\x', 'k2': '2'}}
+    with pytest.raises(NmError, match='line 2'):
+        parse('[a]\nno equals sign\n')
+    with pytest.raises(NmError, match='line 1'):
+        parse('k=v\n')
+    for bad in (' lead', 'a\\b', 'a\nb'):
+        with pytest.raises(NmError, match='cannot hold'):
+            render([('a', [('k', bad)])])
+    with pytest.raises(NmError, match='invalid keyfile key'):
+        render([('a', [('k=', 'v')])])
+    assert render([('a', [('x', True), ('y', None), ('z', 3)])]) == '[a]\nx=true\nz=3\n'
+
+
+def test_a_foreign_file_is_neither_read_nor_overwritten(tmp_path):
+    path = keyfile(tmp_path, 't4in4')
+    path.parent.mkdir()
+    path.write_text('[connection]\nid=mine\ntype=ip-tunnel\ninterface-name=t4in4\n')
+    store = NmTunnels(str(path.parent))
+    assert store.read() == {}
+    with pytest.raises(NmError, match='not ours'):
+        store.create('t4in4', canonical(TUNNELS[0]))
+    store.delete('t4in4', None)
+    assert path.read_text() == '[connection]\nid=mine\ntype=ip-tunnel\ninterface-name=t4in4\n'
+
+
+def test_a_managed_file_that_is_no_keyfile_is_a_clear_error(tmp_path):
+    path = keyfile(tmp_path, 't1')
+    path.parent.mkdir()
+    path.write_text(MANAGED_MARKER + '\n[connection]\nbroken line\n')
+    with pytest.raises(NmError, match='Cannot read the NetworkManager keyfile of tunnel t1 in .*line 3'):
+        NmTunnels(str(path.parent)).read()
+
+
+def test_loaded_files_reads_nmcli_terse_escapes():
+    out = 'u1:/etc/NetworkManager/system-connections/a\\:b.nmconnection\nu2:\n\n'
+    assert loaded_files(lambda argv: (0, out, '')) == {'u1': '/etc/NetworkManager/system-connections/a:b.nmconnection', 'u2': ''}
+    with pytest.raises(NmError, match='nmcli connection show failed'):
+        loaded_files(lambda argv: (8, '', 'Error: NetworkManager is not running.'))
+
+
+class FakeNM(object):
+    """run_command of a host where NetworkManager runs and reads ``directory`` as it would: after
+    ``reload`` it holds each marked or unmarked keyfile there that has a uuid (``refuse``: names
+    it will not load); ``connection up`` activates (``fail_up``: names whose activation fails);
+    ``device reapply`` works when the connection is active and only addresses changed."""
+
+    def __init__(self, directory, active=True, config_path=None):
+        self.directory = directory
+        self.active = active
+        self.config_path = config_path
+        self.refuse = set()
+        self.fail_up = set()
+        self.loaded = {}
+        self.up = {}    # ifname -> (uuid, the ip-tunnel group it was activated with)
+        self.calls = []
+
+    def _read(self):
+        self.loaded = {}
+        for entry in sorted(os.listdir(self.directory)) if os.path.isdir(self.directory) else []:
+            if entry.startswith('.'):
+                continue
+            path = os.path.join(self.directory, entry)
+            groups = parse(open(path).read())
+            name = groups.get('connection', {}).get('interface-name')
+            if name not in self.refuse:
+                self.loaded[groups['connection']['uuid']] = (path, name, groups)
+
+    def __call__(self, argv):
+        self.calls.append(' '.join(argv))
+        if argv[:2] == ['systemctl', 'is-active']:
+            return (0 if self.active else 3), '', ''
+        if argv == ['NetworkManager', '--print-config']:
+            return 0, '[main]\nplugins=keyfile\n' + ('[keyfile]\npath=%s\n' % self.config_path if self.config_path else ''), ''
+        if argv == ['nmcli', 'connection', 'reload']:
+            self._read()
+            return 0, '', ''
+        if argv[-2:] == ['connection', 'show']:
+            return 0, ''.join('%s:%s\n' % (uuid, entry[0].replace(':', '\\:')) for uuid, entry in self.loaded.items()), ''
+        if argv[:3] == ['nmcli', '-g', 'GENERAL.CON-UUID']:
+            return (0, (self.up.get(argv[-1]) or ('',))[0] + '\n', '') if argv[-1] in self.up else (10, '', 'no device')
+        if argv[:3] == ['nmcli', 'device', 'reapply']:
+            uuid, tunnel = self.up[argv[3]]
+            return (0, '', '') if self.loaded[uuid][2]['ip-tunnel'] == tunnel else (1, '', "Can't reapply ip-tunnel.ttl")
+        if argv[:5] == ['nmcli', '--wait', '60', 'connection', 'up']:
+            path, name, groups = self.loaded[argv[-1]]
+            if name in self.fail_up:
+                return 4, '', 'Error: Connection activation failed: Failed to find a compatible device'
+            self.up[name] = (argv[-1], dict(groups['ip-tunnel']))
+            return 0, '', ''
+        raise AssertionError('unexpected command %r' % argv)
+
+
+@pytest.fixture
+def host(tmp_path):
+    nl = FakeNetlink()
+    directory = str(tmp_path / 'system-connections')
+    nm = FakeNM(directory)
+
+    def run(check_mode=False, **changes):
+        nl.read_only = check_mode
+        try:
+            return run_iptun(params(**dict(HE, **changes)), KernelTunnels(nl), NmTunnels(directory, nm),
+                             check_mode=check_mode, resolve=fake_resolve)
+        finally:
+            nl.read_only = False
+    run.nm, run.nl, run.path = nm, nl, os.path.join(directory, 'edgenet-he-ipv6.nmconnection')
+    return run
+
+
+def test_the_store_in_the_cycle_check_apply_idempotent_change_remove(host):
+    check = host(check_mode=True)
+    assert check['changed'] and not os.path.exists(os.path.dirname(host.path)) and host.nm.calls == []
+    assert check['commands'][:3] == ['write %s' % host.path, 'nmcli connection reload',
+                                     'nmcli connection up uuid %s' % connection_uuid('he-ipv6')]
+    applied = host()
+    assert [c['store'] for c in applied['changes']] == ['persistent', 'runtime']
+    uuid = connection_uuid('he-ipv6')
+    assert host.nm.calls[-4:] == ['nmcli connection reload', 'nmcli -t -f UUID,FILENAME connection show',
+                                  'nmcli -g GENERAL.CON-UUID device show he-ipv6',
+                                  'nmcli --wait 60 connection up uuid %s' % uuid]
+    assert host.nm.up['he-ipv6'][0] == uuid
+    calls = len(host.nm.calls)
+    assert host()['changed'] is False and len(host.nm.calls) == calls   # nothing written: nothing asked
+    # an address only: the active connection is reapplied, not activated again
+    host(addresses=['2001:db8:1f0a::3/64'])
+    assert host.nm.calls[-1] == 'nmcli device reapply he-ipv6'
+    # the ttl: NetworkManager refuses to reapply it, so the connection is activated again
+    host(ttl=20)
+    assert host.nm.calls[-2:] == ['nmcli device reapply he-ipv6', 'nmcli --wait 60 connection up uuid %s' % uuid]
+    removed = host(state='absent')
+    assert removed['changed'] and not os.path.exists(host.path) and uuid not in host.nm.loaded
+
+
+def test_a_keyfile_networkmanager_does_not_load_rolls_everything_back(host):
+    host.nm.refuse.add('he-ipv6')
+    with pytest.raises(engine.ApplyError, match='NetworkManager did not load .*edgenet-he-ipv6.nmconnection after nmcli '
+                                                'connection reload.*Rolled back: runtime he-ipv6 removed again; '
+                                                'persistent he-ipv6 removed again'):
+        host()
+    assert not os.path.exists(host.path) and 'he-ipv6' not in host.nl.links_by_name
+    # the restore made NetworkManager drop the file it had loaded: a second reload
+    assert host.nm.calls.count('nmcli connection reload') == 2 and host.nm.loaded == {}
+
+
+def test_an_activation_that_fails_restores_the_old_connection_and_brings_it_up_again(host):
+    host()
+    before = open(host.path, 'rb').read()
+    host.nm.fail_up.add('he-ipv6')
+    with pytest.raises(engine.ApplyError, match='nmcli connection up uuid .* failed .*compatible device.*Rolled back'):
+        host(ttl=20)
+    assert open(host.path, 'rb').read() == before
+    # the rollback reloaded the restored file, and NetworkManager holds the old connection again
+    assert parse(open(host.path).read())['ip-tunnel']['ttl'] == '64'
+    assert host.nm.loaded[connection_uuid('he-ipv6')][2]['ip-tunnel']['ttl'] == '64'
+    assert 'nmcli connection reload' in host.nm.calls[-4:]
+
+
+def test_a_type_change_that_changes_the_networkmanager_mode_is_refused_before_anything(host):
+    host(type='6to4', remote=None, addresses=['2002:c633:6407::1/48'], routes=[])
+    calls, text = len(host.nm.calls), open(host.path).read()
+    with pytest.raises(TunnelError, match=r'cannot change the type .*he-ipv6 from 6to4 to ipip.*state: absent'):
+        host(type='ipip', addresses=['10.0.0.1/30'], routes=[])
+    assert open(host.path).read() == text and len(host.nm.calls) == calls
+    # 6to4 and 6in4 share NetworkManager's sit mode: that change goes through
+    assert host()['changed'] is True
+
+
+def test_restore_record_is_byte_for_byte_and_only_in_its_directory(host, tmp_path):
+    host()
+    before = open(host.path, 'rb').read()
+    store = NmTunnels(os.path.dirname(host.path))
+    record = store.snapshot('he-ipv6').record()
+    host(ttl=10)
+    assert open(host.path, 'rb').read() != before
+    store.restore_record(record)
+    assert open(host.path, 'rb').read() == before
+    assert stat.S_IMODE(os.stat(host.path).st_mode) == 0o600
+    with pytest.raises(NmError, match='Refusing to restore'):
+        NmTunnels(str(tmp_path / 'elsewhere')).restore_record(record)
+
+
+def test_without_networkmanager_running_the_files_are_written_and_nothing_is_asked(host):
+    host.nm.active = False
+    host()
+    assert os.path.exists(host.path) and host.nm.calls == ['systemctl is-active --quiet NetworkManager.service']
+
+
+def test_the_host_check_names_the_unit_and_the_directory(tmp_path):
+    directory = str(tmp_path / 'system-connections')
+    assert NmTunnels.host_problem(directory) is None   # nothing to ask
+    assert NmTunnels.host_problem(directory, FakeNM(directory, config_path=directory)) is None
+    with pytest.raises(TunnelError, match=r'NetworkManager \(NetworkManager.service\) is not active.*%s' % re.escape(directory)):
+        check_host(FakeNM(directory, active=False), directory)
+    with pytest.raises(TunnelError, match=r'reads its keyfiles from /etc/NetworkManager/system-connections \(\[keyfile\] '
+                                          r'path of NetworkManager --print-config\), not %s' % re.escape(directory)):
+        check_host(FakeNM(directory), directory)
+    check_host(FakeNM('/etc/NetworkManager/system-connections'), '/etc/NetworkManager/system-connections/')
