@@ -32,11 +32,26 @@ options:
         C(source /etc/network/interfaces.d/*) does), else the task is refused. Nothing is reloaded;
         ifupdown reads the files at boot only. Tunnel names with a dot are refused (ifupdown's
         C(source-directory) skips such file names).
+      - V(networkmanager) writes one C(ip-tunnel) keyfile per tunnel,
+        C(edgenet-NAME.nmconnection) (mode 0600, C(autoconnect=true), a UUID derived from the
+        name), to O(networkmanager_dir), which must be the directory NetworkManager's keyfile
+        plugin reads (C(NetworkManager --print-config)), else the task is refused. After writing,
+        NetworkManager reloads the files (C(nmcli connection reload)) and is made to hold each
+        tunnel written with its connection (C(nmcli device reapply NAME) when only addresses,
+        routes or mtu changed, else C(nmcli connection up)): it takes over the device the runtime
+        store made, without recreating it. Left alone after a reload, NetworkManager takes such
+        devices over by itself a moment later and may flush their addresses and routes, so the
+        module does it and waits. A keyfile NetworkManager does not load, or a connection it
+        cannot activate, fails the task and every store is rolled back. NetworkManager cannot
+        express type V(ipv4), V(ipv6), V(6rd), a tunnel that stays down (C(enabled: false)),
+        tos V(1) on ipip/sit, or routes of an address family without an address; such a tunnel
+        is refused naming the field (use O(persistent=false)). A change of type between ipip, sit,
+        ip6ip6 and ipip6 is refused: remove the tunnel first.
       - A manager named directly must be running (it need not manage a link yet). A manager that
         is not running is refused the same way.
       - Ignored with O(persistent=false).
     type: str
-    choices: [auto, networkd, ifupdown]
+    choices: [auto, networkd, ifupdown, networkmanager]
     default: auto
   networkd_dir:
     description:
@@ -48,4 +63,9 @@ options:
       - Directory of the ifupdown files of the persistent store.
     type: path
     default: /etc/network/interfaces.d
+  networkmanager_dir:
+    description:
+      - Directory of the NetworkManager keyfiles of the persistent store.
+    type: path
+    default: /etc/NetworkManager/system-connections
 '''

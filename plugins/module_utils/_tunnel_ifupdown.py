@@ -141,7 +141,7 @@ class IfupdownTunnels(Store):
         self.files = InterfacesDir(directory)
 
     @staticmethod
-    def host_problem(directory):
+    def host_problem(directory, run_command=None):
         """Why ifupdown would not read this directory's files at boot, or None. A directory that
         cannot be one (empty, relative, a NUL or line break) is refused first, as the store does."""
         return sourcing_problem(InterfacesDir(directory).directory)

@@ -153,7 +153,7 @@ class NetworkdTunnels(Store):
     check_persistable = staticmethod(check_persistable)
 
     @staticmethod
-    def host_problem(directory):
+    def host_problem(directory, run_command=None):
         """networkd reads any directory it is pointed at: nothing to check."""
         return None
 

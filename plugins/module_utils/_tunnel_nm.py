@@ -59,7 +59,7 @@ from ansible_collections.edgenet.router.plugins.module_utils._tunnel import (
     TABLE, TYPES, KIND_FIELDS, TunnelError, _norm_address_list, _norm_routes,
 )
 
-__all__ = ['NmTunnels', 'check_host', 'check_persistable', 'render_groups', 'parse_groups']
+__all__ = ['NmTunnels', 'check_persistable', 'render_groups', 'parse_groups']
 
 # type -> NetworkManager's ip-tunnel mode (NMIPTunnelMode, nm-dbus-interface.h).
 MODES = {'ipip': 1, 'sit': 3, '6to4': 3, 'ip6ip6': 6, 'ipip6': 7}
@@ -248,15 +248,6 @@ def _address(text):
         return text   # shown as drift as written
 
 
-def check_host(run_command, directory):
-    """Raise TunnelError when keyfiles written to ``directory`` would bring nothing back at boot:
-    NetworkManager is not running, or its keyfile plugin reads another directory. The message
-    names the unit, the command and the paths it looked at."""
-    problem = NmTunnels.host_problem(directory, run_command)
-    if problem is not None:
-        raise TunnelError(problem)
-
-
 class NmTunnels(Store):
     """Tunnels as NetworkManager keyfiles in one directory (/etc/NetworkManager/system-connections).
 
@@ -282,14 +273,12 @@ class NmTunnels(Store):
 
     @staticmethod
     def host_problem(directory, run_command=None):
-        """None, or why NetworkManager would not read keyfiles from ``directory`` at boot. Without
-        ``run_command`` nothing can be asked, and nothing is refused."""
-        if run_command is None:
-            return None
-        if not running(run_command):
-            return ('NetworkManager (NetworkManager.service) is not active, so nothing would read the keyfiles '
-                    'written to %s at boot; start it, or choose the network manager that runs' % directory)
-        configured = configured_directory(run_command)
+        """None, or why NetworkManager would not read keyfiles from ``directory`` at boot: its
+        keyfile plugin reads another one. A directory that cannot be one (empty, relative, a NUL
+        or line break) is refused first, as the store does. That NetworkManager runs is the
+        choice's check (``_tunnel_persist.choose``); without ``run_command`` nothing is asked."""
+        directory = KeyfileDir(directory).directory
+        configured = configured_directory(run_command) if run_command is not None else None
         if configured is not None and os.path.normpath(directory) != configured:
             return ('NetworkManager reads its keyfiles from %s ([keyfile] path of NetworkManager --print-config), '
                     'not %s: a file written there would bring nothing back at boot; set networkmanager_dir to %s'

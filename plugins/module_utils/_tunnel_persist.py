@@ -13,9 +13,10 @@ the one it finds. None, or more than one, is refused with what was found; so is 
 explicitly whose manager is not running. The refusal is a problem of the task, reported with
 every field error (see ``_iptun.desired_set``), before anything is changed.
 
-Each entry of :data:`STORES` is a store class offering ``check_persistable(obj)`` (what its
-manager cannot bring back at boot) and ``host_problem(directory)`` (None, or why its manager
-would not read that directory at boot), built from its own directory option (:func:`store_for`).
+Each entry of :data:`MANAGERS` names the store class that writes its files, offering
+``check_persistable(obj)`` (what its manager cannot bring back at boot) and
+``host_problem(directory, run_command)`` (None, or why its manager would not read that directory
+at boot), built from its own directory option (:func:`store_for`).
 A refused choice is a :class:`Refused` store: it carries the problem and holds nothing.
 """
 
@@ -26,33 +27,31 @@ import os
 
 from ansible_collections.edgenet.router.plugins.module_utils._ifupdown import IfupdownError
 from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdError
+from ansible_collections.edgenet.router.plugins.module_utils._nm import NmError
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel_ifupdown import IfupdownTunnels
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel_networkd import NetworkdTunnels
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel_nm import NmTunnels
 
-__all__ = ['ERRORS', 'MANAGERS', 'OPTIONS', 'STORES', 'Choice', 'Refused', 'choose', 'managing', 'open_persistent', 'store_for']
+__all__ = ['ERRORS', 'MANAGERS', 'OPTIONS', 'Choice', 'Refused', 'choose', 'managing', 'open_persistent', 'store_for']
 
-Manager = collections.namedtuple('Manager', 'label unit dir_option default_dir')
+Manager = collections.namedtuple('Manager', 'label unit dir_option default_dir store')
 
-# Every manager the detection knows, whether or not this version can write its files.
+# Every manager the detection knows, with the store class that writes its files.
 MANAGERS = collections.OrderedDict([
-    ('networkd', Manager('systemd-networkd', 'systemd-networkd.service', 'networkd_dir', '/etc/systemd/network')),
-    ('ifupdown', Manager('ifupdown', 'networking.service', 'ifupdown_dir', '/etc/network/interfaces.d')),
+    ('networkd', Manager('systemd-networkd', 'systemd-networkd.service', 'networkd_dir', '/etc/systemd/network',
+                         NetworkdTunnels)),
+    ('ifupdown', Manager('ifupdown', 'networking.service', 'ifupdown_dir', '/etc/network/interfaces.d',
+                         IfupdownTunnels)),
     ('networkmanager', Manager('NetworkManager', 'NetworkManager.service', 'networkmanager_dir',
-                               '/etc/NetworkManager/system-connections')),
-])
-
-# The stores this version writes: manager -> store class.
-STORES = collections.OrderedDict([
-    ('networkd', NetworkdTunnels),
-    ('ifupdown', IfupdownTunnels),
+                               '/etc/NetworkManager/system-connections', NmTunnels)),
 ])
 
 # What the stores raise (a file they cannot read, write or restore): the modules report it.
-ERRORS = (NetworkdError, IfupdownError)
+ERRORS = (NetworkdError, IfupdownError, NmError)
 
 OPTIONS = collections.OrderedDict(
-    [('persistent_store', {'type': 'str', 'default': 'auto', 'choices': ['auto'] + list(STORES)})]
-    + [(MANAGERS[name].dir_option, {'type': 'path', 'default': MANAGERS[name].default_dir}) for name in STORES])
+    [('persistent_store', {'type': 'str', 'default': 'auto', 'choices': ['auto'] + list(MANAGERS)})]
+    + [(manager.dir_option, {'type': 'path', 'default': manager.default_dir}) for manager in MANAGERS.values()])
 
 # Where systemd and ifupdown keep what the detection reads (tests point them elsewhere).
 PATHS = {'systemd': '/run/systemd/system', 'ifstate': '/run/network/ifstate'}
@@ -154,10 +153,7 @@ def choose(params, run_command, paths=None):
             return Choice(name, seen, 'persistent_store %s: %s does not run on this host (%s): nothing would read its '
                                       'files at boot; choose the manager that runs, or persistent: false'
                                       % (name, MANAGERS[name].label, seen))
-    if name not in STORES:
-        return Choice(name, why, 'persistent_store: %s manages this host (%s), and this version of the collection '
-                                 'cannot write its files yet; set persistent: false' % (MANAGERS[name].label, why))
-    problem = STORES[name].host_problem(_directory(name, params))
+    problem = MANAGERS[name].store.host_problem(_directory(name, params), run_command)
     if problem is not None:
         return Choice(name, why, 'persistent_store %s: %s' % (name, problem))
     return Choice(name, why)
@@ -170,7 +166,7 @@ def _directory(name, params):
 
 def store_for(choice, params, run_command):
     """The store of ``choice`` over the directory its option names (``''`` is refused by the store)."""
-    return STORES[choice.name](_directory(choice.name, params), run_command)
+    return MANAGERS[choice.name].store(_directory(choice.name, params), run_command)
 
 
 class Refused(object):

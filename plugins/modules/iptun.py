@@ -14,8 +14,8 @@ description:
   - Creates, changes and removes Linux IP-in-IP tunnels, 4in4 (C(ipip)), 6in4 (C(sit)),
     6in6 and 4in6 (C(ip6tnl)) and 6to4, with their addresses and routes.
   - Reads the tunnel from the kernel over netlink and, with O(persistent=true), from the
-    files of the router's network manager that bring it back at boot (systemd-networkd or
-    ifupdown, see O(persistent_store)); compares both with the task and changes
+    files of the router's network manager that bring it back at boot (systemd-networkd,
+    ifupdown or NetworkManager, see O(persistent_store)); compares both with the task and changes
     only what differs. Check mode reports drift per store (C(runtime), C(persistent)).
   - The kernel cannot change a tunnel's type in place; such a change deletes and re-creates the
     link, unless O(recreate=never).
@@ -112,8 +112,8 @@ options:
       - The IPv4 prefix all 6rd nodes of the domain share (the bits left out of the delegated
         prefix), for example V(10.0.0.0/8). V(6rd) only. Default V(0.0.0.0/0) (every IPv4 bit is
         embedded).
-      - systemd-networkd cannot store it; anything but V(0.0.0.0/0) needs O(persistent=false) or the
-        ifupdown store.
+      - systemd-networkd cannot store it (NetworkManager no 6rd tunnel at all); anything but
+        V(0.0.0.0/0) needs O(persistent=false) or the ifupdown store.
     type: str
   mtu:
     description:
@@ -123,7 +123,7 @@ options:
     description:
       - Underlay device the outer packets are bound to, an interface name under the same rule as O(name).
         Not with the systemd-networkd store (networkd ties a tunnel to its underlay in the underlay's own
-        file); the ifupdown store and O(persistent=false) take it.
+        file); the ifupdown and NetworkManager stores and O(persistent=false) take it.
     type: str
   enabled:
     description:

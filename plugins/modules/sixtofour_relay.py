@@ -100,7 +100,7 @@ options:
         left out of the delegated prefix (0 to 32). The delegated prefix is
         O(sixrd_prefix) length + 32 - O(ipv4_masklen) bits long, at most /64.
       - Anything but V(0) cannot be stored by systemd-networkd (it has no 6rd relay prefix setting)
-        and needs O(persistent=false) or the ifupdown store.
+        and needs O(persistent=false) or the ifupdown store. NetworkManager stores no 6rd tunnel.
     type: int
     default: 0
   allow_documentation_addresses:

@@ -20,7 +20,7 @@ from ansible_collections.edgenet.router.plugins.module_utils._nm import NmError,
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel import TunnelError
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel_kernel import KernelTunnels
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel_nm import (
-    NmTunnels, check_host, check_persistable, parse_groups, render_file, render_groups,
+    NmTunnels, check_persistable, parse_groups, render_file, render_groups,
 )
 from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.fake_netlink import FakeNetlink
 from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.test__iptun import HE, fake_resolve, params
@@ -308,13 +308,21 @@ def test_without_networkmanager_running_the_files_are_written_and_nothing_is_ask
     assert os.path.exists(host.path) and host.nm.calls == ['systemctl is-active --quiet NetworkManager.service']
 
 
-def test_the_host_check_names_the_unit_and_the_directory(tmp_path):
+def test_the_host_check_names_the_directory_nm_reads(tmp_path):
     directory = str(tmp_path / 'system-connections')
     assert NmTunnels.host_problem(directory) is None   # nothing to ask
     assert NmTunnels.host_problem(directory, FakeNM(directory, config_path=directory)) is None
-    with pytest.raises(TunnelError, match=r'NetworkManager \(NetworkManager.service\) is not active.*%s' % re.escape(directory)):
-        check_host(FakeNM(directory, active=False), directory)
-    with pytest.raises(TunnelError, match=r'reads its keyfiles from /etc/NetworkManager/system-connections \(\[keyfile\] '
-                                          r'path of NetworkManager --print-config\), not %s' % re.escape(directory)):
-        check_host(FakeNM(directory), directory)
-    check_host(FakeNM('/etc/NetworkManager/system-connections'), '/etc/NetworkManager/system-connections/')
+    problem = NmTunnels.host_problem(directory, FakeNM(directory))
+    assert re.search(r'reads its keyfiles from /etc/NetworkManager/system-connections \(\[keyfile\] path of '
+                     r'NetworkManager --print-config\), not %s' % re.escape(directory), problem)
+    assert NmTunnels.host_problem('/etc/NetworkManager/system-connections/',
+                                  FakeNM('/etc/NetworkManager/system-connections')) is None
+
+
+@pytest.mark.parametrize('directory', ['', 'relative/dir', '/etc/a\0b', '/etc/a\nb', '/' + 'x' * 5000])
+def test_a_directory_that_cannot_be_one_is_refused_before_nm_is_asked(directory):
+    nm = FakeNM('/etc/NetworkManager/system-connections')
+    with pytest.raises(NmError):
+        NmTunnels.host_problem(directory, nm)
+    assert nm.calls == []
+

@@ -12,6 +12,7 @@ from ansible_collections.edgenet.router.plugins.module_utils._iptun import run_i
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel import TunnelError
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel_kernel import KernelTunnels
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel_networkd import NetworkdTunnels
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel_nm import NmTunnels
 from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.fake_netlink import FakeNetlink
 from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.test__iptun import HE, fake_resolve, params
 
@@ -28,6 +29,7 @@ class Host(object):
         self.active = set(active)
         self.networkctl = networkctl
         self.calls = []
+        self.nm_keyfile_path = '/etc/NetworkManager/system-connections'
         self.paths = {'systemd': str(tmp_path / 'run-systemd-system'), 'ifstate': str(tmp_path / 'ifstate')}
         if systemd:
             (tmp_path / 'run-systemd-system').mkdir()
@@ -40,6 +42,8 @@ class Host(object):
             return (0 if argv[3] in self.active else 3), '', ''
         if argv[:2] == ['networkctl', 'list']:
             return 0, self.networkctl, ''
+        if argv == ['NetworkManager', '--print-config']:
+            return 0, '[main]\nplugins=keyfile\n\n[keyfile]\npath=%s\n' % self.nm_keyfile_path, ''
         raise AssertionError('unexpected command %r' % (argv,))
 
     def choose(self, **task):
@@ -112,11 +116,20 @@ def test_an_explicit_choice_must_run_but_need_not_manage_a_link_yet(tmp_path):
     assert 'persistent_store networkd: systemd-networkd does not run on this host' in stopped.problem
 
 
-def test_a_manager_this_version_cannot_write_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr(persist, 'STORES', {'networkd': NetworkdTunnels})
-    choice = Host(tmp_path, [IFUPDOWN]).choose()
-    assert choice.name == 'ifupdown'
-    assert 'cannot write its files yet' in choice.problem
+def test_auto_picks_networkmanager_and_builds_its_store_over_the_directory_it_reads(tmp_path):
+    host = Host(tmp_path, [NM])
+    host.nm_keyfile_path = str(tmp_path / 'nm')
+    store = persist.open_persistent(params(networkmanager_dir=str(tmp_path / 'nm')), host.run, host.paths)
+    assert isinstance(store, NmTunnels)
+    assert store.files.directory == str(tmp_path / 'nm')
+
+
+def test_networkmanager_reading_another_directory_is_refused_naming_it(tmp_path):
+    host = Host(tmp_path, [NM])
+    choice = host.choose(networkmanager_dir=str(tmp_path / 'nm'))
+    assert choice.name == 'networkmanager'
+    assert 'NetworkManager reads its keyfiles from /etc/NetworkManager/system-connections' in choice.problem
+    assert 'set networkmanager_dir to /etc/NetworkManager/system-connections' in choice.problem
 
 
 def test_persistent_false_asks_nothing(tmp_path):
