@@ -38,15 +38,15 @@ options:
         plugin reads (C(NetworkManager --print-config)), else the task is refused. After writing,
         NetworkManager reloads the files (C(nmcli connection reload)) and is made to hold each
         tunnel written with its connection (C(nmcli device reapply NAME) when only addresses,
-        routes or mtu changed, else C(nmcli connection up)): it takes over the device the runtime
+        routes or mtu changed, else C(nmcli connection up)); it takes over the device the runtime
         store made, without recreating it. Left alone after a reload, NetworkManager takes such
         devices over by itself a moment later and may flush their addresses and routes, so the
         module does it and waits. A keyfile NetworkManager does not load, or a connection it
         cannot activate, fails the task and every store is rolled back. NetworkManager cannot
-        express type V(ipv4), V(ipv6), V(6rd), a tunnel that stays down (C(enabled: false)),
+        express type V(ipv4), V(ipv6), V(6rd), a tunnel that stays down (C(enabled=false)),
         tos V(1) on ipip/sit, or routes of an address family without an address; such a tunnel
         is refused naming the field (use O(persistent=false)). A change of type between ipip, sit,
-        ip6ip6 and ipip6 is refused: remove the tunnel first.
+        ip6ip6 and ipip6 is refused (remove the tunnel first).
       - A manager named directly must be running (it need not manage a link yet). A manager that
         is not running is refused the same way.
       - Ignored with O(persistent=false).

@@ -53,7 +53,7 @@ import os
 from ansible_collections.edgenet.router.plugins.module_utils._engine import PERSISTENT, Store, DELETE
 from ansible_collections.edgenet.router.plugins.module_utils._nm import (
     SUFFIX, KeyfileDir, NmError, activate, active_uuid, configured_directory, connection_uuid, loaded_files, parse, reapply,
-    reload, render, running,
+    reload, render,
 )
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel import (
     TABLE, TYPES, KIND_FIELDS, TunnelError, _norm_address_list, _norm_routes,

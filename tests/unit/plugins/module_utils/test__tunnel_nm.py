@@ -28,8 +28,8 @@ from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.test__tu
 
 TUNNELS = [
     dict(name='t4in4', type='ipip', local='192.0.2.1', remote='192.0.2.2', ttl=0, tos='inherit', pmtudisc=False,
-         mtu=1400, addresses=['10.0.0.1/30'], routes=[{'dest': '10.1.0.0/24', 'via': '10.0.0.2', 'metric': 7},
-                                                     {'dest': '0.0.0.0/0', 'metric': 0}]),
+         mtu=1400, addresses=['10.0.0.1/30'],
+         routes=[{'dest': '10.1.0.0/24', 'via': '10.0.0.2', 'metric': 7}, {'dest': '0.0.0.0/0', 'metric': 0}]),
     dict(name='t6in4', type='6in4', local='192.0.2.1', remote='192.0.2.3', ttl=64, tos=0x16, link='eth0',
          addresses=['2001:db8::2/64', '10.9.0.1/32'], routes=[{'dest': '::/0', 'via': '2001:db8::1'}]),
     dict(name='t6to4', type='6to4', local='192.0.2.1', addresses=['2002:c000:201::1/16']),
@@ -325,4 +325,3 @@ def test_a_directory_that_cannot_be_one_is_refused_before_nm_is_asked(directory)
     with pytest.raises(NmError):
         NmTunnels.host_problem(directory, nm)
     assert nm.calls == []
-
