@@ -136,6 +136,14 @@ class Pending(object):
         self.id = None
         self.deadline = None
 
+    def pin(self, **options):
+        """Record ``options`` as this run resolved them (``persistent_store: auto`` -> the store it
+        chose), so the rollback reopens the same stores. Only the task's ``STORE_OPTIONS``."""
+        unknown = sorted(set(options) - set(self.options))
+        if unknown:
+            raise ValueError('not store options of %s: %s' % (self.task, ', '.join(unknown)))
+        self.options.update(options)
+
     def __call__(self, records):
         _own_dir(self.directory, create=True)
         now = self.clock()

@@ -143,6 +143,9 @@ def run_iptun(params, runtime, persistent=None, check_mode=False, resolve=None, 
             ours |= set(persistent.managed())
         for name in ours - set(desired):
             desired[name] = None
+    if confirm is not None and persistent is not None and persistent.manager is not None:
+        # The rollback reopens the store this run chose, not whatever auto would find then.
+        confirm.pin(persistent_store=persistent.manager)
     stores = [s for s in (persistent, runtime) if s is not None]
     outcome = engine.run(TABLE, stores, desired, check_mode=check_mode, recreate=params.get('recreate', 'allowed'),
                          confirm=confirm)

@@ -134,6 +134,7 @@ class IfupdownTunnels(Store):
     Nothing to reload: ifupdown reads them at boot (see ``_ifupdown``)."""
 
     name = PERSISTENT
+    manager = 'ifupdown'  # the key of _tunnel_persist.MANAGERS: a commit-confirm rollback reopens this store
     verifies = True  # the engine checks its re-read against every change (see _engine.unkept)
     check_persistable = staticmethod(check_persistable)
 

@@ -148,6 +148,7 @@ class NetworkdTunnels(Store):
     """
 
     name = PERSISTENT
+    manager = 'networkd'  # the key of _tunnel_persist.MANAGERS: a commit-confirm rollback reopens this store
     verifies = True  # the engine checks its re-read against every change (see _engine.unkept)
     settles_again = True
     check_persistable = staticmethod(check_persistable)

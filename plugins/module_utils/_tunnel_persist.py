@@ -174,6 +174,8 @@ class Refused(object):
     read or written (the task fails on the problem first); every object is persistable, so the
     fields' own errors are reported with the problem."""
 
+    manager = None
+
     def __init__(self, problem):
         self.problem = problem
 

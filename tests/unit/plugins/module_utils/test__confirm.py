@@ -159,8 +159,11 @@ def test_a_change_with_confirm_timeout_writes_its_journal_and_starts_a_timer(rou
     path = os.path.join(router.confirm_dir, ident + '.json')
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     record = json.load(open(path))
+    # persistent_store: auto was asked; the record pins the store this run chose (networkd), so the
+    # rollback reopens it whatever manager runs by then
     assert record['task'] == 'iptun' and record['options'] == {
-        'persistent': True, 'netns': None, 'persistent_store': 'auto', 'networkd_dir': router.networkd, 'ifupdown_dir': '/etc/network/interfaces.d'}
+        'persistent': True, 'netns': None, 'persistent_store': 'networkd', 'networkd_dir': router.networkd,
+        'ifupdown_dir': '/etc/network/interfaces.d', 'networkmanager_dir': '/etc/NetworkManager/system-connections'}
     assert [r['undo'] for r in record['journal']] == ['settle', 'restore', 'write']
     assert router.commands[-1][:-7] == [
         'systemd-run', '--unit', 'edgenet-confirm-' + ident, '--description',
@@ -309,10 +312,18 @@ def test_pending_is_none_without_the_option_or_in_check_mode_and_refuses_a_route
                                                    'networkd_dir': '/etc/systemd/network', 'cookie': 'secret'})
     assert made.timeout == 30
     assert made.options == {'persistent': True, 'netns': None, 'persistent_store': None, 'networkd_dir': '/etc/systemd/network',
-                            'ifupdown_dir': None}
+                            'ifupdown_dir': None, 'networkmanager_dir': None}
     assert made.result() is None
 
 
 def test_an_unknown_task_in_a_record_imports_nothing():
     with pytest.raises(confirm.ConfirmError, match="no task 'os' can be rolled back"):
         confirm.undo({'task': 'os', 'journal': [], 'options': {}})
+
+
+def test_pin_keeps_only_store_options():
+    made = confirm.Pending('iptun', {'persistent_store': 'auto'}, 30, None, '/usr/bin/systemd-run')
+    made.pin(persistent_store='ifupdown')
+    assert made.options['persistent_store'] == 'ifupdown'
+    with pytest.raises(ValueError, match='not store options of iptun: tunnels'):
+        made.pin(tunnels=[])
