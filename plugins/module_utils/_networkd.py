@@ -28,6 +28,7 @@ __all__ = [
     'parse',
     'reload',
     'render',
+    'section_text',
 ]
 
 EXTENSIONS = ('netdev', 'network')
@@ -83,16 +84,25 @@ def render(sections):
     anything :func:`parse` would not read back unchanged, and for a ``[Match]``/``[NetDev]``
     ``Name=`` that is not a literal interface name.
     """
+    return section_text(sections, _check_word, _value_text)
+
+
+def section_text(sections, check_word, value_text):
+    """``[section]`` and ``key=value`` lines of ``[(section, [(key, value), ...]), ...]``, the
+    syntax systemd unit files and GLib key files (NetworkManager's keyfiles) share: sections
+    apart by a blank line, ``None`` values left out. ``check_word(what, word)`` raises for a
+    section or key name the reader would not read back; ``value_text(section, key, value)`` is
+    the value's text."""
     lines = []
     for section, pairs in sections:
-        _check_word('section', section)
+        check_word('section', section)
         if lines:
             lines.append('')
         lines.append('[%s]' % section)
         for key, value in pairs:
-            _check_word('key', key)
+            check_word('key', key)
             if value is not None:
-                lines.append('%s=%s' % (key, _value_text(section, key, value)))
+                lines.append('%s=%s' % (key, value_text(section, key, value)))
     return '\n'.join(lines) + '\n' if lines else ''
 
 

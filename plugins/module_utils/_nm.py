@@ -60,7 +60,7 @@ import re
 import uuid
 
 from ansible_collections.edgenet.router.plugins.module_utils._names import quoted
-from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdDir
+from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdDir, section_text
 
 __all__ = ['DEFAULT_DIRECTORY', 'SUFFIX', 'KeyfileDir', 'NmError', 'activate', 'active_uuid', 'configured_directory',
            'connection_uuid', 'loaded_files', 'parse', 'reapply', 'reload', 'render', 'running']
@@ -114,17 +114,7 @@ def render(groups):
     """Keyfile text of ``[(group, [(key, value), ...]), ...]`` in the given order; ``None`` values
     are left out, booleans are ``true``/``false``. Raises NmError for what :func:`parse` would not
     read back unchanged."""
-    lines = []
-    for group, pairs in groups:
-        _check_word('group', group)
-        if lines:
-            lines.append('')
-        lines.append('[%s]' % group)
-        for key, value in pairs:
-            _check_word('key', key)
-            if value is not None:
-                lines.append('%s=%s' % (key, _value_text(key, value)))
-    return '\n'.join(lines) + '\n' if lines else ''
+    return section_text(groups, _check_word, lambda group, key, value: _value_text(key, value))
 
 
 def _unescape(value):

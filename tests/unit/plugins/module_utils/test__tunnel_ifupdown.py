@@ -17,6 +17,7 @@ from ansible_collections.edgenet.router.plugins.module_utils._tunnel_ifupdown im
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel_kernel import KernelTunnels
 from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.fake_netlink import FakeNetlink
 from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.test__iptun import HE, fake_resolve, params
+from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.store_checks import assert_round_trip
 
 TUNNELS = [
     dict(name='t4in4', type='ipip', local='192.0.2.1', remote='192.0.2.2', ttl=0, tos='inherit', pmtudisc=False,
@@ -40,14 +41,7 @@ def canonical(task):
 @pytest.mark.parametrize('task', TUNNELS, ids=[t['name'] for t in TUNNELS])
 def test_every_type_reads_back_as_written(tmp_path, task):
     obj = canonical(task)
-    store = IfupdownTunnels(str(tmp_path / 'interfaces.d'))
-    store.create(obj['name'], obj)
-    read = store.read()
-    assert list(read) == [obj['name']]
-    # None in the task is "leave as found" (no addresses: the file has none, and reads back [])
-    assert dict((k, v) for k, v in read[obj['name']].items() if obj[k] is not None) == \
-        dict((k, v) for k, v in obj.items() if v is not None)
-    assert all(read[obj['name']][k] in (None, []) for k in obj if obj[k] is None)
+    assert_round_trip(IfupdownTunnels(str(tmp_path / 'interfaces.d')), obj)
     text = (tmp_path / 'interfaces.d' / ('edgenet-' + obj['name'])).read_text()
     assert text.startswith('# Managed by edgenet.router')
     assert 'auto %s\niface %s inet manual\n' % (obj['name'], obj['name']) in text

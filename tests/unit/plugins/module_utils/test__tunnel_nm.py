@@ -25,6 +25,7 @@ from ansible_collections.edgenet.router.plugins.module_utils._tunnel_nm import (
 from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.fake_netlink import FakeNetlink
 from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.test__iptun import HE, fake_resolve, params
 from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.test__tunnel_ifupdown import canonical
+from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.store_checks import assert_round_trip
 
 TUNNELS = [
     dict(name='t4in4', type='ipip', local='192.0.2.1', remote='192.0.2.2', ttl=0, tos='inherit', pmtudisc=False,
@@ -57,13 +58,7 @@ def keyfile(tmp_path, name):
 def test_every_type_reads_back_as_written(tmp_path, task):
     obj = canonical(task)
     check_persistable(obj)
-    store = NmTunnels(str(tmp_path / 'system-connections'))
-    store.create(obj['name'], obj)
-    read = store.read()
-    assert list(read) == [obj['name']]
-    assert dict((k, v) for k, v in read[obj['name']].items() if obj[k] is not None) == \
-        dict((k, v) for k, v in obj.items() if v is not None)
-    assert all(read[obj['name']][k] in (None, []) for k in obj if obj[k] is None)
+    assert_round_trip(NmTunnels(str(tmp_path / 'system-connections')), obj)
     path = keyfile(tmp_path, obj['name'])
     text = path.read_text()
     assert text.startswith(MANAGED_MARKER + '\n[connection]\n')
