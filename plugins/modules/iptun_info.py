@@ -39,7 +39,7 @@ options:
         none or several are found, or the manager named is not running, nothing is refused; the
         tunnels are listed without a persistent view and RV(persistent_store) says why.
     type: str
-    choices: [auto, networkd, ifupdown]
+    choices: [auto, networkd, ifupdown, networkmanager]
     default: auto
   networkd_dir:
     description: Directory of the systemd-networkd files to read.
@@ -49,6 +49,10 @@ options:
     description: Directory of the ifupdown files to read.
     type: path
     default: /etc/network/interfaces.d
+  networkmanager_dir:
+    description: Directory of the NetworkManager keyfiles to read.
+    type: path
+    default: /etc/NetworkManager/system-connections
 seealso:
   - module: edgenet.router.iptun
 '''
@@ -71,7 +75,7 @@ persistent_store:
   type: dict
   contains:
     name:
-      description: The network manager whose files were read (V(networkd), V(ifupdown)), or V(null).
+      description: The network manager whose files were read (V(networkd), V(ifupdown), V(networkmanager)), or V(null).
       type: str
       returned: always
       sample: networkd
