@@ -200,9 +200,9 @@ EXAMPLES = r'''
     state: absent
 '''
 
+# confirm is written out here, not taken from the _confirm doc fragment: ansible-core 2.19
+# merges no RETURN fragment (ansible-doc failed there), and the collection supports 2.19.
 RETURN = r'''
-extends_documentation_fragment:
-  - edgenet.router._confirm
 prefix:
   description:
     - The delegated prefix of this router, C(2002:VVVV:VVVV::/48) for 6to4 or the 6rd delegated
@@ -285,6 +285,33 @@ diff:
       description: What the stores hold after the task (in check mode, the prediction).
       type: dict
       returned: always
+confirm:
+  description:
+    - The rollback O(confirm_timeout) scheduled. Only when it is set, the task changed something
+      and it is not check mode. Confirm with M(edgenet.router.confirm) before RV(confirm.deadline).
+  returned: when a rollback was scheduled
+  type: dict
+  contains:
+    id:
+      description: The change's id (its journal is C(/var/lib/edgenet/confirm/ID.json)).
+      type: str
+      returned: always
+      sample: '1796424000123456789'
+    timeout:
+      description: O(confirm_timeout) as given.
+      type: int
+      returned: always
+      sample: 60
+    unit:
+      description: The systemd timer that rolls the change back.
+      type: str
+      returned: always
+      sample: edgenet-confirm-1796424000123456789.timer
+    deadline:
+      description: When the timer fires (UTC, ISO 8601).
+      type: str
+      returned: always
+      sample: '2026-12-04T23:59:00Z'
 '''
 
 from ansible.module_utils.basic import AnsibleModule
