@@ -150,7 +150,7 @@ class KeaDaemon(PutStore):
         return self.backend is not None and not self.backend.daemon_running()
 
     def running_config(self):
-        return self.control.command('config-get')
+        return without_hash(self.control.command('config-get'))
 
     def read(self):
         if self._stopped():
@@ -210,6 +210,16 @@ class KeaDaemon(PutStore):
                 for cmd in ('config-test', last)]
 
 
+def without_hash(config):
+    """``config-get``'s answer as a config Kea takes back. Kea 2.4 and later (Debian 13 has 2.6)
+    add a top-level ``hash`` of the config beside ``Dhcp6``, and refuse it in ``config-set`` and
+    ``config-test`` (DHCP6_CONFIG_UNSUPPORTED_OBJECT "unsupported object: hash"): a rollback
+    would put nothing back. Kea 2.2 (Debian 12) has no such key."""
+    if isinstance(config, dict) and 'hash' in config:
+        config = dict((key, value) for key, value in config.items() if key != 'hash')
+    return config
+
+
 class _DaemonSnapshot(object):
     """Kea as it was before a write: ``saved``, the config it ran (``config-get``), or None when it
     was stopped. Calling it puts that back (``config-set``; or stops a Kea this run started);
@@ -225,7 +235,7 @@ class _DaemonSnapshot(object):
             if backend.daemon_running():   # started by this write: it was stopped before
                 backend.stop()
             return
-        self.daemon.control.command('config-set', self.saved)
+        self.daemon.control.command('config-set', without_hash(self.saved))
 
     def record(self):
         return {'stopped': True} if self.saved is None else {'config': self.saved}

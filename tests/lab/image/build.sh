@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Build the edgenet lab guest image: Debian 12 (bookworm) minbase + packages.txt,
-# Debian's kernel (linux-image-amd64 from bookworm-security) with its modules,
-# an ext4 raw image and a small busybox initramfs.
+# Build the edgenet lab guest image: Debian minbase of SUITE (12 bookworm by default, or
+# 13 trixie) + packages.txt, Debian's kernel (linux-image-amd64 from SUITE-security) with its
+# modules, an ext4 raw image and a small busybox initramfs.
 #
-# Usage: build.sh OUTDIR CACHEDIR
+# Usage: build.sh OUTDIR CACHEDIR [SUITE]
 #   OUTDIR   empty directory that receives base.raw, vmlinuz, initrd.img, manifest.txt
-#   CACHEDIR persistent package cache (debootstrap/ and apt-archives/ below it)
+#   CACHEDIR persistent package cache (debootstrap/ and apt-archives/ below it; shared by
+#            the suites: apt and debootstrap take only the .debs of the versions they want)
+#   SUITE    bookworm (default) or trixie
 #
 # Run as root, preferably inside `unshare -m` (tests/lab/lab does that) so that
 # the chroot's mounts vanish with the process even when the build is killed.
@@ -17,7 +19,11 @@ cache=$(readlink -f "$2")
 here=$(dirname "$(readlink -f "$0")")
 mirror=${EDGENET_LAB_MIRROR:-http://deb.debian.org/debian}
 security_mirror=${EDGENET_LAB_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
-suite=bookworm
+suite=${3:-bookworm}
+case $suite in
+    bookworm | trixie) ;;
+    *) echo "unsupported suite $suite (bookworm, trixie)" >&2; exit 2 ;;
+esac
 image_size=3G
 root=$out/rootfs
 export DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8
@@ -25,7 +31,9 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 log() { printf '[build %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 
-mapfile -t packages < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' "$here/packages.txt")
+# packages.txt: one package a line, optionally followed by the only suites that get it
+mapfile -t packages < <(awk -v suite="$suite" '{ sub(/#.*/, "") } NF == 0 { next }
+    NF == 1 { print $1; next } { for (i = 2; i <= NF; i++) if ($i == suite) print $1 }' "$here/packages.txt")
 
 mkdir -p "$cache/debootstrap" "$cache/apt-archives" "$root"
 
@@ -89,7 +97,11 @@ in_root apt-get -q install -y "${packages[@]}" >> "$out/apt.log" 2>&1 \
 in_root apt-get -q install -y --download-only "$kpkg" busybox-static >> "$out/apt.log" 2>&1 \
     || { tail -n 30 "$out/apt.log" >&2; exit 1; }
 kdeb=$(find "$archives" -maxdepth 1 -name "${kpkg}_*_amd64.deb" | sort | tail -n 1)
-bbdeb=$(find "$archives" -maxdepth 1 -name "busybox-static_*_amd64.deb" | sort | tail -n 1)
+# the version apt chose (the cache also holds the other suites' busybox-static): apt names
+# the file after it, with the epoch's colon as %3a
+bbver=$(in_root apt-cache show --no-all-versions busybox-static | sed -n 's/^Version: //p' | head -n 1)
+bbdeb=$archives/busybox-static_${bbver/:/%3a}_amd64.deb
+[ -f "$bbdeb" ] || { echo "busybox-static $bbver not downloaded ($bbdeb)" >&2; exit 1; }
 # tar keeps merged-/usr symlinks (/lib -> usr/lib); plain dpkg-deb -x replaces them
 dpkg-deb --fsys-tarfile "$kdeb" | tar -x --keep-directory-symlink -C "$root"
 in_root depmod -a "$kver"
@@ -102,14 +114,16 @@ log "initramfs"
 ird=$out/initramfs
 mkdir -p "$ird/bin" "$ird/lib/modules"
 dpkg-deb -x "$bbdeb" "$out/busybox"
-cp "$out/busybox/bin/busybox" "$ird/bin/busybox"
+# /bin/busybox in bookworm's package, /usr/bin/busybox in trixie's
+cp "$(find "$out/busybox/bin/busybox" "$out/busybox/usr/bin/busybox" 2>/dev/null | head -n 1)" "$ird/bin/busybox"
 ln -s busybox "$ird/bin/sh"  # /init is a #!/bin/sh script
 cp "$here/init" "$ird/init"
 chmod 755 "$ird/init" "$ird/bin/busybox"
 moddir=$root/lib/modules/$kver
 # Modules needed to reach the root file system, with their dependencies
 # (modules.dep lists a module's dependencies, deepest last), in load order.
-# crc32c_generic is ext4's crypto-API (soft) dependency.
+# crc32c_generic is ext4's crypto-API (soft) dependency. Modules are copied uncompressed:
+# busybox's insmod loads plain .ko files only, and trixie's kernel ships .ko.xz.
 declare -A seen=()
 order=()
 add_module() {
@@ -136,8 +150,14 @@ done
 : > "$ird/modules.order"
 for path in "${order[@]}"; do
     mkdir -p "$ird/lib/modules/$(dirname "$path")"
-    cp "$moddir/$path" "$ird/lib/modules/$path"
-    echo "$path" >> "$ird/modules.order"
+    case $path in
+        *.ko) cp "$moddir/$path" "$ird/lib/modules/$path" ;;
+        *.ko.xz) xz -dc "$moddir/$path" > "$ird/lib/modules/${path%.xz}" ;;
+        *.ko.zst) zstd -dcq "$moddir/$path" > "$ird/lib/modules/${path%.zst}" ;;
+        *.ko.gz) gzip -dc "$moddir/$path" > "$ird/lib/modules/${path%.gz}" ;;
+        *) echo "module $path: unknown compression" >&2; exit 1 ;;
+    esac
+    echo "${path%.ko*}.ko" >> "$ird/modules.order"
 done
 (cd "$ird" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet) | gzip -1 > "$out/initrd.img"
 
