@@ -18,6 +18,7 @@ import os
 from ansible_collections.edgenet.router.plugins.module_utils import _files
 from ansible_collections.edgenet.router.plugins.module_utils._files import MANAGED_MARKER, is_managed, is_ours
 from ansible_collections.edgenet.router.plugins.module_utils._names import link_name_problem, quoted
+from ansible_collections.edgenet.router.plugins.module_utils._command import checked, unit_active
 
 __all__ = [
     'EXTENSIONS',
@@ -292,10 +293,7 @@ def reload(run_command, state_dir='/run/systemd/netif'):
     """
     if not os.path.isdir(state_dir):
         return False
-    rc, dummy, dummy = run_command(['systemctl', 'is-active', '--quiet', 'systemd-networkd.service'])
-    if rc != 0:
+    if not unit_active(run_command, 'systemd-networkd.service'):
         return False
-    rc, out, err = run_command(['networkctl', 'reload'])
-    if rc != 0:
-        raise NetworkdError('networkctl reload failed (rc=%s): %s' % (rc, (err or out or '').strip()))
+    checked(run_command, ['networkctl', 'reload'], NetworkdError)
     return True

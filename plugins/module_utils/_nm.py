@@ -61,6 +61,7 @@ import uuid
 
 from ansible_collections.edgenet.router.plugins.module_utils._names import quoted
 from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdDir, section_text
+from ansible_collections.edgenet.router.plugins.module_utils._command import checked, unit_active
 
 __all__ = ['DEFAULT_DIRECTORY', 'SUFFIX', 'KeyfileDir', 'NmError', 'activate', 'active_uuid', 'configured_directory',
            'connection_uuid', 'loaded_files', 'parse', 'reapply', 'reload', 'render', 'running']
@@ -164,8 +165,7 @@ class KeyfileDir(NetworkdDir):
 def running(run_command):
     """Whether NetworkManager runs (its unit is active); ``run_command`` is shaped like
     AnsibleModule.run_command."""
-    rc, dummy, dummy = run_command(['systemctl', 'is-active', '--quiet', UNIT])
-    return rc == 0
+    return unit_active(run_command, UNIT)
 
 
 def reload(run_command):
@@ -175,9 +175,7 @@ def reload(run_command):
     when it starts)."""
     if not running(run_command):
         return False
-    rc, out, err = run_command(['nmcli', 'connection', 'reload'])
-    if rc != 0:
-        raise NmError('nmcli connection reload failed (rc=%s): %s' % (rc, (err or out or '').strip()))
+    checked(run_command, ['nmcli', 'connection', 'reload'], NmError)
     return True
 
 
@@ -185,9 +183,8 @@ def activate(run_command, connection, timeout=60):
     """``nmcli --wait TIMEOUT connection up uuid UUID``: NetworkManager activates the connection
     (on the device of its interface name, created if missing) and nmcli returns once it is active
     or failed. Raises NmError with nmcli's words when it failed."""
-    rc, out, err = run_command(['nmcli', '--wait', str(timeout), 'connection', 'up', 'uuid', connection])
-    if rc != 0:
-        raise NmError('nmcli connection up uuid %s failed (rc=%s): %s' % (connection, rc, (err or out or '').strip()))
+    checked(run_command, ['nmcli', '--wait', str(timeout), 'connection', 'up', 'uuid', connection], NmError,
+            what='nmcli connection up uuid %s' % connection)
 
 
 def active_uuid(run_command, ifname):
@@ -209,9 +206,8 @@ def loaded_files(run_command):
     """``{uuid: file}`` of the connections NetworkManager holds now (``nmcli -t -f
     UUID,FILENAME connection show``): a keyfile NetworkManager refused (bad syntax, a property
     it rejects, wrong mode or owner) is not among them."""
-    rc, out, err = run_command(['nmcli', '-t', '-f', 'UUID,FILENAME', 'connection', 'show'])
-    if rc != 0:
-        raise NmError('nmcli connection show failed (rc=%s): %s' % (rc, (err or out or '').strip()))
+    out = checked(run_command, ['nmcli', '-t', '-f', 'UUID,FILENAME', 'connection', 'show'], NmError,
+                  what='nmcli connection show')
     files = {}
     for line in (out or '').splitlines():
         # -t separates fields with ":" and escapes a ":" or "\" inside one with "\"

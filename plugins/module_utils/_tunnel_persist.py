@@ -31,6 +31,7 @@ from ansible_collections.edgenet.router.plugins.module_utils._nm import NmError
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel_ifupdown import IfupdownTunnels
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel_networkd import NetworkdTunnels
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel_nm import NmTunnels
+from ansible_collections.edgenet.router.plugins.module_utils._command import unit_active
 
 __all__ = ['ERRORS', 'MANAGERS', 'OPTIONS', 'Choice', 'Refused', 'choose', 'managing', 'open_persistent', 'store_for']
 
@@ -73,11 +74,6 @@ class Choice(object):
         return {'name': self.name, 'why': self.why}
 
 
-def _active(run_command, unit):
-    rc, dummy, dummy = run_command(['systemctl', 'is-active', '--quiet', unit])
-    return rc == 0
-
-
 def _networkd_links(run_command):
     """The links systemd-networkd configures (networkctl's SETUP column is not "unmanaged")."""
     rc, out, dummy = run_command(['networkctl', 'list', '--no-legend', '--no-pager'])
@@ -108,7 +104,7 @@ def managing(run_command, paths=None):
         return {}, set(), ['systemd is not running (no %s): none of the managers can be asked' % paths['systemd']]
     found, active, notes = {}, set(), []
     for name, manager in MANAGERS.items():
-        if not _active(run_command, manager.unit):
+        if not unit_active(run_command, manager.unit):
             notes.append('%s is not active' % manager.unit)
             continue
         active.add(name)

@@ -26,6 +26,7 @@ from ansible_collections.edgenet.router.plugins.module_utils import _files
 from ansible_collections.edgenet.router.plugins.module_utils._engine import DELETE, PERSISTENT, Store
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._model import Dhcpv6Error, TABLE
 from ansible_collections.edgenet.router.plugins.module_utils._files import MANAGED_MARKER, is_managed, is_ours
+from ansible_collections.edgenet.router.plugins.module_utils._command import checked
 
 __all__ = [
     'ConfigFile',
@@ -277,10 +278,7 @@ class FileBackend(object):
 
     def run_checked(self, argv):
         """Run ``argv``; ``error`` naming it and its words unless it succeeds."""
-        rc, out, err = self.run(argv)
-        if rc != 0:
-            raise self.error('%s failed (rc=%s): %s' % (' '.join(argv), rc, (err or out).strip()))
-        return out
+        return checked(self.run, argv, self.error)
 
     def started(self):
         """True if the daemon runs (asked right after ``systemctl start`` succeeded)."""

@@ -25,6 +25,7 @@ from ansible_collections.edgenet.router.plugins.module_utils._files import MANAG
 from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdError
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._effects import nft_script
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._model import PipexError
+from ansible_collections.edgenet.router.plugins.module_utils._command import checked
 
 UNIT_DIR = '/etc/systemd/system'
 UNIT_NAME = 'edgenet-pipex.service'
@@ -206,9 +207,7 @@ class BootUnit(object):
         Its failure is an error: the persistent store's settle step, so the apply rolls back."""
         if self._run is None or not self._systemctl:
             return
-        rc, out, err = self._run([self._systemctl, 'daemon-reload'])
-        if rc != 0:
-            raise NetworkdError('systemctl daemon-reload failed (rc=%s): %s' % (rc, (err or out or '').strip()[:400]))
+        checked(self._run, [self._systemctl, 'daemon-reload'], NetworkdError, what='systemctl daemon-reload')
 
 
 class _BootSnapshot(object):

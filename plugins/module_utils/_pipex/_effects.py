@@ -15,6 +15,7 @@ import shutil
 
 from ansible_collections.edgenet.router.plugins.module_utils._nft import mss_clamp
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._model import PipexError
+from ansible_collections.edgenet.router.plugins.module_utils._command import checked
 
 NFT_TABLE = 'edgenet_pipex'
 NFT_CHAIN = 'mss'
@@ -41,10 +42,7 @@ class SideEffects(object):
         return (['ip', 'netns', 'exec', self.netns] + argv) if self.netns else argv
 
     def _check(self, argv, data=None):
-        rc, out, err = self._run(self._argv(argv), data=data) if data is not None else self._run(self._argv(argv))
-        if rc != 0:
-            raise PipexError('%s failed (rc=%s): %s' % (' '.join(argv), rc, (err or out or '').strip()))
-        return out
+        return checked(self._run, self._argv(argv), PipexError, what=' '.join(argv), data=data)
 
     def _rules(self):
         if not self.has_nft:
