@@ -39,6 +39,7 @@ import time
 
 from ansible_collections.edgenet.router.plugins.module_utils import _engine as engine
 from ansible_collections.edgenet.router.plugins.module_utils import _files
+from ansible_collections.edgenet.router.plugins.module_utils._command import checked
 
 __all__ = ['CONFIRM_DIR', 'ConfirmError', 'Pending', 'pending', 'pending_ids', 'confirm_all', 'rollback_now', 'runner_argv', 'undo', 'main']
 
@@ -157,11 +158,12 @@ class Pending(object):
                 with open(source, 'rb') as handle:
                     _files.atomic_write(zip_path, handle.read(), 0o600, error=ConfirmError)
             _files.atomic_write(json_path, json.dumps(record, sort_keys=True).encode('utf-8'), 0o600, error=ConfirmError)
-            rc, out, err = self.run_command(self.timer_argv(ident))
-            if rc != 0:
-                for path in (json_path, zip_path):
+            try:
+                checked(self.run_command, self.timer_argv(ident), ConfirmError, what='systemd-run')
+            except ConfirmError:
+                for path in (json_path, zip_path):   # no timer: nothing may look pending
                     _files.remove(path, ConfirmError)
-                raise ConfirmError('systemd-run failed (rc=%s): %s' % (rc, (err or out or '').strip()[:400]))
+                raise
         self.id = ident
         self.deadline = now + self.timeout
 
