@@ -33,13 +33,12 @@ import importlib
 import json
 import os
 import stat
-import subprocess
 import sys
 import time
 
 from ansible_collections.edgenet.router.plugins.module_utils import _engine as engine
 from ansible_collections.edgenet.router.plugins.module_utils import _files
-from ansible_collections.edgenet.router.plugins.module_utils._command import checked
+from ansible_collections.edgenet.router.plugins.module_utils._command import checked, last_words, module_runner, run_process
 
 __all__ = ['CONFIRM_DIR', 'ConfirmError', 'Pending', 'pending', 'pending_ids', 'confirm_all', 'rollback_now', 'runner_argv', 'undo', 'main']
 
@@ -72,12 +71,6 @@ class ConfirmError(Exception):
 def check_timeout(timeout):
     if timeout is not None and not MIN_TIMEOUT <= timeout <= MAX_TIMEOUT:
         raise ConfirmError('confirm_timeout must be between %d and %d seconds, not %d' % (MIN_TIMEOUT, MAX_TIMEOUT, timeout))
-
-
-def _run(argv):
-    """``run_command`` for the timer's process, where there is no AnsibleModule."""
-    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)  # pylint: disable=ansible-bad-function
-    return proc.returncode, proc.stdout.decode('utf-8', 'replace'), proc.stderr.decode('utf-8', 'replace')
 
 
 def _own_dir(directory, create=False):
@@ -121,7 +114,8 @@ class Pending(object):
     starts the timer; afterwards ``result()`` says what was scheduled (None before).
 
     ``task`` is a key of :data:`TASKS`; ``params`` the module's options (only the task's
-    ``STORE_OPTIONS`` are kept). ``run_command`` is AnsibleModule's; ``systemd_run`` its path."""
+    ``STORE_OPTIONS`` are kept). ``run_command`` is the module's (``_command.module_runner``);
+    ``systemd_run`` its path."""
 
     def __init__(self, task, params, timeout, run_command, systemd_run, directory=CONFIRM_DIR,
                  python=sys.executable, clock=time.time):
@@ -196,7 +190,7 @@ def pending(module, task, params, directory=CONFIRM_DIR):
     if not systemd_run or not os.path.isdir('/run/systemd/system'):
         raise ConfirmError('confirm_timeout needs systemd (systemd-run and a running systemd) on the router: '
                            'the rollback is a systemd timer')
-    return Pending(task, params, timeout, module.run_command, systemd_run, directory)
+    return Pending(task, params, timeout, module_runner(module), systemd_run, directory)
 
 
 def _task_module(task):
@@ -231,8 +225,9 @@ def rollback_now(run_command, systemctl, directory=CONFIRM_DIR, check_mode=False
         run_command([systemctl, 'stop', UNIT_PREFIX + ids[0] + '.timer'])
         rc, out, err = run_command(runner_argv(directory, ids[0]))
         if rc != 0:
+            # main() prints its report on stdout (a traceback would be on stderr): both are its words.
             raise ConfirmError('The rollback of %s did not put everything back (rc=%s): %s'
-                               % (ids[0], rc, (out + err).strip()[-800:]))
+                               % (ids[0], rc, last_words(out + err, limit=800)))
     return ids
 
 
@@ -250,7 +245,7 @@ def runner_argv(directory, ident, python=sys.executable):
     return [python, '-I', '-c', _BOOT, entry, directory, ident]
 
 
-def undo(record, run_command=_run):
+def undo(record, run_command=run_process):
     """Roll back one record's change through the stores of its task. Returns (restored, unrestored)."""
     task = _task_module(record['task'])
     journal = record['journal']
@@ -265,7 +260,7 @@ def undo(record, run_command=_run):
         return engine.undo(by_name, journal)
 
 
-def main(directory, ident, run_command=_run, systemctl='systemctl'):
+def main(directory, ident, run_command=run_process, systemctl='systemctl'):
     """The timer's process: roll back ``ident`` and every newer pending change. 0 when everything
     was put back or the change was confirmed meanwhile; 1 otherwise (the journal says why).
     No AnsibleModule here: what it prints goes to the systemd journal of the timer's unit."""

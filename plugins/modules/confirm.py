@@ -84,18 +84,20 @@ rolled_back:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.edgenet.router.plugins.module_utils._command import module_runner
 from ansible_collections.edgenet.router.plugins.module_utils._confirm import ConfirmError, confirm_all, rollback_now
 
 
 def main():
     module = AnsibleModule(argument_spec={'rollback': {'type': 'bool', 'default': False}}, supports_check_mode=True)
     systemctl = module.get_bin_path('systemctl', required=True)
+    run_command = module_runner(module)
     result = {'confirmed': [], 'rolled_back': []}
     try:
         if module.params['rollback']:
-            result['rolled_back'] = rollback_now(module.run_command, systemctl, check_mode=module.check_mode)
+            result['rolled_back'] = rollback_now(run_command, systemctl, check_mode=module.check_mode)
         else:
-            result['confirmed'] = confirm_all(module.run_command, systemctl, check_mode=module.check_mode)
+            result['confirmed'] = confirm_all(run_command, systemctl, check_mode=module.check_mode)
     except ConfirmError as exc:
         module.fail_json(msg=str(exc), **result)
     module.exit_json(changed=bool(result['confirmed'] or result['rolled_back']), **result)

@@ -421,6 +421,7 @@ confirm:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.edgenet.router.plugins.module_utils._command import module_runner
 from ansible_collections.edgenet.router.plugins.module_utils._confirm import ConfirmError, pending
 from ansible_collections.edgenet.router.plugins.module_utils._engine import ApplyError, PlanError
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._backends import (
@@ -438,11 +439,12 @@ def main():
         check_where(params)
         confirm = pending(module, 'dhcpv6_server', params)
         backend = open_backend(module)
+        run_command = module_runner(module)
         addresses = None
         if params['state'] == 'present' and params['mode'] != 'disabled':
-            addresses = interface_addresses(module.run_command, params['interface'], params['netns'])
+            addresses = interface_addresses(run_command, params['interface'], params['netns'])
         result = run_dhcpv6(params, backend, module.check_mode, addresses, warn=module.warn,
-                            others=other_file_stores(params, module.run_command), confirm=confirm)
+                            others=other_file_stores(params, run_command), confirm=confirm)
     except BackendError + (PlanError, ApplyError, ConfirmError, ValueError) as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(**result)

@@ -406,6 +406,7 @@ confirm:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.edgenet.router.plugins.module_utils._command import module_runner
 from ansible_collections.edgenet.router.plugins.module_utils._confirm import ConfirmError, pending
 from ansible_collections.edgenet.router.plugins.module_utils._iptun import module_kwargs, open_stores, run_iptun
 from ansible_collections.edgenet.router.plugins.module_utils._engine import ApplyError, PlanError
@@ -419,7 +420,7 @@ def main():
     params = module.params
     try:
         confirm = pending(module, 'iptun', params)
-        with open_stores(params, module.run_command) as (runtime, files):
+        with open_stores(params, module_runner(module)) as (runtime, files):
             result = run_iptun(params, runtime, files, module.check_mode, confirm=confirm)
     except (TunnelError, PlanError, ApplyError, NetlinkError, ConfirmError) + STORE_ERRORS as exc:
         module.fail_json(msg=str(exc))

@@ -126,6 +126,7 @@ tunnels:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.edgenet.router.plugins.module_utils._command import module_runner
 from ansible_collections.edgenet.router.plugins.module_utils._iptun import check_info_name, info
 from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, check_netns, open_netlink
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel import TunnelError
@@ -152,7 +153,7 @@ def main():
         choice, files = Choice(None, 'netns %s: the network managers bring back links of the host namespace '
                                      'only' % module.params['netns']), None
         if not module.params['netns']:
-            choice = choose(dict(module.params, persistent=True), module.run_command)
+            choice = choose(dict(module.params, persistent=True), module_runner(module))
             files = store_for(choice, module.params, None) if choice.problem is None else None
         with open_netlink(module.params['netns']) as netlink:
             tunnels = info(KernelTunnels(netlink, module.params['netns']), files)

@@ -459,6 +459,7 @@ confirm:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.edgenet.router.plugins.module_utils._command import module_runner
 from ansible_collections.edgenet.router.plugins.module_utils._confirm import ConfirmError, pending
 from ansible_collections.edgenet.router.plugins.module_utils._engine import ApplyError, PlanError
 from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError
@@ -474,7 +475,7 @@ def main():
     params = module.params
     try:
         confirm = pending(module, 'pipex_session', params)
-        with open_stores(params, module.run_command, module.get_bin_path('systemctl')) as (runtime, files):
+        with open_stores(params, module_runner(module), module.get_bin_path('systemctl')) as (runtime, files):
             result = run_pipex(params, runtime, files, module.check_mode, confirm=confirm)
     except (PipexError, PlanError, ApplyError, NetlinkError, NetworkdError, ConfirmError) as exc:
         module.fail_json(msg=str(exc))

@@ -97,6 +97,7 @@ closed_sessions:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.edgenet.router.plugins.module_utils._command import module_runner
 from ansible_collections.edgenet.router.plugins.module_utils._l2tp import open_l2tp
 from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, check_netns, open_netlink
 from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdError
@@ -126,7 +127,7 @@ def main():
             check_ifname(module.params['ifname'])
         with open_l2tp(netns) as l2tp, open_netlink(netns) as netlink:
             files = None if netns else PersistentSessions(module.params['state_dir'])
-            result = info(KernelSessions(l2tp, netlink, SideEffects(module.run_command, netns), netns), files,
+            result = info(KernelSessions(l2tp, netlink, SideEffects(module_runner(module), netns), netns), files,
                           module.params['ifname'])
     except (PipexError, NetlinkError, NetworkdError) as exc:
         module.fail_json(msg=str(exc))

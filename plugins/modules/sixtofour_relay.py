@@ -316,6 +316,7 @@ confirm:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.edgenet.router.plugins.module_utils._command import module_runner
 from ansible_collections.edgenet.router.plugins.module_utils._confirm import ConfirmError, pending
 from ansible_collections.edgenet.router.plugins.module_utils._engine import ApplyError, PlanError
 from ansible_collections.edgenet.router.plugins.module_utils._iptun import open_stores
@@ -330,7 +331,7 @@ def main():
     try:
         # The tunnel is an iptun tunnel: the same stores, and the same rollback.
         confirm = pending(module, 'iptun', params)
-        with open_stores(params, module.run_command) as (runtime, files):
+        with open_stores(params, module_runner(module)) as (runtime, files):
             result = run_sixtofour(params, runtime, files, module.check_mode, confirm=confirm)
     except ERRORS + (PlanError, ApplyError, NetlinkError, ConfirmError) + STORE_ERRORS as exc:
         module.fail_json(msg=str(exc))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6 import _dnsmasq, _kea
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._conffile import ConfigFileError
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._process import resolve_binary
+from ansible_collections.edgenet.router.plugins.module_utils._command import module_runner
 
 __all__ = ['BackendError', 'open_backend', 'open_stores', 'other_file_stores']
 
@@ -27,7 +28,7 @@ def open_backend(module):
     if binary is None:
         module.fail_json(msg='%s is not installed on the managed host: the %s backend needs it (Debian/Ubuntu: '
                              'apt install %s)' % (impl.BINARY, params['backend'], impl.DEBIAN_PACKAGE))
-    return impl.Backend(params, module.run_command, binary=binary)
+    return impl.Backend(params, module_runner(module), binary=binary)
 
 
 def open_stores(params, run):

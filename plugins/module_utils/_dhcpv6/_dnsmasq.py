@@ -31,6 +31,7 @@ import time
 
 from ansible_collections.edgenet.router.plugins.module_utils import _files
 from ansible_collections.edgenet.router.plugins.module_utils._names import quoted
+from ansible_collections.edgenet.router.plugins.module_utils._command import last_words
 from ansible_collections.edgenet.router.plugins.module_utils._engine import (
     RUNTIME, Store,
 )
@@ -92,7 +93,7 @@ def _checker(run, binary=BINARY):
     def validate(path):
         rc, out, err = run([binary, '--test', '--conf-file=%s' % path])
         if rc != 0:
-            words = (err or out).strip().replace(path, '<new file>')
+            words = last_words((err or out or '').replace(path, '<new file>'))
             raise DnsmasqError('dnsmasq --test rejected the new config (the live file is unchanged): %s' % words)
     return validate
 

@@ -21,6 +21,7 @@ import ipaddress
 import os
 import time
 
+from ansible_collections.edgenet.router.plugins.module_utils._command import last_words
 from ansible_collections.edgenet.router.plugins.module_utils._engine import (
     DELETE, RUNTIME,
 )
@@ -88,7 +89,7 @@ def _checker(run, netns=None, binary=BINARY, data_directory=None):
         if rc != 0:
             words = [line for line in (out + '\n' + err).splitlines() if 'ERROR' in line or 'rror' in line]
             raise KeaError('kea-dhcp6 -t rejected the new config (the live file is unchanged): %s'
-                           % ('; '.join(words) or (err or out).strip()))
+                           % last_words('; '.join(words) or err, out))
     return validate
 
 

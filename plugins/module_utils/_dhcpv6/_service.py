@@ -21,6 +21,7 @@ import re
 from ansible_collections.edgenet.router.plugins.module_utils import _engine as engine
 from ansible_collections.edgenet.router.plugins.module_utils import _netlink
 from ansible_collections.edgenet.router.plugins.module_utils._names import quoted
+from ansible_collections.edgenet.router.plugins.module_utils._command import last_words
 from ansible_collections.edgenet.router.plugins.module_utils._task import Task
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6 import _backends
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._conffile import ConfigFileError
@@ -166,7 +167,7 @@ def interface_addresses(run, interface, netns=None):
     rc, out, err = run(argv)
     if rc != 0:
         where = ' in network namespace %s' % netns if netns else ''
-        raise Dhcpv6Error('interface %s%s: %s' % (interface, where, (err or out).strip() or 'ip failed'))
+        raise Dhcpv6Error('interface %s%s: %s' % (interface, where, last_words(err, out) or 'ip failed'))
     try:
         links = json.loads(out or '[]')
     except ValueError:

@@ -34,8 +34,8 @@ class SideEffects(object):
     def __init__(self, run_command, netns=None, which=shutil.which):
         self._run = run_command
         self.netns = netns
-        # run_command fails the whole module on a missing program: look for nft first, so hosts
-        # without nftables can still run every task that does not ask for adjust_tcpmss.
+        # Look for nft first: a host without nftables runs every task that does not ask for
+        # adjust_tcpmss, and one that asks is told which package to install.
         self.has_nft = bool(which('nft'))
 
     def _argv(self, argv):

@@ -18,7 +18,8 @@ Only the seams are replaced, each in the namespace of the module that imports it
   process table (its daemon runs a binary file of the temp dir as root; the backend's state
   directory is in the temp dir too);
 * ``PersistentSessions`` (pipex): the real store with its unit directory in the temp dir;
-* ``AnsibleModule.run_command`` / ``get_bin_path``: :class:`FakeRun` (nothing is executed);
+* ``AnsibleModule.run_command`` / ``get_bin_path``: :class:`FakeRun` (nothing is executed; a program
+  named in ``world.run.missing`` is absent, as AnsibleModule reports it);
 * the resolver's ``getaddrinfo`` (``_resolve``): a fake that encodes the name as the real one
   does (IDNA, so over-long labels fail the same way) and knows a few names;
 * ``os.kill``: recorded, never sent;
@@ -47,6 +48,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.edgenet.router.plugins.module_utils import _files, _iptun, _netlink, _resolve, _tunnel_persist
+from ansible_collections.edgenet.router.plugins.module_utils._command import module_runner
 from ansible_collections.edgenet.router.plugins.module_utils._pipex import _service as _pipex_service
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6 import _dnsmasq, _kea
 from ansible_collections.edgenet.router.plugins.modules import (
@@ -223,10 +225,17 @@ class FakeRun(object):
     def __init__(self, world):
         self.world = world
         self.calls = []
+        self.missing = set()   # program names this host lacks
 
-    def __call__(self, module, args, check_rc=False, data=None, **kwargs):
+    def __call__(self, module, args, check_rc=False, data=None, handle_exceptions=True, **kwargs):
         argv = [str(a) for a in (args if isinstance(args, (list, tuple)) else args.split())]
         self.calls.append(argv)
+        if os.path.basename(argv[0]) in self.missing:
+            # what AnsibleModule.run_command does: Popen's OSError, or fail_json by default
+            exc = FileNotFoundError(2, 'No such file or directory', argv[0].encode())
+            if handle_exceptions:
+                module.fail_json(rc=exc.errno, msg=str(exc), cmd=' '.join(argv))
+            raise exc
         if argv[:3] == ['ip', 'netns', 'exec']:
             if argv[3] != NETNS:
                 return 1, '', 'Cannot open network namespace "%s": No such file or directory' % argv[3]
@@ -409,13 +418,13 @@ class World(object):
                                          params.get('config_file') or _kea.DEFAULTS['config_file'])
                 control.config = world.kea.config
                 world.kea = control
-                return _kea.Backend(params, module.run_command, binary='/usr/sbin/kea-dhcp6', control=control)
+                return _kea.Backend(params, module_runner(module), binary='/usr/sbin/kea-dhcp6', control=control)
             world.process.pid_file = params.get('pid_file') or _dnsmasq.DEFAULTS.get('pid_file')
             extra = {}
             if 'state_dir' in inspect.signature(_dnsmasq.Backend).parameters:
                 # Where the backend records what it started: a root-only directory of the temp dir.
                 extra['state_dir'] = world.settings['dnsmasq_state']
-            return _dnsmasq.Backend(params, module.run_command, binary=world.settings['dnsmasq_bin'],
+            return _dnsmasq.Backend(params, module_runner(module), binary=world.settings['dnsmasq_bin'],
                                     process=world.process, netns_inode=7, **extra)
 
         # iptun, sixtofour_relay and pipex_session open their stores in their task's module_utils
