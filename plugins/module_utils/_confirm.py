@@ -250,7 +250,9 @@ def undo(record, run_command=run_process):
     task = _task_module(record['task'])
     journal = record['journal']
     for entry in journal:
-        if entry.get('undo') == 'write':
+        # The task's objects are named by its key (a link name, a file name): checked here. A
+        # container's store (pipex's tunnels) checks its own keys on every write.
+        if entry.get('undo') == 'write' and entry.get('store') in (engine.RUNTIME, engine.PERSISTENT):
             task.TASK.check_key(entry['write'][1])
     with task.open_stores(record['options'], run_command) as opened:
         stores = [store for store in opened if store is not None]

@@ -15,8 +15,10 @@ description:
     sessions in the Linux kernel over generic netlink, with the session interface's MTU, alias
     and addresses. Such sessions keep forwarding in the kernel without a daemon, like OpenBSD's
     pipex(4) keeps PPP sessions in the kernel; see the pipex guide for the mapping.
-  - A tunnel is shared by its sessions. It is created with the first session that needs it and
-    deleted with the last (unless O(keep_tunnel=true)). Sessions of one tunnel that disagree on
+  - A tunnel is shared by its sessions and planned as an object of its own, before them (store
+    C(tunnels) in RV(changes)): it is created before the first session that needs it and deleted
+    after the last (unless O(keep_tunnel=true)); new tunnel parameters re-create the tunnel and
+    every session in it. Sessions of one tunnel that disagree on
     its parameters, or a tunnel that exists with other parameters and carries sessions the task
     does not name, are an error before anything changes.
   - The kernel changes in place only sequencing, the reorder timeout and LNS mode of a session,
@@ -28,7 +30,8 @@ description:
     O(persistent=true) the module instead writes one state file per session under O(state_dir)
     (mode 0600: it holds the cookies) and enables the oneshot unit C(edgenet-pipex.service), which
     replays them with C(ip l2tp) at boot after C(network-online.target)."
-  - Check mode reports drift per store (C(runtime), C(persistent)).
+  - Check mode reports drift per store (C(runtime), C(persistent); a tunnel's in C(tunnels) and on
+    each of its sessions).
   - Sessions that carry PPP (L2TPv2, PPPoE, PPTP) are held by pppd or accel-ppp and die with their
     socket; they are out of scope and never touched.
 author:
@@ -401,12 +404,15 @@ commands:
   type: list
   elements: str
   sample:
+    - ip l2tp add tunnel tunnel_id 100 peer_tunnel_id 200 encap udp local 192.0.2.1 remote 192.0.2.2 udp_sport 1701 udp_dport 1701
     - write /etc/edgenet/pipex/l2tpeth-wan.conf
     - systemctl enable edgenet-pipex.service
-    - ip l2tp add tunnel tunnel_id 100 peer_tunnel_id 200 encap udp local 192.0.2.1 remote 192.0.2.2 udp_sport 1701 udp_dport 1701  # unless it exists
     - ip l2tp add session name l2tpeth-wan tunnel_id 100 session_id 1000 peer_session_id 2000 l2spec_type default seq both
 changes:
-  description: The plan, one entry per object and store, with each drifted field's before and after value.
+  description:
+    - The plan, one entry per object and store, with each drifted field's before and after value.
+    - C(store) is C(runtime) or C(persistent) for a session (C(object) its interface name), C(tunnels)
+      for a tunnel in the kernel (C(object) its tunnel id).
   returned: always
   type: list
   elements: dict
@@ -475,8 +481,8 @@ def main():
     params = module.params
     try:
         confirm = pending(module, 'pipex_session', params)
-        with open_stores(params, module_runner(module), module.get_bin_path('systemctl')) as (runtime, files):
-            result = run_pipex(params, runtime, files, module.check_mode, confirm=confirm)
+        with open_stores(params, module_runner(module), module.get_bin_path('systemctl')) as (tunnels, runtime, files):
+            result = run_pipex(params, tunnels, runtime, files, module.check_mode, confirm=confirm)
     except (PipexError, PlanError, ApplyError, NetlinkError, NetworkdError, ConfirmError) as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(**result)

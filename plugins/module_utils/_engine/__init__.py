@@ -14,7 +14,8 @@ did, in reverse, on the first error.
 
 The package: ``_objects`` (the vocabulary: actions, errors, Field, ObjectTable, Change, Store),
 ``_plan`` (plan, unkept, predict, view, compare_stores: pure), ``_apply`` (apply with its
-journal, rollback and undo) and, here, :func:`run`, the whole cycle. Import from here, not from the parts.
+journal, rollback and undo) and, here, :func:`run_parts`, the whole cycle over one table or a
+container's table and its members' (:class:`Part`). Import from here, not from the parts.
 
 Nothing here touches the system: stores do (see ``_netlink.py``, ``_networkd.py``).
 """
@@ -31,61 +32,99 @@ from ansible_collections.edgenet.router.plugins.module_utils._engine._plan impor
 from ansible_collections.edgenet.router.plugins.module_utils._engine._apply import apply, undo  # noqa: F401
 
 __all__ = [
-    'ApplyError', 'Change', 'Field', 'ObjectTable', 'PlanError', 'Store', 'Unkept',
-    'apply', 'compare_stores', 'plan', 'predict', 'run', 'secret_texts', 'undo', 'unkept', 'view',
+    'ApplyError', 'Change', 'Field', 'ObjectTable', 'Part', 'PlanError', 'Store', 'Unkept',
+    'apply', 'compare_stores', 'plan', 'predict', 'run', 'run_parts', 'secret_texts', 'undo', 'unkept', 'view',
     'CREATE', 'MODIFY', 'RECREATE', 'DELETE', 'SETTLE', 'VERIFY', 'CONFIRM', 'IN_PLACE',
     'RUNTIME', 'PERSISTENT', 'SECRET_MASK',
 ]
 
 
-def run(table, stores, desired, check_mode=False, recreate='allowed', confirm=None):
-    """The whole cycle. ``stores`` is an ordered list of Store objects (persistent first).
+class Part(object):
+    """One table of a run with its stores (persistent first; store names unique in the run).
 
-    Returns a dict with ``changed``, ``changes`` (plan rows as dicts), ``before``/``after``
-    views (per object, per store), ``commands`` and ``after_objects`` (the raw after
-    snapshot). In check mode ``after`` is the prediction; otherwise the stores are re-read.
-    ``changed`` is computed from the plan alone, so it is the same in both modes. ``confirm``
-    goes to :func:`apply` (a real run with changes only).
+    ``desired`` is the task's objects (see :func:`plan`), or, for a container whose objects
+    follow from what its members need (an L2TP tunnel is wanted while a session of it is), a
+    callable given every store's read (``{store name: objects}``) returning them."""
+
+    def __init__(self, table, stores, desired):
+        self.table = table
+        self.stores = list(stores)
+        self.desired = desired
+
+
+def run(table, stores, desired, check_mode=False, recreate='allowed', confirm=None):
+    """The whole cycle for one table: :func:`run_parts` with one :class:`Part`."""
+    return run_parts([Part(table, stores, desired)], check_mode=check_mode, recreate=recreate, confirm=confirm)
+
+
+def run_parts(parts, check_mode=False, recreate='allowed', confirm=None):
+    """The whole cycle. ``parts`` are :class:`Part` rows, containers first (a tunnel table before
+    its sessions'); the last is the task's own objects, which the views show.
+
+    Returns a dict with ``changed``, ``changes`` (plan rows as dicts, every part's), ``before``
+    and ``after`` views of the last part (per object, per store) and ``commands``. In check mode
+    ``after`` is the prediction; otherwise the stores are re-read. ``changed`` is computed from
+    the plan alone, so it is the same in both modes. Deletions run members first, creations
+    containers first (see ``Change.level``), under one journal: a failure anywhere rolls every
+    part back. ``confirm`` goes to :func:`apply` (a real run with changes only).
     """
-    names = [s.name for s in stores]
+    stores = [store for part in parts for store in part.stores]
     by_name = dict((s.name, s) for s in stores)
+    if len(by_name) != len(stores):
+        raise ValueError('two stores of one run share a name: %s' % ', '.join(s.name for s in stores))
+    task = parts[-1]
     with contextlib.ExitStack() as held:
         if not check_mode:  # taking a lock may create its file: check mode writes nothing
             for store in stores:
                 held.enter_context(store.locked())
         current = dict((s.name, s.read()) for s in stores)
-        for store in stores:
-            store.prepare(desired, current[store.name])
-        changes = plan(table, names, desired, current, recreate=recreate)
+        wanted = [part.desired(current) if callable(part.desired) else part.desired for part in parts]
+        removals, updates = [], []
+        for level, (part, desired) in enumerate(zip(parts, wanted)):
+            names = [s.name for s in part.stores]
+            for store in part.stores:
+                store.prepare(desired, current[store.name])
+            changes = plan(part.table, names, desired, dict((n, current[n]) for n in names), recreate=recreate)
+            for change in changes:
+                change.level = level
+            # plan puts deletions first: members' before their containers', containers' updates first
+            removals[:0] = [c for c in changes if c.action == DELETE]
+            updates += [c for c in changes if c.action != DELETE]
+        changes = removals + updates
         if check_mode or not changes:
-            after = predict(names, current, changes)
+            after = predict(list(by_name), current, changes)
         else:
             reread = {}
 
             def verify():
                 # The re-read for the result, and the proof that the stores took the change.
                 reread.update((s.name, s.read()) for s in stores)
-                problems = unkept(table, changes, reread, set(s.name for s in stores if s.verifies))
+                verified = set(s.name for s in stores if s.verifies)
+                problems = []
+                for part in parts:
+                    mine = set(s.name for s in part.stores)
+                    problems += unkept(part.table, [c for c in changes if c.store in mine], reread, verified)
                 if problems:
                     raise Unkept('; '.join(problems))
             try:
                 apply(by_name, changes, verify, confirm)
             except ApplyError as exc:
-                exc.mask(secret_texts(table, desired, *current.values()))
+                exc.mask(set().union(*(secret_texts(part.table, desired, *(current[s.name] for s in part.stores))
+                                       for part, desired in zip(parts, wanted))))
                 raise
             after = reread
-    secrets = table.secret_names()
+    tables = dict((s.name, part.table) for part in parts for s in part.stores)
     commands = []
     for change in changes:
-        commands.extend(by_name[change.store].commands(_masked_change(change, secrets)))
-    keys = set(desired)
+        commands.extend(by_name[change.store].commands(_masked_change(change, tables[change.store].secret_names())))
+    names = [s.name for s in task.stores]
+    keys = set(wanted[-1])
     return {
         'changed': bool(changes),
-        'changes': [c.as_dict(secrets) for c in changes],
-        'before': view(table, names, current, keys),
-        'after': view(table, names, after, keys),
+        'changes': [c.as_dict(tables[c.store].secret_names()) for c in changes],
+        'before': view(task.table, names, current, keys),
+        'after': view(task.table, names, after, keys),
         'commands': commands,
-        'after_objects': after,
     }
 
 
@@ -99,4 +138,5 @@ def _masked_change(change, secrets):
         return dict((k, _mask(k, v, secrets)) for k, v in obj.items())
 
     return Change(change.store, change.key, change.action, masked(change.before), masked(change.after),
-                  dict((n, (_mask(n, b, secrets), _mask(n, a, secrets))) for n, (b, a) in change.fields.items()))
+                  dict((n, (_mask(n, b, secrets), _mask(n, a, secrets))) for n, (b, a) in change.fields.items()),
+                  change.level)

@@ -25,6 +25,22 @@ def _steps(change):
     return [(change.action, change.before, change.after)]
 
 
+def _ordered(changes):
+    """The primitive writes of ``changes`` in the order apply runs them. Objects of one level: the
+    plan's order, a recreate's delete right before its create. Nested objects (several levels,
+    see ``Change.level``): every delete first, the deepest level first (a session before its
+    tunnel), then every create and modify, the shallowest first (a tunnel before its sessions).
+    A recreate's two halves fall into the two phases: a tunnel recreated under its sessions is
+    deleted after they are, and a rollback, in reverse, puts the old tunnel back before them.
+    Within a level the plan's order holds (the sorts are stable)."""
+    steps = [(change, action, before, after) for change in changes for action, before, after in _steps(change)]
+    if len(set(change.level for change in changes)) < 2:
+        return steps
+    deletes = sorted((step for step in steps if step[1] == DELETE), key=lambda step: -step[0].level)
+    writes = sorted((step for step in steps if step[1] != DELETE), key=lambda step: step[0].level)
+    return deletes + writes
+
+
 def _write(store, action, key, before, after):
     store.write(action, key, before, after)
 
@@ -42,7 +58,7 @@ def apply(stores, changes, verify=None, confirm=None):
     Returns the number of primitive writes. Raises :class:`ApplyError` after the rollback.
     """
     journal = []
-    steps = [(change, action, before, after) for change in changes for action, before, after in _steps(change)]
+    steps = _ordered(changes)
     start = 0
     while start < len(steps):
         store = stores[steps[start][0].store]

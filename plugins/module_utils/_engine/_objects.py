@@ -199,16 +199,20 @@ class Change(object):
     """One step of a plan: ``action`` on object ``key`` in ``store``.
 
     ``before`` and ``after`` are the store's full normalised views of the object (``None`` when
-    absent); ``fields`` maps each differing field to ``(before, after)``.
+    absent); ``fields`` maps each differing field to ``(before, after)``. ``level`` is how deep
+    the object is nested in a run of several tables (:class:`Part`): 0 for a container (an L2TP
+    tunnel), 1 for what it contains (its sessions); apply deletes deeper objects first and
+    creates them last.
     """
 
-    def __init__(self, store, key, action, before, after, fields=None):
+    def __init__(self, store, key, action, before, after, fields=None, level=0):
         self.store = store
         self.key = key
         self.action = action
         self.before = before
         self.after = after
         self.fields = fields or {}
+        self.level = level
 
     def as_dict(self, secrets=()):
         fields = dict((name, {'before': _mask(name, b, secrets), 'after': _mask(name, a, secrets)})

@@ -14,38 +14,29 @@ import shlex
 
 from ansible_collections.edgenet.router.plugins.module_utils._engine import CREATE, DELETE, RECREATE, RUNTIME, Store
 from ansible_collections.edgenet.router.plugins.module_utils._l2tp import PWTYPE_ETH
-from ansible_collections.edgenet.router.plugins.module_utils._poll import until
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._effects import NFT_CHAIN, NFT_COMMENT, NFT_TABLE
+from ansible_collections.edgenet.router.plugins.module_utils._pipex._tunnels import tunnel_from_kernel
 from ansible_collections.edgenet.router.plugins.module_utils._values import removed
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._model import (
-    SEQ, SESSION_SETTINGS, TABLE, TUNNEL_FIELDS, PipexError, norm_address, norm_addresses, session_args, tunnel_args,
-    tunnel_view,
+    SEQ, SESSION_SETTINGS, TABLE, TUNNEL_FIELDS, PipexError, ip_command, norm_addresses, session_args, tunnel_view,
 )
 
-TUNNEL_TEARDOWN_TIMEOUT = 10
 
-
-# ---- iproute2 equivalents -------------------------------------------------------------------------
-def _ip(netns):
-    return 'ip -n %s' % netns if netns else 'ip'
-
-
+# ---- iproute2 equivalents (the tunnel's: _tunnels.KernelTunnels.commands) --------------------------
 def runtime_commands(change, netns=None):
-    ip = _ip(netns)
+    ip = ip_command(netns)
     before = change.before or {}
     after = change.after or {}
     name = change.key
     cmds = []
     if change.action in (DELETE, RECREATE):
         cmds.append('%s l2tp del session tunnel_id %s session_id %s' % (ip, before['tunnel_id'], before['session_id']))
-        cmds.append('%s l2tp del tunnel tunnel_id %s  # when no other session uses it' % (ip, before['tunnel_id']))
         if change.action == DELETE:
             if before.get('adjust_tcpmss'):
                 cmds.append('nft delete rule inet %s %s handle ...  # rules commented %s%s'
                             % (NFT_TABLE, NFT_CHAIN, NFT_COMMENT, name))
             return cmds
     if change.action in (CREATE, RECREATE):
-        cmds.append('%s l2tp add tunnel %s  # unless it exists' % (ip, ' '.join(tunnel_args(after))))
         cmds.append('%s l2tp add session %s' % (ip, ' '.join(session_args(after))))
         before = {}
     elif any(f in change.fields for f in SESSION_SETTINGS):
@@ -81,17 +72,12 @@ def _sequencing(send, recv):
 def from_kernel(session, tunnel, link, addresses, mss, rpf):
     """Seam dicts of one Ethernet session -> canonical session dict."""
     obj = dict((f.name, None) for f in TABLE)
+    obj.update(tunnel_from_kernel(tunnel))
     obj.update({
         'ifname': session['ifname'],
         'tunnel_id': session['tunnel_id'],
-        'peer_tunnel_id': tunnel.get('peer_tunnel_id'),
         'session_id': session['session_id'],
         'peer_session_id': session['peer_session_id'],
-        'encap': tunnel.get('encap'),
-        'local': norm_address('local')(tunnel['local']) if tunnel.get('local') else None,
-        'remote': norm_address('remote')(tunnel['remote']) if tunnel.get('remote') else None,
-        'udp_sport': tunnel.get('udp_sport'),
-        'udp_dport': tunnel.get('udp_dport'),
         'cookie': session.get('cookie') or 'none',
         'peer_cookie': session.get('peer_cookie') or 'none',
         'sequencing': _sequencing(bool(session.get('send_seq')), bool(session.get('recv_seq'))),
@@ -107,24 +93,24 @@ def from_kernel(session, tunnel, link, addresses, mss, rpf):
 
 
 class KernelSessions(Store):
-    """Ethernet sessions in one namespace: L2TP genl (``_l2tp.L2tp``) for tunnels and sessions,
-    rtnetlink (``_netlink.Netlink``) for the l2tpeth link, :class:`SideEffects` for the rest."""
+    """Ethernet sessions in one namespace: L2TP genl (``_l2tp.L2tp``) for sessions, rtnetlink
+    (``_netlink.Netlink``) for the l2tpeth link, :class:`SideEffects` for the rest. Their tunnels
+    are another store's (``_tunnels.KernelTunnels``), planned before them: a session is created
+    in a tunnel that exists and deleted before its tunnel is."""
 
     name = RUNTIME
     verifies = True  # the engine checks its re-read against every change (see _engine.unkept)
 
-    def __init__(self, l2tp, netlink, side=None, netns=None, keep_tunnel=False):
+    def __init__(self, l2tp, netlink, side=None, netns=None):
         self.l2tp = l2tp
         self.nl = netlink
         self.side = side
         self.netns = netns
-        self.keep_tunnel = keep_tunnel
+        # The last dump: raw tunnels by id (sessions show their tunnel's fields), every session.
         self.tunnels = {}
         self.sessions = []
         self.link_names = set()
         self.stats = {}
-        # tunnel ids whose parameters this run changes (set by prepare)
-        self.replacing = set()
         # What the write under way has made so far, as undo steps (see snapshot).
         self._pending = None
         self._made = []
@@ -158,36 +144,13 @@ class KernelSessions(Store):
 
     def prepare(self, desired, current):
         """Before the plan: refuse what would clash in the kernel (:func:`check_conflicts`, on
-        the dump just read), and note the tunnels the task gives new parameters (their sessions
-        are all re-created: see :meth:`delete`)."""
+        the dump just read)."""
         check_conflicts(desired, current, self.sessions, self.tunnels, self.link_names)
-        self.replacing = set(
-            have['tunnel_id'] for name, have in current.items()
-            if desired.get(name) is not None and desired[name]['tunnel_id'] == have['tunnel_id']
-            and tunnel_view(desired[name]) != tunnel_view(have))
-
-    def _sessions_in(self, tunnel_id):
-        return [s for s in self.l2tp.sessions() if s['tunnel_id'] == tunnel_id]
-
-    def _ensure_tunnel(self, obj):
-        tunnels = dict((t['tunnel_id'], t) for t in self.l2tp.tunnels())
-        have = tunnels.get(obj['tunnel_id'])
-        if have is not None:
-            have_view = from_kernel({'ifname': None, 'tunnel_id': obj['tunnel_id'], 'session_id': None,
-                                     'peer_session_id': None}, have, None, [], False, False)
-            if tunnel_view(have_view) == tunnel_view(obj):
-                return False
-            if self._sessions_in(obj['tunnel_id']):
-                raise PipexError('tunnel %s exists with other parameters and carries other sessions'
-                                 % obj['tunnel_id'])
-            self._delete_tunnel(obj['tunnel_id'])  # a leftover kept by keep_tunnel: replace it
-        self.l2tp.create_tunnel(obj)
-        return True
 
     def snapshot(self, key):
         """The undo the engine journals for the write that follows: after a completed write, the
         inverse write (what the engine does without a snapshot); after a failed one, removing
-        what it made before failing (a session without its link settings, a new tunnel). An undo
+        what it made before failing (a session without its link settings). An undo
         step that fails raises, so the rollback names it under "COULD NOT ROLL BACK"."""
         record = self._pending = {'done': None, 'made': []}
 
@@ -208,8 +171,6 @@ class KernelSessions(Store):
             record['done'] = functools.partial(self.write, inverse, key, after, before)
 
     def create(self, key, obj):
-        if self._ensure_tunnel(obj):
-            self._made.append(functools.partial(self._delete_tunnel, obj['tunnel_id']))
         session = dict(obj, ifname=key)
         session['send_seq'], session['recv_seq'] = SEQ[obj.get('sequencing') or 'none']
         self.l2tp.create_session(session)
@@ -252,34 +213,10 @@ class KernelSessions(Store):
         if self.side is not None and obj.get('adjust_tcpmss'):
             self.side.set_mss(key, False)
         # rp_filter lives in the interface's own sysctl directory: it goes with the interface.
-        if obj['tunnel_id'] in self.replacing:
-            # The task gives this tunnel new parameters and re-creates every session in it (the
-            # conflict check made sure): the first such delete takes the tunnel and its sessions
-            # down at once, the later ones find their session gone already.
-            if any(s['session_id'] == obj['session_id'] for s in self._sessions_in(obj['tunnel_id'])):
-                self._delete_tunnel(obj['tunnel_id'])
-            return
         self.l2tp.delete_session(obj['tunnel_id'], obj['session_id'])
-        if not self.keep_tunnel and not self._sessions_in(obj['tunnel_id']):
-            self._delete_tunnel(obj['tunnel_id'])
-
-    def _delete_tunnel(self, tunnel_id):
-        """Delete a tunnel and wait until it is gone. The kernel tears tunnels down in a work
-        queue (l2tp_tunnel_delete): until then a dump still lists the dying tunnel, a create with
-        its id fails with EEXIST, and a session added to it dies with it (seen in the lab when a
-        recreate re-used the tunnel at once)."""
-        self.l2tp.delete_tunnel(tunnel_id)
-        if not until(lambda: not any(t['tunnel_id'] == tunnel_id for t in self.l2tp.tunnels()), TUNNEL_TEARDOWN_TIMEOUT):
-            raise PipexError('tunnel %s is still being torn down by the kernel after %ss'
-                             % (tunnel_id, TUNNEL_TEARDOWN_TIMEOUT))
 
     def commands(self, change):
         return runtime_commands(change, self.netns)
-
-
-def _kernel_tunnel_view(tunnel):
-    return tunnel_view(from_kernel({'ifname': None, 'tunnel_id': tunnel['tunnel_id'], 'session_id': None,
-                                    'peer_session_id': None}, tunnel, None, [], False, False))
 
 
 def check_conflicts(desired, current, kernel_sessions=(), kernel_tunnels=None, links=()):
@@ -323,7 +260,7 @@ def check_conflicts(desired, current, kernel_sessions=(), kernel_tunnels=None, l
         label = 'session %s of tunnel %s (not an Ethernet session)' % (raw['session_id'], raw['tunnel_id'])
         tunnel = (kernel_tunnels or {}).get(raw['tunnel_id'])
         others.append((label, label, raw['tunnel_id'], raw['session_id'], raw.get('peer_session_id'),
-                       _kernel_tunnel_view(tunnel) if tunnel else None))
+                       tunnel_view(tunnel_from_kernel(tunnel)) if tunnel else None))
     for holder, carried, tunnel_id, session_id, peer_session_id, view in others:
         if (tunnel_id, session_id) in ids:
             errors.append('session %s: session_id %s in tunnel %s is held by %s, which this task does not manage'

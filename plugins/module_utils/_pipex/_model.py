@@ -134,6 +134,16 @@ TABLE = ObjectTable('session', [
 ])
 
 TUNNEL_FIELDS = tuple(f.name for f in TABLE if f.extra.get('tunnel'))
+
+# The L2TP tunnel is its own object, planned before its sessions (``_engine.Part``): its table is
+# the session table's tunnel fields, living in one store only, the kernel's tunnels (a session's
+# state file carries its tunnel's fields, so the boot unit brings the tunnel back with it). The
+# session table keeps those fields too: a tunnel's drift shows on each of its sessions, and a
+# session moved to other tunnel parameters is re-created.
+TUNNELS = 'tunnels'
+TUNNEL_TABLE = ObjectTable('tunnel', [
+    Field(f.name, type=f.type, normalise=f.normalise, stores=(TUNNELS,), update=RECREATE) for f in TABLE if f.name in TUNNEL_FIELDS
+])
 SESSION_SETTINGS = ('sequencing', 'reorder_timeout', 'lns_mode')
 SEQ = {'none': (False, False), 'send': (True, False), 'recv': (False, True), 'both': (True, True)}
 
@@ -225,6 +235,10 @@ def tunnel_view(obj):
 
 
 # ---- iproute2 words of a session (commands and state files) ---------------------------------------
+def ip_command(netns):
+    return 'ip -n %s' % netns if netns else 'ip'
+
+
 def tunnel_args(obj):
     words = ['tunnel_id', obj['tunnel_id'], 'peer_tunnel_id', obj['peer_tunnel_id'], 'encap', obj['encap'],
              'local', obj['local'], 'remote', obj['remote']]

@@ -18,8 +18,11 @@ from ansible_collections.edgenet.router.plugins.module_utils._names import quote
 from ansible_collections.edgenet.router.plugins.module_utils._netlink import check_netns, open_netlink
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._effects import SideEffects
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._kernel import KernelSessions
-from ansible_collections.edgenet.router.plugins.module_utils._pipex._model import TABLE, PipexError, check_ifname, desired_session
+from ansible_collections.edgenet.router.plugins.module_utils._pipex._model import (
+    TABLE, TUNNEL_TABLE, PipexError, check_ifname, desired_session,
+)
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._state import STATE_DIR, PersistentSessions
+from ansible_collections.edgenet.router.plugins.module_utils._pipex._tunnels import KernelTunnels, wanted_tunnels
 from ansible_collections.edgenet.router.plugins.module_utils._task import Task
 
 
@@ -45,22 +48,21 @@ STORE_OPTIONS = ('persistent', 'netns', 'keep_tunnel', 'state_dir')
 
 @contextlib.contextmanager
 def open_stores(params, run_command, systemctl=None):
-    """The task's stores, ``(KernelSessions, PersistentSessions or None with persistent: false)``,
-    over L2TP generic netlink and rtnetlink sockets in ``netns`` held open meanwhile.
+    """The task's stores, ``(KernelTunnels, KernelSessions, PersistentSessions or None with
+    persistent: false)``, over L2TP generic netlink and rtnetlink sockets in ``netns`` held open meanwhile.
     ``systemctl`` (its path; looked up when None) makes ``daemon-reload`` the files store's
     settle step: checked, and a failure rolls the apply back."""
     netns = params.get('netns')
     if netns is not None:  # '' is a mistake, not the host namespace: refuse it before anything
         check_netns(netns)
     with open_l2tp(netns) as l2tp, open_netlink(netns) as netlink:
-        runtime = KernelSessions(l2tp, netlink, SideEffects(run_command, netns), netns,
-                                 keep_tunnel=params.get('keep_tunnel', False))
+        runtime = KernelSessions(l2tp, netlink, SideEffects(run_command, netns), netns)
         files = None
         if params.get('persistent', True):
             state_dir = params.get('state_dir')  # '' is refused by the store, not read as the default
             files = PersistentSessions(STATE_DIR if state_dir is None else state_dir, run_command=run_command,
                                        systemctl=systemctl or shutil.which('systemctl'))
-        yield runtime, files
+        yield KernelTunnels(l2tp, netns), runtime, files
 
 
 def argument_spec():
@@ -91,9 +93,12 @@ def desired_set(params):
     return desired
 
 
-def run_pipex(params, runtime, persistent=None, check_mode=False, confirm=None):
+def run_pipex(params, tunnels, runtime, persistent=None, check_mode=False, confirm=None):
     """The pipex_session module's behaviour on already-built stores; returns the result dict.
-    ``confirm`` is the commit-confirm rollback to schedule (``_confirm.Pending``) or None."""
+    ``confirm`` is the commit-confirm rollback to schedule (``_confirm.Pending``) or None.
+
+    Two parts for the engine: the tunnels the sessions need (:func:`wanted_tunnels`, from the
+    read), planned first, then the sessions."""
     desired = desired_set(params)
     if persistent is not None:
         foreign = [name for name in desired if persistent.foreign(name)]
@@ -101,9 +106,13 @@ def run_pipex(params, runtime, persistent=None, check_mode=False, confirm=None):
             raise PipexError('state files without the edgenet.router marker hold these names: %s' % ', '.join(foreign))
     # Conflicts with what the task does not name are refused by KernelSessions.prepare, on the
     # engine's own read (one read of the kernel before the plan, one after a change).
-    stores = [s for s in (persistent, runtime) if s is not None]
-    outcome = engine.run(TABLE, stores, desired, check_mode=check_mode, recreate=params.get('recreate', 'allowed'),
-                         confirm=confirm)
+    keep_tunnel = params.get('keep_tunnel', False)
+
+    def tunnels_wanted(current):
+        return wanted_tunnels(desired, current[RUNTIME], runtime.sessions, keep_tunnel)
+    parts = [engine.Part(TUNNEL_TABLE, [tunnels], tunnels_wanted),
+             engine.Part(TABLE, [s for s in (persistent, runtime) if s is not None], desired)]
+    outcome = engine.run_parts(parts, check_mode=check_mode, recreate=params.get('recreate', 'allowed'), confirm=confirm)
     # runtime.stats come from the engine's last read: after the apply when it changed anything
     result = TASK.result(params, outcome, confirm)
     after = outcome['after']

@@ -376,3 +376,73 @@ def test_verify_uses_the_fields_compare_and_the_engine_reads_once_after_apply():
     result = engine.run(coarse, [runtime], {'t': {'timeout': 50}})
     assert result['changed'] and runtime.objects == {'t': {'timeout': 52}}
     assert runtime.events.count('read') == 2
+
+
+# --- a container and its members: two parts under one journal -------------------------------------
+BOXES = ObjectTable('box', [Field('size', update=RECREATE, stores=('boxes',))])
+ITEMS = ObjectTable('item', [Field('box', update=RECREATE, stores=(RUNTIME,)), Field('colour', stores=(RUNTIME,))])
+
+
+class LoggedStore(FakeStore):
+    """A FakeStore whose writes also go to one log shared by every store of the run."""
+
+    def __init__(self, name, objects, log, **kwargs):
+        FakeStore.__init__(self, name, objects, **kwargs)
+        self.log = log
+
+    def _write(self, action, key):
+        self.log.append((self.name, action, key))
+        FakeStore._write(self, action, key)
+
+
+def boxes_and_items(fail_on=()):
+    log = []
+    boxes = LoggedStore('boxes', {'b1': {'size': 1}}, log, fail_on=fail_on)
+    items = LoggedStore(RUNTIME, {'i1': {'box': 'b1', 'colour': 'red'}, 'i2': {'box': 'b1', 'colour': 'red'}}, log,
+                        fail_on=fail_on)
+    return log, boxes, items
+
+
+def parts(boxes, items, wanted_items):
+    def wanted_boxes(current):
+        # what the members need, from the read: a box for each item, the old one emptied goes
+        out = dict((obj['box'], {'size': 2}) for obj in wanted_items.values() if obj)
+        for key in current['boxes']:
+            out.setdefault(key, None)
+        return out
+    return [engine.Part(BOXES, [boxes], wanted_boxes), engine.Part(ITEMS, [items], wanted_items)]
+
+
+def test_nested_parts_delete_members_first_and_create_containers_first():
+    log, boxes, items = boxes_and_items()
+    wanted = {'i1': {'box': 'b2', 'colour': 'red'}, 'i2': None}
+    result = engine.run_parts(parts(boxes, items, wanted))
+    assert [(c['store'], c['object'], c['action']) for c in result['changes']] == [
+        (RUNTIME, 'i2', 'delete'), ('boxes', 'b1', 'delete'), ('boxes', 'b2', 'create'), (RUNTIME, 'i1', 'recreate')]
+    # the recreate's two halves fall into the two phases: its delete before the box's
+    assert log == [(RUNTIME, 'delete', 'i2'), (RUNTIME, 'delete', 'i1'), ('boxes', 'delete', 'b1'),
+                   ('boxes', 'create', 'b2'), (RUNTIME, 'create', 'i1')]
+    assert boxes.objects == {'b2': {'size': 2}} and items.objects == {'i1': {'box': 'b2', 'colour': 'red'}}
+    # the views are the task's own objects (the last part's)
+    assert set(result['after']) == {'i1', 'i2'} and result['after']['i1'][RUNTIME]['box'] == 'b2'
+
+
+def test_nested_parts_roll_back_containers_before_their_members_come_back():
+    log, boxes, items = boxes_and_items(fail_on=[('create', 'i1')])
+    with pytest.raises(engine.ApplyError):
+        engine.run_parts(parts(boxes, items, {'i1': {'box': 'b2', 'colour': 'red'}, 'i2': None}))
+    undo = log[log.index((RUNTIME, 'create', 'i1')) + 1:]
+    assert undo == [('boxes', 'delete', 'b2'), ('boxes', 'create', 'b1'), (RUNTIME, 'create', 'i1'), (RUNTIME, 'create', 'i2')]
+    assert boxes.objects == {'b1': {'size': 1}} and set(items.objects) == {'i1', 'i2'}
+
+
+def test_check_mode_plans_every_part_and_writes_none():
+    log, boxes, items = boxes_and_items()
+    boxes.read_only = items.read_only = True
+    result = engine.run_parts(parts(boxes, items, {'i1': {'box': 'b2', 'colour': 'red'}}), check_mode=True)
+    assert result['changed'] and log == [] and result['after']['i1'][RUNTIME]['box'] == 'b2'
+
+
+def test_two_stores_of_one_run_may_not_share_a_name():
+    with pytest.raises(ValueError, match='share a name'):
+        engine.run_parts([engine.Part(BOXES, [FakeStore(RUNTIME)], {}), engine.Part(ITEMS, [FakeStore(RUNTIME)], {})])

@@ -5,6 +5,8 @@ state files in a temp dir."""
 
 from __future__ import annotations
 
+import copy
+import json
 import os
 import stat
 import subprocess
@@ -16,6 +18,7 @@ from ansible_collections.edgenet.router.plugins.module_utils._pipex import _boot
 from ansible_collections.edgenet.router.plugins.module_utils._pipex import _effects
 from ansible_collections.edgenet.router.plugins.module_utils._pipex import _model
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._kernel import KernelSessions
+from ansible_collections.edgenet.router.plugins.module_utils._pipex._tunnels import KernelTunnels
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._model import PipexError
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._service import argument_spec, info, run_pipex
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._state import PersistentSessions, parse_state, render_state
@@ -56,9 +59,9 @@ class Router(object):
         p.update(kwargs)
         self.nl.read_only = self.genl.read_only = self.side.read_only = check_mode
         try:
-            runtime = KernelSessions(self.genl, self.nl, self.side, keep_tunnel=p['keep_tunnel'])
+            runtime = KernelSessions(self.genl, self.nl, self.side)
             files = PersistentSessions(self.state_dir, self.unit_dir) if p['persistent'] else None
-            return run_pipex(p, runtime, files, check_mode=check_mode)
+            return run_pipex(p, KernelTunnels(self.genl), runtime, files, check_mode=check_mode)
         finally:
             self.nl.read_only = self.genl.read_only = self.side.read_only = False
 
@@ -133,7 +136,9 @@ def test_new_parameters_for_a_shared_tunnel_recreate_all_its_sessions(router):
     router.run(sessions=[a, b], persistent=False)
     router.genl.linger = 2
     result = router.run(sessions=[dict(a, remote='192.0.2.9'), dict(b, remote='192.0.2.9')], persistent=False)
-    assert [c['action'] for c in result['changes']] == ['recreate', 'recreate']
+    # The tunnel is its own object, planned before its sessions: one recreate each.
+    assert [(c['store'], c['object'], c['action']) for c in result['changes']] == [
+        ('tunnels', '100', 'recreate'), ('runtime', 'pw-a', 'recreate'), ('runtime', 'pw-b', 'recreate')]
     assert router.genl.tunnel_table[100]['remote'] == '192.0.2.9' and len(router.genl.session_table) == 2
     assert not router.run(sessions=[dict(a, remote='192.0.2.9'), dict(b, remote='192.0.2.9')], persistent=False)['changed']
 
@@ -363,3 +368,65 @@ def test_side_effects_commands_in_a_netns():
     assert run.calls[-1][0][-3:] == ['nft', '-f', '-'] and 'oifname "pw1"' in run.calls[-1][1]
     side.set_rp_filter('pw0', True)
     assert run.calls[-1][0] == ['ip', 'netns', 'exec', 'edge', 'sysctl', '-q', '-w', 'net/ipv4/conf/pw0/rp_filter=1']
+
+
+# --- the tunnel as its own object, planned before its sessions (engine.Part) ----------------------
+def test_a_session_moved_to_another_tunnel_is_deleted_before_its_old_tunnel_and_made_after_the_new(router):
+    router.run(persistent=False, **WAN)
+    router.genl.writes[:] = []
+    result = router.run(persistent=False, **wan(tunnel_id=101, session_id=1001))
+    assert [(c['store'], c['object'], c['action']) for c in result['changes']] == [
+        ('tunnels', '100', 'delete'), ('tunnels', '101', 'create'), ('runtime', 'l2tpeth-wan', 'recreate')]
+    assert router.genl.writes == [('session del', (100, 1000)), ('tunnel del', 100), ('tunnel add', 101),
+                                  ('session add', (101, 1001))]
+    assert result['commands'][:2] == ['ip l2tp del tunnel tunnel_id 100', 'ip l2tp add tunnel tunnel_id 101 peer_tunnel_id 200 '
+                                      'encap udp local 192.0.2.1 remote 192.0.2.2 udp_sport 1701 udp_dport 1701']
+
+
+def test_a_session_that_cannot_be_made_takes_its_new_tunnel_back_through_the_journal(router, monkeypatch):
+    router.run(persistent=False, **wan(ifname='other', tunnel_id=7, peer_tunnel_id=8))
+
+    def refuse(session):
+        raise PipexError('no room for %s' % session['ifname'])
+    monkeypatch.setattr(router.genl, 'create_session', refuse)
+    with pytest.raises(engine.ApplyError) as err:
+        router.run(persistent=False, **WAN)
+    assert 'no room for l2tpeth-wan' in str(err.value) and 'tunnels 100 removed again' in str(err.value)
+    assert list(router.genl.tunnel_table) == [7]
+
+
+def test_a_tunnel_a_ppp_session_still_uses_stays_when_the_last_ethernet_session_goes(router):
+    router.run(persistent=False, **WAN)
+    router.genl.add_foreign_ppp_session(100, 4242)
+    result = router.run(persistent=False, ifname='l2tpeth-wan', state='absent')
+    assert [(c['store'], c['action']) for c in result['changes']] == [('runtime', 'delete')]
+    assert list(router.genl.tunnel_table) == [100]
+
+
+def test_an_unconfirmed_move_is_undone_by_fresh_stores_from_its_journal(router):
+    router.run(persistent=False, **WAN)
+    before = (copy.deepcopy(router.genl.tunnel_table), sorted(router.genl.session_table))
+    class Handed(list):  # a Pending's two faces: takes the journal, says what it scheduled
+        __call__ = list.append
+
+        def result(self):
+            return None
+    handed = Handed()
+    p = dict(SPEC_DEFAULTS, state_dir=router.state_dir, persistent=False, **wan(tunnel_id=101, session_id=1001))
+    run_pipex(p, KernelTunnels(router.genl), KernelSessions(router.genl, router.nl, router.side), None, confirm=handed)
+    records = json.loads(json.dumps(handed[0]))
+    assert [r['store'] for r in records] == ['runtime', 'tunnels', 'tunnels', 'runtime']
+    stores = dict((s.name, s) for s in (KernelTunnels(router.genl), KernelSessions(router.genl, router.nl, router.side)))
+    for store in stores.values():
+        store.read()
+    restored, unrestored = engine.undo(stores, records)
+    assert unrestored == [] and len(restored) == 4
+    assert (router.genl.tunnel_table, sorted(router.genl.session_table)) == before
+
+
+def test_a_tunnel_record_names_one_tunnel_id(router):
+    tunnels = KernelTunnels(router.genl)
+    for key, obj in (('../x', {'tunnel_id': 5}), ('05', {'tunnel_id': 5}), ('6', {'tunnel_id': 5}), ('0', {'tunnel_id': 0})):
+        with pytest.raises(PipexError, match='not an L2TP tunnel of this store'):
+            tunnels.write('create', key, None, dict(obj, peer_tunnel_id=1, encap='ip', local='192.0.2.1', remote='192.0.2.2'))
+    assert router.genl.writes == []

@@ -18,6 +18,7 @@ from ansible_collections.edgenet.router.plugins.module_utils._netlink import Net
 from ansible_collections.edgenet.router.plugins.module_utils._files import MANAGED_MARKER
 from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdError
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._kernel import KernelSessions
+from ansible_collections.edgenet.router.plugins.module_utils._pipex._tunnels import KernelTunnels
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._model import PipexError
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._service import run_pipex
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._state import PersistentSessions
@@ -57,9 +58,9 @@ class Router(BaseRouter):
         p.update(kwargs)
         self.nl.read_only = self.genl.read_only = self.side.read_only = check_mode
         try:
-            runtime = KernelSessions(self.genl, self.nl, self.side, keep_tunnel=p['keep_tunnel'])
+            runtime = KernelSessions(self.genl, self.nl, self.side)
             files = self.files(systemctl, p['state_dir']) if p['persistent'] else None
-            return run_pipex(p, runtime, files, check_mode=check_mode)
+            return run_pipex(p, KernelTunnels(self.genl), runtime, files, check_mode=check_mode)
         finally:
             self.nl.read_only = self.genl.read_only = self.side.read_only = False
 
