@@ -16,7 +16,7 @@ description:
     and addresses. Such sessions keep forwarding in the kernel without a daemon, like OpenBSD's
     pipex(4) keeps PPP sessions in the kernel; see the pipex guide for the mapping.
   - A tunnel is shared by its sessions and planned as an object of its own, before them (store
-    C(tunnels) in RV(changes)): it is created before the first session that needs it and deleted
+    C(tunnels) in RV(changes)). It is created before the first session that needs it and deleted
     after the last (unless O(keep_tunnel=true)); new tunnel parameters re-create the tunnel and
     every session in it. Sessions of one tunnel that disagree on
     its parameters, or a tunnel that exists with other parameters and carries sessions the task

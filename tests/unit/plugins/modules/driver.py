@@ -102,13 +102,15 @@ def safe(text, limit=300):
     return cut.encode('utf-8', 'backslashreplace').decode('utf-8')
 
 
-class ModuleExit(Exception):
+# BaseException, as the SystemExit the real exit_json/fail_json raise: an ``except Exception`` in
+# the code under test (the engine's rollback) must not catch them here when it would not there.
+class ModuleExit(BaseException):
     def __init__(self, result):
         super(ModuleExit, self).__init__('exit_json')
         self.result = result
 
 
-class ModuleFail(Exception):
+class ModuleFail(BaseException):
     def __init__(self, result):
         super(ModuleFail, self).__init__('fail_json: %s' % safe(result.get('msg')))
         self.result = result
