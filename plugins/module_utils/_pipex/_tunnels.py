@@ -109,4 +109,3 @@ class KernelTunnels(Store):
         if change.action in (CREATE, RECREATE):
             cmds.append('%s l2tp add tunnel %s' % (ip, ' '.join(tunnel_args(change.after))))
         return cmds
-

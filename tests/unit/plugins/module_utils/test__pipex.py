@@ -406,6 +406,7 @@ def test_a_tunnel_a_ppp_session_still_uses_stays_when_the_last_ethernet_session_
 def test_an_unconfirmed_move_is_undone_by_fresh_stores_from_its_journal(router):
     router.run(persistent=False, **WAN)
     before = (copy.deepcopy(router.genl.tunnel_table), sorted(router.genl.session_table))
+
     class Handed(list):  # a Pending's two faces: takes the journal, says what it scheduled
         __call__ = list.append
 
