@@ -394,6 +394,8 @@ statistics:
   description:
     - Kernel counters of the session (pipex C(PIPEXGSTAT)) read after the task; in bulk form a dict by
       interface name. V(null) when the session does not exist (or, in check mode, does not exist yet).
+    - A session the task removed returns its final counters, as read just before it was deleted
+      (pipex returns them too when it closes a session); in check mode, the counters it has now.
   returned: always
   type: dict
   sample: {rx_packets: 12, rx_bytes: 1104, rx_errors: 0, rx_seq_discards: 0, rx_oos_packets: 0,

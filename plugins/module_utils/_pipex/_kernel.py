@@ -111,6 +111,9 @@ class KernelSessions(Store):
         self.sessions = []
         self.link_names = set()
         self.stats = {}
+        # The counters of each session this run deleted, as the read before the apply saw them:
+        # pipex hands back a closed session's final counters, and so does the module.
+        self.final_stats = {}
         # What the write under way has made so far, as undo steps (see snapshot).
         self._pending = None
         self._made = []
@@ -213,6 +216,7 @@ class KernelSessions(Store):
         if self.side is not None and obj.get('adjust_tcpmss'):
             self.side.set_mss(key, False)
         # rp_filter lives in the interface's own sysctl directory: it goes with the interface.
+        self.final_stats[key] = self.stats.get(key)
         self.l2tp.delete_session(obj['tunnel_id'], obj['session_id'])
 
     def commands(self, change):

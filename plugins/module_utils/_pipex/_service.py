@@ -116,10 +116,16 @@ def run_pipex(params, tunnels, runtime, persistent=None, check_mode=False, confi
     # runtime.stats come from the engine's last read: after the apply when it changed anything
     result = TASK.result(params, outcome, confirm)
     after = outcome['after']
+
+    def statistics(name):
+        if after[name][RUNTIME] is not None:
+            return runtime.stats.get(name)
+        # removed: its last counters (check mode: the ones it has now, which a removal would end with)
+        return runtime.final_stats.get(name) or (runtime.stats.get(name) if check_mode else None)
     if params.get('sessions') is None:
-        result['statistics'] = runtime.stats.get(params['ifname']) if after[params['ifname']][RUNTIME] is not None else None
+        result['statistics'] = statistics(params['ifname'])
     else:
-        result['statistics'] = dict((name, runtime.stats.get(name)) for name in after if after[name][RUNTIME])
+        result['statistics'] = dict((name, statistics(name)) for name in after if statistics(name) is not None)
     return result
 
 

@@ -431,3 +431,16 @@ def test_a_tunnel_record_names_one_tunnel_id(router):
         with pytest.raises(PipexError, match='not an L2TP tunnel of this store'):
             tunnels.write('create', key, None, dict(obj, peer_tunnel_id=1, encap='ip', local='192.0.2.1', remote='192.0.2.2'))
     assert router.genl.writes == []
+
+
+def test_a_removed_session_returns_its_final_counters_and_check_mode_the_current_ones(router):
+    router.run(persistent=False, **WAN)
+    check = router.run(check_mode=True, persistent=False, ifname='l2tpeth-wan', state='absent')
+    assert check['changed'] and check['statistics']['rx_packets'] == 3
+    removed = router.run(persistent=False, ifname='l2tpeth-wan', state='absent')
+    assert removed['changed'] and removed['statistics']['rx_packets'] == 3 and router.genl.session_table == {}
+    # gone before the task: nothing to count
+    assert router.run(persistent=False, ifname='l2tpeth-wan', state='absent')['statistics'] is None
+    router.run(persistent=False, **WAN)
+    bulk = router.run(persistent=False, sessions=[dict(session(**WAN), state='absent')])
+    assert bulk['statistics'] == {'l2tpeth-wan': dict(bulk['statistics']['l2tpeth-wan'], rx_packets=3)}
