@@ -64,7 +64,7 @@ from ansible_collections.edgenet.router.plugins.module_utils._networkd import Ne
 from ansible_collections.edgenet.router.plugins.module_utils._command import checked, unit_active
 
 __all__ = ['DEFAULT_DIRECTORY', 'SUFFIX', 'KeyfileDir', 'NmError', 'activate', 'active_uuid', 'configured_directory',
-           'connection_uuid', 'loaded_files', 'parse', 'reapply', 'reload', 'render', 'running']
+           'connection_uuid', 'device_known', 'loaded_files', 'parse', 'reapply', 'reload', 'render', 'running']
 
 DEFAULT_DIRECTORY = '/etc/NetworkManager/system-connections'
 UNIT = 'NetworkManager.service'
@@ -192,6 +192,13 @@ def active_uuid(run_command, ifname):
     show``), or None: no such device, or nothing active on it."""
     rc, out, dummy = run_command(['nmcli', '-g', 'GENERAL.CON-UUID', 'device', 'show', ifname])
     return (out or '').strip() or None if rc == 0 else None
+
+
+def device_known(run_command, ifname):
+    """Whether NetworkManager has a device ``ifname`` yet (``nmcli -g GENERAL.DEVICE device show``).
+    It learns of a link made over netlink from the kernel's events, seconds later on a loaded host."""
+    rc, dummy, dummy = run_command(['nmcli', '-g', 'GENERAL.DEVICE', 'device', 'show', ifname])
+    return rc == 0
 
 
 def reapply(run_command, ifname):

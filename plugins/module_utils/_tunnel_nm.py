@@ -51,8 +51,9 @@ import ipaddress
 import os
 
 from ansible_collections.edgenet.router.plugins.module_utils._engine import PERSISTENT, Store, DELETE
+from ansible_collections.edgenet.router.plugins.module_utils._poll import until
 from ansible_collections.edgenet.router.plugins.module_utils._nm import (
-    SUFFIX, KeyfileDir, NmError, activate, active_uuid, configured_directory, connection_uuid, loaded_files, parse, reapply,
+    SUFFIX, KeyfileDir, NmError, activate, active_uuid, configured_directory, connection_uuid, device_known, loaded_files, parse, reapply,
     reload, render,
 )
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel import (
@@ -63,6 +64,8 @@ __all__ = ['NmTunnels', 'check_persistable', 'render_groups', 'parse_groups']
 
 # type -> NetworkManager's ip-tunnel mode (NMIPTunnelMode, nm-dbus-interface.h).
 MODES = {'ipip': 1, 'sit': 3, '6to4': 3, 'ip6ip6': 6, 'ipip6': 7}
+# How long to wait for NetworkManager to see a link the runtime store made (see _bring_up).
+DEVICE_WAIT = 10
 MODE_TYPES = {1: 'ipip', 3: 'sit', 6: 'ip6ip6', 7: 'ipip6'}
 # ip6tnl flags (NMIPTunnelFlags = the kernel's IP6_TNL_F_*).
 FLAG_IGN_ENCAP_LIMIT = 0x1
@@ -353,6 +356,10 @@ class NmTunnels(Store):
         uuid = connection_uuid(name)
         if active_uuid(self._run_command, name) == uuid and reapply(self._run_command, name):
             return
+        # Activated before NetworkManager has seen the link the runtime store made, it creates the
+        # device anew and fails with "exists" (seen in the lab on a loaded host): wait for it first,
+        # bounded (a device that never comes is created by the activation, as before).
+        until(lambda: device_known(self._run_command, name), DEVICE_WAIT)
         activate(self._run_command, uuid)
 
     def settle_again(self):

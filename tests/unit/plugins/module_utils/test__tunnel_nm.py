@@ -168,6 +168,7 @@ class FakeNM(object):
         self.config_path = config_path
         self.refuse = set()
         self.fail_up = set()
+        self.unseen = {}  # ifname -> how many more polls before NetworkManager sees its link
         self.loaded = {}
         self.up = {}    # ifname -> (uuid, the ip-tunnel group it was activated with)
         self.calls = []
@@ -196,6 +197,11 @@ class FakeNM(object):
             return 0, ''.join('%s:%s\n' % (uuid, entry[0].replace(':', '\\:')) for uuid, entry in self.loaded.items()), ''
         if argv[:3] == ['nmcli', '-g', 'GENERAL.CON-UUID']:
             return (0, (self.up.get(argv[-1]) or ('',))[0] + '\n', '') if argv[-1] in self.up else (10, '', 'no device')
+        if argv[:3] == ['nmcli', '-g', 'GENERAL.DEVICE']:
+            # NetworkManager sees a link some polls after it was made (unseen: polls left)
+            left = self.unseen.get(argv[-1], 0)
+            self.unseen[argv[-1]] = left - 1
+            return (0, argv[-1] + '\n', '') if left <= 0 else (10, '', 'Error: Device \'%s\' not found.' % argv[-1])
         if argv[:3] == ['nmcli', 'device', 'reapply']:
             uuid, tunnel = self.up[argv[3]]
             return (0, '', '') if self.loaded[uuid][2]['ip-tunnel'] == tunnel else (1, '', "Can't reapply ip-tunnel.ttl")
@@ -233,8 +239,9 @@ def test_the_store_in_the_cycle_check_apply_idempotent_change_remove(host):
     applied = host()
     assert [c['store'] for c in applied['changes']] == ['persistent', 'runtime']
     uuid = connection_uuid('he-ipv6')
-    assert host.nm.calls[-4:] == ['nmcli connection reload', 'nmcli -t -f UUID,FILENAME connection show',
+    assert host.nm.calls[-5:] == ['nmcli connection reload', 'nmcli -t -f UUID,FILENAME connection show',
                                   'nmcli -g GENERAL.CON-UUID device show he-ipv6',
+                                  'nmcli -g GENERAL.DEVICE device show he-ipv6',
                                   'nmcli --wait 60 connection up uuid %s' % uuid]
     assert host.nm.up['he-ipv6'][0] == uuid
     calls = len(host.nm.calls)
@@ -244,7 +251,8 @@ def test_the_store_in_the_cycle_check_apply_idempotent_change_remove(host):
     assert host.nm.calls[-1] == 'nmcli device reapply he-ipv6'
     # the ttl: NetworkManager refuses to reapply it, so the connection is activated again
     host(ttl=20)
-    assert host.nm.calls[-2:] == ['nmcli device reapply he-ipv6', 'nmcli --wait 60 connection up uuid %s' % uuid]
+    assert host.nm.calls[-3:] == ['nmcli device reapply he-ipv6', 'nmcli -g GENERAL.DEVICE device show he-ipv6',
+                                  'nmcli --wait 60 connection up uuid %s' % uuid]
     removed = host(state='absent')
     assert removed['changed'] and not os.path.exists(host.path) and uuid not in host.nm.loaded
 
@@ -320,3 +328,14 @@ def test_a_directory_that_cannot_be_one_is_refused_before_nm_is_asked(directory)
     with pytest.raises(NmError):
         NmTunnels.host_problem(directory, nm)
     assert nm.calls == []
+
+
+def test_activation_waits_until_networkmanager_sees_the_link(host):
+    # On a loaded host NetworkManager learns of the netlink-made link late; activated before,
+    # it would create the device anew and fail ("exists").
+    host.nm.unseen['he-ipv6'] = 3
+    host()
+    calls = host.nm.calls
+    asked = [c for c in calls if c == 'nmcli -g GENERAL.DEVICE device show he-ipv6']
+    assert len(asked) == 4 and calls.index('nmcli --wait 60 connection up uuid %s' % connection_uuid('he-ipv6')) > \
+        max(i for i, c in enumerate(calls) if c == 'nmcli -g GENERAL.DEVICE device show he-ipv6')
