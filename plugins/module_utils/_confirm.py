@@ -55,6 +55,7 @@ TASKS = {
     'iptun': 'ansible_collections.edgenet.router.plugins.module_utils._iptun',
     'pipex_session': 'ansible_collections.edgenet.router.plugins.module_utils._pipex._service',
     'dhcpv6_server': 'ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._service',
+    'ppp_server': 'ansible_collections.edgenet.router.plugins.module_utils._ppp._server',
 }
 
 # What the timer runs: the payload first on sys.path, then main(). -I: no environment variable,

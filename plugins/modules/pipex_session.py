@@ -65,6 +65,11 @@ options:
         C(.), C(-) or C(_), starting with a letter, digit or C(_) and not all digits (it also names the
         state file). It identifies the session; changing an id keeps the name and re-creates the session.
       - Required unless O(sessions) is given.
+      - With O(state=absent), the link of a live PPP session of a M(edgenet.router.ppp_server)
+        concentrator (its C(pppN), see M(edgenet.router.pipex_session_info)'s C(ppp_sessions)) closes
+        that session, as pipex C(PIPEXDSESSION) does - its concentrator ends it cleanly (LCP terminate,
+        PADT), RV(statistics) returns its final counters and RV(ppp_session) the session. Host namespace,
+        single form only.
     type: str
     aliases: [name]
   tunnel_id:
@@ -400,6 +405,13 @@ statistics:
   type: dict
   sample: {rx_packets: 12, rx_bytes: 1104, rx_errors: 0, rx_seq_discards: 0, rx_oos_packets: 0,
            tx_packets: 12, tx_bytes: 1104, tx_errors: 0}
+ppp_session:
+  description: The PPP session O(state=absent) closed (see O(ifname)), as it was just before; only then.
+  returned: when a PPP session was closed
+  type: dict
+  sample: {protocol: pppoe, concentrator: access0, session_id: 1, peer_mac: 02:00:00:00:00:02, interface: ppp0,
+           user: alice, address: 100.64.0.10, uptime: 3600, idle_time: 12, in_kernel: true,
+           statistics: {rx_packets: 120, tx_packets: 118, rx_bytes: 10080, tx_bytes: 9912}}
 commands:
   description: What a person would run for the same change, C(ip l2tp) / C(ip link) commands and file writes.
   returned: always
@@ -474,6 +486,7 @@ from ansible_collections.edgenet.router.plugins.module_utils._netlink import Net
 from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdError
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._model import PipexError
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._service import module_kwargs, open_stores, run_pipex
+from ansible_collections.edgenet.router.plugins.module_utils._ppp._sessions import CloseError, close_result
 from ansible_collections.edgenet.router.plugins.module_utils._pyroute2_dep import require_pyroute2
 
 
@@ -482,10 +495,16 @@ def main():
     require_pyroute2(module)
     params = module.params
     try:
+        # state absent naming a live PPP session (pppN of a ppp_server concentrator): closed
+        # through its daemon (pipex's PIPEXDSESSION), final counters returned.
+        closed = close_result(params, module_runner(module), module.get_bin_path('systemctl') or 'systemctl',
+                              module.check_mode)
+        if closed is not None:
+            module.exit_json(**closed)
         confirm = pending(module, 'pipex_session', params)
         with open_stores(params, module_runner(module), module.get_bin_path('systemctl')) as (tunnels, runtime, files):
             result = run_pipex(params, tunnels, runtime, files, module.check_mode, confirm=confirm)
-    except (PipexError, PlanError, ApplyError, NetlinkError, NetworkdError, ConfirmError) as exc:
+    except (PipexError, PlanError, ApplyError, NetlinkError, NetworkdError, ConfirmError, CloseError) as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(**result)
 

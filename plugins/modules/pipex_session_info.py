@@ -19,6 +19,9 @@ description:
     disagree.
   - Linux keeps no list of closed sessions (pipex C(PIPEXGCLOSED) keeps them for 30 seconds), so a deleted
     session and its counters are gone at once, so this module returns none rather than a fake list.
+  - The live PPPoE sessions of the concentrators M(edgenet.router.ppp_server) keeps (host namespace only)
+    come in RV(ppp_sessions) - user, address, uptime, counters and idle time, as pipex lists its PPP
+    sessions.
 author:
   - edgenet.router developers (@edgenet)
 extends_documentation_fragment:
@@ -31,7 +34,8 @@ extends_documentation_fragment:
 options:
   ifname:
     description:
-      - Only this Ethernet session in O(ignore:sessions) (tunnels are all listed).
+      - Only this Ethernet session in O(ignore:sessions), and only the PPP session on this link in
+        O(ignore:ppp_sessions) (tunnels are all listed).
       - An interface name by the rule of M(edgenet.router.pipex_session)'s O(edgenet.router.pipex_session#module:ifname); another is refused.
     type: str
   state_dir:
@@ -87,6 +91,30 @@ sessions:
       statistics: {rx_packets: 12, tx_packets: 12}
       missing: []
       differs: [sequencing]
+ppp_sessions:
+  description:
+    - Every session of the PPPoE concentrators of M(edgenet.router.ppp_server) on the host (empty with
+      O(netns)), from the concentrator daemon's state joined with the kernel.
+    - C(interface) and C(user) come from pppd once IPCP is up (null before). C(idle_time) is the seconds
+      since the session's link last counted a packet, as pipex computes it from its counters; LCP
+      echoes do not count, PPP's network-control frames (IPCP, CCP) on the link do. The concentrator
+      samples the counters every second. Null before IPCP is up. C(in_kernel) is true when the session is in C(/proc/net/pppoe),
+      that is, the kernel carries it.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - protocol: pppoe
+      concentrator: access0
+      session_id: 1
+      peer_mac: 02:00:00:00:00:02
+      interface: ppp0
+      user: alice
+      address: 100.64.0.10
+      uptime: 3600
+      idle_time: 12
+      in_kernel: true
+      statistics: {rx_packets: 120, tx_packets: 118, rx_bytes: 10080, tx_bytes: 9912}
 closed_sessions:
   description: Always empty; Linux has no closed-session list (see the description).
   returned: always
@@ -106,6 +134,7 @@ from ansible_collections.edgenet.router.plugins.module_utils._pipex._kernel impo
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._model import PipexError, check_ifname
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._service import info
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._state import STATE_DIR, PersistentSessions
+from ansible_collections.edgenet.router.plugins.module_utils._ppp._sessions import ppp_sessions
 from ansible_collections.edgenet.router.plugins.module_utils._pyroute2_dep import require_pyroute2
 
 
@@ -131,6 +160,8 @@ def main():
                           module.params['ifname'])
     except (PipexError, NetlinkError, NetworkdError) as exc:
         module.fail_json(msg=str(exc))
+    # The concentrators run in the host namespace only (their units are the host's).
+    result['ppp_sessions'] = [] if netns else ppp_sessions(link=module.params['ifname'])
     module.exit_json(changed=False, closed_sessions=[], **result)
 
 

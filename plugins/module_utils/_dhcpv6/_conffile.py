@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 
 from ansible_collections.edgenet.router.plugins.module_utils import _files
-from ansible_collections.edgenet.router.plugins.module_utils._engine import DELETE, PERSISTENT, Store
+from ansible_collections.edgenet.router.plugins.module_utils._engine import DELETE, PERSISTENT, PutStore
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._model import Dhcpv6Error, TABLE
 from ansible_collections.edgenet.router.plugins.module_utils._files import MANAGED_MARKER, is_managed, is_ours
 from ansible_collections.edgenet.router.plugins.module_utils._command import checked
@@ -115,22 +115,6 @@ def canonical_read(obj):
         except (Dhcpv6Error, ValueError):
             out[field.name] = value
     return out
-
-
-class PutStore(Store):
-    """A store whose three writes are one: :meth:`put` makes ``key``'s object ``obj`` (None: none)."""
-
-    def put(self, key, obj):
-        raise NotImplementedError
-
-    def create(self, key, obj):
-        self.put(key, obj)
-
-    def modify(self, key, before, after):
-        self.put(key, after)
-
-    def delete(self, key, obj):
-        self.put(key, None)
 
 
 class ConfigFileStore(PutStore):

@@ -13,7 +13,8 @@ import contextlib
 import copy
 
 __all__ = ['CREATE', 'MODIFY', 'RECREATE', 'DELETE', 'SETTLE', 'VERIFY', 'CONFIRM', 'IN_PLACE', 'RUNTIME', 'PERSISTENT',
-           'SECRET_MASK', 'PlanError', 'ApplyError', 'Unkept', 'secret_texts', 'Field', 'ObjectTable', 'Change', 'Store']
+           'SECRET_MASK', 'PlanError', 'ApplyError', 'Unkept', 'secret_texts', 'Field', 'ObjectTable', 'Change', 'Store',
+           'PutStore']
 
 CREATE = 'create'
 MODIFY = 'modify'
@@ -315,6 +316,23 @@ class Store(object):
     def commands(self, change):
         """Human-readable equivalent commands for ``change`` (iproute2, file edits...)."""
         return []
+
+
+class PutStore(Store):
+    """A store whose three writes are one: :meth:`put` makes ``key``'s object ``obj`` (None: none).
+    Daemon configs and files are like that: the write renders the whole object, whatever it was."""
+
+    def put(self, key, obj):
+        raise NotImplementedError
+
+    def create(self, key, obj):
+        self.put(key, obj)
+
+    def modify(self, key, before, after):
+        self.put(key, after)
+
+    def delete(self, key, obj):
+        self.put(key, None)
 
 
 def _mask(name, value, secrets):

@@ -12,19 +12,34 @@ point is the data path in the kernel, so this daemon does the discovery stage it
 each session to ``pppd plugin rp-pppoe.so rp_pppoe_sess ID:MAC``: pppd's own plugin (package
 ``ppp``) binds a PPPoX socket to that session, so the kernel's ``pppoe`` module carries it.
 
-Standard library only, no import from the collection (installed on the router as it is, like
-``_dhcpv6/_relayd.py``). One process per interface, from one JSON file::
+Standard library only, no import from the collection (installed on the router as it is by
+``ppp_server``, like ``_dhcpv6/_relayd.py``). One process per interface, run by the unit
+``edgenet-pppoe@IFACE.service`` as ``pppoed.py BOOT LIVE STATE``:
+
+- ``BOOT`` (``/etc/edgenet/ppp/IFACE.conf``) is what the router starts with; ``LIVE``
+  (``/run/edgenet/ppp/IFACE.conf``) what it runs now. At start a missing LIVE is made from BOOT, so
+  the module can change the running daemon (and roll that back) without touching BOOT, and a
+  reboot comes back to BOOT. Both are the marker line and one JSON object::
 
     {"interface": "ac0", "ac_name": "edgenet", "service_name": "isp", "max_sessions": 64,
-     "pppd": "/usr/sbin/pppd", "options_file": "/etc/ppp/edgenet-pppoe-ac0.options",
      "local_address": "10.0.0.1", "remote_pool": ["10.0.0.10", "10.0.0.73"],
-     "sessions_file": "/run/edgenet/pppoe-ac0.sessions.json"}
+     "dns_servers": ["10.0.0.53"], "authentication": ["pap", "chap"], "auth_name": "edgenet-pppoe-ac0",
+     "mtu": 1492, "mru": 1492, "idle_timeout": 0, "lcp_echo_interval": 10, "lcp_echo_failure": 3}
+
+- ``SIGHUP`` reloads LIVE: new sessions get the new settings, established ones keep theirs (their
+  pppd already runs with its argv); a config that fails :func:`check_config`, or names another
+  interface, is logged and the old one kept.
+- ``SIGUSR1`` ends the sessions listed (ids, JSON) in ``IFACE.close`` next to STATE: each
+  session's pppd is told to stop (it ends LCP and sends the PADT) and the session leaves STATE.
+- ``STATE`` (``/run/edgenet/ppp/IFACE.state``) is written on every change: the daemon's pid, the
+  config it runs and its sessions (id, peer MAC, address, pppd pid, start time), which
+  ``ppp_server`` reads as its runtime store and ``pipex_session_info`` lists.
 
 Discovery: a PADI asking for our service (or any) gets a PADO with the AC name, the service and an
 AC-Cookie (an HMAC of the client's MAC under a key of this process); a PADR with that cookie gets
 a PADS with a free session id and an address from the pool, and pppd starts for it with an argv
-built here (never read from the system). A PADT, or pppd's end, frees the session. The sessions
-(id, peer MAC, address, pppd pid, start time) go to ``sessions_file`` for ``pipex_session_info``.
+built here from the checked config (never a command read from the system). A PADT, or pppd's
+end, frees the session.
 """
 
 from __future__ import annotations
@@ -52,6 +67,33 @@ RELAY_SESSION_ID, SERVICE_NAME_ERROR, AC_SYSTEM_ERROR = 0x0110, 0x0201, 0x0202
 # Echoed from the client's packet into ours, as RFC 2516 asks.
 ECHOED = (HOST_UNIQ, RELAY_SESSION_ID)
 MAX_SESSION_ID = 0xfffe
+# Never from the config: the daemon runs as root and execs it.
+PPPD = '/usr/sbin/pppd'
+# pppd's ip-up for our sessions (installed by ppp_server): it notes the session's link and the
+# user who logged in as ``up.IFACE:ID`` in the state directory, then runs Debian's ip-up.
+UP_SCRIPT = '/usr/local/lib/edgenet-router/pppoe-ip-up'
+UP_SCRIPT_TEXT = '''#!/bin/sh
+%s
+# pppd's ip-up-script for the PPPoE sessions of edgenet.router.ppp_server: notes the session's
+# link and authenticated user for the concentrator (its ipparam is IFACE:ID), then runs Debian's
+# /etc/ppp/ip-up and its hooks as pppd would have.
+case "$6" in
+    ''|*[!A-Za-z0-9_.:-]*) ;;
+    *) printf '%%s\\n%%s\\n' "$1" "$PEERNAME" > "/run/edgenet/ppp/.up.$6.tmp" &&
+       mv -f "/run/edgenet/ppp/.up.$6.tmp" "/run/edgenet/ppp/up.$6" ;;
+esac
+if [ -x /etc/ppp/ip-up ]; then exec /etc/ppp/ip-up "$@"; fi
+exit 0
+'''
+STATS = ('rx_packets', 'tx_packets', 'rx_bytes', 'tx_bytes')
+
+MARKER = '# Managed by edgenet.router: edits here are reported as drift and overwritten.'
+# pppd's words for each authentication protocol the concentrator can require.
+AUTH_WORDS = {'pap': 'require-pap', 'chap': 'require-chap', 'mschap-v2': 'require-mschap-v2'}
+# The config's keys and their checks; every pppd word comes from here or from AUTH_WORDS.
+_INT_KEYS = {'max_sessions': (1, MAX_SESSION_ID), 'mtu': (128, 1492), 'mru': (128, 1492),
+             'idle_timeout': (0, 86400 * 7), 'lcp_echo_interval': (0, 3600), 'lcp_echo_failure': (0, 100)}
+_TEXT_KEYS = ('interface', 'ac_name', 'service_name', 'auth_name')
 
 _ETH = struct.Struct('!6s6sH')
 _PPPOE = struct.Struct('!BBHH')
@@ -103,6 +145,62 @@ def mac_text(mac):
     return ':'.join('%02x' % b for b in mac)
 
 
+# ---- the config (pure) ---------------------------------------------------------------------------
+class BadConfig(ValueError):
+    pass
+
+
+def printable(value, key, empty=False):
+    if not isinstance(value, str) or (not value and not empty) or len(value) > 64 or \
+            any(ord(c) < 33 or ord(c) == 127 or c in '"\\' for c in value):
+        raise BadConfig('%s: %r is not 1-64 printable characters without spaces, quotes or backslashes' % (key, value))
+    return value
+
+
+def check_config(config):
+    """The config as the daemon runs it, or :class:`BadConfig`: the module checked it already,
+    and the daemon checks it again, since it builds pppd's argv from it."""
+    if not isinstance(config, dict):
+        raise BadConfig('the config is not a JSON object')
+    out = {}
+    for key in _TEXT_KEYS:
+        out[key] = printable(config.get(key), key, empty=key == 'service_name')
+    for key, (low, high) in _INT_KEYS.items():
+        value = config.get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise BadConfig('%s: %r is not a whole number from %d to %d' % (key, value, low, high))
+        out[key] = value
+    try:
+        out['local_address'] = str(ipaddress.IPv4Address(config.get('local_address')))
+        pool = [ipaddress.IPv4Address(a) for a in config.get('remote_pool')]
+        out['dns_servers'] = [str(ipaddress.IPv4Address(a)) for a in config.get('dns_servers')]
+    except (ValueError, TypeError) as exc:
+        raise BadConfig('an address: %s' % exc)
+    if len(pool) != 2 or pool[0] > pool[1] or len(out['dns_servers']) > 2:
+        raise BadConfig('remote_pool is [first, last] and dns_servers at most two addresses')
+    out['remote_pool'] = [str(a) for a in pool]
+    auth = config.get('authentication')
+    if not isinstance(auth, list) or not auth or any(a not in AUTH_WORDS for a in auth):
+        raise BadConfig('authentication: %r is not a list of %s' % (auth, ', '.join(sorted(AUTH_WORDS))))
+    out['authentication'] = list(auth)
+    return out
+
+
+def parse_config(text):
+    """A config file's text (the marker line, then JSON) -> the checked config."""
+    lines = text.split('\n')
+    if MARKER not in (line.strip() for line in lines):
+        raise BadConfig('the file lacks the line "%s"' % MARKER)
+    try:
+        return check_config(json.loads('\n'.join(line for line in lines if not line.startswith('#'))))
+    except ValueError as exc:
+        raise BadConfig(str(exc))
+
+
+def render_config(config):
+    return '%s\n%s\n' % (MARKER, json.dumps(config, sort_keys=True, indent=1))
+
+
 # ---- what the concentrator decides (pure: no socket, no process) -----------------------------------
 class Concentrator(object):
     """The discovery state: which session ids and pool addresses are taken, and by whom."""
@@ -113,8 +211,7 @@ class Concentrator(object):
         self.key = key if key is not None else os.urandom(16)
         self.clock = clock
         self.sessions = {}  # session id -> {'mac', 'address', 'pid', 'started'}
-        first, last = (ipaddress.IPv4Address(a) for a in config['remote_pool'])
-        self.pool = [str(ipaddress.IPv4Address(n)) for n in range(int(first), int(last) + 1)]
+        self.pool = _pool(config)
 
     def cookie(self, mac):
         return hmac.new(self.key, mac, hashlib.sha256).digest()[:16]
@@ -168,14 +265,44 @@ class Concentrator(object):
             return None, None
         return ids[0], addresses[0]
 
+    def reconfigure(self, config):
+        """A reloaded config: new sessions follow it; sessions up keep their id and address."""
+        self.config = config
+        self.pool = _pool(config)
+
     def pppd_argv(self, session):
-        """pppd for one session: its own plugin binds a PPPoX socket to the session (kernel mode)."""
+        """pppd for one session: its own plugin binds a PPPoX socket to the session (kernel mode).
+        ``name`` scopes the secrets: pppd takes a user's line only where its server column is
+        ``auth_name``, so each concentrator has its own users in the shared secrets files."""
         conf = self.config
-        return [conf.get('pppd', '/usr/sbin/pppd'), 'plugin', 'rp-pppoe.so',
+        argv = [PPPD, 'plugin', 'rp-pppoe.so',
                 'rp_pppoe_sess', '%d:%s' % (session['id'], session['mac']),
                 'rp_pppoe_service', conf['service_name'], conf['interface'],
-                'file', conf['options_file'], 'nodetach',
-                '%s:%s' % (conf['local_address'], session['address'])]
+                'nodetach', 'name', conf['auth_name'], 'auth']
+        argv += [AUTH_WORDS[name] for name in conf['authentication']]
+        for server in conf['dns_servers']:
+            argv += ['ms-dns', server]
+        argv += ['mtu', str(conf['mtu']), 'mru', str(conf['mru']),
+                 'lcp-echo-interval', str(conf['lcp_echo_interval']), 'lcp-echo-failure', str(conf['lcp_echo_failure'])]
+        if conf['idle_timeout']:
+            argv += ['idle', str(conf['idle_timeout'])]
+        argv += ['nodefaultroute', 'ip-up-script', UP_SCRIPT, 'ipparam', session_tag(conf['interface'], session['id']),
+                 '%s:%s' % (conf['local_address'], session['address'])]
+        return argv
+
+
+def up_script_text():
+    return UP_SCRIPT_TEXT % MARKER
+
+
+def session_tag(interface, session_id):
+    """pppd's ipparam for a session, and the name of its ``up.`` note."""
+    return '%s:%d' % (interface, session_id)
+
+
+def _pool(config):
+    first, last = (ipaddress.IPv4Address(a) for a in config['remote_pool'])
+    return [str(ipaddress.IPv4Address(n)) for n in range(int(first), int(last) + 1)]
 
 
 # ---- the daemon ----------------------------------------------------------------------------------
@@ -189,21 +316,85 @@ def _own_mac(ifname):
         return bytes.fromhex(handle.read().strip().replace(':', ''))
 
 
+def _write(path, text, mode=0o600):
+    tmp = '%s.%d.tmp' % (path, os.getpid())
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, mode)
+    with os.fdopen(fd, 'w') as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+
+
+def _counter(link, name):
+    if not link or '/' in link or link.startswith('.'):
+        raise ValueError(link)
+    with open('/sys/class/net/%s/statistics/%s' % (link, name)) as handle:
+        return int(handle.read())
+
+
+def load_config(path):
+    with open(path) as handle:
+        return parse_config(handle.read())
+
+
 class Daemon(object):
-    def __init__(self, config):
+    def __init__(self, boot, live, state):
+        self.live, self.state = live, state
+        if not os.path.exists(live):   # the first start since boot: run what the router boots with
+            with open(boot) as handle:
+                text = handle.read()
+            parse_config(text)
+            _write(live, text)
+        config = load_config(live)
         self.config = config
         self.ac = Concentrator(config, _own_mac(config['interface']))
         self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_PPP_DISC))
         self.sock.bind((config['interface'], ETH_P_PPP_DISC))
         self.pids = {}  # pppd pid -> session id
         self.stopping = False
+        self.reload_asked = False
+        self.close_asked = False
+
+    def reload(self):
+        """SIGHUP: the live config again; sessions up are left as they are."""
+        self.reload_asked = False
+        try:
+            config = load_config(self.live)
+            if config['interface'] != self.config['interface']:
+                raise BadConfig('it names interface %s, and this daemon serves %s'
+                                % (config['interface'], self.config['interface']))
+        except (OSError, BadConfig) as exc:
+            log('reload refused, the old config stays: %s' % exc)
+            return
+        self.config = config
+        self.ac.reconfigure(config)
+        log('reloaded %s' % self.live)
+
+    def close_requested(self):
+        """SIGUSR1: end the sessions whose ids the close file lists (pipex's PIPEXDSESSION, asked
+        by pipex_session through systemd's signal to this daemon, never by pid). Only sessions of
+        this daemon, and only their pppd, which it started itself."""
+        self.close_asked = False
+        path = os.path.join(os.path.dirname(self.state), self.config['interface'] + '.close')
+        try:
+            with open(path) as handle:
+                ids = json.load(handle)
+            os.unlink(path)
+        except (OSError, ValueError) as exc:
+            log('close request unreadable: %s' % exc)
+            return False
+        ids = [i for i in ids if isinstance(i, int) and not isinstance(i, bool)] if isinstance(ids, list) else []
+        closed = [i for i in ids if i in self.ac.sessions]
+        for session_id in closed:
+            self.end(session_id, 'closed on request')
+        return bool(closed)
 
     def start_pppd(self, session):
+        argv = self.ac.pppd_argv(session)
         pid = os.fork()
         if pid == 0:  # the child: pppd with our argv and nothing of ours open
             try:
                 os.setsid()
-                os.execv(self.ac.pppd_argv(session)[0], self.ac.pppd_argv(session))
+                os.execv(argv[0], argv)
             finally:
                 os._exit(127)
         session['pid'] = pid
@@ -215,6 +406,9 @@ class Daemon(object):
         if session is None:
             return
         log('session %d ended: %s' % (session_id, why))
+        note = os.path.join(os.path.dirname(self.state), 'up.' + session_tag(self.config['interface'], session_id))
+        if os.path.exists(note):
+            os.unlink(note)
         if session['pid'] is not None and session['pid'] in self.pids:
             try:
                 os.kill(session['pid'], signal.SIGTERM)
@@ -233,22 +427,56 @@ class Daemon(object):
             if session_id is not None:
                 self.end(session_id, 'pppd %d exited (status %d)' % (pid, status))
 
-    def write_sessions(self):
-        path = self.config.get('sessions_file')
-        if not path:
-            return
-        tmp = '%s.%d.tmp' % (path, os.getpid())
-        with open(tmp, 'w') as handle:
-            json.dump({'pid': os.getpid(), 'interface': self.config['interface'],
-                       'sessions': sorted(self.ac.sessions.values(), key=lambda s: s['id'])}, handle, sort_keys=True)
-        os.replace(tmp, path)
+    def watch(self, now):
+        """Each session's link and user (from its ip-up note) and when it last carried a packet
+        (its link's counters moved): pipex's idle time, from the counters. True when something
+        the state file shows changed."""
+        changed = False
+        directory = os.path.dirname(self.state)
+        for session in self.ac.sessions.values():
+            if session.get('link') is None:
+                note = os.path.join(directory, 'up.' + session_tag(self.config['interface'], session['id']))
+                try:
+                    with open(note) as handle:
+                        lines = handle.read().split('\n')
+                except OSError:
+                    continue
+                session['link'], session['user'] = lines[0][:15], lines[1][:256] if len(lines) > 1 else None
+                session['last_activity'] = int(now)
+                changed = True
+            try:
+                counters = tuple(_counter(session['link'], name) for name in ('rx_packets', 'tx_packets'))
+            except (OSError, ValueError):
+                continue
+            if counters != session.get('_counters'):
+                if session.get('_counters') is not None and int(now) != session.get('last_activity'):
+                    session['last_activity'] = int(now)
+                    changed = True
+                session['_counters'] = counters
+        return changed
+
+    def write_state(self):
+        _write(self.state, json.dumps({
+            'pid': os.getpid(), 'interface': self.config['interface'], 'config': self.config,
+            'sessions': [dict((k, v) for k, v in s.items() if not k.startswith('_'))
+                         for s in sorted(self.ac.sessions.values(), key=lambda s: s['id'])]}, sort_keys=True), 0o644)
 
     def serve(self):
         signal.signal(signal.SIGTERM, lambda signum, frame: setattr(self, 'stopping', True))
-        self.write_sessions()
+        signal.signal(signal.SIGHUP, lambda signum, frame: setattr(self, 'reload_asked', True))
+        signal.signal(signal.SIGUSR1, lambda signum, frame: setattr(self, 'close_asked', True))
+        self.write_state()
         while not self.stopping:
-            ready = select.select([self.sock], [], [], 1.0)[0]
+            try:
+                ready = select.select([self.sock], [], [], 1.0)[0]
+            except InterruptedError:
+                ready = []
             changed = False
+            if self.reload_asked:
+                self.reload()
+                changed = True
+            if self.close_asked:
+                changed = self.close_requested() or changed
             if ready:
                 data = self.sock.recv(1514)
                 try:
@@ -267,24 +495,28 @@ class Daemon(object):
                         changed = True
             before = len(self.ac.sessions)
             self.reap()
+            changed = self.watch(time.time()) or changed
             if changed or len(self.ac.sessions) != before:
-                self.write_sessions()
+                self.write_state()
         for session_id in list(self.ac.sessions):
             self.end(session_id, 'the concentrator stops')
-        self.write_sessions()
+        deadline = time.time() + 5   # each pppd ends its session (LCP terminate, PADT) before we go
+        while self.pids and time.time() < deadline:
+            self.reap()
+            time.sleep(0.1)
+        os.unlink(self.state)
 
 
 def main(argv):
-    if len(argv) != 2:
-        log('usage: %s CONFIG.json' % argv[0])
+    if len(argv) != 4:
+        log('usage: %s BOOT_CONFIG LIVE_CONFIG STATE_FILE' % argv[0])
         return 2
     try:
-        with open(argv[1]) as handle:
-            daemon = Daemon(json.load(handle))
-    except (OSError, ValueError, KeyError) as exc:
+        daemon = Daemon(argv[1], argv[2], argv[3])
+    except (OSError, BadConfig) as exc:
         log('cannot start: %s' % exc)
         return 1
-    log('serving %s on %s' % (daemon.config['service_name'], daemon.config['interface']))
+    log('serving %r on %s' % (daemon.config['service_name'], daemon.config['interface']))
     daemon.serve()
     return 0
 

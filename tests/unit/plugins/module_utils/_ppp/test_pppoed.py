@@ -5,6 +5,8 @@ rp-pppoe plugin) served in the kernel: the pipex_session lab target (tasks/pppoe
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from ansible_collections.edgenet.router.plugins.module_utils._ppp import _pppoed as pppoed
@@ -12,8 +14,9 @@ from ansible_collections.edgenet.router.plugins.module_utils._ppp import _pppoed
 AC = bytes.fromhex('020000000001')
 CLIENT = bytes.fromhex('020000000002')
 CONFIG = {'interface': 'ac0', 'ac_name': 'edgenet', 'service_name': 'isp', 'max_sessions': 2,
-          'options_file': '/etc/ppp/edgenet-pppoe-ac0.options', 'local_address': '10.0.0.1',
-          'remote_pool': ['10.0.0.10', '10.0.0.12']}
+          'local_address': '10.0.0.1', 'remote_pool': ['10.0.0.10', '10.0.0.12'], 'dns_servers': ['10.0.0.53'],
+          'authentication': ['pap', 'chap'], 'auth_name': 'edgenet-pppoe-ac0', 'mtu': 1492, 'mru': 1480,
+          'idle_timeout': 0, 'lcp_echo_interval': 10, 'lcp_echo_failure': 3}
 
 
 def concentrator(**changes):
@@ -58,7 +61,12 @@ def test_a_padr_with_our_cookie_gets_a_session_an_address_and_a_pppd_argv_built_
     assert session == {'id': 1, 'mac': '02:00:00:00:00:02', 'address': '10.0.0.10', 'pid': None, 'started': 1000}
     assert ac.pppd_argv(session) == [
         '/usr/sbin/pppd', 'plugin', 'rp-pppoe.so', 'rp_pppoe_sess', '1:02:00:00:00:00:02', 'rp_pppoe_service', 'isp',
-        'ac0', 'file', '/etc/ppp/edgenet-pppoe-ac0.options', 'nodetach', '10.0.0.1:10.0.0.10']
+        'ac0', 'nodetach', 'name', 'edgenet-pppoe-ac0', 'auth', 'require-pap', 'require-chap', 'ms-dns', '10.0.0.53',
+        'mtu', '1492', 'mru', '1480', 'lcp-echo-interval', '10', 'lcp-echo-failure', '3', 'nodefaultroute',
+        'ip-up-script', '/usr/local/lib/edgenet-router/pppoe-ip-up', 'ipparam', 'ac0:1', '10.0.0.1:10.0.0.10']
+    idle = concentrator(idle_timeout=600, pppd='/tmp/evil')
+    assert idle.pppd_argv(session)[0] == '/usr/sbin/pppd'   # never a program named by the config
+    assert idle.pppd_argv(session)[-8:-6] == ['idle', '600']
     other = bytes.fromhex('020000000003')
     dummy, second, dummy = ac.handle(padr(AC, ac.cookie(other), src=other))
     assert (second['id'], second['address']) == (2, '10.0.0.11')
@@ -103,3 +111,56 @@ def test_the_daemon_file_imports_nothing_of_the_collection():
     with open(pppoed.__file__) as handle:
         source = handle.read()
     assert 'ansible' not in ''.join(line for line in source.splitlines(True) if line.startswith(('import', 'from')))
+
+
+def test_the_config_is_checked_word_by_word_before_any_argv_is_built_from_it():
+    assert pppoed.check_config(CONFIG) == dict(CONFIG)
+    for bad in ({'auth_name': 'a b'}, {'service_name': 'x"y'}, {'mtu': 9000}, {'mtu': True},
+                {'authentication': ['pap', 'eap']}, {'authentication': []}, {'local_address': '10.0.0.1 -x'},
+                {'remote_pool': ['10.0.0.12', '10.0.0.10']}, {'dns_servers': ['1.1.1.1', '2.2.2.2', '3.3.3.3']},
+                {'interface': None}):
+        with pytest.raises(pppoed.BadConfig):
+            pppoed.check_config(dict(CONFIG, **bad))
+    assert pppoed.check_config(dict(CONFIG, service_name=''))['service_name'] == ''
+
+
+def test_a_config_file_is_the_marker_and_json_and_reads_back_as_written():
+    text = pppoed.render_config(CONFIG)
+    assert text.startswith(pppoed.MARKER + '\n')
+    assert pppoed.parse_config(text) == CONFIG
+    with pytest.raises(pppoed.BadConfig, match='lacks the line'):
+        pppoed.parse_config(text.split('\n', 1)[1])
+    with pytest.raises(pppoed.BadConfig):
+        pppoed.parse_config(pppoed.MARKER + '\n{not json')
+
+
+def test_a_reload_keeps_the_sessions_up_and_serves_new_ones_from_the_new_pool():
+    ac = concentrator()
+    dummy, first, dummy = ac.handle(padr(AC, ac.cookie(CLIENT)))
+    ac.reconfigure(dict(CONFIG, remote_pool=['10.0.0.20', '10.0.0.21']))
+    assert ac.sessions[first['id']]['address'] == '10.0.0.10'
+    other = bytes.fromhex('020000000003')
+    dummy, second, dummy = ac.handle(padr(AC, ac.cookie(other), src=other))
+    assert second['address'] == '10.0.0.20'
+
+
+def test_the_daemon_learns_each_sessions_link_and_user_and_when_it_last_carried_a_packet(tmp_path, monkeypatch):
+    daemon = object.__new__(pppoed.Daemon)
+    daemon.state, daemon.config = str(tmp_path / 'ac0.state'), dict(CONFIG)
+    daemon.ac = concentrator()
+    dummy, session, dummy = daemon.ac.handle(padr(AC, daemon.ac.cookie(CLIENT)))
+    counters = {'rx_packets': 0, 'tx_packets': 0}
+    monkeypatch.setattr(pppoed, '_counter', lambda link, name: counters[name])
+    assert not daemon.watch(100.0)                 # pppd has not run ip-up yet: nothing known
+    (tmp_path / 'up.ac0:1').write_text('ppp3\nuser1\n')
+    assert daemon.watch(101.0)
+    assert (session['link'], session['user'], session['last_activity']) == ('ppp3', 'user1', 101)
+    assert not daemon.watch(105.0)                 # no packet: the idle time grows
+    counters['rx_packets'] = 5
+    assert daemon.watch(106.0) and session['last_activity'] == 106
+    daemon.write_state()
+    written = json.loads((tmp_path / 'ac0.state').read_text())['sessions'][0]
+    assert '_counters' not in written and written['user'] == 'user1'
+    daemon.pids = {}
+    daemon.end(1, 'test')
+    assert not (tmp_path / 'up.ac0:1').exists()

@@ -1,0 +1,171 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: edgenet.router contributors
+#
+# Private to the edgenet.router collection: no compatibility promise to other collections.
+"""The live PPP sessions of the router's PPPoE concentrators, as ``pipex_session_info`` lists them.
+
+What each concentrator's daemon knows (its state file: session id, peer MAC, pool address, when
+it started, the link and user from pppd's ip-up, when its counters last moved) joined with what
+the kernel holds: the session in ``/proc/net/pppoe`` and its link's counters in sysfs. Everything
+here is read as data; no pid read from a file is signalled or run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+
+from ansible_collections.edgenet.router.plugins.module_utils import _files
+from ansible_collections.edgenet.router.plugins.module_utils._command import checked
+from ansible_collections.edgenet.router.plugins.module_utils._poll import until
+from ansible_collections.edgenet.router.plugins.module_utils._ppp._pppoed import STATS
+
+__all__ = ['LIVE_DIR', 'CloseError', 'close_argv', 'close_session', 'kernel_pppoe', 'ppp_sessions']
+
+LIVE_DIR = '/run/edgenet/ppp'
+PROC_PPPOE = '/proc/net/pppoe'
+_STATE_RE = re.compile(r'([A-Za-z0-9_][A-Za-z0-9_.-]{0,14})\.state\Z')
+_LINK_RE = re.compile(r'[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}\Z')
+
+
+# How long a closed session has to leave its concentrator's state.
+CLOSE_WAIT = 10
+
+
+class CloseError(Exception):
+    """A PPP session could not be closed; the message says where it stands."""
+
+
+def kernel_pppoe(text):
+    """``/proc/net/pppoe`` -> ``{(session id, peer MAC, device)}``. The kernel prints the id as it
+    keeps it, in network byte order (``%08X`` of a big-endian 16-bit value): session 1 reads
+    ``00000100`` on a little-endian machine, so both orders are taken."""
+    out = set()
+    for line in (text or '').splitlines()[1:]:
+        words = line.split()
+        if len(words) != 3:
+            continue
+        try:
+            raw = int(words[0], 16) & 0xffff
+        except ValueError:
+            continue
+        for session_id in (raw, ((raw & 0xff) << 8) | (raw >> 8)):
+            out.add((session_id, words[1].lower(), words[2]))
+    return out
+
+
+def _counters(link, sys_net):
+    if not isinstance(link, str) or not _LINK_RE.match(link):
+        return None
+    out = {}
+    for name in STATS:
+        try:
+            with open(os.path.join(sys_net, link, 'statistics', name)) as handle:
+                out[name] = int(handle.read())
+        except (OSError, ValueError):
+            return None
+    return out
+
+
+def _int(value):
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def ppp_sessions(live_dir=LIVE_DIR, proc=PROC_PPPOE, sys_net='/sys/class/net', now=None, link=None):
+    """Every session of every concentrator on the host (``link``: only the one on that pppN)."""
+    now = time.time() if now is None else now
+    try:
+        names = sorted(os.listdir(live_dir))
+    except OSError:
+        return []
+    try:
+        with open(proc) as handle:
+            kernel = kernel_pppoe(handle.read())
+    except OSError:
+        kernel = set()
+    out = []
+    for name in names:
+        match = _STATE_RE.match(name)
+        loaded = _files.load(os.path.join(live_dir, name)) if match else None
+        try:
+            state = json.loads(loaded[0].decode('utf-8')) if loaded else None
+        except ValueError:
+            state = None
+        if not isinstance(state, dict) or not isinstance(state.get('sessions'), list):
+            continue
+        concentrator = match.group(1)
+        for session in state['sessions']:
+            if not isinstance(session, dict) or _int(session.get('id')) is None:
+                continue
+            started, last = _int(session.get('started')), _int(session.get('last_activity'))
+            row = {
+                'protocol': 'pppoe',
+                'concentrator': concentrator,
+                'session_id': session['id'],
+                'peer_mac': session.get('mac'),
+                'interface': session.get('link'),
+                'user': session.get('user'),
+                'address': session.get('address'),
+                'uptime': None if started is None else max(0, int(now) - started),
+                'idle_time': None if last is None else max(0, int(now) - last),
+                'statistics': _counters(session.get('link'), sys_net),
+                'in_kernel': (session['id'], str(session.get('mac')).lower(), concentrator) in kernel,
+            }
+            if link is None or row['interface'] == link:
+                out.append(row)
+    return out
+
+
+def close_argv(concentrator, systemctl='systemctl'):
+    """systemd signals the concentrator's main process (never a pid read from a file)."""
+    return [systemctl, 'kill', '--signal=SIGUSR1', '--kill-whom=main', 'edgenet-pppoe@%s.service' % concentrator]
+
+
+def close_session(row, run, systemctl='systemctl', live_dir=LIVE_DIR, wait=CLOSE_WAIT, **read):
+    """End the session ``row`` (one of :func:`ppp_sessions`) through its concentrator and return
+    its final counters, read just before the close (pipex returns them too)."""
+    concentrator = row['concentrator']
+    if not _LINK_RE.match(concentrator):
+        raise CloseError('not a concentrator: %r' % concentrator)
+    final = _counters(row['interface'], read.get('sys_net', '/sys/class/net')) or row['statistics']
+    with _files.locked(live_dir, error=CloseError):
+        _files.atomic_write(os.path.join(live_dir, concentrator + '.close'), json.dumps([row['session_id']]).encode(),
+                            0o600, error=CloseError)
+    checked(run, close_argv(concentrator, systemctl), CloseError)
+
+    def gone():
+        return not [r for r in ppp_sessions(live_dir, **read)
+                    if (r['concentrator'], r['session_id']) == (concentrator, row['session_id'])]
+    if not until(gone, wait):
+        raise CloseError('PPP session %d on %s (%s) is still up %d s after its concentrator was asked to close it '
+                         '(see journalctl -u edgenet-pppoe@%s)' % (row['session_id'], concentrator, row['interface'],
+                                                                   wait, concentrator))
+    return final
+
+
+def close_result(params, run, systemctl, check_mode, **read):
+    """pipex_session's result for ``state: absent`` naming a live PPP session by its link (the
+    single form, host namespace), or None when ``ifname`` names none: then it is an L2TPv3 session
+    and the engine's cycle handles it. The session is ended through its daemon; no L2TP store is
+    touched, so the rest of pipex_session (persistence, tunnels) does not apply."""
+    if params.get('sessions') is not None or params.get('state') != 'absent' or params.get('netns'):
+        return None
+    rows = ppp_sessions(link=params.get('ifname'), **read)
+    if not rows:
+        return None
+    row = rows[0]
+    final = row['statistics'] if check_mode else close_session(row, run, systemctl, **read)
+    command = ' '.join(close_argv(row['concentrator'], 'systemctl'))
+    return {
+        'changed': True,
+        'changes': [{'store': 'ppp', 'object': row['interface'], 'action': 'delete', 'fields': {}}],
+        'commands': ['echo [%d] > %s/%s.close' % (row['session_id'], read.get('live_dir', LIVE_DIR), row['concentrator']),
+                     command],
+        'diff': {'before': {'ppp': row}, 'after': {'ppp': None}},
+        'session': None,
+        'ppp_session': row,
+        'statistics': final,
+    }

@@ -1,0 +1,298 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: edgenet.router contributors
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: ppp_server
+short_description: A PPPoE access concentrator whose PPP sessions run in the kernel
+version_added: 0.3.0
+description:
+  - Keeps a PPPoE access concentrator (the server side of DSL-style PPP over Ethernet) on one
+    interface, as pipex(4) keeps PPP sessions on OpenBSD - the control path in a daemon, the data
+    path in the kernel. Each client session is a C(pppd) whose rp-pppoe plugin binds a PPPoX socket,
+    so the kernel's C(pppoe) module carries its packets (the session shows in C(/proc/net/pppoe)).
+  - The discovery stage (PADI/PADO/PADR/PADS/PADT) is run by the collection's own daemon, installed
+    as C(/usr/local/lib/edgenet-router/pppoed.py) with the unit template C(edgenet-pppoe@.service),
+    one instance per interface. Debian's C(pppoe-server) (rp-pppoe 3.15 in Debian 12) is built
+    without kernel mode and relays every session through a userspace process, which is what pipex
+    avoids.
+  - Three stores, each a row of RV(changes) when it differs. C(secrets) - the users' lines in
+    C(/etc/ppp/pap-secrets) and C(/etc/ppp/chap-secrets) (mode 0600), those whose server column is
+    C(edgenet-pppoe-INTERFACE); every other line stays as it is. C(persistent) - the boot config
+    C(/etc/edgenet/ppp/INTERFACE.conf) and the unit enabled. C(runtime) - the config the running
+    daemon reports (it writes C(/run/edgenet/ppp/INTERFACE.state) itself).
+  - A change to a running concentrator is a reload (SIGHUP), never a restart. Sessions already up
+    keep running with the settings they started with; new sessions get the new ones. Users
+    are read by pppd at each authentication, so a new password holds from the next login.
+  - The config is checked by the module and again by the daemon before it is used; a daemon that
+    does not report the new config within 10 seconds fails the task, and every store is put back.
+  - O(users) is the whole set of the concentrator's users - one it leaves out is removed. pppd
+    also accepts lines whose server column is C(*) (any server); the module leaves them alone and
+    warns that they can log in here too.
+  - Needs systemd, C(python3) and the Debian package C(ppp) (pppd and its rp-pppoe plugin) on the
+    router.
+author:
+  - edgenet.router developers (@edgenet)
+extends_documentation_fragment:
+  - edgenet.router._attributes
+  - edgenet.router._attributes.PLATFORM_LINUX
+  - edgenet.router._confirm
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+options:
+  interface:
+    description:
+      - The Ethernet interface the clients are on. One concentrator per interface.
+      - A literal interface name - it names the unit instance, the files and pppd's options.
+    type: str
+    required: true
+  state:
+    description: V(absent) stops the concentrator (its sessions end), disables it and removes its
+      files and users.
+    type: str
+    choices: [present, absent]
+    default: present
+  protocol:
+    description: V(pppoe). L2TPv2 (an LNS) is not offered yet.
+    type: str
+    choices: [pppoe]
+    default: pppoe
+  service_name:
+    description:
+      - The PPPoE Service-Name offered. A client asking for another service is left to other
+        concentrators; one asking for any service (empty) is served.
+      - Up to 64 printable characters, no spaces, quotes or backslashes; empty offers the empty name.
+    type: str
+    default: ''
+  ac_name:
+    description: The AC-Name the concentrator offers in its PADO.
+    type: str
+    default: edgenet
+  local_address:
+    description: The concentrator's IPv4 address on every session. Required while O(state=present).
+    type: str
+  remote_pool:
+    description:
+      - The addresses handed to clients, C(FIRST-LAST) (one address alone is a pool of one).
+        Must leave out O(local_address). Required while O(state=present).
+    type: str
+  dns_servers:
+    description: Up to two IPv4 DNS servers sent to clients in IPCP.
+    type: list
+    elements: str
+    default: []
+  authentication:
+    description: The protocols a client must authenticate with; a client may use any one of them.
+    type: list
+    elements: str
+    choices: [chap, mschap-v2, pap]
+    default: [pap, chap]
+  users:
+    description:
+      - The users who may log in. Their passwords go to the secrets files and never to the result,
+        the diff or a message.
+      - The whole set - users of this concentrator missing here are removed.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: 1-64 letters, digits, C(_), C(.), C(@), C(+) or C(-) (no pppd wildcards).
+        type: str
+        required: true
+      password:
+        description: 1-128 characters without control characters, double quotes, backslashes or
+          C(#), not starting with C(@).
+        type: str
+        required: true
+  mtu:
+    description: pppd's C(mtu) on each session (at most 1492, the PPPoE payload of a 1500 byte link).
+    type: int
+    default: 1492
+  mru:
+    description: pppd's C(mru) on each session.
+    type: int
+    default: 1492
+  idle_timeout:
+    description: Seconds without IP traffic after which a session is closed (pppd's C(idle)); 0 never.
+    type: int
+    default: 0
+  lcp_echo_interval:
+    description: Seconds between LCP echo requests to each client; 0 sends none.
+    type: int
+    default: 10
+  lcp_echo_failure:
+    description: Unanswered LCP echo requests after which a session is closed; 0 never.
+    type: int
+    default: 3
+  max_sessions:
+    description: Sessions served at once; further clients get no offer. Default - the size of
+      O(remote_pool).
+    type: int
+notes:
+  - Not yet here (issue 16) - MSS clamping and ingress filtering per session (the pipex options
+    C(adjust_tcpmss) and C(ingress_filter)), the L2TPv2 LNS, and per-user fixed addresses.
+  - A session's settings are fixed when it starts; to move every session to new settings, restart
+    the unit (C(systemctl restart edgenet-pppoe@INTERFACE)), which ends them.
+  - The program and the unit template are installed (or updated) by every change; their own
+    content is not compared.
+seealso:
+  - module: edgenet.router.pipex_session_info
+  - module: edgenet.router.pipex_session
+'''
+
+EXAMPLES = r'''
+- name: A PPPoE concentrator on the access link, two users
+  edgenet.router.ppp_server:
+    interface: access0
+    service_name: isp
+    local_address: 100.64.0.1
+    remote_pool: 100.64.0.10-100.64.0.73
+    dns_servers: [100.64.0.53]
+    authentication: [chap]
+    idle_timeout: 1800
+    users:
+      - name: alice
+        password: "{{ vault_alice_password }}"
+      - name: bob
+        password: "{{ vault_bob_password }}"
+
+- name: Nightly drift check
+  edgenet.router.ppp_server:
+    interface: access0
+    service_name: isp
+    local_address: 100.64.0.1
+    remote_pool: 100.64.0.10-100.64.0.73
+    users: "{{ access_users }}"
+  check_mode: true
+  diff: true
+
+- name: Stop serving PPPoE on access0
+  edgenet.router.ppp_server:
+    interface: access0
+    state: absent
+'''
+
+# confirm is written out here, not taken from the _confirm doc fragment: ansible-core 2.19
+# merges no RETURN fragment (ansible-doc failed there), and the collection supports 2.19.
+RETURN = r'''
+server:
+  description: The concentrator as the running daemon reports it after the task (in check mode, as
+    it would), canonical; null when absent. Users are listed in RV(users), not here.
+  returned: always
+  type: dict
+  sample:
+    interface: access0
+    protocol: pppoe
+    service_name: isp
+    ac_name: edgenet
+    local_address: 100.64.0.1
+    remote_pool: 100.64.0.10-100.64.0.73
+    dns_servers: [100.64.0.53]
+    authentication: [chap]
+    mtu: 1492
+    mru: 1492
+    idle_timeout: 1800
+    lcp_echo_interval: 10
+    lcp_echo_failure: 3
+    max_sessions: 64
+users:
+  description: The names of the concentrator's users after the task (never their passwords).
+  returned: always
+  type: list
+  elements: str
+  sample: [alice, bob]
+commands:
+  description: What a person would do for the same change (file writes, systemctl).
+  returned: always
+  type: list
+  elements: str
+  sample: ['write /etc/edgenet/ppp/access0.conf', 'systemctl enable edgenet-pppoe@access0.service']
+changes:
+  description:
+    - The plan, one entry per store (C(secrets), C(persistent), C(runtime)) and object (a user name, or
+      the interface) with each differing field; a password shows as a mask.
+    - C(changed) is true exactly when this list is not empty, in check mode and in a real run.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{store: secrets, object: alice, action: modify,
+            fields: {password: {before: VALUE_SPECIFIED_IN_NO_LOG_PARAMETER, after: VALUE_SPECIFIED_IN_NO_LOG_PARAMETER}}}]
+diff:
+  description: The concentrator before and after, per store (C(persistent), C(runtime)).
+  returned: always
+  type: dict
+  contains:
+    before:
+      description: What the stores held before the task.
+      type: dict
+      returned: always
+    after:
+      description: What the stores hold after the task (in check mode, the prediction).
+      type: dict
+      returned: always
+confirm:
+  description:
+    - The rollback O(confirm_timeout) scheduled. Only when it is set, the task changed something
+      and it is not check mode. Confirm with M(edgenet.router.confirm) before RV(confirm.deadline).
+  returned: when a rollback was scheduled
+  type: dict
+  contains:
+    id:
+      description: The change's id (its journal is C(/var/lib/edgenet/confirm/ID.json)).
+      type: str
+      returned: always
+      sample: '1796424000123456789'
+    timeout:
+      description: O(confirm_timeout) as given.
+      type: int
+      returned: always
+      sample: 60
+    unit:
+      description: The systemd timer that rolls the change back.
+      type: str
+      returned: always
+      sample: edgenet-confirm-1796424000123456789.timer
+    deadline:
+      description: When the timer fires (UTC, ISO 8601).
+      type: str
+      returned: always
+      sample: '2026-12-05T12:00:00Z'
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.edgenet.router.plugins.module_utils._command import module_runner
+from ansible_collections.edgenet.router.plugins.module_utils._confirm import ConfirmError, pending
+from ansible_collections.edgenet.router.plugins.module_utils._engine import ApplyError, PlanError
+from ansible_collections.edgenet.router.plugins.module_utils._ppp._server import (
+    PppError, module_kwargs, open_stores, run_ppp,
+)
+
+
+def main():
+    module = AnsibleModule(**module_kwargs())
+    params = module.params
+    systemctl = module.get_bin_path('systemctl')
+    if systemctl is None:
+        module.fail_json(msg='ppp_server needs systemd on the router (systemctl runs the concentrator\'s unit)')
+    if params['state'] == 'present' and module.get_bin_path('pppd', opt_dirs=['/usr/sbin']) is None:
+        module.fail_json(msg='pppd is not installed on the managed host: the concentrator runs one per session '
+                             '(Debian/Ubuntu: apt install ppp)')
+    try:
+        confirm = pending(module, 'ppp_server', params)
+        with open_stores(params, module_runner(module), systemctl) as (secrets, boot, live):
+            result = run_ppp(params, secrets, boot, live, module.check_mode, confirm=confirm, warn=module.warn)
+    except (PppError, PlanError, ApplyError, ConfirmError) as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

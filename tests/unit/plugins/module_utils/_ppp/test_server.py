@@ -1,0 +1,211 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""ppp_server's cycle over its three stores, with systemctl and the daemon faked (the fake daemon
+reports the live config it is started or reloaded with, as _pppoed's does). The real daemon, pppd
+and a real client: the pipex_session lab target (tasks/pppoe.yml)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from ansible_collections.edgenet.router.plugins.module_utils import _engine as engine
+from ansible_collections.edgenet.router.plugins.module_utils._ppp import _pppoed, _server
+
+SECRET = 'pa55-word!'
+
+
+class FakeSystemd(object):
+    """systemctl for one concentrator unit, and the daemon it runs: started or reloaded, the
+    daemon reads the live config and writes its state file (``broken``: it never does)."""
+
+    def __init__(self, live_dir):
+        self.live_dir = live_dir
+        self.pid = None
+        self.calls = []
+        self.broken = False
+
+    def _report(self, unit):
+        interface = unit[len('edgenet-pppoe@'):-len('.service')]
+        if self.broken:
+            return
+        with open(os.path.join(self.live_dir, interface + '.conf')) as handle:
+            config = _pppoed.parse_config(handle.read())
+        with open(os.path.join(self.live_dir, interface + '.state'), 'w') as handle:
+            json.dump({'pid': self.pid, 'interface': interface, 'config': config, 'sessions': []}, handle)
+
+    def __call__(self, argv, data=None):
+        assert argv[0] == 'systemctl'
+        self.calls.append(' '.join(argv[1:]))
+        verb, unit = argv[1], argv[-1]
+        if verb == 'show':
+            if self.pid is None:
+                return 0, 'ActiveState=inactive\nMainPID=0\n', ''
+            return 0, 'ActiveState=active\nMainPID=%d\n' % self.pid, ''
+        if verb == 'start':
+            self.pid = 4242
+            self._report(unit)
+        elif verb == 'reload':
+            self._report(unit)
+        elif verb == 'stop':
+            self.pid = None
+        return 0, '', ''
+
+
+@pytest.fixture
+def router(tmp_path, monkeypatch):
+    for name in ('boot', 'live', 'ppp', 'lib', 'units'):
+        (tmp_path / name).mkdir()
+    monkeypatch.setattr(_server, 'PROGRAM', str(tmp_path / 'lib' / 'pppoed.py'))
+    monkeypatch.setattr(_pppoed, 'UP_SCRIPT', str(tmp_path / 'lib' / 'pppoe-ip-up'))
+    monkeypatch.setattr(_server, 'UNIT_DIR', str(tmp_path / 'units'))
+    pap = tmp_path / 'ppp' / 'pap-secrets'
+    pap.write_text('# Secrets for authentication using PAP\n"other" * "theirs" *\n')
+    systemd = FakeSystemd(str(tmp_path / 'live'))
+
+    def stores():
+        return (_server.Secrets('ac0', (str(pap), str(tmp_path / 'ppp' / 'chap-secrets'))),
+                _server.BootConfig('ac0', systemd, directory=str(tmp_path / 'boot')),
+                _server.LiveDaemon('ac0', systemd, directory=str(tmp_path / 'live'), wait=0.2))
+    return tmp_path, systemd, stores
+
+
+def task(**changes):
+    params = dict((name, spec.get('default')) for name, spec in _server.TASK.argument_spec().items())
+    params.update(interface='ac0', service_name='isp', local_address='10.70.0.1', remote_pool='10.70.0.10-10.70.0.13',
+                  dns_servers=['10.70.0.53'], users=[{'name': 'user1', 'password': SECRET}])
+    params.update(changes)
+    return params
+
+
+def run(stores, params, check_mode=False):
+    return _server.run_ppp(params, *stores(), check_mode=check_mode)
+
+
+def test_check_apply_idempotent_check_and_the_secret_nowhere_in_the_result(router):
+    tmp_path, systemd, stores = router
+    check = run(stores, task(), check_mode=True)
+    assert check['changed'] and systemd.calls == ['show --property=ActiveState --property=MainPID edgenet-pppoe@ac0.service']
+    assert not (tmp_path / 'boot' / 'ac0.conf').exists() and not (tmp_path / 'lib' / 'pppoed.py').exists()
+    applied = run(stores, task())
+    assert [(c['store'], c['object'], c['action']) for c in applied['changes']] == [
+        ('secrets', 'user1', 'create'), ('persistent', 'ac0', 'create'), ('runtime', 'ac0', 'create')]
+    assert [(c['store'], c['object'], c['action']) for c in check['changes']] == \
+        [(c['store'], c['object'], c['action']) for c in applied['changes']]
+    assert SECRET not in json.dumps([check, applied])
+    assert applied['server']['remote_pool'] == '10.70.0.10-10.70.0.13' and applied['server']['max_sessions'] == 4
+    assert applied['users'] == ['user1']
+    # what the router holds: the boot file 0600, the unit enabled and started, the secret in both files
+    assert oct(os.stat(str(tmp_path / 'boot' / 'ac0.conf')).st_mode & 0o777) == '0o600'
+    assert 'enable --quiet edgenet-pppoe@ac0.service' in systemd.calls and 'start edgenet-pppoe@ac0.service' in systemd.calls
+    assert (tmp_path / 'lib' / 'pppoed.py').read_bytes() == _server.program_text()
+    script = tmp_path / 'lib' / 'pppoe-ip-up'
+    assert oct(os.stat(str(script)).st_mode & 0o777) == '0o755' and _pppoed.MARKER in script.read_text()
+    assert '%s/%%i.conf' % _server.BOOT_DIR in (tmp_path / 'units' / _server.UNIT_TEMPLATE).read_text()
+    for name in ('pap-secrets', 'chap-secrets'):
+        text = (tmp_path / 'ppp' / name).read_text()
+        assert '"user1" edgenet-pppoe-ac0 "%s" *' % SECRET in text
+        assert oct(os.stat(str(tmp_path / 'ppp' / name)).st_mode & 0o777) == '0o600'
+    assert '"other" * "theirs" *' in (tmp_path / 'ppp' / 'pap-secrets').read_text()   # not ours: kept
+    warnings = []
+    again = _server.run_ppp(task(), *stores(), warn=warnings.append)
+    assert not again['changed'] and again['changes'] == []
+    assert warnings and 'other' in warnings[0] and 'theirs' not in warnings[0]   # the "*" line: named, its secret not
+    assert not run(stores, task(), check_mode=True)['changed']
+
+
+def test_a_change_is_a_reload_and_drift_in_each_store_is_named_and_repaired(router):
+    tmp_path, systemd, stores = router
+    run(stores, task())
+    systemd.calls[:] = []
+    changed = run(stores, task(idle_timeout=600, users=[{'name': 'user1', 'password': 'new-secret'}]))
+    assert [(c['store'], c['action'], sorted(c['fields'])) for c in changed['changes']] == [
+        ('secrets', 'modify', ['password']), ('persistent', 'modify', ['idle_timeout']),
+        ('runtime', 'modify', ['idle_timeout'])]
+    assert changed['changes'][0]['fields']['password'] == {'before': engine.SECRET_MASK, 'after': engine.SECRET_MASK}
+    assert 'reload edgenet-pppoe@ac0.service' in systemd.calls and 'start edgenet-pppoe@ac0.service' not in systemd.calls
+    # drift: the password edited in one file, the boot file edited, the daemon stopped
+    chap = tmp_path / 'ppp' / 'chap-secrets'
+    chap.write_text(chap.read_text().replace('new-secret', 'typo'))
+    boot = tmp_path / 'boot' / 'ac0.conf'
+    boot.write_text(boot.read_text().replace('"mtu": 1492', '"mtu": 1400'))
+    systemd.pid = None
+    drift = run(stores, task(idle_timeout=600, users=[{'name': 'user1', 'password': 'new-secret'}]), check_mode=True)
+    assert [(c['store'], c['action'], sorted(c['fields'])) for c in drift['changes']] == [
+        ('secrets', 'modify', ['password']), ('persistent', 'modify', ['mtu']),
+        ('runtime', 'create', sorted(f for f in _server.DAEMON_KEYS + ['protocol']))]
+    repaired = run(stores, task(idle_timeout=600, users=[{'name': 'user1', 'password': 'new-secret'}]))
+    assert repaired['changed'] and repaired['server']['idle_timeout'] == 600
+    assert not run(stores, task(idle_timeout=600, users=[{'name': 'user1', 'password': 'new-secret'}]))['changed']
+
+
+def test_a_daemon_that_does_not_report_the_config_rolls_every_store_back(router):
+    tmp_path, systemd, stores = router
+    systemd.broken = True
+    with pytest.raises(engine.ApplyError) as failed:
+        run(stores, task())
+    assert 'does not report the new config' in str(failed.value) and SECRET not in str(failed.value)
+    assert not (tmp_path / 'boot' / 'ac0.conf').exists()
+    assert 'user1' not in (tmp_path / 'ppp' / 'pap-secrets').read_text()
+    assert '"other" * "theirs" *' in (tmp_path / 'ppp' / 'pap-secrets').read_text()
+
+
+def test_absent_stops_disables_and_removes_its_users_only(router):
+    tmp_path, systemd, stores = router
+    run(stores, task(users=[{'name': 'user1', 'password': SECRET}, {'name': 'user2', 'password': 'second-pw'}]))
+    fewer = run(stores, task())
+    assert [(c['store'], c['object'], c['action']) for c in fewer['changes']] == [('secrets', 'user2', 'delete')]
+    gone = run(stores, task(state='absent'))
+    assert [(c['store'], c['object'], c['action']) for c in gone['changes']] == [
+        ('runtime', 'ac0', 'delete'), ('persistent', 'ac0', 'delete'), ('secrets', 'user1', 'delete')]
+    assert gone['server'] is None and gone['users'] == []
+    assert 'disable --quiet edgenet-pppoe@ac0.service' in systemd.calls and systemd.pid is None
+    assert not (tmp_path / 'boot' / 'ac0.conf').exists()
+    assert (tmp_path / 'ppp' / 'pap-secrets').read_text() == '# Secrets for authentication using PAP\n"other" * "theirs" *\n'
+    assert not run(stores, task(state='absent'))['changed']
+
+
+@pytest.mark.parametrize('changes, words', [
+    ({'interface': 'ac*'}, 'interface'),
+    ({'remote_pool': '10.70.0.13-10.70.0.10'}, 'remote_pool'),
+    ({'remote_pool': '10.70.0.0-10.70.0.13'}, 'lies inside remote_pool'),
+    ({'local_address': None}, 'local_address is required'),
+    ({'max_sessions': 5}, 'exceeds the 4 addresses'),
+    ({'dns_servers': ['10.0.0.1', '10.0.0.2', '10.0.0.3']}, 'two DNS servers'),
+    ({'service_name': 'two words'}, 'service_name'),
+    ({'users': [{'name': '*', 'password': SECRET}]}, 'user name'),
+    ({'users': [{'name': 'u', 'password': '@/etc/shadow'}]}, 'not starting with "@"'),
+    ({'users': [{'name': 'u', 'password': 'a"b'}]}, 'double quotes'),
+    ({'users': [{'name': 'u', 'password': SECRET}, {'name': 'u', 'password': SECRET}]}, 'listed twice'),
+    ({'mtu': 9000}, 'mtu'),
+])
+def test_bad_input_is_refused_before_anything_is_touched(router, changes, words):
+    tmp_path, systemd, stores = router
+    with pytest.raises(_server.PppError, match=words.replace('*', r'\*')) as refused:
+        run(stores, task(**changes))
+    assert SECRET not in str(refused.value) and '/etc/shadow' not in str(refused.value)
+    assert systemd.calls == [] or all(c.startswith('show') for c in systemd.calls)
+    assert not (tmp_path / 'boot' / 'ac0.conf').exists()
+
+
+# Every text option with every family of bad text: a clear PppError or success, never another
+# exception, nothing written, and the value never echoed whole (a password never at all).
+TEXT_OPTIONS = [('interface',), ('service_name',), ('ac_name',), ('local_address',), ('remote_pool',),
+                ('dns_servers', 0), ('users', 0, 'name'), ('users', 0, 'password')]
+
+
+@pytest.mark.parametrize('path', TEXT_OPTIONS, ids=['.'.join(str(p) for p in path) for path in TEXT_OPTIONS])
+def test_every_bad_text_ends_in_a_clear_error_or_success(router, path):
+    from ansible_collections.edgenet.router.tests.unit.plugins.modules.bad_values import TEXT_BAD, set_path
+    tmp_path, systemd, stores = router
+    for label, value in TEXT_BAD:
+        params = set_path(task(), path, value)
+        try:
+            _server.run_ppp(params, *stores(), check_mode=True)
+        except _server.PppError as exc:
+            assert len(str(exc)) < 1000, label
+            if path[-1] == 'password':
+                assert value not in str(exc) or len(value) < 2, label
+    assert not (tmp_path / 'boot' / 'ac0.conf').exists()

@@ -1,0 +1,86 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The live PPP sessions pipex_session_info lists: a concentrator's state joined with the kernel's
+PPPoE table and its links' counters (files in a temp dir; the real ones in the lab, pppoe.yml)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ansible_collections.edgenet.router.plugins.module_utils._ppp import _sessions
+
+
+def test_kernel_table_ids_are_read_in_both_byte_orders():
+    table = 'Id       Address              Device\n00000100 02:00:00:00:00:02      ac0\nbad line\n'
+    assert (1, '02:00:00:00:00:02', 'ac0') in _sessions.kernel_pppoe(table)
+    assert _sessions.kernel_pppoe('Id Address Device\n') == set()
+
+
+def test_sessions_with_user_counters_uptime_and_idle_time(tmp_path):
+    live, net = tmp_path / 'live', tmp_path / 'net'
+    live.mkdir()
+    (net / 'ppp0' / 'statistics').mkdir(parents=True)
+    for name, value in (('rx_packets', 7), ('tx_packets', 6), ('rx_bytes', 588), ('tx_bytes', 504)):
+        (net / 'ppp0' / 'statistics' / name).write_text('%d\n' % value)
+    (live / 'ac0.state').write_text(json.dumps({'pid': 1, 'config': {}, 'sessions': [
+        {'id': 1, 'mac': '02:00:00:00:00:02', 'address': '10.70.0.10', 'pid': 99, 'started': 1000,
+         'link': 'ppp0', 'user': 'user1', 'last_activity': 1090},
+        {'id': 2, 'mac': '02:00:00:00:00:03', 'address': '10.70.0.11', 'pid': 98, 'started': 1095}]}))
+    (live / 'ac0.conf').write_text('not a state file')
+    (live / '..evil.state').write_text('{}')
+    (tmp_path / 'pppoe').write_text('Id       Address              Device\n00000100 02:00:00:00:00:02      ac0\n')
+    rows = _sessions.ppp_sessions(str(live), str(tmp_path / 'pppoe'), str(net), now=1100.5)
+    assert rows[0] == {'protocol': 'pppoe', 'concentrator': 'ac0', 'session_id': 1, 'peer_mac': '02:00:00:00:00:02',
+                       'interface': 'ppp0', 'user': 'user1', 'address': '10.70.0.10', 'uptime': 100, 'idle_time': 10,
+                       'statistics': {'rx_packets': 7, 'tx_packets': 6, 'rx_bytes': 588, 'tx_bytes': 504},
+                       'in_kernel': True}
+    # before IPCP: no link, user, counters or idle time yet; not (yet) in the kernel's table
+    assert (rows[1]['interface'], rows[1]['user'], rows[1]['statistics'], rows[1]['idle_time'], rows[1]['in_kernel']) == \
+        (None, None, None, None, False)
+    assert [r['session_id'] for r in _sessions.ppp_sessions(str(live), str(tmp_path / 'pppoe'), str(net), link='ppp0')] == [1]
+    assert _sessions.ppp_sessions(str(tmp_path / 'absent')) == []
+
+
+def test_a_state_file_that_is_not_one_is_skipped(tmp_path):
+    (tmp_path / 'ac0.state').write_text('{"sessions": [{"id": "1"}, 7, {"id": true}]}')
+    (tmp_path / 'ac1.state').write_text('[1, 2]')
+    (tmp_path / 'ac2.state').write_text('{not json')
+    assert _sessions.ppp_sessions(str(tmp_path), str(tmp_path / 'none'), str(tmp_path)) == []
+
+
+def test_closing_a_ppp_session_goes_through_its_concentrator_and_returns_the_final_counters(tmp_path):
+    live, net = tmp_path / 'live', tmp_path / 'net'
+    live.mkdir()
+    (net / 'ppp0' / 'statistics').mkdir(parents=True)
+    for name in ('rx_packets', 'tx_packets', 'rx_bytes', 'tx_bytes'):
+        (net / 'ppp0' / 'statistics' / name).write_text('9\n')
+    state = {'pid': 1, 'sessions': [{'id': 3, 'mac': '02:00:00:00:00:02', 'started': 1, 'link': 'ppp0', 'user': 'u'}]}
+    (live / 'ac0.state').write_text(json.dumps(state))
+    calls = []
+
+    def run(argv):   # systemd signals the daemon, which ends the session named in the close file
+        calls.append(argv)
+        assert json.loads((live / 'ac0.close').read_text()) == [3]
+        (live / 'ac0.state').write_text(json.dumps(dict(state, sessions=[])))
+        return 0, '', ''
+    read = {'live_dir': str(live), 'proc': str(tmp_path / 'none'), 'sys_net': str(net)}
+    params = {'ifname': 'ppp0', 'state': 'absent', 'sessions': None, 'netns': None}
+    checked = _sessions.close_result(params, run, 'systemctl', True, **read)
+    assert checked['changed'] and calls == [] and checked['statistics']['rx_packets'] == 9
+    done = _sessions.close_result(params, run, 'systemctl', False, **read)
+    assert calls == [['systemctl', 'kill', '--signal=SIGUSR1', '--kill-whom=main', 'edgenet-pppoe@ac0.service']]
+    assert done['ppp_session']['user'] == 'u' and done['statistics'] == {
+        'rx_packets': 9, 'tx_packets': 9, 'rx_bytes': 9, 'tx_bytes': 9}
+    assert _sessions.close_result(params, run, 'systemctl', False, **read) is None   # gone: an L2TPv3 name then
+    for other in ({'state': 'present'}, {'netns': 'lab'}, {'sessions': []}):
+        assert _sessions.close_result(dict(params, **other), run, 'systemctl', False, **read) is None
+
+
+def test_a_session_that_does_not_go_is_an_error(tmp_path):
+    (tmp_path / 'ac0.state').write_text(json.dumps({'sessions': [{'id': 3, 'link': 'ppp0', 'started': 1}]}))
+    row = _sessions.ppp_sessions(str(tmp_path), str(tmp_path / 'none'), str(tmp_path))[0]
+    with pytest.raises(_sessions.CloseError, match='still up'):
+        _sessions.close_session(row, lambda argv: (0, '', ''), live_dir=str(tmp_path), wait=0.1,
+                                proc=str(tmp_path / 'none'), sys_net=str(tmp_path))
