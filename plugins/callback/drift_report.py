@@ -18,7 +18,8 @@ description:
   - Meant for a nightly C(ansible-playbook site.yml --check --diff) run; a normal run reports what
     it changed the same way.
   - Modules of this collection (M(edgenet.router.iptun), M(edgenet.router.sixtofour_relay),
-    M(edgenet.router.dhcpv6_server), M(edgenet.router.pipex_session)) return a C(changes) list;
+    M(edgenet.router.dhcpv6_server), M(edgenet.router.pipex_session), M(edgenet.router.ppp_server)) return
+    a C(changes) list;
     each field of each entry becomes one row. Any other module that reports C(changed) gets one row
     naming the task and module, and saying whether a diff was returned (no field table).
   - Values the modules masked stay masked. Results of C(no_log) tasks are never written; their row
