@@ -35,9 +35,10 @@ import os
 import struct
 import subprocess
 import sys
-import tempfile
 import time
 
+import bench_common  # pylint: disable=import-error  (beside this script)
+from bench_common import timed  # pylint: disable=import-error
 from ansible_collections.edgenet.router.plugins.module_utils._iptun import argument_spec, run_iptun
 from ansible_collections.edgenet.router.plugins.module_utils._netlink import Netlink, open_netlink
 from ansible_collections.edgenet.router.plugins.module_utils._rtnl._socket import RtnlSocket
@@ -71,20 +72,8 @@ def run(**kwargs):
         return run_on(nl, **kwargs)
 
 
-def timed(func, *args, **kwargs):
-    start = time.perf_counter()
-    result = func(*args, **kwargs)
-    return time.perf_counter() - start, result
-
-
 def ip_batch(lines):
-    with tempfile.NamedTemporaryFile('w', suffix='.batch', delete=False) as f:
-        f.write('\n'.join(lines) + '\n')
-    try:
-        seconds = timed(subprocess.run, ['ip', '-n', NETNS, '-batch', f.name], check=True)[0]
-    finally:
-        os.unlink(f.name)
-    return seconds
+    return bench_common.ip_batch(NETNS, lines)
 
 
 def python_speed():

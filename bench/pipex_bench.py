@@ -26,12 +26,11 @@ Usage (in the guest, the collection on PYTHONPATH, as root):
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
-import tempfile
-import time
 
+import bench_common  # pylint: disable=import-error  (beside this script)
+from bench_common import timed  # pylint: disable=import-error
 from ansible_collections.edgenet.router.plugins.module_utils._command import run_process
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._service import (
     TASK, info, open_stores, run_pipex,
@@ -53,19 +52,8 @@ def params(n, state='present'):
     return out
 
 
-def timed(func, *args, **kwargs):
-    start = time.perf_counter()
-    result = func(*args, **kwargs)
-    return time.perf_counter() - start, result
-
-
 def ip_batch(lines):
-    with tempfile.NamedTemporaryFile('w', suffix='.batch', delete=False) as handle:
-        handle.write('\n'.join(lines) + '\n')
-    try:
-        return timed(subprocess.run, ['ip', '-n', NETNS, '-batch', handle.name], check=True)[0]
-    finally:
-        os.unlink(handle.name)
+    return bench_common.ip_batch(NETNS, lines)
 
 
 def fresh_netns():

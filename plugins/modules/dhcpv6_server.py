@@ -8,12 +8,14 @@ from __future__ import annotations
 
 DOCUMENTATION = r'''
 module: dhcpv6_server
-short_description: DHCPv6 service per interface (server, relay or disabled) in Kea or dnsmasq
+short_description: DHCPv6 service per interface (server, relay or disabled) in Kea, dnsmasq or the collection's own relay
 version_added: 0.1.0
 description:
   - Keeps odhcpd's model of DHCPv6 on a router, one interface per task; each interface is a
     DHCPv6 V(server), a V(relay) towards an upstream interface, or V(disabled), and configures a
-    real daemon for it, Kea (O(backend=kea)) or dnsmasq (O(backend=dnsmasq)).
+    real daemon for it, Kea (O(backend=kea)), dnsmasq (O(backend=dnsmasq)) or the collection's
+    own relay (O(backend=edgenet)), which relays as odhcpd does (Interface-ID, hop limit, DNS
+    rewrite).
   - Several tasks on different interfaces share one daemon config file; a task replaces only its
     own interface's part.
   - The new config is checked with the daemon's own checker (C(kea-dhcp6 -t), C(dnsmasq --test))
@@ -73,14 +75,26 @@ options:
         lease time for both lifetimes, always honours Rapid Commit, serves prefixes of length 64 or
         longer and sends no Interface-ID when relaying; asking for those is an error naming
         dnsmasq. See the DHCPv6 guide for the whole table.
-      - Kea and dnsmasq cannot both serve DHCPv6 in one network namespace (dnsmasq binds
-        C([::]:547)). A task is refused while the other backend's config file (at its default
-        path, C(/etc/kea/kea-dhcp6.conf) or C(/etc/dnsmasq.d/edgenet-dhcpv6.conf)) still serves
-        O(interface). To switch, first run the task with the old backend and O(state=absent).
+      - V(edgenet) is the collection's own relay (relay mode only; Python 3 from Debian's
+        C(python3)), installed by the module as C(/usr/local/lib/edgenet-router/dhcp6-relayd.py)
+        with the unit O(service_name) (default C(edgenet-dhcp6-relay.service)). It adds the
+        Interface-ID (O(interface_id)), drops a message at O(hop_limit), rewrites the DNS servers in
+        replies (O(dns_rewrite)), sends to the servers out of O(upstream_interface) only and never
+        hears its own multicast. One process relays every interface of its config file. Its
+        runtime store is what the running relay reports (C(/run/edgenet/dhcp6-relay/SERVICE.state));
+        a change is written to C(/run/edgenet/dhcp6-relay/SERVICE.conf) and the relay reloaded
+        (SIGHUP on the same socket, so no exchange in flight is lost); the config file is what the router
+        boots with (the unit starts only where it exists). Its counters are in
+        M(edgenet.router.dhcpv6_server_info)'s RV(edgenet.router.dhcpv6_server_info#module:relay_counters).
+      - Two backends cannot both answer on one interface (dnsmasq binds C([::]:547)). A task is
+        refused while another backend's config file (at its default path,
+        C(/etc/kea/kea-dhcp6.conf), C(/etc/dnsmasq.d/edgenet-dhcpv6.conf) or
+        C(/etc/edgenet/dhcp6-relay.conf)) still serves O(interface). To switch, first run the task
+        with the old backend and O(state=absent).
         A Kea that finds the port taken serves nothing, which the module reports as an error
         and rolls back.
     type: str
-    choices: [kea, dnsmasq]
+    choices: [kea, dnsmasq, edgenet]
     default: kea
   netns:
     description:
@@ -206,23 +220,41 @@ options:
     elements: str
   interface_id:
     description:
-      - Relay mode, add an Interface-ID option to relayed messages. Default V(false).
-      - dnsmasq cannot; V(true) with O(backend=dnsmasq) is an error. No backend rewrites the DNS
-        servers in relayed replies (odhcpd's C(always_rewrite_dns)); the module has no such option.
+      - Relay mode, add an Interface-ID option (the interface's name) to relayed messages; replies
+        go back out of the interface it names. Default V(false).
+      - Only O(backend=edgenet); V(true) with O(backend=dnsmasq) is an error.
+      - A relayed interface without a global IPv6 address needs it (servers then see link-address
+        C(::)).
+    type: bool
+  hop_limit:
+    description:
+      - Relay mode, a Relay-Forward whose hop count has reached this is dropped (and counted) rather
+        than relayed again. Default V(8), RFC 8415's HOP_COUNT_LIMIT.
+      - dnsmasq's relay has the fixed limit V(32) of RFC 3315; with O(backend=dnsmasq) it is the
+        default and any other value is an error.
+    type: int
+  dns_rewrite:
+    description:
+      - Relay mode, replace the DNS Recursive Name Server option in relayed replies with the relay's
+        own global address on O(interface), as odhcpd does for a router that runs its own resolver.
+        Default V(false).
+      - Only O(backend=edgenet); V(true) with O(backend=dnsmasq) is an error.
     type: bool
   config_file:
     description:
       - The daemon config file this collection manages. A file without the collection's marker
         line is never overwritten.
-      - Default C(/etc/kea/kea-dhcp6.conf) (Kea) or C(/etc/dnsmasq.d/edgenet-dhcpv6.conf) (dnsmasq).
+      - Default C(/etc/kea/kea-dhcp6.conf) (Kea), C(/etc/dnsmasq.d/edgenet-dhcpv6.conf) (dnsmasq) or
+        C(/etc/edgenet/dhcp6-relay.conf) (edgenet; the relay gets it on its command line, so letters,
+        digits and C(_./@+-) only).
     type: path
   control_socket:
-    description: Kea's control socket. Default C(/run/kea/kea6-ctrl-socket).
+    description: Kea's control socket. Default C(/run/kea/kea6-ctrl-socket). Not for O(backend=edgenet).
     type: path
   lease_file:
     description:
       - The lease file. Default C(/var/lib/kea/kea-leases6.csv) (Kea) or
-        C(/var/lib/misc/dnsmasq.leases) (dnsmasq).
+        C(/var/lib/misc/dnsmasq.leases) (dnsmasq). Not for O(backend=edgenet) (a relay keeps none).
     type: path
   pid_file:
     description:
@@ -243,15 +275,23 @@ options:
         (DHCPv6 from the managed file only, no DNS; other options it ran with are not kept); a
         dnsmasq in the foreground, or keeping its leases in a file other than O(lease_file), is
         refused.
+      - With O(backend=edgenet), V(none) writes the config file and starts nothing (a warning gives
+        the command line to run, C(python3 -I /usr/local/lib/edgenet-router/dhcp6-relayd.py BOOT LIVE
+        STATE)); a running relay gets SIGHUP once its command line proved it is the relay of these
+        files.
     type: str
     choices: [systemd, none]
     default: systemd
   service_name:
-    description: The systemd unit. Default C(kea-dhcp6-server) or C(dnsmasq).
+    description:
+      - The systemd unit. Default C(kea-dhcp6-server), C(dnsmasq) or C(edgenet-dhcp6-relay).
+      - With O(backend=edgenet) the module writes this unit (C(/etc/systemd/system/NAME.service));
+        a unit of that name without the collection's marker line is refused.
     type: str
 notes:
-  - Kea 2.2 has no relay; dnsmasq's relay sends no Interface-ID; no backend rewrites the DNS
-    servers in relayed replies as odhcpd can. Asking for those is an error naming the backend.
+  - Kea 2.2 has no relay; dnsmasq's relay sends no Interface-ID and rewrites no DNS server;
+    the collection's own relay (O(backend=edgenet)) does both. Asking a backend for what it cannot
+    do is an error naming the backend.
   - dnsmasq reads its config only when it starts, so a change restarts it (leases are kept in its
     lease file; a client renewing meanwhile retransmits once). The drop-in must be read by the
     daemon (C(--conf-file) or a C(--conf-dir) holding it) or the task fails saying so.
@@ -299,6 +339,16 @@ EXAMPLES = r'''
     upstream_interface: wan0
     backend: dnsmasq
     servers: ['ff02::1:2']
+
+- name: Relay as odhcpd does, with the collection's own relay (Interface-ID, DNS rewritten to the router)
+  edgenet.router.dhcpv6_server:
+    interface: lan2
+    mode: relay
+    upstream_interface: wan0
+    backend: edgenet
+    servers: ['ff02::1:2', '2001:db8:ffff::547']
+    interface_id: true
+    dns_rewrite: true
 
 - name: Stop serving DHCPv6 on a segment (its subnet leaves Kea's config; leases stay on disk)
   edgenet.router.dhcpv6_server:

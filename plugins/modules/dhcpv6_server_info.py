@@ -13,8 +13,8 @@ version_added: 0.1.0
 description:
   - Reads the DHCPv6 service of each interface this collection manages back from the running
     daemon (Kea C(config-get) over the control socket; dnsmasq the text it was started with, as
-    recorded at the module's last restart, or the file when the daemon started after the file's last change)
-    and from the config file, in the canonical form M(edgenet.router.dhcpv6_server) uses, and
+    recorded at the module's last restart, or the file when the daemon started after the file's last change;
+    the collection's own relay its state file, with its counters) and from the config file, in the canonical form M(edgenet.router.dhcpv6_server) uses, and
     says where they differ.
   - A Kea that answers but holds no DHCPv6 socket (UDP port 547) serves nothing, and its interfaces
     read as C(running.mode) V(broken (reason\)), so they differ from the file.
@@ -33,7 +33,7 @@ options:
   backend:
     description: The daemon, as in M(edgenet.router.dhcpv6_server).
     type: str
-    choices: [kea, dnsmasq]
+    choices: [kea, dnsmasq, edgenet]
     default: kea
   netns:
     description: Network namespace the daemon runs in.
@@ -56,7 +56,9 @@ options:
     choices: [systemd, none]
     default: systemd
   service_name:
-    description: Not used here; accepted so the same option set can be passed to both modules.
+    description:
+      - With O(backend=edgenet), the relay whose state is read (its files are named after it);
+        otherwise not used here, accepted so the same option set can be passed to both modules.
     type: str
 seealso:
   - module: edgenet.router.dhcpv6_server
@@ -93,6 +95,17 @@ interfaces:
       differs: [address_mode, dns_servers, domain_search, extra_options, ignore_user_class, inf_max_rt,
                 information_refresh_time, mode, pools, preferred_lifetime, prefix_delegation, rapid_commit,
                 reservations, sol_max_rt, subnet, valid_lifetime]
+relay_counters:
+  description:
+    - What the collection's own relay (O(backend=edgenet)) counted since it started; null for the
+      other backends and for a relay that does not run.
+    - C(forwarded) messages sent towards the servers, C(replied) replies sent back, C(dropped) per
+      reason (C(hop_limit), C(malformed), C(unknown_interface), C(no_link_address), C(unexpected),
+      C(send_failed)).
+  returned: always
+  type: dict
+  sample: {forwarded: 12, replied: 12, dropped: {hop_limit: 1, malformed: 0, no_link_address: 0,
+           send_failed: 0, unexpected: 0, unknown_interface: 0}}
 leases:
   description: Current leases (released and expired ones left out), sorted by address.
   returned: always

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6 import _dnsmasq, _kea
+from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6 import _dnsmasq, _edgenet, _kea
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._conffile import ConfigFileError
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._process import resolve_binary
 from ansible_collections.edgenet.router.plugins.module_utils._command import module_runner
@@ -17,7 +17,7 @@ __all__ = ['BackendError', 'open_backend', 'open_stores', 'other_file_stores']
 # Everything a backend raises for the user to read.
 BackendError = (_kea.KeaError, _dnsmasq.DnsmasqError, ConfigFileError)
 
-_MODULES = {'kea': _kea, 'dnsmasq': _dnsmasq}
+_MODULES = {'kea': _kea, 'dnsmasq': _dnsmasq, 'edgenet': _edgenet}
 
 
 def open_backend(module):
@@ -51,6 +51,8 @@ def other_file_stores(params, run):
         path = impl.DEFAULTS['config_file']
         if name == 'kea':
             out[name] = _kea.KeaFile(path, dict(_kea.DEFAULTS), run)
-        else:
+        elif name == 'dnsmasq':
             out[name] = _dnsmasq.DnsmasqFile(path, run)
+        else:
+            out[name] = _edgenet.RelayFile(path, run, install=None, systemd=False)
     return out

@@ -260,6 +260,15 @@ class FileBackend(object):
     def render(self, key, obj):
         return self.file.rendered(key, obj)
 
+    def start_hint(self):
+        """Words the warning about a stopped daemon ends with (how to start it); none here."""
+        return ''
+
+    def counters(self):
+        """What the daemon counted (the relay: forwarded, replied, dropped by reason); None for a
+        daemon that counts nothing the module reads."""
+        return None
+
     def run_checked(self, argv):
         """Run ``argv``; ``error`` naming it and its words unless it succeeds."""
         return checked(self.run, argv, self.error)

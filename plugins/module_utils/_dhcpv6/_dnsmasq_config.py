@@ -44,6 +44,9 @@ SECTION = '# edgenet.router interface '
 # dnsmasq's lease time is both lifetimes; this is its own default for a range (one hour is
 # also the model's preferred lifetime).
 LEASE_TIME = 3600
+# dnsmasq drops a Relay-Forward whose hop count would pass RFC 3315's HOP_COUNT_LIMIT of 32 (rfc3315.c,
+# relay_upstream6): in the model's terms (hop counts at or over the limit are dropped) 32.
+RELAY_HOP_LIMIT = 32
 MIN_LEASE_TIME = 120
 # DHCPv6 options dnsmasq 2.90 knows by name (``dnsmasq --help dhcp6``): it re-encodes data for
 # them by their type (hex for option 32 is sent as 0), so raw bytes cannot pass through.
@@ -59,10 +62,10 @@ class DnsmasqError(Exception):
 def model_defaults(params):
     """What the model's defaults become on dnsmasq, which has one lease time for both lifetimes
     and always honours a client's Rapid Commit: the lifetime the task gives sets both, else one
-    hour; rapid_commit is true."""
+    hour; rapid_commit is true; a relay's hop limit is dnsmasq's fixed one."""
     lease = params.get('valid_lifetime') or params.get('preferred_lifetime') or LEASE_TIME
     return {'preferred_lifetime': params.get('preferred_lifetime') or lease,
-            'valid_lifetime': lease, 'rapid_commit': True}
+            'valid_lifetime': lease, 'rapid_commit': True, 'hop_limit': RELAY_HOP_LIMIT}
 
 
 def check_expressible(obj):
@@ -72,8 +75,14 @@ def check_expressible(obj):
     where = 'backend dnsmasq (interface %s)' % obj['interface']
     if obj['mode'] == 'relay':
         if obj['interface_id']:
-            raise Dhcpv6Error('%s: dnsmasq\'s DHCPv6 relay sends no Interface-ID option (ISC dhcrelay -6 -I '
-                              'does; it is not a backend of this module yet): use interface_id: false' % where)
+            raise Dhcpv6Error('%s: dnsmasq\'s DHCPv6 relay sends no Interface-ID option: use interface_id: '
+                              'false, or backend edgenet (the collection\'s own relay)' % where)
+        if obj['hop_limit'] != RELAY_HOP_LIMIT:
+            raise Dhcpv6Error('%s: dnsmasq\'s DHCPv6 relay has the fixed hop limit %d of RFC 3315: omit hop_limit, '
+                              'or use backend edgenet (the collection\'s own relay)' % (where, RELAY_HOP_LIMIT))
+        if obj['dns_rewrite']:
+            raise Dhcpv6Error('%s: dnsmasq\'s DHCPv6 relay passes replies on unchanged: use dns_rewrite: false, or '
+                              'backend edgenet (the collection\'s own relay)' % where)
         return
     refused = []
     if obj['prefix_delegation']:
@@ -182,7 +191,7 @@ def _blank(iface, mode):
         obj.update({'pools': [], 'prefix_delegation': [], 'reservations': [], 'dns_servers': [],
                     'domain_search': [], 'ignore_user_class': [], 'extra_options': [], 'rapid_commit': True})
     elif mode == 'relay':
-        obj.update({'servers': [], 'interface_id': False})
+        obj.update({'servers': [], 'interface_id': False, 'hop_limit': RELAY_HOP_LIMIT, 'dns_rewrite': False})
     return obj
 
 

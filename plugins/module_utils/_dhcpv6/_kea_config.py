@@ -59,7 +59,7 @@ def check_expressible(obj):
     """Refuse, before anything is touched, what Kea cannot do (naming Kea)."""
     if obj is not None and obj['mode'] == 'relay':
         raise Dhcpv6Error('backend kea cannot relay: Kea is a DHCPv6 server only (interface %s). Use '
-                          'backend dnsmasq for a relay.' % obj['interface'])
+                          'backend edgenet (the collection\'s own relay) or dnsmasq for a relay.' % obj['interface'])
 
 
 # ---- model <-> Kea JSON ---------------------------------------------------------------------

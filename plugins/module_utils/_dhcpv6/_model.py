@@ -32,6 +32,7 @@ __all__ = [
     'Dhcpv6Error',
     'MANAGED_OPTION_CODES',
     'OPTION_TYPES',
+    'RELAY_DEFAULTS',
     'RELAY_FIELDS',
     'SERVER_FIELDS',
     'TABLE',
@@ -60,7 +61,10 @@ DEFAULTS = {
 SERVER_FIELDS = ('address_mode', 'subnet', 'pools', 'prefix_delegation', 'reservations', 'dns_servers',
                  'domain_search', 'sol_max_rt', 'inf_max_rt', 'information_refresh_time',
                  'preferred_lifetime', 'valid_lifetime', 'rapid_commit', 'ignore_user_class', 'extra_options')
-RELAY_FIELDS = ('upstream_interface', 'servers', 'interface_id')
+RELAY_FIELDS = ('upstream_interface', 'servers', 'interface_id', 'hop_limit', 'dns_rewrite')
+# RFC 8415 section 7.6 HOP_COUNT_LIMIT (RFC 3315 had 32), and odhcpd's relay, which rewrites no DNS
+# server unless told. A backend whose relay fixes the limit itself says so in its defaults (None).
+RELAY_DEFAULTS = {'hop_limit': 8, 'dns_rewrite': False}
 
 # The field table. What each backend writes for a field lives in that backend's own tables
 # (_kea_config, _dnsmasq_config): two backends, two vocabularies, neither of them the model's.
@@ -94,6 +98,8 @@ TABLE = ObjectTable('dhcpv6 interface', [
     Field('upstream_interface', normalise=norm_ifname),
     Field('servers', type='list', elements='str', normalise=norm_servers),
     Field('interface_id', type='bool'),
+    Field('hop_limit', type='int', normalise=uint(1, 32, 'hop_limit')),
+    Field('dns_rewrite', type='bool'),
 ])
 
 
@@ -150,13 +156,16 @@ def desired_service(params, addresses=None, defaults=None):
             raise Dhcpv6Error('%s: upstream_interface must be another interface' % where)
         values['servers'] = values['servers'] or [ALL_DHCP_SERVERS]
         values['interface_id'] = bool(values['interface_id'])
+        for name, default in RELAY_DEFAULTS.items():
+            if values[name] is None:
+                values[name] = (defaults or {}).get(name, default)
         return values
 
     for name in ('pools', 'prefix_delegation', 'reservations', 'domain_search', 'ignore_user_class', 'extra_options'):
         values[name] = values[name] or []
-    for name, default in dict(DEFAULTS, **(defaults or {})).items():
+    for name, default in DEFAULTS.items():
         if values[name] is None:
-            values[name] = default
+            values[name] = (defaults or {}).get(name, default)
     if values['address_mode'] is None:
         values['address_mode'] = 'stateful' if values['pools'] else 'stateless'
     if values['address_mode'] == 'stateless' and values['pools']:

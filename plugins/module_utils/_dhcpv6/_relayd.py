@@ -5,13 +5,24 @@
 # Private to the edgenet.router collection: no compatibility promise to other collections.
 """The collection's own DHCPv6 relay agent (RFC 8415 section 19), the relay half of odhcpd.
 
-Standard library only and no import from the collection: the module installs this file on the
-router as it is and a systemd unit runs it (``python3 -I FILE CONFIG``). One process serves every
-relayed interface from one JSON file::
+Standard library only and no import from the collection: the module (backend ``edgenet`` of
+dhcpv6_server) installs this file on the router as it is, and its systemd unit runs it as
+``python3 -I FILE BOOT LIVE STATE``. One process serves every relayed interface:
 
-    {"counters_file": "/run/edgenet/dhcp6-relay.counters.json",
-     "interfaces": {"lan0": {"upstream_interface": "wan0", "servers": ["ff02::1:2"],
+- ``BOOT`` is what the router starts with; ``LIVE`` what it runs now. At start a missing LIVE is
+  made from BOOT, so the module can change the running relay (and roll that back) without
+  touching BOOT, and a reboot comes back to BOOT. Both are the marker line and one JSON object::
+
+    # Managed by edgenet.router: edits here are reported as drift and overwritten.
+    {"interfaces": {"lan0": {"upstream_interface": "wan0", "servers": ["ff02::1:2"],
                              "interface_id": true, "hop_limit": 8, "dns_rewrite": false}}}
+
+- ``STATE`` is written by the daemon: its pid, the config it runs (as :func:`check_config`
+  made it) and its counters (at most once a second, when they moved). The module trusts it only
+  while that pid is the unit's main process: a stale file of a dead relay serves nothing.
+- ``SIGHUP`` re-reads LIVE on the same socket, so no exchange in flight is lost (a relay keeps
+  no state between a RELAY-FORW and its RELAY-REPL); a config :func:`check_config` refuses is
+  logged and the running one stays.
 
 What it does, for each message on port 547:
 
@@ -26,9 +37,7 @@ What it does, for each message on port 547:
   (when it has one) or the link-address, the inner message sent to the peer-address (port 546 for
   a client, 547 for a relay), with the DNS Recursive Name Server option replaced by the
   interface's own address when ``dns_rewrite``;
-* anything else is dropped and counted by reason. Counters go to ``counters_file`` (JSON, at most
-  once a second). SIGHUP re-reads the config on the same socket, so no exchange in flight is lost:
-  a relay keeps no state between a RELAY-FORW and its RELAY-REPL.
+* anything else is dropped and counted by reason.
 """
 
 from __future__ import annotations
@@ -36,6 +45,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 import select
 import signal
 import socket
@@ -63,6 +73,11 @@ _RELAY_HEADER = struct.Struct('!BB16s16s')
 _OPTION_HEADER = struct.Struct('!HH')
 _PKTINFO = struct.Struct('@16sI')
 DROP_REASONS = ('malformed', 'hop_limit', 'no_link_address', 'unknown_interface', 'unexpected', 'send_failed')
+MARKER = '# Managed by edgenet.router: edits here are reported as drift and overwritten.'
+# A Linux interface name, literally (it names a socket option's interface and the Interface-ID).
+_IFNAME_RE = re.compile(r'[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}\Z')
+INTERFACE_KEYS = ('upstream_interface', 'servers', 'interface_id', 'hop_limit', 'dns_rewrite')
+MAX_SERVERS = 16
 
 
 class Malformed(ValueError):
@@ -221,22 +236,90 @@ def global_addresses(path='/proc/net/if_inet6'):
     return out
 
 
+class BadConfig(ValueError):
+    pass
+
+
+def _ifname(value, what):
+    if not isinstance(value, str) or not _IFNAME_RE.match(value) or value.isdigit():
+        raise BadConfig('%s %r is not an interface name' % (what, value))
+    return value
+
+
+def check_config(config):
+    """The config as the daemon runs it, every value typed and bounded; :class:`BadConfig` names
+    what is wrong. The module runs the same check before it writes a file."""
+    if not isinstance(config, dict) or set(config) != {'interfaces'} or not isinstance(config['interfaces'], dict):
+        raise BadConfig('the config is one object with the key "interfaces" only')
+    out = {}
+    for ifname, conf in sorted(config['interfaces'].items()):
+        where = 'interface %s' % _ifname(ifname, 'relayed interface')
+        if not isinstance(conf, dict) or set(conf) != set(INTERFACE_KEYS):
+            raise BadConfig('%s: give exactly %s' % (where, ', '.join(INTERFACE_KEYS)))
+        upstream = _ifname(conf['upstream_interface'], '%s: upstream_interface' % where)
+        if upstream == ifname:
+            raise BadConfig('%s: the upstream interface must be another one' % where)
+        servers = conf['servers']
+        if not isinstance(servers, list) or not 1 <= len(servers) <= MAX_SERVERS:
+            raise BadConfig('%s: servers is a list of 1-%d IPv6 addresses' % (where, MAX_SERVERS))
+        try:
+            servers = [str(ipaddress.IPv6Address(server)) for server in servers]
+        except (ValueError, TypeError):
+            raise BadConfig('%s: servers %r are not all IPv6 addresses' % (where, servers))
+        hop_limit = conf['hop_limit']
+        if not isinstance(hop_limit, int) or isinstance(hop_limit, bool) or not 1 <= hop_limit <= 32:
+            raise BadConfig('%s: hop_limit is a number 1-32' % where)
+        for flag in ('interface_id', 'dns_rewrite'):
+            if not isinstance(conf[flag], bool):
+                raise BadConfig('%s: %s is true or false' % (where, flag))
+        out[ifname] = {'upstream_interface': upstream, 'servers': servers, 'interface_id': conf['interface_id'],
+                       'hop_limit': hop_limit, 'dns_rewrite': conf['dns_rewrite']}
+    return {'interfaces': out}
+
+
+def parse_config(text):
+    """A config file's text -> the checked config."""
+    lines = text.split('\n')
+    if MARKER not in (line.strip() for line in lines):
+        raise BadConfig('the file lacks the line "%s"' % MARKER)
+    try:
+        config = json.loads('\n'.join(line for line in lines if not line.lstrip().startswith('#')))
+    except ValueError as exc:
+        raise BadConfig('not JSON: %s' % exc)
+    return check_config(config)
+
+
+def render_config(config):
+    return '%s\n%s\n' % (MARKER, json.dumps(check_config(config), sort_keys=True, indent=1))
+
+
 def load(path):
     with open(path) as handle:
-        config = json.load(handle)
-    for ifname, conf in config.get('interfaces', {}).items():
-        if conf.get('upstream_interface') in (None, ifname) or not conf.get('servers'):
-            raise ValueError('interface %s: an upstream interface of its own and servers are needed' % ifname)
-    config.setdefault('interfaces', {})
-    return config
+        return parse_config(handle.read())
+
+
+def _write(path, text, mode=0o644):
+    tmp = '%s.%d.tmp' % (path, os.getpid())
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, mode)
+    with os.fdopen(fd, 'w') as handle:
+        handle.write(text)
+    os.replace(tmp, path)
 
 
 class Relay(object):
-    def __init__(self, config_path):
-        self.config_path = config_path
-        self.config = load(config_path)
+    def __init__(self, boot, live, state):
+        self.live, self.state = live, state
+        for directory in set(os.path.dirname(path) for path in (live, state)):
+            os.makedirs(directory, 0o755, exist_ok=True)   # /run is empty after a boot
+        if not os.path.exists(live):   # the first start since boot: run what the router boots with
+            with open(boot) as handle:
+                text = handle.read()
+            parse_config(text)
+            _write(live, text, 0o600)
+        self.config = load(live)
         self.counters = {'forwarded': 0, 'replied': 0, 'dropped': dict((r, 0) for r in DROP_REASONS)}
         self.reload_asked = False
+        self.stopping = False
         self.sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
@@ -246,7 +329,7 @@ class Relay(object):
         self.sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, HOP_COUNT_LIMIT)
         self.sock.bind(('::', SERVER_PORT))
         self.joined = set()
-        self.written = 0.0
+        self.written = (0.0, None)
         self.apply_config()
 
     def apply_config(self):
@@ -269,13 +352,15 @@ class Relay(object):
         self.upstreams = set(c['upstream_interface'] for c in self.config['interfaces'].values())
 
     def reload(self):
+        self.reload_asked = False
         try:
-            self.config = load(self.config_path)
+            self.config = load(self.live)
         except (OSError, ValueError) as exc:
             log('reload refused, the running config stays: %s' % exc)
             return
         self.apply_config()
-        log('reloaded %s: %d relayed interfaces' % (self.config_path, len(self.config['interfaces'])))
+        log('reloaded %s: %d relayed interfaces' % (self.live, len(self.config['interfaces'])))
+        self.write_state(time.time(), force=True)
 
     def handle(self, data, source, ifindex):
         ifname = self.names.get(ifindex)
@@ -307,24 +392,27 @@ class Relay(object):
             self.sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, ifindex)
         self.sock.sendmsg([payload], [(socket.IPPROTO_IPV6, socket.IPV6_PKTINFO, pktinfo)], 0, (address, port, 0, scope))
 
-    def write_counters(self, now, force=False):
-        path = self.config.get('counters_file')
-        if not path or (not force and now - self.written < 1.0):
+    def write_state(self, now, force=False):
+        """The state file: pid, config, counters; when forced, else at most once a second and only
+        when the counters moved."""
+        counters = json.dumps(self.counters, sort_keys=True)
+        if not force and (now - self.written[0] < 1.0 or counters == self.written[1]):
             return
-        self.written = now
-        tmp = '%s.%d.tmp' % (path, os.getpid())
-        with open(tmp, 'w') as handle:
-            json.dump(dict(self.counters, pid=os.getpid(), updated=int(now)), handle, sort_keys=True)
-        os.replace(tmp, path)
+        self.written = (now, counters)
+        _write(self.state, json.dumps({'pid': os.getpid(), 'config': self.config, 'counters': self.counters,
+                                       'updated': int(now)}, sort_keys=True))
 
     def serve(self, until=None):
+        signal.signal(signal.SIGTERM, lambda signum, frame: setattr(self, 'stopping', True))
         signal.signal(signal.SIGHUP, lambda signum, frame: setattr(self, 'reload_asked', True))
-        self.write_counters(time.time(), force=True)
-        while until is None or time.time() < until:
+        self.write_state(time.time(), force=True)
+        while not self.stopping and (until is None or time.time() < until):
             if self.reload_asked:
-                self.reload_asked = False
                 self.reload()
-            ready = select.select([self.sock], [], [], 1.0)[0]
+            try:
+                ready = select.select([self.sock], [], [], 1.0)[0]
+            except InterruptedError:
+                ready = []
             if ready:
                 data, ancdata, dummy, source = self.sock.recvmsg(MAX_MESSAGE, socket.CMSG_SPACE(_PKTINFO.size))
                 ifindex = None
@@ -335,7 +423,9 @@ class Relay(object):
                 if ipaddress.IPv6Address(text.split('%')[0]).is_link_local:
                     text = text.split('%')[0]
                 self.handle(data, text, ifindex)
-            self.write_counters(time.time())
+            self.write_state(time.time())
+        if self.stopping:
+            os.unlink(self.state)
 
 
 def log(text):
@@ -344,11 +434,11 @@ def log(text):
 
 
 def main(argv):
-    if len(argv) != 2:
-        log('usage: %s CONFIG.json' % argv[0])
+    if len(argv) != 4:
+        log('usage: %s BOOT_CONFIG LIVE_CONFIG STATE_FILE' % argv[0])
         return 2
     try:
-        relay = Relay(argv[1])
+        relay = Relay(argv[1], argv[2], argv[3])
     except (OSError, ValueError) as exc:
         log('cannot start: %s' % exc)
         return 1

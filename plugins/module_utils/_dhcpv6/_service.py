@@ -47,7 +47,7 @@ __all__ = [
     'run_dhcpv6',
 ]
 
-BACKENDS = ('kea', 'dnsmasq')
+BACKENDS = ('kea', 'dnsmasq', 'edgenet')
 DRIFT_FILE = 'file differs'
 DRIFT_DAEMON = 'daemon not running the file'
 
@@ -199,9 +199,9 @@ def check_other_backends(key, desired, others):
         except (ValueError, OSError, ConfigFileError, store.error):
             continue   # absent, unreadable or someone else's file: it serves nothing of ours
         if key in served:
-            raise Dhcpv6Error('interface %s is still served by the %s backend (%s): Kea and dnsmasq cannot both serve '
-                              'DHCPv6 in one network namespace. Disable it there first (backend: %s, state: absent), '
-                              'then run this task again.' % (key, name, store.file.path, name))
+            raise Dhcpv6Error('interface %s is still served by the %s backend (%s): two DHCPv6 daemons cannot both '
+                              'answer on one interface (each takes UDP port 547). Disable it there first (backend: %s, '
+                              'state: absent), then run this task again.' % (key, name, store.file.path, name))
 
 
 def run_dhcpv6(params, backend, check_mode=False, addresses=None, warn=None, others=None, confirm=None):
@@ -227,7 +227,7 @@ def run_dhcpv6(params, backend, check_mode=False, addresses=None, warn=None, oth
     running = backend.daemon_running() or after.get(engine.RUNTIME) is not None
     if not running and desired is not None and engine.RUNTIME not in after and warn is not None:
         warn('the %s daemon is not running: the config file is written but nothing serves it '
-             '(service_manager: none leaves starting it to you)' % backend.name)
+             '(service_manager: none leaves starting it to you%s)' % (backend.name, backend.start_hint()))
     view = after.get(engine.RUNTIME) or after.get(engine.PERSISTENT)
     result = TASK.result(params, outcome, confirm)
     result.update({
@@ -248,10 +248,10 @@ def info(backend, interface=None):
     interfaces = dict((name, {'running': public_view(views['runtime']), 'file': public_view(views['persistent']),
                               'differs': views['differs']})
                       for name, views in compared.items())
-    leases = backend.leases()
     return {
         'changed': False,
         'daemon_running': backend.daemon_running(),
         'interfaces': interfaces,
-        'leases': leases,
+        'leases': backend.leases(),
+        'relay_counters': backend.counters(),
     }

@@ -72,15 +72,17 @@ PPPD = '/usr/sbin/pppd'
 # pppd's ip-up for our sessions (installed by ppp_server): it notes the session's link and the
 # user who logged in as ``up.IFACE:ID`` in the state directory, then runs Debian's ip-up.
 UP_SCRIPT = '/usr/local/lib/edgenet-router/pppoe-ip-up'
+# Where the concentrators' live configs, state files and session notes are (the module's too).
+LIVE_DIR = '/run/edgenet/ppp'
 UP_SCRIPT_TEXT = '''#!/bin/sh
-%s
+%(marker)s
 # pppd's ip-up-script for the PPPoE sessions of edgenet.router.ppp_server: notes the session's
 # link and authenticated user for the concentrator (its ipparam is IFACE:ID), then runs Debian's
 # /etc/ppp/ip-up and its hooks as pppd would have.
 case "$6" in
     ''|*[!A-Za-z0-9_.:-]*) ;;
-    *) printf '%%s\\n%%s\\n' "$1" "$PEERNAME" > "/run/edgenet/ppp/.up.$6.tmp" &&
-       mv -f "/run/edgenet/ppp/.up.$6.tmp" "/run/edgenet/ppp/up.$6" ;;
+    *) printf '%%s\\n%%s\\n' "$1" "$PEERNAME" > "%(live)s/.up.$6.tmp" &&
+       mv -f "%(live)s/.up.$6.tmp" "%(live)s/up.$6" ;;
 esac
 if [ -x /etc/ppp/ip-up ]; then exec /etc/ppp/ip-up "$@"; fi
 exit 0
@@ -292,7 +294,7 @@ class Concentrator(object):
 
 
 def up_script_text():
-    return UP_SCRIPT_TEXT % MARKER
+    return UP_SCRIPT_TEXT % {'marker': MARKER, 'live': LIVE_DIR}
 
 
 def session_tag(interface, session_id):

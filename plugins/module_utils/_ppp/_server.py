@@ -48,7 +48,7 @@ __all__ = ['BOOT_DIR', 'PROGRAM', 'STORE_OPTIONS', 'TABLE', 'TASK', 'USER_TABLE'
            'LiveDaemon', 'Secrets', 'daemon_config', 'desired_server', 'module_kwargs', 'open_stores', 'run_ppp']
 
 BOOT_DIR = '/etc/edgenet/ppp'
-LIVE_DIR = '/run/edgenet/ppp'
+LIVE_DIR = _pppoed.LIVE_DIR
 SECRETS_FILES = ('/etc/ppp/pap-secrets', '/etc/ppp/chap-secrets')
 PROGRAM = '/usr/local/lib/edgenet-router/pppoed.py'
 UNIT_DIR = '/etc/systemd/system'
@@ -349,9 +349,10 @@ class LiveDaemon(PutStore):
             return None
         return int(props['MainPID']) or None
 
-    def state(self):
-        """The daemon's state file, when the running unit's daemon wrote it; else None."""
-        pid = self.main_pid()
+    def state(self, pid=None):
+        """The daemon's state file, when the running unit's daemon (or ``pid``: its MainPID, asked
+        once by a caller that polls) wrote it; else None."""
+        pid = pid or self.main_pid()
         loaded = _files.load(self.state_path, PppError) if pid else None
         if loaded is None:
             return None
@@ -367,8 +368,8 @@ class LiveDaemon(PutStore):
             return {}
         return {self.interface: model_of(state['config'])}
 
-    def _reports(self, config):
-        state = self.state()
+    def _reports(self, config, pid):
+        state = self.state(pid) if pid else None
         return state is not None and state.get('config') == config
 
     def put(self, key, obj):
@@ -383,7 +384,8 @@ class LiveDaemon(PutStore):
         running = self.state() is not None
         _files.atomic_write(self.live, _pppoed.render_config(config).encode(), 0o600, error=PppError)
         checked(self.run, [self.systemctl, 'reload' if running else 'start', unit], PppError)
-        if not until(lambda: self._reports(config), self.wait):
+        pid = self.main_pid()   # once: systemd knows it as soon as start or reload returned
+        if not until(lambda: self._reports(config, pid), self.wait):
             if not running:
                 self.run([self.systemctl, 'stop', unit])
             raise PppError('the PPPoE daemon of %s does not report the new config %d s after systemctl %s (see '

@@ -21,11 +21,12 @@ import time
 from ansible_collections.edgenet.router.plugins.module_utils import _files
 from ansible_collections.edgenet.router.plugins.module_utils._command import checked
 from ansible_collections.edgenet.router.plugins.module_utils._poll import until
+from ansible_collections.edgenet.router.plugins.module_utils._ppp import _pppoed
 from ansible_collections.edgenet.router.plugins.module_utils._ppp._pppoed import STATS
 
 __all__ = ['LIVE_DIR', 'CloseError', 'close_argv', 'close_session', 'kernel_pppoe', 'ppp_sessions']
 
-LIVE_DIR = '/run/edgenet/ppp'
+LIVE_DIR = _pppoed.LIVE_DIR
 PROC_PPPOE = '/proc/net/pppoe'
 _STATE_RE = re.compile(r'([A-Za-z0-9_][A-Za-z0-9_.-]{0,14})\.state\Z')
 _LINK_RE = re.compile(r'[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}\Z')

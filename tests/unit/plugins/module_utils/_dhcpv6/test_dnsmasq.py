@@ -168,7 +168,8 @@ def test_render_parse_round_trip():
 
 def test_relay_round_trip():
     obj = desired_service({'interface': 'dl0', 'mode': 'relay', 'upstream_interface': 'up0',
-                           'servers': ['2001:db8:9::1', 'ff05::1:3']}, ADDRS)
+                           'servers': ['2001:db8:9::1', 'ff05::1:3']}, ADDRS, _dnsmasq.Backend.model_defaults({}))
+    assert obj['hop_limit'] == 32 and obj['dns_rewrite'] is False   # dnsmasq's fixed ones
     text = _dnsmasq.render_text({'dl0': obj}, {'dl0': '2001:db8:1::1'})
     assert 'dhcp-relay=2001:db8:1::1,up0' in text.splitlines()
     assert 'dhcp-relay=2001:db8:1::1,2001:db8:9::1,up0' in text.splitlines()
@@ -204,6 +205,10 @@ def test_refusals_name_dnsmasq(params, words):
 def test_relay_refusals(router):
     with pytest.raises(Dhcpv6Error, match='sends no Interface-ID'):
         router.run(mode='relay', upstream_interface='up0', interface_id=True)
+    with pytest.raises(Dhcpv6Error, match='fixed hop limit 32'):
+        router.run(mode='relay', upstream_interface='up0', hop_limit=8)
+    with pytest.raises(Dhcpv6Error, match='passes replies on unchanged'):
+        router.run(mode='relay', upstream_interface='up0', dns_rewrite=True)
     with pytest.raises(Dhcpv6Error, match='needs a global IPv6 address'):
         run_dhcpv6(router.params(mode='relay', upstream_interface='up0'), router.backend(), False, ['fe80::1/64'])
 

@@ -13,7 +13,7 @@ import threading
 import pytest
 
 from ansible_collections.edgenet.router.plugins.module_utils import _engine as engine
-from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6 import _backends, _dnsmasq, _kea, _kea_config
+from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6 import _backends, _dnsmasq, _edgenet, _kea, _kea_config
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._conffile import MANAGED_MARKER, PutStore
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._kea_control import KeaControl, server_sockets
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._model import TABLE, Dhcpv6Error, desired_service
@@ -203,10 +203,11 @@ def test_switching_backend_while_the_other_serves_the_interface_is_refused(route
 
 
 def test_the_other_backends_are_read_at_their_default_files():
-    stores = _backends.other_file_stores({'backend': 'kea'}, None)
-    assert list(stores) == ['dnsmasq'] and stores['dnsmasq'].file.path == _dnsmasq.DEFAULTS['config_file']
-    stores = _backends.other_file_stores({'backend': 'dnsmasq'}, None)
-    assert list(stores) == ['kea'] and stores['kea'].file.path == _kea.DEFAULTS['config_file']
+    defaults = {'kea': _kea.DEFAULTS, 'dnsmasq': _dnsmasq.DEFAULTS, 'edgenet': _edgenet.DEFAULTS}
+    for backend in defaults:
+        stores = _backends.other_file_stores({'backend': backend}, None)
+        assert sorted(stores) == sorted(set(defaults) - {backend})
+        assert all(store.file.path == defaults[name]['config_file'] for name, store in stores.items())
 
 
 # --- item 5: changed is the same in check mode and the real run -----------------------------------

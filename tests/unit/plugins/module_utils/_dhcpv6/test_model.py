@@ -74,8 +74,11 @@ def test_normalisers_are_idempotent_on_a_full_model():
 def test_relay_defaults():
     obj = want(mode='relay', upstream_interface='wan0')
     assert obj['servers'] == [ALL_DHCP_SERVERS] and obj['interface_id'] is False
+    assert obj['hop_limit'] == 8 and obj['dns_rewrite'] is False   # RFC 8415 HOP_COUNT_LIMIT, odhcpd's default
     assert obj['pools'] is None and obj['dns_servers'] is None
     assert 'pools' not in public_view(obj)
+    server = want()
+    assert server['hop_limit'] is None and server['dns_rewrite'] is None   # relay fields, not a server's
 
 
 def test_disabled_and_absent_are_no_object():

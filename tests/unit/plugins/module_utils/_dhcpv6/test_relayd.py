@@ -116,16 +116,51 @@ def test_options_that_overrun_their_message_are_malformed():
     assert relayd.options(b'') == []
 
 
-def test_the_config_needs_an_upstream_of_its_own_and_servers(tmp_path):
-    path = tmp_path / 'relay.json'
-    for bad in ({'lan0': {'upstream_interface': 'lan0', 'servers': ['ff02::1:2']}},
-                {'lan0': {'upstream_interface': 'wan0', 'servers': []}},
-                {'lan0': {'servers': ['ff02::1:2']}}):
-        path.write_text(json.dumps({'interfaces': bad}))
-        with pytest.raises(ValueError, match='lan0'):
-            relayd.load(str(path))
-    path.write_text(json.dumps(CONFIG))
-    assert relayd.load(str(path))['interfaces'] == CONFIG['interfaces']
+def _conf(**changes):
+    conf = {'upstream_interface': 'wan0', 'servers': ['ff02::1:2'], 'interface_id': False, 'hop_limit': 8,
+            'dns_rewrite': False}
+    conf.update(changes)
+    return conf
+
+
+@pytest.mark.parametrize('bad, words', [
+    (_conf(upstream_interface='lan0'), 'another one'),
+    (_conf(servers=[]), 'servers'),
+    (_conf(servers=['192.0.2.1']), 'not all IPv6'),
+    (_conf(servers=['ff02::1:2'] * 17), 'servers'),
+    (_conf(upstream_interface='wan*'), 'not an interface name'),
+    (_conf(upstream_interface='-x'), 'not an interface name'),
+    (_conf(hop_limit=0), 'hop_limit'),
+    (_conf(hop_limit=True), 'hop_limit'),
+    (_conf(hop_limit=33), 'hop_limit'),
+    (_conf(interface_id='yes'), 'interface_id'),
+    (dict((k, v) for k, v in _conf().items() if k != 'dns_rewrite'), 'exactly'),
+    (_conf(extra=1), 'exactly'),
+])
+def test_the_config_is_checked_word_by_word(tmp_path, bad, words):
+    path = tmp_path / 'relay.conf'
+    path.write_text(relayd.MARKER + '\n' + json.dumps({'interfaces': {'lan0': bad}}))
+    with pytest.raises(relayd.BadConfig, match=words):
+        relayd.load(str(path))
+
+
+def test_a_config_file_needs_the_marker_and_one_object(tmp_path):
+    path = tmp_path / 'relay.conf'
+    path.write_text(json.dumps({'interfaces': {}}))
+    with pytest.raises(relayd.BadConfig, match='lacks the line'):
+        relayd.load(str(path))
+    path.write_text(relayd.MARKER + '\n{"interfaces": {}, "other": 1}')
+    with pytest.raises(relayd.BadConfig, match='key "interfaces" only'):
+        relayd.load(str(path))
+    with pytest.raises(relayd.BadConfig, match='interface name'):
+        relayd.check_config({'interfaces': {'l*': _conf()}})
+
+
+def test_a_rendered_config_reads_back_as_it_was(tmp_path):
+    config = {'interfaces': {'lan0': _conf(servers=['FF02::1:2', '2001:DB8::1'], interface_id=True)}}
+    path = tmp_path / 'relay.conf'
+    path.write_text(relayd.render_config(config))
+    assert relayd.load(str(path))['interfaces']['lan0']['servers'] == ['ff02::1:2', '2001:db8::1']
 
 
 def test_global_addresses_come_from_the_kernels_table_and_skip_tentative_ones(tmp_path):
