@@ -208,6 +208,14 @@ options:
         description: The value; for V(ipv6-address) a list or comma-separated addresses.
         type: raw
         required: true
+  listen_unicast:
+    description:
+      - Server mode, a global address of O(interface) the server listens on besides its link-local
+        address and V(ff02::1:2), so relays can reach it by unicast (O(servers) of a relay).
+        Default none (multicast and link-local only).
+      - Only O(backend=kea) (an C(interface/address) entry of Kea's C(interfaces-config)); dnsmasq
+        answers on every address already, so with O(backend=dnsmasq) it is an error.
+    type: str
   upstream_interface:
     description: Relay mode, the interface towards the servers. Required for O(mode=relay).
     type: str

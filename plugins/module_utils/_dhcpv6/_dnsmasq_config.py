@@ -85,6 +85,9 @@ def check_expressible(obj):
                               'backend edgenet (the collection\'s own relay)' % where)
         return
     refused = []
+    if obj['listen_unicast']:
+        refused.append('listen_unicast: dnsmasq binds [::]:547 and answers on every address of the interface already '
+                       '(omit listen_unicast)')
     if obj['prefix_delegation']:
         refused.append('prefix_delegation: dnsmasq has no prefix delegation (use backend kea)')
     if any(res['prefix'] for res in obj['reservations']):
@@ -189,7 +192,8 @@ def _blank(iface, mode):
     obj.update({'interface': iface, 'mode': mode})
     if mode == 'server':
         obj.update({'pools': [], 'prefix_delegation': [], 'reservations': [], 'dns_servers': [],
-                    'domain_search': [], 'ignore_user_class': [], 'extra_options': [], 'rapid_commit': True})
+                    'domain_search': [], 'ignore_user_class': [], 'extra_options': [], 'rapid_commit': True,
+                    'listen_unicast': ''})
     elif mode == 'relay':
         obj.update({'servers': [], 'interface_id': False, 'hop_limit': RELAY_HOP_LIMIT, 'dns_rewrite': False})
     return obj

@@ -188,11 +188,15 @@ def models_from_config(config):
     for klass in dhcp6.get('client-classes') or []:
         if klass.get('name') == 'DROP':
             drop = _parse_drop(klass.get('test'))
+    # "IFACE/ADDRESS" in interfaces-config: Kea listens on that unicast address of IFACE too.
+    unicast = dict(entry.split('/', 1) for entry in (dhcp6.get('interfaces-config') or {}).get('interfaces') or []
+                   if isinstance(entry, str) and '/' in entry)
     out = {}
     for subnet in dhcp6.get('subnet6') or []:
         iface = ((subnet.get('user-context') or {}).get(CONTEXT_KEY) or {}).get('interface')
         obj = parse_subnet(subnet, drop.get(iface, []))
         if obj is not None:
+            obj['listen_unicast'] = unicast.get(obj['interface'], '')
             out[obj['interface']] = obj
     return out
 
@@ -217,7 +221,9 @@ def render_config(models, settings, existing=None):
             ids[iface] = next(i for i in range(1, len(used) + 2) if i not in used)
             used.add(ids[iface])
         subnets.append(render_subnet(models[iface], ids[iface]))
-    dhcp6['interfaces-config'] = {'interfaces': sorted(models)}
+    dhcp6['interfaces-config'] = {'interfaces': sorted(
+        iface if not models[iface].get('listen_unicast') else '%s/%s' % (iface, models[iface]['listen_unicast'])
+        for iface in models)}
     dhcp6['control-socket'] = {'socket-type': 'unix', 'socket-name': settings['control_socket']}
     # The server's DUID file lives here: next to the leases it identifies.
     dhcp6['data-directory'] = os.path.dirname(settings['lease_file'])

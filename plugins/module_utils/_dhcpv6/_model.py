@@ -23,7 +23,7 @@ from ansible_collections.edgenet.router.plugins.module_utils._engine import Fiel
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._normalisers import (
     MANAGED_OPTION_CODES, OPTION_TYPES, Dhcpv6Error, check_interface_name, norm_addresses, norm_choice,
     norm_domains, norm_extra_options, norm_hex, norm_ifname, norm_pd, norm_pool, norm_pools, norm_reservations,
-    norm_servers, norm_subnet, norm_user_classes, pool_bounds, uint,
+    norm_servers, norm_subnet, norm_unicast, norm_user_classes, pool_bounds, uint,
 )
 
 __all__ = [
@@ -60,7 +60,8 @@ DEFAULTS = {
 
 SERVER_FIELDS = ('address_mode', 'subnet', 'pools', 'prefix_delegation', 'reservations', 'dns_servers',
                  'domain_search', 'sol_max_rt', 'inf_max_rt', 'information_refresh_time',
-                 'preferred_lifetime', 'valid_lifetime', 'rapid_commit', 'ignore_user_class', 'extra_options')
+                 'preferred_lifetime', 'valid_lifetime', 'rapid_commit', 'ignore_user_class', 'extra_options',
+                 'listen_unicast')
 RELAY_FIELDS = ('upstream_interface', 'servers', 'interface_id', 'hop_limit', 'dns_rewrite')
 # RFC 8415 section 7.6 HOP_COUNT_LIMIT (RFC 3315 had 32), and odhcpd's relay, which rewrites no DNS
 # server unless told. A backend whose relay fixes the limit itself says so in its defaults (None).
@@ -94,6 +95,7 @@ TABLE = ObjectTable('dhcpv6 interface', [
           options={'code': {'type': 'int', 'required': True},
                    'type': {'type': 'str', 'default': 'hex', 'choices': list(OPTION_TYPES)},
                    'data': {'type': 'raw', 'required': True}}),
+    Field('listen_unicast', normalise=norm_unicast),
     # -- relay
     Field('upstream_interface', normalise=norm_ifname),
     Field('servers', type='list', elements='str', normalise=norm_servers),
@@ -141,6 +143,8 @@ def desired_service(params, addresses=None, defaults=None):
     if params.get('state', 'present') == 'absent' or (params.get('mode') or 'server') == 'disabled':
         return None
     values = TABLE.normalise(dict(params, mode=params.get('mode') or 'server'))
+    for field in TABLE:   # complete, whatever options the caller passed (a module passes them all)
+        values.setdefault(field.name, None)
     mode = values['mode']
     own, other = (SERVER_FIELDS, RELAY_FIELDS) if mode == 'server' else (RELAY_FIELDS, SERVER_FIELDS)
     wrong = [name for name in other if values.get(name) not in (None, [])]
@@ -187,6 +191,11 @@ def desired_service(params, addresses=None, defaults=None):
         if mine:
             raise Dhcpv6Error('%s: pool %s contains the router\'s own address %s; give a pool that leaves it out '
                               '(e.g. a range starting above it)' % (where, pool, mine[0]))
+    if values['listen_unicast'] is None:
+        values['listen_unicast'] = ''
+    if values['listen_unicast'] and ipaddress.IPv6Address(values['listen_unicast']) not in own:
+        raise Dhcpv6Error('%s: listen_unicast %s is not an address of the interface (it has %s): give one of them'
+                          % (where, values['listen_unicast'], ', '.join(sorted(str(a) for a in own)) or 'none'))
     for res in values['reservations']:
         if res['address'] and ipaddress.IPv6Address(res['address']) not in subnet:
             raise Dhcpv6Error('%s: reservation %s address %s lies outside the subnet %s'

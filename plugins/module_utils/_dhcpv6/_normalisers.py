@@ -26,6 +26,7 @@ __all__ = [
     'OPTION_TYPES',
     'check_interface_name',
     'norm_addresses',
+    'norm_unicast',
     'norm_choice',
     'norm_domain',
     'norm_domains',
@@ -249,6 +250,18 @@ def norm_addresses(values):
                               'DNS server (e.g. the router\'s own address on the interface)' % (addr, kind))
         out.append(str(addr))
     return _no_duplicates(out, 'dns_servers')
+
+
+def norm_unicast(value):
+    """A global unicast IPv6 address the server listens on (``listen_unicast``), compressed; ``''``
+    for none (multicast and link-local only: the model's default, a definite value)."""
+    if value == '':
+        return ''
+    addr = _address(value, 'listen_unicast')
+    if addr.is_multicast or addr.is_unspecified or addr.is_loopback or addr.is_link_local:
+        raise Dhcpv6Error('listen_unicast: %s is not a global unicast address: give one of the interface\'s own global '
+                          'addresses (relays send to it)' % addr)
+    return str(addr)
 
 
 def norm_domain(value):

@@ -6,10 +6,13 @@ Standard library only. Stays on the given link (link-local source, ff02::1:2 des
   dhcp6probe.py solicit IFACE [--user-class X] [--duid HEX] [--timeout S]
   dhcp6probe.py inforeq IFACE [--user-class X] [--timeout S]
   dhcp6probe.py load IFACE --seconds S --max-count N [--interval S] [--duid HEX]
+  dhcp6probe.py rate IFACE --seconds S --max-count N [--reply-timeout S]
 
 Prints one JSON object: whether an answer came, its message type and decoded options.
 ``load`` takes a lease (Solicit/Request) then keeps renewing it, and prints figures: requests
-sent and answered, the longest time without an answer, and the addresses seen.
+sent and answered, the longest time without an answer, and the addresses seen. ``rate`` sends
+Solicits one after the other, each once the previous one's Advertise came (or its time ran out),
+and prints round trips per second and their latency (the bench of a relay).
 """
 
 import argparse
@@ -145,7 +148,7 @@ def load(args):
     start = last = time.monotonic()
     while stats['sent'] < args.max_count and time.monotonic() - start < args.seconds:
         stats['sent'] += 1
-        answer = link.exchange(RENEW, common(args) + opt(2, server) + ia_na(address=address), 1.0)
+        answer = link.exchange(RENEW, common(args) + opt(2, server) + ia_na(address=address), args.reply_timeout)
         now = time.monotonic()
         if answer is not None:
             stats['answered'] += 1
@@ -163,9 +166,28 @@ def load(args):
     print(json.dumps(stats, sort_keys=True))
 
 
+def rate(args):
+    link = Link(args.iface)
+    latencies, sent = [], 0
+    start = time.monotonic()
+    while sent < args.max_count and time.monotonic() - start < args.seconds:
+        sent += 1
+        began = time.monotonic()
+        if link.exchange(SOLICIT, common(args) + ia_na(), args.reply_timeout) is not None:
+            latencies.append(time.monotonic() - began)
+    seconds = time.monotonic() - start
+    latencies.sort()
+
+    def ms(share):
+        return round(1000 * latencies[min(len(latencies) - 1, int(share * len(latencies)))], 2) if latencies else None
+    print(json.dumps({'sent': sent, 'answered': len(latencies), 'seconds': round(seconds, 2),
+                      'per_second': round(len(latencies) / seconds, 1), 'median_ms': ms(0.5), 'p95_ms': ms(0.95)},
+                     sort_keys=True))
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument('action', choices=['solicit', 'inforeq', 'load'])
+    parser.add_argument('action', choices=['solicit', 'inforeq', 'load', 'rate'])
     parser.add_argument('iface')
     parser.add_argument('--user-class')
     parser.add_argument('--duid', default='00030001020000c0ffee')
@@ -173,11 +195,14 @@ def main():
     parser.add_argument('--seconds', type=float, default=10)
     parser.add_argument('--max-count', type=int, default=200)
     parser.add_argument('--interval', type=float, default=0.1)
+    parser.add_argument('--reply-timeout', type=float, default=1.0, help='load: a Reply later than this is lost')
     args = parser.parse_args()
     if args.action == 'solicit':
         one(args, SOLICIT, common(args) + ia_na())
     elif args.action == 'inforeq':
         one(args, INFOREQ, common(args))
+    elif args.action == 'rate':
+        rate(args)
     else:
         load(args)
 

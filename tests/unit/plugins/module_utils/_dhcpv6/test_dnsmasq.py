@@ -207,6 +207,8 @@ def test_relay_refusals(router):
         router.run(mode='relay', upstream_interface='up0', interface_id=True)
     with pytest.raises(Dhcpv6Error, match='fixed hop limit 32'):
         router.run(mode='relay', upstream_interface='up0', hop_limit=8)
+    with pytest.raises(Dhcpv6Error, match='answers on every address of the interface already'):
+        router.run(listen_unicast='2001:db8:1::1')
     with pytest.raises(Dhcpv6Error, match='passes replies on unchanged'):
         router.run(mode='relay', upstream_interface='up0', dns_rewrite=True)
     with pytest.raises(Dhcpv6Error, match='needs a global IPv6 address'):

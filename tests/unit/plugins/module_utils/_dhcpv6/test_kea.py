@@ -286,3 +286,26 @@ def test_rollback_puts_back_a_config_kea_takes(router, kea_hash):
     assert router.kea.config == before
     assert _kea.without_hash(dict(before, hash='AB')) == before
     assert 'hash' not in _kea.KeaDaemon(router.kea, None).running_config()
+
+
+def test_listen_unicast_is_an_interfaces_config_entry_and_reads_back():
+    obj = desired_service(dict(interface='lan0', listen_unicast='2001:DB8:1::1'), ADDRS)
+    assert obj['listen_unicast'] == '2001:db8:1::1'
+    config = _kea.render_config({'lan0': obj, 'lan1': desired_service(dict(interface='lan1', subnet='2001:db8:2::/64',
+                                                                           dns_servers=['2001:db8:2::1']), [])},
+                                {'control_socket': '/s', 'lease_file': '/l/leases.csv'})
+    assert config['Dhcp6']['interfaces-config']['interfaces'] == ['lan0/2001:db8:1::1', 'lan1']
+    models = _kea.models_from_config(config)
+    assert models['lan0'] == obj and models['lan1']['listen_unicast'] == ''
+    # omitted: multicast and link-local only, a definite value (so turning it off is a change)
+    assert desired_service(dict(interface='lan0'), ADDRS)['listen_unicast'] == ''
+
+
+@pytest.mark.parametrize('value, words', [
+    ('2001:db8:9::1', 'not an address of the interface'),
+    ('fe80::1', 'not a global unicast address'),
+    ('ff02::1:2', 'not a global unicast address'),
+])
+def test_listen_unicast_must_be_an_own_global_address(value, words):
+    with pytest.raises(Dhcpv6Error, match=words):
+        desired_service(dict(interface='lan0', listen_unicast=value), ADDRS)
