@@ -37,7 +37,8 @@ import subprocess
 import sys
 import time
 
-import bench_common  # pylint: disable=import-error  (beside this script)
+# bench_common lives beside this script (its directory is first on sys.path when it runs)
+import bench_common  # pylint: disable=import-error
 from bench_common import timed  # pylint: disable=import-error
 from ansible_collections.edgenet.router.plugins.module_utils._iptun import argument_spec, run_iptun
 from ansible_collections.edgenet.router.plugins.module_utils._netlink import Netlink, open_netlink

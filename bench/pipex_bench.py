@@ -29,7 +29,8 @@ import argparse
 import subprocess
 import sys
 
-import bench_common  # pylint: disable=import-error  (beside this script)
+# bench_common lives beside this script (its directory is first on sys.path when it runs)
+import bench_common  # pylint: disable=import-error
 from bench_common import timed  # pylint: disable=import-error
 from ansible_collections.edgenet.router.plugins.module_utils._command import run_process
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._service import (

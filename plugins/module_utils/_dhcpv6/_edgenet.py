@@ -280,7 +280,8 @@ class RelayDaemon(PutStore):
             state = json.loads(loaded[0].decode('utf-8'))
         except ValueError:
             return None
-        if not isinstance(state, dict) or type(state.get('pid')) is not int or not self._is_ours(state['pid']):
+        pid = state.get('pid') if isinstance(state, dict) else None
+        if not isinstance(pid, int) or isinstance(pid, bool) or not self._is_ours(pid):
             return None
         return state
 

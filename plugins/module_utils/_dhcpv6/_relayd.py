@@ -78,6 +78,8 @@ MARKER = '# Managed by edgenet.router: edits here are reported as drift and over
 _IFNAME_RE = re.compile(r'[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}\Z')
 INTERFACE_KEYS = ('upstream_interface', 'servers', 'interface_id', 'hop_limit', 'dns_rewrite')
 MAX_SERVERS = 16
+# How old the relay's copy of the interfaces' addresses may be, in seconds.
+ADDRESS_TTL = 1.0
 
 
 class Malformed(ValueError):
@@ -330,6 +332,7 @@ class Relay(object):
         self.sock.bind(('::', SERVER_PORT))
         self.joined = set()
         self.written = (0.0, None)
+        self._addresses = None
         self.apply_config()
 
     def apply_config(self):
@@ -359,12 +362,21 @@ class Relay(object):
             log('reload refused, the running config stays: %s' % exc)
             return
         self.apply_config()
+        self._addresses = None   # and the addresses read afresh
         log('reloaded %s: %d relayed interfaces' % (self.live, len(self.config['interfaces'])))
         self.write_state(time.time(), force=True)
 
+    def addresses(self, now=None):
+        """The relayed interfaces' global addresses: the kernel's table, read again once a second
+        (a read per message would cost more than the relaying itself)."""
+        now = time.monotonic() if now is None else now
+        if self._addresses is None or now - self._addresses[0] >= ADDRESS_TTL:
+            self._addresses = (now, global_addresses())
+        return self._addresses[1]
+
     def handle(self, data, source, ifindex):
         ifname = self.names.get(ifindex)
-        addresses = global_addresses()
+        addresses = self.addresses()
         if ifname in self.config['interfaces'] and (data[:1] != bytes([RELAY_REPL]) or ifname not in self.upstreams):
             decision = from_downstream(self.config, ifname, source, data, addresses.get(ifname))
         elif ifname in self.upstreams:
@@ -395,8 +407,10 @@ class Relay(object):
     def write_state(self, now, force=False):
         """The state file: pid, config, counters; when forced, else at most once a second and only
         when the counters moved."""
+        if not force and now - self.written[0] < 1.0:
+            return
         counters = json.dumps(self.counters, sort_keys=True)
-        if not force and (now - self.written[0] < 1.0 or counters == self.written[1]):
+        if not force and counters == self.written[1]:
             return
         self.written = (now, counters)
         _write(self.state, json.dumps({'pid': os.getpid(), 'config': self.config, 'counters': self.counters,

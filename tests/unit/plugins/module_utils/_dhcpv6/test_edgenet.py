@@ -98,8 +98,9 @@ class FakeRouter(object):
     def backend(self, **kwargs):
         return _edgenet.Backend(self.params(**kwargs), self.run_command, binary='/usr/bin/python3')
 
-    def run(self, check_mode=False, addresses=ADDRS, **kwargs):
-        return run_dhcpv6(self.params(**kwargs), self.backend(**kwargs), check_mode, addresses)
+    def run(self, check_mode=False, addresses=None, **kwargs):
+        return run_dhcpv6(self.params(**kwargs), self.backend(**kwargs), check_mode,
+                          ADDRS if addresses is None else addresses)
 
 
 @pytest.fixture
@@ -196,9 +197,10 @@ def test_a_relayed_interface_without_a_global_address_needs_interface_id(router)
 
 
 def test_commit_confirm_puts_the_relay_back_as_it_ran(router, tmp_path, monkeypatch):
-    monkeypatch.setattr(_backends, 'open_stores',
-                        lambda params, run: (lambda b: (b.daemon, b.file))(router.backend(**{
-                            k: v for k, v in params.items() if k in ('config_file', 'service_manager')})))
+    def open_stores(params, run):   # as the timer's process opens them, on the fake router
+        backend = router.backend(**dict((k, v) for k, v in params.items() if k in ('config_file', 'service_manager')))
+        return backend.daemon, backend.file
+    monkeypatch.setattr(_backends, 'open_stores', open_stores)
     router.run()
     ran = _relayd.load(router.paths().live)
     directory = str(tmp_path / 'confirm')
