@@ -177,3 +177,15 @@ def test_the_daemon_file_imports_nothing_of_the_collection():
     with open(relayd.__file__) as handle:
         source = handle.read()
     assert 'ansible' not in ''.join(line for line in source.splitlines(True) if line.startswith(('import', 'from')))
+
+
+def test_the_relay_reads_the_kernels_addresses_once_a_second_not_per_message(monkeypatch):
+    reads = []
+    monkeypatch.setattr(relayd, 'global_addresses', lambda: reads.append(1) or dict(LINKS))
+    relay = relayd.Relay.__new__(relayd.Relay)   # no socket: only the address cache is under test
+    setattr(relay, '_addresses', None)
+    for now in (100.0, 100.2, 100.9):
+        assert relay.addresses(now) == LINKS
+    assert len(reads) == 1
+    relay.addresses(101.0)
+    assert len(reads) == 2
