@@ -19,7 +19,7 @@ dhcpv6_server) installs this file on the router as it is, and its systemd unit r
 
 - ``STATE`` is written by the daemon: its pid, the config it runs (as :func:`check_config`
   made it) and its counters (at most once a second, when they moved). The module trusts it only
-  while that pid is the unit's main process: a stale file of a dead relay serves nothing.
+  while that pid's command line is this relay's: a stale file of a dead relay serves nothing.
 - ``SIGHUP`` re-reads LIVE on the same socket, so no exchange in flight is lost (a relay keeps
   no state between a RELAY-FORW and its RELAY-REPL); a config :func:`check_config` refuses is
   logged and the running one stays.
