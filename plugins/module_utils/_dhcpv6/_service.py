@@ -226,8 +226,11 @@ def run_dhcpv6(params, backend, check_mode=False, addresses=None, warn=None, oth
     # In check mode the prediction: a stopped daemon the plan starts would run.
     running = backend.daemon_running() or after.get(engine.RUNTIME) is not None
     if not running and desired is not None and engine.RUNTIME not in after and warn is not None:
-        warn('the %s daemon is not running: the config file is written but nothing serves it '
-             '(service_manager: none leaves starting it to you%s)' % (backend.name, backend.start_hint()))
+        # Said on every run while nothing serves the file, in words true of this run.
+        written = any(change['store'] == engine.PERSISTENT for change in outcome['changes'])
+        warn('the %s daemon is not running: the config file %s but nothing serves it (service_manager: none '
+             'leaves starting it to you%s)' % (backend.name, ('would be written' if check_mode else 'is written')
+                                               if written else 'is as the task asks', backend.start_hint()))
     view = after.get(engine.RUNTIME) or after.get(engine.PERSISTENT)
     result = TASK.result(params, outcome, confirm)
     result.update({

@@ -230,6 +230,9 @@ def test_daemon_not_running_writes_the_file_and_warns(tmp_path):
     assert res['drift'] == [DRIFT_FILE] and 'not running' in warnings[0]
     res = run_dhcpv6(router.params(), router.backend(), False, ADDRS, warn=warnings.append)
     assert not res['changed'] and res['drift'] == [] and len(warnings) == 2 and 'not running' in warnings[1]
+    # worded for the run: the first wrote the file, the second found it as asked
+    assert 'the config file is written but nothing serves it' in warnings[0]
+    assert 'the config file is as the task asks but nothing serves it' in warnings[1]
 
 
 def test_systemd_starts_a_stopped_daemon(tmp_path):
