@@ -33,6 +33,7 @@ import binascii
 import contextlib
 import errno
 import fcntl
+import json
 import os
 import stat
 import tempfile
@@ -41,7 +42,7 @@ import threading
 from ansible_collections.edgenet.router.plugins.module_utils._poll import until
 
 __all__ = ['LOCK_NAME', 'MANAGED_MARKER', 'FilesError', 'atomic_write', 'fsync_directory', 'is_managed', 'is_ours', 'load',
-           'locked', 'remove', 'snapshot', 'Snapshot']
+           'load_json_object', 'locked', 'remove', 'snapshot', 'Snapshot']
 
 LOCK_NAME = '.edgenet-router.lock'
 # The first line of every file the collection manages: a file without it is someone else's, and is
@@ -95,6 +96,20 @@ def load(path, error=FilesError):
     A symbolic link is an ``error`` (see the module's docstring)."""
     loaded = _load(path, error)
     return None if loaded is None else (loaded[0], loaded[1].st_mode & 0o7777)
+
+
+def load_json_object(path, error=FilesError):
+    """The JSON object in ``path`` (a daemon's state file, a record), or None when the file is
+    absent, not JSON or not an object: callers check the fields they trust (a pid's owner) themselves.
+    A symbolic link is an ``error``, as for :func:`load`."""
+    loaded = _load(path, error)
+    if loaded is None:
+        return None
+    try:
+        value = json.loads(loaded[0].decode('utf-8'))
+    except ValueError:   # UnicodeDecodeError and json's errors alike
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def fsync_directory(directory):

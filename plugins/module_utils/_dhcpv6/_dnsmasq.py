@@ -151,12 +151,11 @@ class DnsmasqDaemon(Store):
         if self.backend.state.problem() is not None:
             return None
         try:
-            loaded = _files.load(self.record_path, DnsmasqError)
-            record = json.loads(loaded[0].decode('utf-8')) if loaded is not None else None
-        except (DnsmasqError, ValueError):
+            record = _files.load_json_object(self.record_path, DnsmasqError)
+        except DnsmasqError:
             return None
         proc = self.backend.process
-        if (isinstance(record, dict) and isinstance(record.get('text'), str) and record.get('pid') == pid
+        if (record is not None and isinstance(record.get('text'), str) and record.get('pid') == pid
                 and record.get('start') == proc.start_ticks(pid) and record.get('config_file') == self.backend.file.file.path
                 and record.get('pid_file') == os.path.abspath(self.backend.settings['pid_file'])):
             return record['text']

@@ -273,14 +273,8 @@ class RelayDaemon(PutStore):
 
     def state(self):
         """The state file, when the process that wrote it still runs this relay; else None."""
-        loaded = _files.load(self.paths.state, RelayError)
-        if loaded is None:
-            return None
-        try:
-            state = json.loads(loaded[0].decode('utf-8'))
-        except ValueError:
-            return None
-        pid = state.get('pid') if isinstance(state, dict) else None
+        state = _files.load_json_object(self.paths.state, RelayError)
+        pid = state.get('pid') if state is not None else None
         if not isinstance(pid, int) or isinstance(pid, bool) or not self._is_ours(pid):
             return None
         return state
