@@ -370,6 +370,18 @@ def test_side_effects_commands_in_a_netns():
     assert run.calls[-1][0] == ['ip', 'netns', 'exec', 'edge', 'sysctl', '-q', '-w', 'net/ipv4/conf/pw0/rp_filter=1']
 
 
+def test_the_chain_is_listed_once_per_run_until_a_rule_changes():
+    # the engine reads before the plan and again to verify: a run that sets no rule lists once
+    listing = 'table inet edgenet_pipex {\n chain mss {\n  iifname "pw0" comment "edgenet-pipex:pw0" # handle 4\n }\n}\n'
+    run = Recorder({'nft': (0, listing, '')})
+    side = _effects.SideEffects(run, which=lambda name: '/usr/sbin/nft')
+    assert side.mss_ifnames() == {'pw0'} and side.mss_ifnames() == {'pw0'}
+    assert [argv[:2] for argv, data in run.calls] == [['nft', '-a']]
+    side.set_mss('pw1', True)   # a change: the next read lists the chain again
+    side.mss_ifnames()
+    assert [argv[:2] for argv, data in run.calls] == [['nft', '-a'], ['nft', '-f'], ['nft', '-a']]
+
+
 # --- the tunnel as its own object, planned before its sessions (engine.Part) ----------------------
 def test_a_session_moved_to_another_tunnel_is_deleted_before_its_old_tunnel_and_made_after_the_new(router):
     router.run(persistent=False, **WAN)
