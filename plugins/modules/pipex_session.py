@@ -64,7 +64,7 @@ options:
       - Name of the session's Ethernet interface (the kernel's C(l2tpethN)), 1 to 15 letters, digits,
         C(.), C(-) or C(_), starting with a letter, digit or C(_) and not all digits (it also names the
         state file). It identifies the session; changing an id keeps the name and re-creates the session.
-      - Required unless O(sessions) is given.
+      - Required unless O(sessions) or O(ppp_user) is given.
       - With O(state=absent), the link of a live PPP session of a M(edgenet.router.ppp_server)
         concentrator (its C(pppN), see M(edgenet.router.pipex_session_info)'s C(ppp_sessions)) closes
         that session, as pipex C(PIPEXDSESSION) does - its concentrator ends it cleanly (LCP terminate,
@@ -72,6 +72,15 @@ options:
         single form only.
     type: str
     aliases: [name]
+  ppp_user:
+    description:
+      - With O(state=absent), close every live PPP session of this user on the concentrators of
+        M(edgenet.router.ppp_server) (as C(npppctl clear username) does on OpenBSD), each through its
+        concentrator; RV(ppp_sessions) returns them and RV(statistics) their final counters by interface.
+        No session of that user up is no change.
+      - A user name as M(edgenet.router.ppp_server) takes it. Not with O(ifname) or O(sessions); host
+        namespace only.
+    type: str
   tunnel_id:
     description:
       - Local L2TPv3 control connection (tunnel) id, 1 to 4294967295. Sessions with the same
@@ -401,6 +410,7 @@ statistics:
       interface name. V(null) when the session does not exist (or, in check mode, does not exist yet).
     - A session the task removed returns its final counters, as read just before it was deleted
       (pipex returns them too when it closes a session); in check mode, the counters it has now.
+    - PPP sessions closed by O(ppp_user) return theirs as a dict by interface name.
   returned: always
   type: dict
   sample: {rx_packets: 12, rx_bytes: 1104, rx_errors: 0, rx_seq_discards: 0, rx_oos_packets: 0,
@@ -411,7 +421,17 @@ ppp_session:
   type: dict
   sample: {protocol: pppoe, concentrator: access0, session_id: 1, peer_mac: 02:00:00:00:00:02, interface: ppp0,
            user: alice, address: 100.64.0.10, uptime: 3600, idle_time: 12, in_kernel: true,
+           adjust_tcpmss: false, ingress_filter: false,
            statistics: {rx_packets: 120, tx_packets: 118, rx_bytes: 10080, tx_bytes: 9912}}
+ppp_sessions:
+  description: The PPP sessions O(state=absent) closed (by O(ifname) or O(ppp_user)), each as it was just before.
+  returned: when O(ppp_user) is given, or O(ifname) named a PPP session
+  type: list
+  elements: dict
+  sample: [{protocol: pppoe, concentrator: access0, session_id: 1, peer_mac: 02:00:00:00:00:02, interface: ppp0,
+            user: alice, address: 100.64.0.10, uptime: 3600, idle_time: 12, in_kernel: true,
+            adjust_tcpmss: true, ingress_filter: true,
+            statistics: {rx_packets: 120, tx_packets: 118, rx_bytes: 10080, tx_bytes: 9912}}]
 commands:
   description: What a person would run for the same change, C(ip l2tp) / C(ip link) commands and file writes.
   returned: always

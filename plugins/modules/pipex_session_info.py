@@ -100,6 +100,8 @@ ppp_sessions:
       echoes do not count, PPP's network-control frames (IPCP, CCP) on the link do. The concentrator
       samples the counters every second. Null before IPCP is up. C(in_kernel) is true when the session is in C(/proc/net/pppoe),
       that is, the kernel carries it.
+    - C(adjust_tcpmss) and C(ingress_filter) are true when the kernel holds the session's nftables rules for
+      them (C(nft list table inet edgenet_ppp), rules naming the session and its link); false without C(nft).
   returned: always
   type: list
   elements: dict
@@ -114,6 +116,8 @@ ppp_sessions:
       uptime: 3600
       idle_time: 12
       in_kernel: true
+      adjust_tcpmss: true
+      ingress_filter: true
       statistics: {rx_packets: 120, tx_packets: 118, rx_bytes: 10080, tx_bytes: 9912}
 closed_sessions:
   description: Always empty; Linux has no closed-session list (see the description).
@@ -134,7 +138,7 @@ from ansible_collections.edgenet.router.plugins.module_utils._pipex._kernel impo
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._model import PipexError, check_ifname
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._service import info
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._state import STATE_DIR, PersistentSessions
-from ansible_collections.edgenet.router.plugins.module_utils._ppp._sessions import ppp_sessions
+from ansible_collections.edgenet.router.plugins.module_utils._ppp._sessions import nft_listing, ppp_sessions
 from ansible_collections.edgenet.router.plugins.module_utils._pyroute2_dep import require_pyroute2
 
 
@@ -161,7 +165,8 @@ def main():
     except (PipexError, NetlinkError, NetworkdError) as exc:
         module.fail_json(msg=str(exc))
     # The concentrators run in the host namespace only (their units are the host's).
-    result['ppp_sessions'] = [] if netns else ppp_sessions(link=module.params['ifname'])
+    result['ppp_sessions'] = [] if netns else ppp_sessions(link=module.params['ifname'],
+                                                           nft_text=nft_listing(module_runner(module)))
     module.exit_json(changed=False, closed_sessions=[], **result)
 
 

@@ -26,7 +26,8 @@ description:
     C(/etc/edgenet/ppp/INTERFACE.conf) and the unit enabled. C(runtime) - the config the running
     daemon reports (it writes C(/run/edgenet/ppp/INTERFACE.state) itself).
   - A change to a running concentrator is a reload (SIGHUP), never a restart. Sessions already up
-    keep running with the settings they started with; new sessions get the new ones. Users
+    keep running with pppd's settings they started with (O(adjust_tcpmss) and O(ingress_filter)
+    excepted, which are the daemon's and change on them too); new sessions get the new ones. Users
     are read by pppd at each authentication, so a new password holds from the next login.
   - The config is checked by the module and again by the daemon before it is used; a daemon that
     does not report the new config within 10 seconds fails the task, and every store is put back.
@@ -51,6 +52,8 @@ options:
     description:
       - The Ethernet interface the clients are on. One concentrator per interface.
       - A literal interface name - it names the unit instance, the files and pppd's options.
+      - The concentrator sets it up (and gives it no address - PPPoE needs none). Started at boot before
+        the interface exists, it waits for it.
     type: str
     required: true
   state:
@@ -135,9 +138,31 @@ options:
     description: Sessions served at once; further clients get no offer. Default - the size of
       O(remote_pool).
     type: int
+  adjust_tcpmss:
+    description:
+      - Clamp the MSS of TCP SYNs through each session to the route MTU (pipex's option of that name),
+        so TCP across a session's smaller MTU does not rely on ICMP reaching the hosts.
+      - The daemon adds two rules per session (chain C(mss) of C(table inet edgenet_ppp), comment
+        C(edgenet-ppp:INTERFACE:ID)) once pppd has named the session's link, and removes them when the
+        session ends. Needs C(nft) (Debian package C(nftables)).
+      - A change reaches the sessions already up too (at the reload).
+      - M(edgenet.router.pipex_session_info) reads each session's rules back from the kernel.
+    type: bool
+    default: false
+  ingress_filter:
+    description:
+      - Drop (and count) every IPv4 packet a session sends from an address other than the one the
+        concentrator gave it (pipex's option of that name; clients cannot spoof sources through the
+        concentrator).
+      - One rule per session in chain C(ingress) of C(table inet edgenet_ppp), made and removed as for
+        O(adjust_tcpmss). Needs C(nft).
+      - A change reaches the sessions already up too (at the reload).
+    type: bool
+    default: false
 notes:
-  - Not yet here (issue 16) - MSS clamping and ingress filtering per session (the pipex options
-    C(adjust_tcpmss) and C(ingress_filter)), the L2TPv2 LNS, and per-user fixed addresses.
+  - Not yet here (issue 16) - the L2TPv2 LNS, and per-user fixed addresses.
+  - O(adjust_tcpmss) and O(ingress_filter) are in place within a second of a session's IPCP coming up
+    (the daemon applies them when pppd's ip-up names the link), not before its first packet.
   - A session's settings are fixed when it starts; to move every session to new settings, restart
     the unit (C(systemctl restart edgenet-pppoe@INTERFACE)), which ends them.
   - The program and the unit template are installed (or updated) by every change; their own
@@ -157,6 +182,8 @@ EXAMPLES = r'''
     dns_servers: [100.64.0.53]
     authentication: [chap]
     idle_timeout: 1800
+    adjust_tcpmss: true
+    ingress_filter: true
     users:
       - name: alice
         password: "{{ vault_alice_password }}"
@@ -202,6 +229,8 @@ server:
     lcp_echo_interval: 10
     lcp_echo_failure: 3
     max_sessions: 64
+    adjust_tcpmss: true
+    ingress_filter: true
 users:
   description: The names of the concentrator's users after the task (never their passwords).
   returned: always

@@ -70,7 +70,13 @@ def argument_spec():
 
 
 def module_kwargs():
-    return TASK.module_kwargs()
+    """The table's options, and ``ppp_user``: with state absent, the user whose live PPP sessions
+    to close (``_ppp._sessions.close_result``), instead of a session named by ``ifname``."""
+    kwargs = TASK.module_kwargs()
+    kwargs['argument_spec']['ppp_user'] = {'type': 'str'}
+    kwargs['required_one_of'] = [tuple(kwargs['required_one_of'][0]) + ('ppp_user',)]
+    kwargs['mutually_exclusive'] = kwargs['mutually_exclusive'] + [('ppp_user', TASK.key), ('ppp_user', TASK.bulk)]
+    return kwargs
 
 
 def desired_set(params):

@@ -24,8 +24,11 @@ Standard library only, no import from the collection (installed on the router as
     {"interface": "ac0", "ac_name": "edgenet", "service_name": "isp", "max_sessions": 64,
      "local_address": "10.0.0.1", "remote_pool": ["10.0.0.10", "10.0.0.73"],
      "dns_servers": ["10.0.0.53"], "authentication": ["pap", "chap"], "auth_name": "edgenet-pppoe-ac0",
-     "mtu": 1492, "mru": 1492, "idle_timeout": 0, "lcp_echo_interval": 10, "lcp_echo_failure": 3}
+     "mtu": 1492, "mru": 1492, "idle_timeout": 0, "lcp_echo_interval": 10, "lcp_echo_failure": 3,
+     "adjust_tcpmss": false, "ingress_filter": false}
 
+- At start it waits for the interface to exist (a router's access link may appear after the unit
+  starts at boot) and sets it up.
 - ``SIGHUP`` reloads LIVE: new sessions get the new settings, established ones keep theirs (their
   pppd already runs with its argv); a config that fails :func:`check_config`, or names another
   interface, is logged and the old one kept.
@@ -34,6 +37,13 @@ Standard library only, no import from the collection (installed on the router as
 - ``STATE`` (``/run/edgenet/ppp/IFACE.state``) is written on every change: the daemon's pid, the
   config it runs and its sessions (id, peer MAC, address, pppd pid, start time), which
   ``ppp_server`` reads as its runtime store and ``pipex_session_info`` lists.
+- pipex's two session options, on each session's link once pppd's ip-up names it (and on every
+  session at a reload that changes them), as nftables rules in ``table inet edgenet_ppp``, each
+  with the comment ``edgenet-ppp:IFACE:ID`` of its session: ``adjust_tcpmss`` clamps the MSS of
+  TCP SYNs through the session to the route MTU (chain ``mss``); ``ingress_filter`` drops what the
+  session sends from any address but the one it was given (chain ``ingress``, counted). A
+  session's rules go when it ends; at start the daemon removes every rule of its interface left
+  by an earlier run.
 
 Discovery: a PADI asking for our service (or any) gets a PADO with the AC name, the service and an
 AC-Cookie (an HMAC of the client's MAC under a key of this process); a PADR with that cookie gets
@@ -51,8 +61,10 @@ import json
 import os
 import select
 import signal
+import re
 import socket
 import struct
+import subprocess
 import sys
 import time
 
@@ -88,11 +100,27 @@ if [ -x /etc/ppp/ip-up ]; then exec /etc/ppp/ip-up "$@"; fi
 exit 0
 '''
 STATS = ('rx_packets', 'tx_packets', 'rx_bytes', 'tx_bytes')
+# Never from the config or the system, like PPPD.
+NFT = '/usr/sbin/nft'
+IP = '/sbin/ip'
+NFT_TABLE = 'edgenet_ppp'
+NFT_COMMENT = 'edgenet-ppp:'
+NFT_CHAINS = (('mss', 'type filter hook forward priority mangle; policy accept;'),
+              ('ingress', 'type filter hook prerouting priority filter; policy accept;'))
+# _nft.mss_clamp() as it renders the clamp to the route MTU (a unit test holds the two equal):
+# this file is installed alone and imports nothing of the collection.
+MSS_CLAMP = 'tcp flags syn / syn,rst tcp option maxseg size set rt mtu'
+_LINK_RE = re.compile(r'[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}\Z')
+# The user names ppp_server writes into pppd's secrets files (literally, in double quotes; no
+# pppd pattern), and so the only users a session can have (pipex_session closes by them).
+USER_RE = re.compile(r'[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,63}\Z')
 
 MARKER = '# Managed by edgenet.router: edits here are reported as drift and overwritten.'
 # pppd's words for each authentication protocol the concentrator can require.
 AUTH_WORDS = {'pap': 'require-pap', 'chap': 'require-chap', 'mschap-v2': 'require-mschap-v2'}
 # The config's keys and their checks; every pppd word comes from here or from AUTH_WORDS.
+# pipex's per-session options (false when a config of an older module leaves them out).
+BOOL_KEYS = ('adjust_tcpmss', 'ingress_filter')
 _INT_KEYS = {'max_sessions': (1, MAX_SESSION_ID), 'mtu': (128, 1492), 'mru': (128, 1492),
              'idle_timeout': (0, 86400 * 7), 'lcp_echo_interval': (0, 3600), 'lcp_echo_failure': (0, 100)}
 _TEXT_KEYS = ('interface', 'ac_name', 'service_name', 'auth_name')
@@ -171,6 +199,11 @@ def check_config(config):
         value = config.get(key)
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
             raise BadConfig('%s: %r is not a whole number from %d to %d' % (key, value, low, high))
+        out[key] = value
+    for key in BOOL_KEYS:
+        value = config.get(key, False)
+        if not isinstance(value, bool):
+            raise BadConfig('%s: %r is not true or false' % (key, value))
         out[key] = value
     try:
         out['local_address'] = str(ipaddress.IPv4Address(config.get('local_address')))
@@ -302,6 +335,43 @@ def session_tag(interface, session_id):
     return '%s:%d' % (interface, session_id)
 
 
+def session_rules(link, address, config):
+    """The nftables rules ``(chain, rule)`` pipex's options ask for on one session's link."""
+    if not _LINK_RE.match(link or ''):
+        return []
+    rules = []
+    if config.get('adjust_tcpmss'):
+        rules += [('mss', '%s "%s" %s' % (way, link, MSS_CLAMP)) for way in ('iifname', 'oifname')]
+    if config.get('ingress_filter'):
+        # pipex's ingress filter: what comes out of a session comes from the address it was given.
+        rules.append(('ingress', 'iifname "%s" ip saddr != %s counter drop' % (link, ipaddress.IPv4Address(address))))
+    return rules
+
+
+def nft_add_script(tag, rules):
+    """``nft -f -`` input adding ``rules`` with the comment of session ``tag`` (table and chains
+    made as needed: ``add`` leaves existing ones as they are)."""
+    lines = ['add table inet %s' % NFT_TABLE]
+    lines += ['add chain inet %s %s { %s }' % (NFT_TABLE, chain, spec) for chain, spec in NFT_CHAINS]
+    lines += ['add rule inet %s %s %s comment "%s%s"' % (NFT_TABLE, chain, rule, NFT_COMMENT, tag) for chain, rule in rules]
+    return '\n'.join(lines) + '\n'
+
+
+def nft_session_rules(listing):
+    """``nft -a list table inet edgenet_ppp`` -> ``{session tag: [(chain, handle, rule text)]}``."""
+    found, chain = {}, None
+    for line in (listing or '').splitlines():
+        match = re.match(r'\s*chain (\S+) \{', line)
+        if match:
+            chain = match.group(1)
+            continue
+        match = re.search(r'comment "%s([^"]+)"(?:.*# handle (\d+))?' % re.escape(NFT_COMMENT), line)
+        if match and chain:
+            handle = int(match.group(2)) if match.group(2) else None
+            found.setdefault(match.group(1), []).append((chain, handle, line.strip()))
+    return found
+
+
 def _pool(config):
     first, last = (ipaddress.IPv4Address(a) for a in config['remote_pool'])
     return [str(ipaddress.IPv4Address(n)) for n in range(int(first), int(last) + 1)]
@@ -311,6 +381,23 @@ def _pool(config):
 def log(text):
     sys.stderr.write('edgenet-pppoe: %s\n' % text)
     sys.stderr.flush()
+
+
+def wait_for_link(ifname, period=1.0):
+    """Until the interface exists (a router's access link may appear late in boot, after this
+    unit starts: udev renames, a VLAN or veth made by another unit); then set it up, since a link
+    that is down hears no client. No address is given to it: PPPoE needs none."""
+    told = False
+    while not os.path.exists('/sys/class/net/%s' % ifname):
+        if not told:
+            log('waiting for interface %s to appear' % ifname)
+            told = True
+        time.sleep(period)
+    try:
+        # a daemon run by its unit, not a module: no AnsibleModule.run_command here
+        subprocess.run([IP, 'link', 'set', 'dev', ifname, 'up'], capture_output=True, timeout=10, check=True)  # pylint: disable=ansible-bad-function
+    except (OSError, subprocess.SubprocessError) as exc:
+        log('cannot set %s up: %s' % (ifname, exc))
 
 
 def _own_mac(ifname):
@@ -333,6 +420,34 @@ def _counter(link, name):
         return int(handle.read())
 
 
+def _nft(argv, script=None, quiet=False):
+    """Run nft (its path fixed here); its output, or None (logged unless ``quiet``) when it fails."""
+    try:
+        # a daemon run by its unit, not a module: no AnsibleModule.run_command here
+        done = subprocess.run([NFT] + argv, input=script, capture_output=True, text=True, timeout=10,  # pylint: disable=ansible-bad-function
+                              check=False)
+    except (OSError, subprocess.SubprocessError) as exc:
+        log('nft %s: %s' % (' '.join(argv), exc))
+        return None
+    if done.returncode != 0:
+        if not quiet:
+            log('nft %s: %s' % (' '.join(argv), done.stderr.strip()))
+        return None
+    return done.stdout
+
+
+def start_live(boot, live):
+    """At the first start since boot LIVE is missing, and so is its directory (``/run`` is
+    emptied at each boot): both are made, LIVE from BOOT, so the router runs what it boots with."""
+    if os.path.exists(live):
+        return
+    os.makedirs(os.path.dirname(live), mode=0o755, exist_ok=True)
+    with open(boot) as handle:
+        text = handle.read()
+    parse_config(text)
+    _write(live, text)
+
+
 def load_config(path):
     with open(path) as handle:
         return parse_config(handle.read())
@@ -341,17 +456,17 @@ def load_config(path):
 class Daemon(object):
     def __init__(self, boot, live, state):
         self.live, self.state = live, state
-        if not os.path.exists(live):   # the first start since boot: run what the router boots with
-            with open(boot) as handle:
-                text = handle.read()
-            parse_config(text)
-            _write(live, text)
+        start_live(boot, live)
         config = load_config(live)
         self.config = config
+        wait_for_link(config['interface'])
         self.ac = Concentrator(config, _own_mac(config['interface']))
         self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_PPP_DISC))
         self.sock.bind((config['interface'], ETH_P_PPP_DISC))
         self.pids = {}  # pppd pid -> session id
+        self.has_nft = os.access(NFT, os.X_OK)
+        # An earlier run's sessions ended with it (pppd dies with its concentrator): so do their rules.
+        self.drop_rules(self.own_rules())
         self.stopping = False
         self.reload_asked = False
         self.close_asked = False
@@ -390,6 +505,41 @@ class Daemon(object):
             self.end(session_id, 'closed on request')
         return bool(closed)
 
+    def own_rules(self):
+        """This concentrator's nftables rules in the kernel, by session tag."""
+        if not self.has_nft:
+            return {}
+        # quiet: no table is what a router without these options has
+        listing = _nft(['-a', 'list', 'table', 'inet', NFT_TABLE], quiet=True)
+        prefix = session_tag(self.config['interface'], 0)[:-1]
+        return dict((tag, rules) for tag, rules in nft_session_rules(listing).items() if tag.startswith(prefix))
+
+    def drop_rules(self, by_tag):
+        lines = ['delete rule inet %s %s handle %d' % (NFT_TABLE, chain, handle)
+                 for rules in by_tag.values() for chain, handle, dummy in rules if handle is not None]
+        if lines:
+            _nft(['-f', '-'], '\n'.join(lines) + '\n')
+
+    def sync_rules(self):
+        """Each session's rules as its link and the config ask (pipex's adjust_tcpmss and
+        ingress_filter): made when ip-up names the link, changed at a reload that changes them."""
+        for session in self.ac.sessions.values():
+            if session.get('link') is None:
+                continue
+            want = session_rules(session['link'], session['address'], self.config)
+            if want == session.get('_rules', []):
+                continue
+            tag = session_tag(self.config['interface'], session['id'])
+            if session.get('_rules'):
+                found = self.own_rules()
+                self.drop_rules({tag: found.get(tag, [])})
+            if want and not self.has_nft:
+                log('session %d: no %s, so no %s' % (session['id'], NFT, ' or '.join(
+                    key for key in BOOL_KEYS if self.config.get(key))))
+            elif want:
+                _nft(['-f', '-'], nft_add_script(tag, want))
+            session['_rules'] = want   # tried once: a failure is logged, not retried every second
+
     def start_pppd(self, session):
         argv = self.ac.pppd_argv(session)
         pid = os.fork()
@@ -408,6 +558,9 @@ class Daemon(object):
         if session is None:
             return
         log('session %d ended: %s' % (session_id, why))
+        if session.get('_rules'):
+            tag = session_tag(self.config['interface'], session_id)
+            self.drop_rules({tag: self.own_rules().get(tag, [])})
         note = os.path.join(os.path.dirname(self.state), 'up.' + session_tag(self.config['interface'], session_id))
         if os.path.exists(note):
             os.unlink(note)
@@ -498,6 +651,7 @@ class Daemon(object):
             before = len(self.ac.sessions)
             self.reap()
             changed = self.watch(time.time()) or changed
+            self.sync_rules()
             if changed or len(self.ac.sessions) != before:
                 self.write_state()
         for session_id in list(self.ac.sessions):

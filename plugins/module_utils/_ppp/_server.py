@@ -27,10 +27,8 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
-import json
 import os
 import pkgutil
-import re
 import shlex
 
 from ansible_collections.edgenet.router.plugins.module_utils import _engine as engine
@@ -68,6 +66,8 @@ ExecReload=/bin/kill -HUP $MAINPID
 KillMode=mixed
 TimeoutStopSec=15
 Restart=on-failure
+# Not the default 100 ms: five quick failures would stop the unit for good (start limit).
+RestartSec=2
 
 [Install]
 WantedBy=multi-user.target
@@ -160,6 +160,8 @@ TABLE = ObjectTable('ppp server', [
     Field('lcp_echo_interval', type='int', default=10, normalise=_int_range('lcp_echo_interval', 0, 3600)),
     Field('lcp_echo_failure', type='int', default=3, normalise=_int_range('lcp_echo_failure', 0, 100)),
     Field('max_sessions', type='int', normalise=_int_range('max_sessions', 1, _pppoed.MAX_SESSION_ID)),
+    Field('adjust_tcpmss', type='bool', default=False),
+    Field('ingress_filter', type='bool', default=False),
     # The users live in their own table and store (see USER_TABLE); here they are only the task's option.
     Field('users', type='list', elements='dict', stores=(), compare=False,
           options={'name': {'type': 'str', 'required': True},
@@ -167,12 +169,9 @@ TABLE = ObjectTable('ppp server', [
 ])
 DAEMON_KEYS = [f.name for f in TABLE if f.name not in ('protocol', 'users')]
 
-# A user name and password as pppd's secrets files hold them literally, inside double quotes.
-_USER_RE = re.compile(r'[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,63}\Z')
-
 
 def _user_name(value):
-    if not isinstance(value, str) or not _USER_RE.match(value):
+    if not isinstance(value, str) or not _pppoed.USER_RE.match(value):
         raise PppError('user name %s is refused: 1-64 letters, digits, "_", ".", "@", "+" or "-", starting with a letter, '
                        'digit or "_" (pppd reads "*" and other forms as patterns)' % quoted(value))
     return value
@@ -227,6 +226,15 @@ def desired_server(params):
     return values
 
 
+def nft_missing(obj, nft=_pppoed.NFT):
+    """The refusal when ``obj`` asks for nftables rules the router cannot make, else None."""
+    wanted = [name for name in _pppoed.BOOL_KEYS if obj and obj.get(name)]
+    if wanted and not os.access(nft, os.X_OK):
+        return ('interface %s: %s need %s, which is missing (Debian/Ubuntu: apt install nftables)'
+                % (obj['interface'], ' and '.join(wanted), nft))
+    return None
+
+
 def daemon_config(obj):
     """The daemon's config (``_pppoed.check_config``'s form) serving ``obj``."""
     config = dict((name, obj[name]) for name in DAEMON_KEYS)
@@ -238,6 +246,8 @@ def daemon_config(obj):
 def model_of(config):
     """A daemon config read back -> the model (users are not in it)."""
     obj = dict((name, config.get(name)) for name in DAEMON_KEYS)
+    for name in _pppoed.BOOL_KEYS:   # a daemon of an older module runs neither option
+        obj[name] = config.get(name, False)
     obj['remote_pool'] = '-'.join(config.get('remote_pool') or ())
     obj['protocol'] = 'pppoe'
     return obj
@@ -353,14 +363,8 @@ class LiveDaemon(PutStore):
         """The daemon's state file, when the running unit's daemon (or ``pid``: its MainPID, asked
         once by a caller that polls) wrote it; else None."""
         pid = pid or self.main_pid()
-        loaded = _files.load(self.state_path, PppError) if pid else None
-        if loaded is None:
-            return None
-        try:
-            state = json.loads(loaded[0].decode('utf-8'))
-        except ValueError:
-            return None
-        return state if isinstance(state, dict) and state.get('pid') == pid else None
+        state = _files.load_json_object(self.state_path, PppError) if pid else None
+        return state if state is not None and state.get('pid') == pid else None
 
     def read(self):
         state = self.state()
@@ -480,14 +484,17 @@ def open_stores(params, run_command, systemctl='systemctl'):
     yield (Secrets(interface), BootConfig(interface, run_command, systemctl), LiveDaemon(interface, run_command, systemctl))
 
 
-def run_ppp(params, secrets, boot, live, check_mode=False, confirm=None, warn=None):
+def run_ppp(params, secrets, boot, live, check_mode=False, confirm=None, warn=None, nft=_pppoed.NFT):
     """The ppp_server module's behaviour over its three stores; returns the result dict.
-    ``warn`` receives warnings (AnsibleModule.warn)."""
+    ``warn`` receives warnings (AnsibleModule.warn); ``nft`` is where the daemon finds nft."""
     key = params['interface']
     desired = TASK.desired_set(params, desired_server)
     # The users leave the concentrator's object here: they are the users table's (their passwords
     # must not ride along in a view that does not mask them).
     users = {} if desired[key] is None else dict((u['name'], u) for u in desired[key].pop('users'))
+    refusal = nft_missing(desired[key], nft)
+    if refusal:
+        raise PppError(refusal)
 
     def wanted_users(current):
         # The task's list is the whole set: a user of this concentrator it leaves out is removed.

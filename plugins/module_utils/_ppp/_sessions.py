@@ -20,11 +20,12 @@ import time
 
 from ansible_collections.edgenet.router.plugins.module_utils import _files
 from ansible_collections.edgenet.router.plugins.module_utils._command import checked
+from ansible_collections.edgenet.router.plugins.module_utils._names import quoted
 from ansible_collections.edgenet.router.plugins.module_utils._poll import until
 from ansible_collections.edgenet.router.plugins.module_utils._ppp import _pppoed
 from ansible_collections.edgenet.router.plugins.module_utils._ppp._pppoed import STATS
 
-__all__ = ['LIVE_DIR', 'CloseError', 'close_argv', 'close_session', 'kernel_pppoe', 'ppp_sessions']
+__all__ = ['LIVE_DIR', 'CloseError', 'close_argv', 'close_session', 'kernel_pppoe', 'nft_listing', 'ppp_sessions']
 
 LIVE_DIR = _pppoed.LIVE_DIR
 PROC_PPPOE = '/proc/net/pppoe'
@@ -75,9 +76,21 @@ def _int(value):
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def ppp_sessions(live_dir=LIVE_DIR, proc=PROC_PPPOE, sys_net='/sys/class/net', now=None, link=None):
-    """Every session of every concentrator on the host (``link``: only the one on that pppN)."""
+def nft_listing(run, nft=_pppoed.NFT):
+    """The PPP sessions' nftables rules as the kernel holds them (``ppp_sessions``'s
+    ``nft_text``), or None: no nft, or no table (no session asks for a rule)."""
+    if not os.access(nft, os.X_OK):
+        return None
+    rc, out, dummy = run([nft, 'list', 'table', 'inet', _pppoed.NFT_TABLE])
+    return out if rc == 0 else None
+
+
+def ppp_sessions(live_dir=LIVE_DIR, proc=PROC_PPPOE, sys_net='/sys/class/net', now=None, link=None, nft_text=None):
+    """Every session of every concentrator on the host (``link``: only the one on that pppN).
+    ``nft_text``: the output of :func:`nft_listing`, whose rules for a session's link show
+    its ``adjust_tcpmss`` and ``ingress_filter`` as the kernel holds them (both false without it)."""
     now = time.time() if now is None else now
+    rules = _pppoed.nft_session_rules(nft_text)
     try:
         names = sorted(os.listdir(live_dir))
     except OSError:
@@ -90,18 +103,18 @@ def ppp_sessions(live_dir=LIVE_DIR, proc=PROC_PPPOE, sys_net='/sys/class/net', n
     out = []
     for name in names:
         match = _STATE_RE.match(name)
-        loaded = _files.load(os.path.join(live_dir, name)) if match else None
-        try:
-            state = json.loads(loaded[0].decode('utf-8')) if loaded else None
-        except ValueError:
-            state = None
-        if not isinstance(state, dict) or not isinstance(state.get('sessions'), list):
+        state = _files.load_json_object(os.path.join(live_dir, name)) if match else None
+        if state is None or not isinstance(state.get('sessions'), list):
             continue
         concentrator = match.group(1)
         for session in state['sessions']:
             if not isinstance(session, dict) or _int(session.get('id')) is None:
                 continue
             started, last = _int(session.get('started')), _int(session.get('last_activity'))
+            # Rules of this session that name its link: a rule of an earlier session on a reused
+            # pppN name carries another tag, and one left for a dead link names no live session.
+            chains = set(chain for chain, dummy, text in rules.get(_pppoed.session_tag(concentrator, session['id']), [])
+                         if '"%s"' % session.get('link') in text)
             row = {
                 'protocol': 'pppoe',
                 'concentrator': concentrator,
@@ -114,6 +127,8 @@ def ppp_sessions(live_dir=LIVE_DIR, proc=PROC_PPPOE, sys_net='/sys/class/net', n
                 'idle_time': None if last is None else max(0, int(now) - last),
                 'statistics': _counters(session.get('link'), sys_net),
                 'in_kernel': (session['id'], str(session.get('mac')).lower(), concentrator) in kernel,
+                'adjust_tcpmss': 'mss' in chains,
+                'ingress_filter': 'ingress' in chains,
             }
             if link is None or row['interface'] == link:
                 out.append(row)
@@ -147,26 +162,52 @@ def close_session(row, run, systemctl='systemctl', live_dir=LIVE_DIR, wait=CLOSE
     return final
 
 
-def close_result(params, run, systemctl, check_mode, **read):
-    """pipex_session's result for ``state: absent`` naming a live PPP session by its link (the
-    single form, host namespace), or None when ``ifname`` names none: then it is an L2TPv3 session
-    and the engine's cycle handles it. The session is ended through its daemon; no L2TP store is
-    touched, so the rest of pipex_session (persistence, tunnels) does not apply."""
-    if params.get('sessions') is not None or params.get('state') != 'absent' or params.get('netns'):
-        return None
-    rows = ppp_sessions(link=params.get('ifname'), **read)
-    if not rows:
-        return None
-    row = rows[0]
-    final = row['statistics'] if check_mode else close_session(row, run, systemctl, **read)
-    command = ' '.join(close_argv(row['concentrator'], 'systemctl'))
+def _closed(rows, finals, what, live_dir):
+    """The result of closing ``rows`` (their final counters in ``finals``, by interface)."""
+    commands = []
+    for row in rows:
+        commands += ['echo [%d] > %s/%s.close' % (row['session_id'], live_dir, row['concentrator']),
+                     ' '.join(close_argv(row['concentrator'], 'systemctl'))]
     return {
-        'changed': True,
-        'changes': [{'store': 'ppp', 'object': row['interface'], 'action': 'delete', 'fields': {}}],
-        'commands': ['echo [%d] > %s/%s.close' % (row['session_id'], read.get('live_dir', LIVE_DIR), row['concentrator']),
-                     command],
-        'diff': {'before': {'ppp': row}, 'after': {'ppp': None}},
+        'changed': bool(rows),
+        'changes': [{'store': 'ppp', 'object': row['interface'], 'action': 'delete', 'fields': {}} for row in rows],
+        'commands': commands,
+        'diff': {'before': {'ppp': dict((row['interface'], row) for row in rows)}, 'after': {'ppp': {}}},
         'session': None,
-        'ppp_session': row,
-        'statistics': final,
+        'ppp_sessions': rows,
+        'statistics': finals,
+        'msg': '%s: %d PPP session(s) %s' % (what, len(rows), 'closed' if rows else 'up, nothing to close'),
     }
+
+
+def close_result(params, run, systemctl, check_mode, **read):
+    """pipex_session's result for ``state: absent`` naming live PPP sessions (host namespace), or
+    None when the task is not about them: ``ppp_user`` closes every session of that user (npppctl's
+    ``clear username``; none up is no change), ``ifname`` the session on that link (when it names
+    none, it is an L2TPv3 session and the engine's cycle handles it). Each session is ended
+    through its daemon; no L2TP store is touched, so the rest of pipex_session (persistence,
+    tunnels) does not apply."""
+    user = params.get('ppp_user')
+    if user is not None:
+        if params.get('state') != 'absent' or params.get('netns'):
+            raise CloseError('ppp_user names PPP sessions to close: it goes with state absent, in the host namespace '
+                             '(the concentrators run there)')
+        if not isinstance(user, str) or not _pppoed.USER_RE.match(user):
+            raise CloseError('ppp_user %s is not a user name ppp_server takes (1-64 letters, digits, "_", ".", "@", "+" '
+                             'or "-")' % quoted(user))
+    elif params.get('sessions') is not None or params.get('state') != 'absent' or params.get('netns'):
+        return None
+    live_dir = read.get('live_dir', LIVE_DIR)
+    nft_text = nft_listing(run, read.pop('nft', _pppoed.NFT))
+    if user is not None:
+        rows = [row for row in ppp_sessions(nft_text=nft_text, **read) if row['user'] == user]
+    else:
+        rows = ppp_sessions(link=params.get('ifname'), nft_text=nft_text, **read)[:1]
+        if not rows:
+            return None
+    finals = dict((row['interface'], row['statistics'] if check_mode else close_session(row, run, systemctl, **read))
+                  for row in rows)
+    result = _closed(rows, finals, 'user %s' % user if user is not None else params.get('ifname'), live_dir)
+    if user is None:   # the single form: the session and its counters, not dicts by interface
+        result.update(ppp_session=rows[0], statistics=finals[rows[0]['interface']])
+    return result

@@ -16,7 +16,8 @@ CLIENT = bytes.fromhex('020000000002')
 CONFIG = {'interface': 'ac0', 'ac_name': 'edgenet', 'service_name': 'isp', 'max_sessions': 2,
           'local_address': '10.0.0.1', 'remote_pool': ['10.0.0.10', '10.0.0.12'], 'dns_servers': ['10.0.0.53'],
           'authentication': ['pap', 'chap'], 'auth_name': 'edgenet-pppoe-ac0', 'mtu': 1492, 'mru': 1480,
-          'idle_timeout': 0, 'lcp_echo_interval': 10, 'lcp_echo_failure': 3}
+          'idle_timeout': 0, 'lcp_echo_interval': 10, 'lcp_echo_failure': 3, 'adjust_tcpmss': False,
+          'ingress_filter': False}
 
 
 def concentrator(**changes):
@@ -118,10 +119,13 @@ def test_the_config_is_checked_word_by_word_before_any_argv_is_built_from_it():
     for bad in ({'auth_name': 'a b'}, {'service_name': 'x"y'}, {'mtu': 9000}, {'mtu': True},
                 {'authentication': ['pap', 'eap']}, {'authentication': []}, {'local_address': '10.0.0.1 -x'},
                 {'remote_pool': ['10.0.0.12', '10.0.0.10']}, {'dns_servers': ['1.1.1.1', '2.2.2.2', '3.3.3.3']},
-                {'interface': None}):
+                {'interface': None}, {'adjust_tcpmss': 1}, {'ingress_filter': 'yes'}):
         with pytest.raises(pppoed.BadConfig):
             pppoed.check_config(dict(CONFIG, **bad))
     assert pppoed.check_config(dict(CONFIG, service_name=''))['service_name'] == ''
+    # a config of an older module, without pipex's options: neither is on
+    older = dict((k, v) for k, v in CONFIG.items() if k not in pppoed.BOOL_KEYS)
+    assert pppoed.check_config(older) == CONFIG
 
 
 def test_a_config_file_is_the_marker_and_json_and_reads_back_as_written():
@@ -164,3 +168,101 @@ def test_the_daemon_learns_each_sessions_link_and_user_and_when_it_last_carried_
     daemon.pids = {}
     daemon.end(1, 'test')
     assert not (tmp_path / 'up.ac0:1').exists()
+
+
+# What `nft -a list table inet edgenet_ppp` printed in a Debian 12 guest (nftables 1.0.6) for a
+# session with both options, beside a rule of another concentrator and one without a comment.
+LISTING = """table inet edgenet_ppp { # handle 5
+\tchain mss { # handle 1
+\t\ttype filter hook forward priority mangle; policy accept;
+\t\tiifname "ppp3" tcp flags syn / syn,rst tcp option maxseg size set rt mtu comment "edgenet-ppp:ac0:1" # handle 4
+\t\toifname "ppp3" tcp flags syn / syn,rst tcp option maxseg size set rt mtu comment "edgenet-ppp:ac0:1" # handle 5
+\t\tiifname "ppp4" tcp flags syn / syn,rst tcp option maxseg size set rt mtu comment "edgenet-ppp:ac1:7" # handle 8
+\t}
+
+\tchain ingress { # handle 2
+\t\ttype filter hook prerouting priority filter; policy accept;
+\t\tiifname "ppp3" ip saddr != 10.0.0.10 counter packets 3 bytes 252 drop comment "edgenet-ppp:ac0:1" # handle 6
+\t\tiifname "ppp9" drop # handle 9
+\t}
+}
+"""
+
+
+def test_the_clamp_is_the_collections_one_rendering():
+    from ansible_collections.edgenet.router.plugins.module_utils._nft import mss_clamp
+    assert pppoed.MSS_CLAMP == mss_clamp()
+
+
+def test_a_sessions_rules_are_pipexs_two_options_on_its_link():
+    both = dict(CONFIG, adjust_tcpmss=True, ingress_filter=True)
+    rules = pppoed.session_rules('ppp3', '10.0.0.10', both)
+    assert rules == [('mss', 'iifname "ppp3" ' + pppoed.MSS_CLAMP), ('mss', 'oifname "ppp3" ' + pppoed.MSS_CLAMP),
+                     ('ingress', 'iifname "ppp3" ip saddr != 10.0.0.10 counter drop')]
+    assert pppoed.session_rules('ppp3', '10.0.0.10', CONFIG) == []
+    # a link name read from pppd's note is data: one that is not a plain name gets no rule
+    for link in ('ppp3" accept', '', None, '../x', 'p' * 16):
+        assert pppoed.session_rules(link, '10.0.0.10', both) == []
+    script = pppoed.nft_add_script('ac0:1', rules)
+    assert script.startswith('add table inet edgenet_ppp\n')
+    assert script.count('comment "edgenet-ppp:ac0:1"') == 3 and script.endswith('\n')
+
+
+def test_rules_are_found_by_session_chain_and_handle():
+    found = pppoed.nft_session_rules(LISTING)
+    assert sorted(found) == ['ac0:1', 'ac1:7']
+    assert [(chain, handle) for chain, handle, dummy in found['ac0:1']] == [('mss', 4), ('mss', 5), ('ingress', 6)]
+    # without -a (pipex_session_info's listing) the handles are unknown, the rules still found
+    assert [h for dummy, h, dummy in pppoed.nft_session_rules(LISTING.replace(' # handle 6', ''))['ac0:1']] == [4, 5, None]
+    assert pppoed.nft_session_rules(None) == {}
+
+
+def test_the_daemon_makes_a_sessions_rules_when_its_link_appears_and_drops_them_at_a_reload_and_the_end(tmp_path, monkeypatch):
+    calls = []
+
+    def nft(argv, script=None, quiet=False):
+        calls.append((argv, script))
+        return LISTING if argv[:2] == ['-a', 'list'] else ''
+    monkeypatch.setattr(pppoed, '_nft', nft)
+    daemon = object.__new__(pppoed.Daemon)
+    daemon.state, daemon.config, daemon.has_nft, daemon.pids = str(tmp_path / 'ac0.state'), dict(CONFIG), True, {}
+    daemon.ac = concentrator(adjust_tcpmss=True, ingress_filter=True)
+    daemon.config = daemon.ac.config
+    dummy, session, dummy = daemon.ac.handle(padr(AC, daemon.ac.cookie(CLIENT)))
+    daemon.sync_rules()
+    assert calls == []                             # no link yet: nothing to match on
+    session['link'] = 'ppp3'
+    daemon.sync_rules()
+    daemon.sync_rules()                            # made once, not every second
+    assert len(calls) == 1 and calls[0][0] == ['-f', '-'] and '!= 10.0.0.10 counter drop' in calls[0][1]
+    del calls[:]
+    daemon.config = dict(daemon.config, adjust_tcpmss=False)
+    daemon.sync_rules()                            # a reload: the session's rules are made again
+    assert calls[1] == (['-f', '-'], 'delete rule inet edgenet_ppp mss handle 4\n'
+                                     'delete rule inet edgenet_ppp mss handle 5\n'
+                                     'delete rule inet edgenet_ppp ingress handle 6\n')
+    assert 'maxseg' not in calls[2][1] and 'saddr' in calls[2][1]
+    del calls[:]
+    daemon.end(1, 'test')
+    assert calls[-1][1].count('delete rule') == 3 and 'handle 8' not in calls[-1][1]   # ac1's rule stays
+    # at start, every rule of this interface an earlier run left goes, and only those
+    del calls[:]
+    daemon.drop_rules(daemon.own_rules())
+    assert 'handle 8' not in calls[-1][1] and calls[-1][1].count('delete rule') == 3
+
+
+def test_the_first_start_after_a_boot_makes_the_live_directory_and_file_from_the_boot_file(tmp_path):
+    # /run is empty after a boot: the live directory is gone too (the lab's reboot proof found the
+    # concentrator failing there, "No such file or directory: /run/edgenet/ppp/ac0.conf.PID.tmp")
+    boot, live = tmp_path / 'boot.conf', tmp_path / 'run' / 'edgenet' / 'ppp' / 'ac0.conf'
+    boot.write_text(pppoed.render_config(CONFIG))
+    pppoed.start_live(str(boot), str(live))
+    assert pppoed.load_config(str(live)) == CONFIG
+    live.write_text(pppoed.render_config(dict(CONFIG, mtu=1400)))
+    pppoed.start_live(str(boot), str(live))       # a restart runs what runs now, not the boot file
+    assert pppoed.load_config(str(live))['mtu'] == 1400
+    boot.write_text('not ours')
+    live.unlink()
+    with pytest.raises(pppoed.BadConfig):
+        pppoed.start_live(str(boot), str(live))
+    assert not live.exists()

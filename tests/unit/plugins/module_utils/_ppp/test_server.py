@@ -167,6 +167,35 @@ def test_absent_stops_disables_and_removes_its_users_only(router):
     assert not run(stores, task(state='absent'))['changed']
 
 
+def test_pipexs_options_reach_the_daemon_and_an_older_daemon_runs_neither(router, tmp_path):
+    dummy, systemd, stores = router
+    nft = tmp_path / 'nft'
+    nft.write_text('#!/bin/sh\n')
+    nft.chmod(0o755)
+    applied = _server.run_ppp(task(adjust_tcpmss=True, ingress_filter=True), *stores(), nft=str(nft))
+    assert applied['server']['adjust_tcpmss'] and applied['server']['ingress_filter']
+    live = json.loads((tmp_path / 'live' / 'ac0.state').read_text())['config']
+    assert live['adjust_tcpmss'] is True and live['ingress_filter'] is True
+    # a daemon of an older module reports a config without them: it runs neither (drift if asked)
+    assert _server.model_of(dict((k, v) for k, v in live.items() if k not in _pppoed.BOOL_KEYS))['adjust_tcpmss'] is False
+    # a change of an option alone is a reload, the sessions stay up
+    systemd.calls[:] = []
+    off = _server.run_ppp(task(adjust_tcpmss=True), *stores(), nft=str(nft))
+    assert [(c['store'], sorted(c['fields'])) for c in off['changes']] == [
+        ('persistent', ['ingress_filter']), ('runtime', ['ingress_filter'])]
+    assert 'reload edgenet-pppoe@ac0.service' in systemd.calls
+
+
+def test_pipexs_options_without_nft_are_refused_before_anything_is_touched(router, tmp_path):
+    dummy, systemd, stores = router
+    for check_mode in (True, False):
+        with pytest.raises(_server.PppError, match='adjust_tcpmss need .*apt install nftables'):
+            _server.run_ppp(task(adjust_tcpmss=True), *stores(), check_mode=check_mode, nft=str(tmp_path / 'no-nft'))
+    assert systemd.calls == [] and not (tmp_path / 'boot' / 'ac0.conf').exists()
+    # without either option nft is not needed
+    assert _server.run_ppp(task(), *stores(), nft=str(tmp_path / 'no-nft'))['changed']
+
+
 @pytest.mark.parametrize('changes, words', [
     ({'interface': 'ac*'}, 'interface'),
     ({'remote_pool': '10.70.0.13-10.70.0.10'}, 'remote_pool'),

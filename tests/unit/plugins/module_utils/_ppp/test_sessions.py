@@ -35,7 +35,18 @@ def test_sessions_with_user_counters_uptime_and_idle_time(tmp_path):
     assert rows[0] == {'protocol': 'pppoe', 'concentrator': 'ac0', 'session_id': 1, 'peer_mac': '02:00:00:00:00:02',
                        'interface': 'ppp0', 'user': 'user1', 'address': '10.70.0.10', 'uptime': 100, 'idle_time': 10,
                        'statistics': {'rx_packets': 7, 'tx_packets': 6, 'rx_bytes': 588, 'tx_bytes': 504},
-                       'in_kernel': True}
+                       'in_kernel': True, 'adjust_tcpmss': False, 'ingress_filter': False}
+    # the rules the kernel holds for the session on its link; one left for another link (a reused
+    # name's earlier session) or another session is not the session's
+    nft = ('table inet edgenet_ppp {\n\tchain mss {\n'
+           '\t\tiifname "ppp0" tcp flags syn / syn,rst tcp option maxseg size set rt mtu comment "edgenet-ppp:ac0:1"\n'
+           '\t}\n\tchain ingress {\n'
+           '\t\tiifname "ppp7" ip saddr != 10.70.0.10 counter packets 0 bytes 0 drop comment "edgenet-ppp:ac0:1"\n'
+           '\t\tiifname "ppp0" ip saddr != 10.70.0.11 counter packets 0 bytes 0 drop comment "edgenet-ppp:ac0:2"\n'
+           '\t}\n}\n')
+    ruled = _sessions.ppp_sessions(str(live), str(tmp_path / 'pppoe'), str(net), now=1100.5, nft_text=nft)
+    assert (ruled[0]['adjust_tcpmss'], ruled[0]['ingress_filter']) == (True, False)
+    assert (ruled[1]['adjust_tcpmss'], ruled[1]['ingress_filter']) == (False, False)
     # before IPCP: no link, user, counters or idle time yet; not (yet) in the kernel's table
     assert (rows[1]['interface'], rows[1]['user'], rows[1]['statistics'], rows[1]['idle_time'], rows[1]['in_kernel']) == \
         (None, None, None, None, False)
@@ -84,3 +95,41 @@ def test_a_session_that_does_not_go_is_an_error(tmp_path):
     with pytest.raises(_sessions.CloseError, match='still up'):
         _sessions.close_session(row, lambda argv: (0, '', ''), live_dir=str(tmp_path), wait=0.1,
                                 proc=str(tmp_path / 'none'), sys_net=str(tmp_path))
+
+
+def test_closing_every_session_of_a_user_returns_them_and_their_final_counters(tmp_path):
+    live, net = tmp_path / 'live', tmp_path / 'net'
+    live.mkdir()
+    for link in ('ppp0', 'ppp1', 'ppp2'):
+        (net / link / 'statistics').mkdir(parents=True)
+        for name in ('rx_packets', 'tx_packets', 'rx_bytes', 'tx_bytes'):
+            (net / link / 'statistics' / name).write_text('%d\n' % int(link[-1]))
+    state = {'pid': 1, 'sessions': [{'id': n + 1, 'mac': '02:00:00:00:00:0%d' % n, 'started': 1, 'link': 'ppp%d' % n,
+                                     'user': 'bob' if n != 1 else 'alice'} for n in range(3)]}
+    (live / 'ac0.state').write_text(json.dumps(state))
+    closed = []
+
+    def run(argv):
+        ids = json.loads((live / 'ac0.close').read_text())
+        closed.extend(ids)
+        left = [s for s in json.loads((live / 'ac0.state').read_text())['sessions'] if s['id'] not in ids]
+        (live / 'ac0.state').write_text(json.dumps(dict(state, sessions=left)))
+        return 0, '', ''
+    read = {'live_dir': str(live), 'proc': str(tmp_path / 'none'), 'sys_net': str(net), 'nft': str(tmp_path / 'no-nft')}
+    params = {'ifname': None, 'ppp_user': 'bob', 'state': 'absent', 'sessions': None, 'netns': None}
+    checked = _sessions.close_result(params, run, 'systemctl', True, **dict(read))
+    assert checked['changed'] and closed == [] and sorted(checked['statistics']) == ['ppp0', 'ppp2']
+    done = _sessions.close_result(params, run, 'systemctl', False, **dict(read))
+    assert sorted(closed) == [1, 3] and [r['user'] for r in done['ppp_sessions']] == ['bob', 'bob']
+    assert done['statistics'] == {'ppp0': dict.fromkeys(('rx_packets', 'tx_packets', 'rx_bytes', 'tx_bytes'), 0),
+                                  'ppp2': dict.fromkeys(('rx_packets', 'tx_packets', 'rx_bytes', 'tx_bytes'), 2)}
+    assert [c['object'] for c in done['changes']] == ['ppp0', 'ppp2'] and 'ppp_session' not in done
+    # nobody of that name up: no change, and nothing asked of a concentrator
+    again = _sessions.close_result(params, run, 'systemctl', False, **dict(read))
+    assert not again['changed'] and again['ppp_sessions'] == [] and sorted(closed) == [1, 3]
+    # refused before anything is read or signalled
+    for bad in ({'state': 'present'}, {'netns': 'lab'}, {'ppp_user': '*'}, {'ppp_user': 'a b'}, {'ppp_user': 'x' * 65},
+                {'ppp_user': 'bob\n'}):
+        with pytest.raises(_sessions.CloseError, match='ppp_user'):
+            _sessions.close_result(dict(params, **bad), run, 'systemctl', False, **dict(read))
+    assert sorted(closed) == [1, 3]
