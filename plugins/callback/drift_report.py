@@ -20,7 +20,9 @@ description:
   - Modules of this collection (M(edgenet.router.iptun), M(edgenet.router.sixtofour_relay),
     M(edgenet.router.dhcpv6_server), M(edgenet.router.pipex_session), M(edgenet.router.ppp_server)) return
     a C(changes) list;
-    each field of each entry becomes one row. Any other module that reports C(changed) gets one row
+    each field of each entry becomes one row, except that a store lacking the object (action
+    C(create)) gives one row for the whole object (its fields folded into C(after) and C(fields)).
+    Any other module that reports C(changed) gets one row
     naming the task and module, and saying whether a diff was returned (no field table).
   - Values the modules masked stay masked. Results of C(no_log) tasks are never written; their row
     only says that the task changed something and that its result is censored.
@@ -83,7 +85,7 @@ SCHEMA_VERSION = 1
 _CENSORED_KEY = 'censored'
 _NO_LOG_KEY = '_ansible_no_log'
 
-_ROW_KEYS = ('task', 'module', 'object', 'store', 'action', 'field', 'before', 'after', 'diff', 'note')
+_ROW_KEYS = ('task', 'module', 'object', 'store', 'action', 'field', 'fields', 'before', 'after', 'diff', 'note')
 
 
 def _now():
@@ -134,13 +136,30 @@ def _reports_drift(res):
     return bool(res.get('changed') or _looks_like_changes(res.get('changes')))
 
 
+def _before_after(value):
+    """A ``fields`` entry is ``{before, after}``; a bare value is the wanted one."""
+    if isinstance(value, dict):
+        return value.get('before'), value.get('after')
+    return None, value
+
+
+def _create_row(task_name, module, fields, common):
+    """A store lacking the object: ONE row, not one per field. Every field's ``before`` is
+    absent anyway, so a row each only repeats the object; ``after`` holds the object the task
+    wants (field -> value) and ``fields`` names its fields."""
+    names = sorted(fields, key=str)
+    after = dict((str(name), _before_after(fields[name])[1]) for name in names)
+    return _row(task_name, module, after=after, fields=[str(name) for name in names], **common)
+
+
 def rows_from_result(task_name, module, res):
     """Drift rows of one (non-censored, changed) module result.
 
     A ``changes`` list of the collection's shape gives one row per object, store and field (a
-    change without fields, like a delete, gives one row with ``field`` null); every module of the
-    collection, dhcpv6_server's daemon included, says all it drifted that way. Anything else that
-    changed gives one row for the task.
+    change without fields, like a delete, gives one row with ``field`` null); a ``create``
+    gives one row for the whole object (``field`` null, ``after`` the wanted fields, ``fields``
+    their names). Every module of the collection, dhcpv6_server's daemon included, says all it
+    drifted that way. Anything else that changed gives one row for the task.
     """
     has_diff = bool(res.get('diff'))
     rows = []
@@ -153,12 +172,11 @@ def rows_from_result(task_name, module, res):
             if not isinstance(fields, dict) or not fields:
                 rows.append(_row(task_name, module, **common))
                 continue
-            for field in sorted(fields):
-                value = fields[field]
-                if isinstance(value, dict):
-                    before, after = value.get('before'), value.get('after')
-                else:
-                    before, after = None, value
+            if change.get('action') == 'create':
+                rows.append(_create_row(task_name, module, fields, common))
+                continue
+            for field in sorted(fields, key=str):
+                before, after = _before_after(fields[field])
                 rows.append(_row(task_name, module, field=field, before=before, after=after, **common))
     if not rows and res.get('changed'):
         rows.append(_row(task_name, module, diff=has_diff,
@@ -318,6 +336,13 @@ def _cell(value, limit=80, code=True):
     return text
 
 
+def _field_cell(row, limit):
+    """The field, or a created object's field names (its one row stands for all of them)."""
+    if row.get('fields'):
+        return _cell(', '.join(str(name) for name in row['fields']), limit)
+    return _cell(row['field'], 0)
+
+
 def render_markdown(report, limit=80):
     """The report as Markdown: a summary line, a host table, then a table of rows per host."""
     s = report['summary']
@@ -349,7 +374,7 @@ def render_markdown(report, limit=80):
                     _cell(row['object'], limit),
                     _cell(row['store'], 0, code=False),
                     _cell(row['action'], 0, code=False),
-                    _cell(row['field'], 0),
+                    _field_cell(row, limit),
                     '(absent)' if row['before'] is None and row['action'] == 'create' else _cell(row['before'], limit),
                     '(absent)' if row['after'] is None and row['action'] == 'delete' else _cell(row['after'], limit),
                     _cell(row['note'], 0, code=False),

@@ -14,6 +14,7 @@ from ansible import context
 from ansible.module_utils.common.collections import ImmutableDict
 from ansible.plugins.loader import callback_loader
 
+from ansible_collections.edgenet.router.plugins.callback import drift_report
 from ansible_collections.edgenet.router.plugins.module_utils import _engine as engine
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._service import DRIFT_DAEMON, DRIFT_FILE
 from ansible_collections.edgenet.router.plugins.module_utils._engine import Field, ObjectTable, SECRET_MASK
@@ -129,7 +130,7 @@ def test_field_drift_per_host_and_store(callback):
     assert report['hosts']['r1']['status'] == 'drift'
     assert report['hosts']['r1']['rows'] == [{
         'task': 'Tunnel to the broker', 'module': 'edgenet.router.iptun', 'object': 'he',
-        'store': 'runtime', 'action': 'modify', 'field': 'ttl', 'before': 17, 'after': 64,
+        'store': 'runtime', 'action': 'modify', 'field': 'ttl', 'fields': None, 'before': 17, 'after': 64,
         'diff': True, 'note': None,
     }]
 
@@ -148,15 +149,30 @@ def test_create_recreate_and_delete_rows(callback):
                                        ('ok', 'r1', IPTUN, deleted)], ['r1'])
     rows = report['hosts']['r1']['rows']
     got = set((r['object'], r['store'], r['action'], r['field']) for r in rows)
-    assert ('new', 'persistent', 'create', 'ttl') in got
-    assert ('new', 'runtime', 'create', 'local') in got
     assert ('he', 'runtime', 'recreate', 'type') in got
     assert ('old', 'runtime', 'delete', None) in got
     assert ('old', 'persistent', 'delete', None) in got
-    create_ttl = [r for r in rows if r['object'] == 'new' and r['field'] == 'ttl'][0]
-    assert (create_ttl['before'], create_ttl['after']) == (None, 64)
-    assert '| `new` | persistent | create | `ttl` | (absent) | `64` |' in md
+    # a missing object is ONE row per store, its fields folded into it
+    created_rows = [r for r in rows if r['object'] == 'new']
+    assert [(r['store'], r['action'], r['field']) for r in created_rows] == [
+        ('persistent', 'create', None), ('runtime', 'create', None)]
+    for row in created_rows:
+        assert row['fields'] == ['key', 'local', 'ttl', 'type']
+        assert row['before'] is None
+        assert row['after'] == {'key': SECRET_MASK, 'local': '198.51.100.7', 'ttl': 64, 'type': 'sit'}
+    assert all(r['fields'] is None for r in rows if r['action'] != 'create')
+    assert '| `new` | persistent | create | `key, local, ttl, type` | (absent) | `{"key": ' in md
     assert '| `old` | runtime | delete |  |  | (absent) |' in md
+
+
+def test_create_with_bare_values_and_odd_field_names_is_one_row():
+    result = {'changed': True, 'changes': [
+        {'store': 'runtime', 'object': 'x', 'action': 'create', 'fields': {'mtu': 1280, 3: 'three'}},
+        {'store': 'runtime', 'object': 'y', 'action': 'modify', 'fields': {'mtu': 1280, 3: 'three'}}]}
+    rows = drift_report.rows_from_result('T', 'm', result)
+    assert [(r['object'], r['field'], r['fields'], r['after']) for r in rows] == [
+        ('x', None, ['3', 'mtu'], {'3': 'three', 'mtu': 1280}),
+        ('y', 3, None, 'three'), ('y', 'mtu', None, 1280)]
 
 
 def test_masked_values_stay_masked(callback):
@@ -184,7 +200,7 @@ def test_no_log_results_are_never_written(callback, task, result):
                            ['r1', 'r2'])
     assert report['hosts']['r1']['rows'] == [{
         'task': 'Session', 'module': 'edgenet.router.pipex_session', 'object': None, 'store': None,
-        'action': None, 'field': None, 'before': None, 'after': None, 'diff': False,
+        'action': None, 'field': None, 'fields': None, 'before': None, 'after': None, 'diff': False,
         'note': 'changed (result censored: no_log)',
     }]
     assert report['hosts']['r2']['status'] == 'failed'
@@ -238,7 +254,7 @@ def test_dhcpv6_daemon_drift_is_a_normal_row(callback):
                                        ('ok', 'r1', dhcp, label_only), ('ok', 'r2', dhcp, in_step)], ['r1', 'r2'])
     rows = report['hosts']['r1']['rows']
     assert [(r['object'], r['store'], r['action'], r['field'], r['before'], r['after'], r['note']) for r in rows] == [
-        ('lan0', 'runtime', 'create', 'mode', None, 'server', None),
+        ('lan0', 'runtime', 'create', None, None, {'mode': 'server'}, None),
         ('lan1', 'persistent', 'modify', 'dns_servers', [], ['2001:db8::53'], None),
     ]
     assert report['hosts']['r2']['status'] == 'clean'
@@ -300,4 +316,4 @@ def test_normal_run_is_flagged(tmp_path, monkeypatch):
     report, md, dummy = run(cb, [('ok', 'r1', IPTUN, module_result({}, {}, {'x': SIT}, check_mode=False))], ['r1'])
     assert report['check_mode'] is False and report['diff_mode'] is False
     assert 'normal run (changes were applied)' in md
-    assert report['summary']['rows'] == 8
+    assert report['summary']['rows'] == 2      # one create row per store, not one per field
