@@ -73,6 +73,7 @@ seealso:
 import datetime
 import json
 import os
+import re
 
 from ansible import context
 from ansible.plugins.callback import CallbackBase
@@ -84,6 +85,9 @@ SCHEMA_VERSION = 1
 # What Ansible puts in a result whose task had no_log (ansible-core 2.19+ and earlier).
 _CENSORED_KEY = 'censored'
 _NO_LOG_KEY = '_ansible_no_log'
+
+# A not-checked task's reason is a failure message: enough to act on, not a whole traceback.
+_REASON_LENGTH = 300
 
 _ROW_KEYS = ('task', 'module', 'object', 'store', 'action', 'field', 'fields', 'before', 'after', 'diff', 'note')
 
@@ -152,6 +156,49 @@ def _create_row(task_name, module, fields, common):
     return _row(task_name, module, after=after, fields=[str(name) for name in names], **common)
 
 
+# C0 and C1 control characters but tab and newline: values come from routers, and an escape
+# sequence in a report someone cats to a terminal (or a NUL in an HTML page) does harm.
+_CONTROL = re.compile(r'[\x00-\x08\x0b-\x1f\x7f-\x9f]')
+
+
+def _visible(text):
+    """``text`` with control characters shown as ``\\xNN`` instead of sent as they are."""
+    return _CONTROL.sub(lambda m: '\\x%02x' % ord(m.group()), text)
+
+
+def _one_line(value, limit):
+    """``value`` as text on one line (runs of whitespace, newlines included, become one
+    space), cut at ``limit`` with ``...``; never raises, whatever the type."""
+    try:
+        text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    except (TypeError, ValueError, RecursionError):
+        text = repr(value)
+    text = _visible(' '.join(text.split()))
+    if limit and len(text) > limit:
+        text = text[:max(limit - 3, 1)] + '...'
+    return text
+
+
+def _failure_reason(task, res, censored):
+    """Why an ignored failure left its task unchecked: the failure message, or the first
+    failed loop item's (a loop's own message only says that items failed)."""
+    if censored:
+        return '(censored: no_log)'
+    msg = res.get('msg')
+    items = res.get('results') if isinstance(res.get('results'), list) else []
+    if not msg:
+        for item in items:
+            if isinstance(item, dict) and item.get('failed'):
+                if _is_censored(task, item):
+                    return '(censored: no_log)'
+                msg = item.get('msg')
+                if msg:
+                    break
+    if not msg:
+        return 'failed (no message)'
+    return _one_line(msg, _REASON_LENGTH)
+
+
 def rows_from_result(task_name, module, res):
     """Drift rows of one (non-censored, changed) module result.
 
@@ -201,7 +248,8 @@ class CallbackModule(CallbackBase):
     # ------------------------------------------------------------------ collection
 
     def _host(self, name):
-        return self._hosts.setdefault(name, {'rows': [], 'failures': [], 'unreachable': False})
+        return self._hosts.setdefault(name, {'rows': [], 'failures': [], 'not_checked': [],
+                                             'unreachable': False})
 
     def _record(self, result, failed=False, unreachable=False, ignore_errors=False):
         host = _attr(result, 'host').get_name()
@@ -213,6 +261,11 @@ class CallbackModule(CallbackBase):
         censored = _is_censored(task, res)
         if unreachable:
             entry['unreachable'] = True
+        if failed and ignore_errors and not unreachable:
+            # The play goes on, but this task said nothing about drift: without this entry the
+            # host would count as clean although its state was never compared.
+            entry['not_checked'].append({'task': task_name, 'module': module,
+                                         'reason': _failure_reason(task, res, censored)})
         if failed or unreachable:
             if not ignore_errors:
                 msg = None if censored else res.get('msg')
@@ -271,7 +324,8 @@ class CallbackModule(CallbackBase):
     def report(self):
         """The report as plain data (the JSON file's content)."""
         hosts = {}
-        summary = {'hosts': 0, 'clean': 0, 'drift': 0, 'failed': 0, 'unreachable': 0, 'rows': 0}
+        summary = {'hosts': 0, 'clean': 0, 'drift': 0, 'failed': 0, 'unreachable': 0, 'rows': 0,
+                   'not_checked': 0, 'not_checked_hosts': 0}
         for name in sorted(self._hosts):
             entry = self._hosts[name]
             rows = _plain(entry['rows'])
@@ -283,10 +337,14 @@ class CallbackModule(CallbackBase):
                 status = 'drift'
             else:
                 status = 'clean'
-            hosts[name] = {'status': status, 'rows': rows, 'failures': _plain(entry['failures'])}
+            not_checked = _plain(entry['not_checked'])
+            hosts[name] = {'status': status, 'rows': rows, 'failures': _plain(entry['failures']),
+                           'not_checked': not_checked}
             summary['hosts'] += 1
             summary[status] += 1
             summary['rows'] += len(rows)
+            summary['not_checked'] += len(not_checked)
+            summary['not_checked_hosts'] += 1 if not_checked else 0
         return {
             'schema_version': SCHEMA_VERSION,
             'generator': self.CALLBACK_NAME,
@@ -327,13 +385,24 @@ def _cell(value, limit=80, code=True):
     if value is None:
         return ''
     text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
-    text = ' '.join(text.splitlines())
+    text = _visible(' '.join(text.splitlines()))
     if limit and len(text) > limit:
         text = text[:max(limit - 3, 1)] + '...'
     text = text.replace('|', '\\|')
     if code and '`' not in text:
         return '`%s`' % text
     return text
+
+
+def _plural(count, noun):
+    return '%d %s%s' % (count, noun, '' if count == 1 else 's')
+
+
+def _status_text(host):
+    """A host's status, and how many of its tasks went unchecked (a ``clean`` host with
+    unchecked tasks is only clean as far as it was checked)."""
+    count = len(host.get('not_checked') or [])
+    return '%s, %d not checked' % (host['status'], count) if count else host['status']
 
 
 def _field_cell(row, limit):
@@ -356,10 +425,14 @@ def render_markdown(report, limit=80):
     lines.append('**%d of %d hosts drifted** (%d rows); %d clean, %d failed, %d unreachable.' % (
         s['drift'], s['hosts'], s['rows'], s['clean'], s['failed'], s['unreachable']))
     lines.append('')
+    if s.get('not_checked'):
+        lines.append('**%d not checked**: %s on %s failed with errors ignored; their drift is unknown.' % (
+            s['not_checked'], _plural(s['not_checked'], 'task'), _plural(s.get('not_checked_hosts', 0), 'host')))
+        lines.append('')
     if report['hosts']:
         lines.extend(['| host | status | rows |', '|---|---|---|'])
         for name, host in report['hosts'].items():
-            lines.append('| %s | %s | %d |' % (_cell(name, 0, code=False), host['status'], len(host['rows'])))
+            lines.append('| %s | %s | %d |' % (_cell(name, 0, code=False), _status_text(host), len(host['rows'])))
         lines.append('')
     header = ('task', 'module', 'object', 'store', 'action', 'field', 'before', 'after', 'note')
     for name, host in report['hosts'].items():
@@ -381,7 +454,13 @@ def render_markdown(report, limit=80):
                 ]))
             lines.append('')
         elif host['status'] == 'clean':
-            lines.extend(['No drift.', ''])
+            lines.extend(['No drift in what was checked.' if host.get('not_checked') else 'No drift.', ''])
+        for item in host.get('not_checked', []):
+            lines.append('- not checked: task %s (%s): %s' % (
+                _cell(item['task'], 0, code=False), _cell(item['module'], 0),
+                _cell(item['reason'], _REASON_LENGTH, code=False)))
+        if host.get('not_checked'):
+            lines.append('')
         for failure in host['failures']:
             lines.append('- %s task %s (%s): %s' % (
                 'unreachable at' if failure['unreachable'] else 'failed',

@@ -125,8 +125,9 @@ def test_field_drift_per_host_and_store(callback):
     assert report['schema_version'] == 1
     assert report['check_mode'] is True and report['diff_mode'] is True
     assert report['playbooks'] == ['/srv/site/converge.yml']
-    assert report['summary'] == {'hosts': 2, 'clean': 1, 'drift': 1, 'failed': 0, 'unreachable': 0, 'rows': 1}
-    assert report['hosts']['r2'] == {'status': 'clean', 'rows': [], 'failures': []}
+    assert report['summary'] == {'hosts': 2, 'clean': 1, 'drift': 1, 'failed': 0, 'unreachable': 0, 'rows': 1,
+                                 'not_checked': 0, 'not_checked_hosts': 0}
+    assert report['hosts']['r2'] == {'status': 'clean', 'rows': [], 'failures': [], 'not_checked': []}
     assert report['hosts']['r1']['status'] == 'drift'
     assert report['hosts']['r1']['rows'] == [{
         'task': 'Tunnel to the broker', 'module': 'edgenet.router.iptun', 'object': 'he',
@@ -268,13 +269,47 @@ def test_failures_unreachable_and_ignored_errors(callback):
         ('unreachable', 'r2', task, {'unreachable': True, 'msg': 'ssh: connect timed out'}),
         ('failed_ignored', 'r3', task, {'failed': True, 'msg': 'ignored'}),
     ], ['r1', 'r2', 'r3'])
-    assert report['summary'] == {'hosts': 3, 'clean': 1, 'drift': 0, 'failed': 1, 'unreachable': 1, 'rows': 0}
+    assert report['summary'] == {'hosts': 3, 'clean': 1, 'drift': 0, 'failed': 1, 'unreachable': 1, 'rows': 0,
+                                 'not_checked': 1, 'not_checked_hosts': 1}
     assert report['hosts']['r1']['status'] == 'failed'
     assert report['hosts']['r1']['failures'] == [
         {'task': 'Tunnel', 'module': 'edgenet.router.iptun', 'unreachable': False, 'msg': 'kernel has no sit support'}]
     assert report['hosts']['r2']['status'] == 'unreachable'
+    # an ignored failure is not a failed host, but the task is listed as not checked
     assert report['hosts']['r3']['status'] == 'clean'
+    assert report['hosts']['r3']['failures'] == []
+    assert report['hosts']['r3']['not_checked'] == [
+        {'task': 'Tunnel', 'module': 'edgenet.router.iptun', 'reason': 'ignored'}]
+    assert report['hosts']['r1']['not_checked'] == []
     assert '- failed task Tunnel (`edgenet.router.iptun`): kernel has no sit support' in md
+    assert '**1 not checked**: 1 task on 1 host failed with errors ignored' in md
+    assert '| r3 | clean, 1 not checked | 0 |' in md
+    assert '- not checked: task Tunnel (`edgenet.router.iptun`): ignored' in md.split('## r3', 1)[1]
+
+
+def test_not_checked_reasons_are_cut_censored_and_taken_from_loop_items(callback):
+    task = FakeTask('Tunnel', 'edgenet.router.iptun')
+    secret_task = FakeTask('Session', 'edgenet.router.pipex_session', no_log=True)
+    long_msg = 'line one\nline two\x1b[31m ' + 'x' * 5000
+    loop = {'failed': True, 'msg': '', 'results': [
+        {'failed': False, 'changed': False, 'item': 'a'},
+        {'failed': True, 'msg': 'no such device: he9', 'item': 'b'}]}
+    report, md, text = run(callback, [
+        ('failed_ignored', 'r1', task, {'failed': True, 'msg': long_msg}),
+        ('failed_ignored', 'r1', secret_task, {'failed': True, 'msg': 'cookie s3cr3t-cookie rejected'}),
+        ('failed_ignored', 'r2', task, loop),
+        ('failed_ignored', 'r2', task, {'failed': True}),
+        ('failed_ignored', 'r2', task, {'failed': True, 'msg': {'odd': ['type', 1]}}),
+    ], ['r1', 'r2'])
+    reasons = [n['reason'] for n in report['hosts']['r1']['not_checked']]
+    assert len(reasons[0]) == 300 and reasons[0].startswith('line one line two') and reasons[0].endswith('...')
+    assert '\\x1b[31m' in reasons[0]                 # shown, not sent to a terminal
+    assert '\x1b' not in md
+    assert reasons[1] == '(censored: no_log)'
+    assert [n['reason'] for n in report['hosts']['r2']['not_checked']] == [
+        'no such device: he9', 'failed (no message)', '{"odd": ["type", 1]}']
+    assert report['summary']['not_checked'] == 5 and report['summary']['not_checked_hosts'] == 2
+    assert 's3cr3t-cookie' not in text and 's3cr3t-cookie' not in md
 
 
 def test_markdown_cells_escape_pipes_and_cut_long_values(tmp_path, cli_check):
@@ -302,7 +337,7 @@ def test_options_from_environment_and_atomic_replace(tmp_path, monkeypatch, cli_
         report, md, dummy = run(cb, [], ['r1'])
     finally:
         os.umask(old_umask)
-    assert report['hosts'] == {'r1': {'status': 'clean', 'rows': [], 'failures': []}}
+    assert report['hosts'] == {'r1': {'status': 'clean', 'rows': [], 'failures': [], 'not_checked': []}}
     assert sorted(os.listdir(str(out))) == ['site.json', 'site.md']   # no temporary file left
     # mkstemp makes 0600 files: the report is chmod'ed to what the umask allows, like any new file
     assert stat.S_IMODE(os.stat(str(out / 'site.md')).st_mode) == 0o644
