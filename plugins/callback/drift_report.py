@@ -70,7 +70,10 @@ seealso:
     description: How to run a nightly drift job, the report's JSON schema and a sample report.
 '''
 
+import base64
 import datetime
+import hashlib
+import html
 import json
 import os
 import re
@@ -98,7 +101,23 @@ def _now():
 
 def _plain(value):
     """``value`` as plain JSON data (tagged or odd types become str)."""
-    return json.loads(json.dumps(value, default=str))
+    try:
+        return json.loads(json.dumps(value, default=str))
+    except (TypeError, ValueError, RecursionError):
+        # keys json cannot take (a tuple), a loop in the data, nesting too deep: go by hand
+        return _plain_by_hand(value, 0)
+
+
+def _plain_by_hand(value, depth):
+    if depth > 50:
+        return '...'
+    if isinstance(value, dict):
+        return dict((str(k), _plain_by_hand(v, depth + 1)) for k, v in value.items())
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_plain_by_hand(v, depth + 1) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
 
 
 def _attr(obj, name):
@@ -366,6 +385,8 @@ class CallbackModule(CallbackBase):
                           json.dumps(report, indent=2, sort_keys=True) + '\n')
             _atomic_write(os.path.join(directory, base + '.md'),
                           render_markdown(report, self.get_option('max_value_length')))
+            _atomic_write(os.path.join(directory, base + '.html'),
+                          render_html(report, self.get_option('max_value_length')))
         except (IOError, OSError, _files.FilesError) as exc:
             self._display.warning('edgenet.router.drift_report: cannot write the report to %s: %s'
                                   % (directory, exc))
@@ -419,7 +440,7 @@ def render_markdown(report, limit=80):
     mode = 'check mode (nothing was changed)' if report['check_mode'] else 'normal run (changes were applied)'
     lines.append('%s, %s; playbook %s; finished %s.' % (
         mode, 'diff on' if report['diff_mode'] else 'diff off',
-        ', '.join('`%s`' % os.path.basename(p) for p in report['playbooks']) or 'unknown',
+        ', '.join('`%s`' % _visible(os.path.basename(p)) for p in report['playbooks']) or 'unknown',
         report['finished']))
     lines.append('')
     lines.append('**%d of %d hosts drifted** (%d rows); %d clean, %d failed, %d unreachable.' % (
@@ -436,7 +457,7 @@ def render_markdown(report, limit=80):
         lines.append('')
     header = ('task', 'module', 'object', 'store', 'action', 'field', 'before', 'after', 'note')
     for name, host in report['hosts'].items():
-        lines.extend(['## %s' % name.replace('\n', ' '), ''])
+        lines.extend(['## %s' % _visible(' '.join(name.splitlines())), ''])
         if host['rows']:
             lines.append('| %s |' % ' | '.join(header))
             lines.append('|%s' % ('---|' * len(header)))
@@ -469,3 +490,286 @@ def render_markdown(report, limit=80):
         if host['failures']:
             lines.append('')
     return '\n'.join(lines).rstrip('\n') + '\n'
+
+
+# ---------------------------------------------------------------------- HTML
+
+# The whole page is one file: no fonts, scripts or styles from the network (a report may be
+# opened where there is none, and must not tell anyone it was opened). The policy below
+# forbids any fetch and runs only the one script whose hash it names, so markup that slipped
+# past html.escape in a router's value could still not run.
+_HTML_STYLE = """
+body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",sans-serif;margin:1.5em;color:#1b1b1b}
+h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em}h3{font-size:1em}
+table{border-collapse:collapse;margin:.5em 0;width:100%}
+th,td{border:1px solid #ccc;padding:.2em .45em;text-align:left;vertical-align:top}
+thead th{background:#eee;position:sticky;top:0}
+tr.object-head th{background:#f6f6f6;font-weight:normal}
+code,pre{font:12px/1.35 ui-monospace,Menlo,Consolas,monospace;white-space:pre-wrap;word-break:break-all}
+pre{margin:.2em 0}
+.status{font-weight:bold}.drift{color:#9a5b00}.clean{color:#226b22}
+.failed,.unreachable{color:#b00020}.not-checked{color:#6b4c9a}
+.absent{color:#777;font-style:italic}
+ul.fields{margin:0;padding-left:1.1em}
+#filters{margin:1em 0;padding:.5em;background:#f6f6f6;border:1px solid #ddd}
+#filters label{margin-right:1em}
+[hidden]{display:none!important}
+"""
+
+# Filters by host, module and store over the rows that are already on the page; the choices
+# come from the rows' data attributes, so nothing is listed twice. Without JS the form stays
+# hidden and the page is plain tables.
+_HTML_SCRIPT = """
+(function () {
+  'use strict';
+  var form = document.getElementById('filters');
+  var rows = document.querySelectorAll('.row');
+  var names = ['host', 'module', 'store'];
+  function fill(name, values) {
+    var select = form.elements[name];
+    values.sort().forEach(function (value) {
+      var option = document.createElement('option');
+      option.value = value;
+      option.textContent = value;
+      select.appendChild(option);
+    });
+  }
+  function distinct(nodes, name) {
+    var seen = {};
+    Array.prototype.forEach.call(nodes, function (node) {
+      var value = node.getAttribute('data-' + name);
+      if (value) { seen[value] = true; }
+    });
+    return Object.keys(seen);
+  }
+  fill('host', distinct(document.querySelectorAll('tr[data-host]'), 'host'));
+  fill('module', distinct(rows, 'module'));
+  fill('store', distinct(rows, 'store'));
+  function apply() {
+    var want = {};
+    names.forEach(function (name) { want[name] = form.elements[name].value; });
+    var narrowed = want.module || want.store;
+    Array.prototype.forEach.call(rows, function (row) {
+      row.hidden = (want.module && row.getAttribute('data-module') !== want.module) ||
+                   (want.store && row.getAttribute('data-store') !== want.store);
+    });
+    Array.prototype.forEach.call(document.querySelectorAll('tbody.object, ul.entries'), function (group) {
+      group.hidden = !group.querySelector('.row:not([hidden])');
+    });
+    Array.prototype.forEach.call(document.querySelectorAll('section.host'), function (section) {
+      var other = want.host && section.getAttribute('data-host') !== want.host;
+      section.hidden = other || (narrowed && !section.querySelector('.row:not([hidden])'));
+    });
+    Array.prototype.forEach.call(document.querySelectorAll('table.hosts tr[data-host]'), function (row) {
+      row.hidden = want.host && row.getAttribute('data-host') !== want.host;
+    });
+  }
+  form.addEventListener('change', apply);
+  form.addEventListener('reset', function () { window.setTimeout(apply, 0); });
+  form.hidden = false;
+})();
+"""
+
+_HTML_CSP = ("default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-%s'; "
+             "base-uri 'none'; form-action 'none'"
+             % base64.b64encode(hashlib.sha256(_HTML_SCRIPT.encode('utf-8')).digest()).decode('ascii'))
+
+# A value longer than this is cut in the HTML page too (the JSON file has it whole): one
+# router's whole configuration in a cell would bury the other 199 hosts.
+_HTML_VALUE_CAP = 10000
+
+_HTML_COLUMNS = ('task', 'module', 'store', 'action', 'field', 'before', 'after', 'note')
+
+
+def _esc(value):
+    """Text for HTML, attributes included: escaped, control characters made visible."""
+    return html.escape(_visible(value if isinstance(value, str) else str(value)), quote=True)
+
+
+def _value_text(value):
+    if isinstance(value, str):
+        return value
+    try:
+        return json.dumps(value, sort_keys=True, default=str)
+    except (TypeError, ValueError, RecursionError):
+        return repr(value)
+
+
+def _html_value(value, limit, absent=False):
+    """One value: empty or ``(absent)`` for null, short values in code, long ones cut with the
+    rest behind a <details> (readable and searchable without JS)."""
+    if value is None:
+        return '<span class="absent">(absent)</span>' if absent else ''
+    text = _value_text(value)
+    if not limit or len(text) <= limit:
+        return '<code>%s</code>' % _esc(text)
+    whole = text if len(text) <= _HTML_VALUE_CAP else (
+        text[:_HTML_VALUE_CAP] + '... (%d characters; the JSON file has them all)' % len(text))
+    return '<details><summary><code>%s...</code></summary><pre>%s</pre></details>' % (
+        _esc(text[:max(limit - 3, 1)]), _esc(whole))
+
+
+def _html_after(row, limit):
+    """A created object's wanted fields as a list, one per line; any other row's value."""
+    after = row.get('after')
+    if row.get('fields') and isinstance(after, dict):
+        return '<ul class="fields">%s</ul>' % ''.join(
+            '<li><code>%s</code> = %s</li>' % (_esc(name), _html_value(after.get(name), limit))
+            for name in row['fields'])
+    return _html_value(after, limit, absent=row.get('action') == 'delete')
+
+
+def _html_field(row):
+    if row.get('fields'):
+        return '<span class="absent">(%s)</span>' % _esc(_plural(len(row['fields']), 'field'))
+    return _html_value(row.get('field'), 0)
+
+
+def _html_row(row, limit):
+    cells = [
+        _esc(row.get('task') or ''),
+        _html_value(row.get('module'), 0),
+        _esc(row.get('store') or ''),
+        _esc(row.get('action') or ''),
+        _html_field(row),
+        _html_value(row.get('before'), limit, absent=row.get('action') == 'create'),
+        _html_after(row, limit),
+        _esc(row.get('note') or ''),
+    ]
+    return '<tr class="row" data-module="%s" data-store="%s">%s</tr>' % (
+        _esc(row.get('module') or ''), _esc(row.get('store') or ''),
+        ''.join('<td>%s</td>' % cell for cell in cells))
+
+
+def _by_object(rows):
+    """Rows grouped by object, in the order objects first appear; rows of other modules (no
+    object) last, as one group."""
+    groups = {}
+    order = []
+    for row in rows:
+        key = row.get('object')
+        key = None if key is None else _value_text(key)
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        groups[key].append(row)
+    order.sort(key=lambda k: k is None)       # stable: objects keep their order
+    return [(key, groups[key]) for key in order]
+
+
+def _html_rows_table(rows, limit):
+    out = ['<table class="rows"><thead><tr>%s</tr></thead>'
+           % ''.join('<th>%s</th>' % name for name in _HTML_COLUMNS)]
+    for key, group in _by_object(rows):
+        title = ('object <code>%s</code>' % _esc(key)) if key is not None else 'other tasks (no object)'
+        out.append('<tbody class="object"><tr class="object-head"><th colspan="%d">%s (%s)</th></tr>'
+                   % (len(_HTML_COLUMNS), title, _plural(len(group), 'row')))
+        out.extend(_html_row(row, limit) for row in group)
+        out.append('</tbody>')
+    out.append('</table>')
+    return out
+
+
+def _html_entries(title, css, items, text_of):
+    """A host's not-checked tasks or failures: a list whose items the module filter can hide."""
+    if not items:
+        return []
+    out = ['<h3 class="%s">%s</h3>' % (css, title), '<ul class="entries">']
+    for item in items:
+        out.append('<li class="row" data-module="%s" data-store="">%s</li>'
+                   % (_esc(item.get('module') or ''), text_of(item)))
+    out.append('</ul>')
+    return out
+
+
+def _not_checked_text(item):
+    return 'task %s (%s): %s' % (_esc(item.get('task') or ''), _html_value(item.get('module'), 0),
+                                 _esc(item.get('reason') or ''))
+
+
+def _failure_text(item):
+    return '%s task %s (%s): %s' % (
+        'unreachable at' if item.get('unreachable') else 'failed', _esc(item.get('task') or ''),
+        _html_value(item.get('module'), 0), _esc(item.get('msg') or ''))
+
+
+def _html_host_section(index, name, host, limit):
+    out = ['<section class="host" id="host-%d" data-host="%s">' % (index, _esc(name)),
+           '<h2>%s <span class="status %s">%s</span></h2>' % (_esc(name), _esc(host['status']),
+                                                             _esc(_status_text(host)))]
+    if host['rows']:
+        out.extend(_html_rows_table(host['rows'], limit))
+    elif host['status'] == 'clean':
+        out.append('<p>No drift in what was checked.</p>')
+    out.extend(_html_entries('Not checked (failed, errors ignored: drift unknown)', 'not-checked',
+                             host.get('not_checked') or [], _not_checked_text))
+    out.extend(_html_entries('Failures', 'failed', host.get('failures') or [], _failure_text))
+    out.append('</section>')
+    return out
+
+
+def _html_hosts_table(report):
+    """Every host, one line each; hosts with something to show link to their section (a
+    clean host has none: 200 'No drift.' sections would bury the ones that matter)."""
+    out = ['<table class="hosts"><thead><tr><th>host</th><th>status</th><th>rows</th><th>objects</th>'
+           '<th>not checked</th><th>failures</th></tr></thead><tbody>']
+    for index, (name, host) in enumerate(report['hosts'].items(), 1):
+        label = _esc(name)
+        if _has_section(host):
+            label = '<a href="#host-%d">%s</a>' % (index, label)
+        out.append('<tr data-host="%s"><td>%s</td><td class="status %s">%s</td><td>%d</td><td>%d</td>'
+                   '<td>%d</td><td>%d</td></tr>' % (
+                       _esc(name), label, _esc(host['status']), _esc(host['status']), len(host['rows']),
+                       len(_by_object(host['rows'])), len(host.get('not_checked') or []),
+                       len(host.get('failures') or [])))
+    out.append('</tbody></table>')
+    return out
+
+
+def _has_section(host):
+    return bool(host['rows'] or host.get('not_checked') or host.get('failures') or host['status'] != 'clean')
+
+
+def _html_filters():
+    selects = ''.join(
+        '<label>%s <select name="%s"><option value="">all</option></select></label>' % (name, name)
+        for name in ('host', 'module', 'store'))
+    return '<form id="filters" hidden>Show only: %s<button type="reset">all</button></form>' % selects
+
+
+def render_html(report, limit=80):
+    """The report as one self-contained HTML page: a summary per host, then per host the rows
+    grouped per object, what was not checked and what failed; filters by host, module and
+    store when JS runs."""
+    s = report['summary']
+    mode = 'check mode (nothing was changed)' if report['check_mode'] else 'normal run (changes were applied)'
+    out = [
+        '<!DOCTYPE html>',
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta http-equiv="Content-Security-Policy" content="%s">' % _esc(_HTML_CSP),
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        '<title>Drift report %s</title>' % _esc(report.get('finished') or ''),
+        '<style>%s</style></head><body>' % _HTML_STYLE,
+        '<h1>Drift report</h1>',
+        '<p>%s, %s; playbook %s; finished %s.</p>' % (
+            _esc(mode), 'diff on' if report['diff_mode'] else 'diff off',
+            ', '.join('<code>%s</code>' % _esc(os.path.basename(p)) for p in report['playbooks']) or 'unknown',
+            _esc(report.get('finished') or '')),
+        '<p><strong>%d of %d hosts drifted</strong> (%d rows); %d clean, %d failed, %d unreachable.</p>' % (
+            s['drift'], s['hosts'], s['rows'], s['clean'], s['failed'], s['unreachable']),
+    ]
+    if s.get('not_checked'):
+        out.append('<p class="not-checked"><strong>%d not checked</strong>: %s on %s failed with errors '
+                   'ignored; their drift is unknown.</p>' % (
+                       s['not_checked'], _plural(s['not_checked'], 'task'),
+                       _plural(s.get('not_checked_hosts', 0), 'host')))
+    out.append(_html_filters())
+    if report['hosts']:
+        out.append('<h2>Hosts</h2>')
+        out.extend(_html_hosts_table(report))
+    for index, (name, host) in enumerate(report['hosts'].items(), 1):
+        if _has_section(host):
+            out.extend(_html_host_section(index, name, host, limit))
+    out.append('<script>%s</script>' % _HTML_SCRIPT)
+    out.append('</body></html>')
+    return '\n'.join(out) + '\n'

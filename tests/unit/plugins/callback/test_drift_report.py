@@ -5,8 +5,12 @@ both report files out, read back and checked."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import html
 import json
 import os
+import re
 import stat
 
 import pytest
@@ -97,7 +101,8 @@ def callback(tmp_path, cli_check):
 
 
 def run(cb, events, hosts):
-    """Feed (method, host, task, result) tuples, then the end of the playbook; read both files."""
+    """Feed (method, host, task, result) tuples, then the end of the playbook; read the JSON and
+    Markdown files (read_html reads the third)."""
     cb.v2_playbook_on_start(FakePlaybook())
     for method, host, task, result in events:
         kwargs = {'ignore_errors': True} if method == 'failed_ignored' else {}
@@ -338,10 +343,11 @@ def test_options_from_environment_and_atomic_replace(tmp_path, monkeypatch, cli_
     finally:
         os.umask(old_umask)
     assert report['hosts'] == {'r1': {'status': 'clean', 'rows': [], 'failures': [], 'not_checked': []}}
-    assert sorted(os.listdir(str(out))) == ['site.json', 'site.md']   # no temporary file left
+    assert sorted(os.listdir(str(out))) == ['site.html', 'site.json', 'site.md']   # no temporary file left
     # mkstemp makes 0600 files: the report is chmod'ed to what the umask allows, like any new file
     assert stat.S_IMODE(os.stat(str(out / 'site.md')).st_mode) == 0o644
     assert stat.S_IMODE(os.stat(str(out / 'site.json')).st_mode) == 0o644
+    assert stat.S_IMODE(os.stat(str(out / 'site.html')).st_mode) == 0o644
 
 
 def test_normal_run_is_flagged(tmp_path, monkeypatch):
@@ -352,3 +358,147 @@ def test_normal_run_is_flagged(tmp_path, monkeypatch):
     assert report['check_mode'] is False and report['diff_mode'] is False
     assert 'normal run (changes were applied)' in md
     assert report['summary']['rows'] == 2      # one create row per store, not one per field
+
+
+def read_html(cb):
+    with open(os.path.join(cb.get_option('dir'), cb.get_option('basename') + '.html')) as f:
+        return f.read()
+
+
+def assert_self_contained(page):
+    """No resource from the network, nothing that links out: every src/href is an anchor on the
+    page, and the policy forbids fetches and runs only the page's own script."""
+    assert 'http://' not in page and 'https://' not in page
+    tags = re.findall(r'<[a-zA-Z][^>]*>', page)       # escaped text has &lt;, not <
+    assert not [t for t in tags if re.search(r'\ssrc\s*=', t, re.I)]
+    hrefs = [h for t in tags for h in re.findall(r'\shref\s*=\s*"([^"]*)"', t, re.I)]
+    assert all(h.startswith('#') for h in hrefs)
+    assert not re.search(r'@import|url\(', page, re.I)
+    assert page.count('<script>') == 1 and page.count('<style>') == 1
+    script = page.split('<script>', 1)[1].split('</script>', 1)[0]
+    digest = base64.b64encode(hashlib.sha256(script.encode('utf-8')).digest()).decode('ascii')
+    assert "default-src &#x27;none&#x27;" in page and ('sha256-%s' % digest) in page
+
+
+HOSTILE = '<script>alert("owned")</script><img src=x onerror=alert(1)>'
+
+
+def test_html_report_escapes_values_and_fetches_nothing(callback):
+    hostile = {'changed': True, 'changes': [
+        {'store': 'persistent', 'object': 'he<b>', 'action': 'modify',
+         'fields': {'description': {'before': HOSTILE, 'after': 'ok & "quoted"'}}},
+        {'store': 'runtime', 'object': 'gre"1', 'action': 'create',
+         'fields': {'remote': {'before': None, 'after': HOSTILE}}}]}
+    task = FakeTask('Tunnel <i>', 'edgenet.router.iptun')
+    report, dummy, dummy = run(callback, [
+        ('ok', 'r1', task, hostile),
+        ('failed_ignored', 'r2', task, {'failed': True, 'msg': 'bad ' + HOSTILE}),
+        ('failed', 'r3', task, {'failed': True, 'msg': HOSTILE}),
+    ], ['r1', 'r2', 'r3'])
+    page = read_html(callback)
+    assert '<script>alert' not in page and '<img' not in page and '<b>' not in page and '<i>' not in page
+    assert html.escape(HOSTILE, quote=True) in page
+    assert 'object <code>he&lt;b&gt;</code>' in page and 'gre&quot;1' in page
+    assert 'ok &amp; &quot;quoted&quot;' in page
+    assert_self_contained(page)
+
+
+def test_html_report_lists_every_host_and_object_grouped(callback):
+    events = [
+        ('ok', 'r1', IPTUN, module_result({'a': dict(SIT, ttl=1, local='192.0.2.1'), 'b': dict(SIT, ttl=2)},
+                                          {'a': SIT, 'b': SIT}, {'a': SIT, 'b': SIT})),
+        ('ok', 'r1', FakeTask('Write a file', 'ansible.builtin.copy'), {'changed': True, 'diff': []}),
+        ('ok', 'r2', IPTUN, module_result({}, {}, {'new': SIT})),
+        ('ok', 'r3', IPTUN, module_result({'c': SIT}, {'c': SIT}, {'c': SIT})),
+        ('failed_ignored', 'r4', IPTUN, {'failed': True, 'msg': 'no sit module'}),
+        ('unreachable', 'r5', IPTUN, {'unreachable': True, 'msg': 'timed out'}),
+    ]
+    report, dummy, dummy = run(callback, events, ['r1', 'r2', 'r3', 'r4', 'r5'])
+    page = read_html(callback)
+    for host in ('r1', 'r2', 'r3', 'r4', 'r5'):
+        assert '<tr data-host="%s">' % host in page          # every host in the summary table
+    for host in ('r1', 'r2', 'r4', 'r5'):
+        assert 'data-host="%s">' % host in page.split('</table>', 1)[1]   # and a section of its own
+    assert 'data-host="r3"' not in page.split('</table>', 1)[1]        # a clean host: a line only
+    r1 = page.split('data-host="r1">', 2)[2].split('</section>', 1)[0]
+    # rows grouped per object: one group head each, the rows of the object under it
+    assert r1.count('<tbody class="object">') == 3
+    group_a = r1.split('object <code>a</code> (2 rows)', 1)[1].split('</tbody>', 1)[0]
+    assert group_a.count('<tr class="row"') == 2 and '192.0.2.1' in group_a and '<code>ttl</code>' in group_a
+    assert 'object <code>b</code> (1 row)' in r1 and 'other tasks (no object) (1 row)' in r1
+    assert r1.index('object <code>a</code>') < r1.index('object <code>b</code>') < r1.index('other tasks')
+    # a missing object is one row: its fields as a list in the after cell
+    r2 = page.split('data-host="r2">', 2)[2].split('</section>', 1)[0]
+    assert r2.count('<tr class="row"') == 2 and '(4 fields)' in r2 and '<code>ttl</code> = <code>64</code>' in r2
+    # summary per host: status and counts, not-checked and unreachable shown
+    assert '<tr data-host="r1"><td><a href="#host-1">r1</a></td><td class="status drift">drift</td>' \
+           '<td>4</td><td>3</td><td>0</td><td>0</td></tr>' in page
+    assert 'clean, 1 not checked' in page and 'no sit module' in page
+    assert 'unreachable at task' in page and 'timed out' in page
+    # filters: hidden until the script shows them; rows carry what they filter on
+    assert '<form id="filters" hidden>' in page
+    for name in ('host', 'module', 'store'):
+        assert '<select name="%s">' % name in page
+    assert '<tr class="row" data-module="edgenet.router.iptun" data-store="runtime">' in page
+    assert_self_contained(page)
+
+
+@pytest.mark.parametrize('task, result', [
+    (FakeTask('Session', 'edgenet.router.pipex_session', no_log=True),
+     dict(module_result({}, {}, {'pw-a': dict(SIT, key='s3cr3t-cookie', local='203.0.113.250')}),
+          msg='failed with 203.0.113.250')),
+    (FakeTask('Session', 'edgenet.router.pipex_session'),
+     dict(module_result({}, {}, {'pw-a': dict(SIT, key='s3cr3t-cookie', local='203.0.113.250')}),
+          _ansible_no_log=True, msg='failed with 203.0.113.250')),
+])
+def test_html_never_shows_censored_values(callback, task, result):
+    run(callback, [('ok', 'r1', task, result), ('failed', 'r2', task, result),
+                   ('failed_ignored', 'r3', task, result)], ['r1', 'r2', 'r3'])
+    page = read_html(callback)
+    for leak in ('pw-a', 's3cr3t-cookie', '203.0.113.250', '198.51.100.7'):
+        assert leak not in page
+    assert 'changed (result censored: no_log)' in page and '(censored: no_log)' in page
+
+
+class Unprintable(object):
+    def __str__(self):
+        return '<unprintable \x00 object>'
+
+
+def test_odd_values_give_a_report_not_a_traceback(callback):
+    loop = []
+    loop.append(loop)
+    odd = {'changed': True, 'changes': [
+        {'store': 'runtime', 'object': ('tuple', 1), 'action': 'modify', 'fields': {
+            'blob': {'before': b'\x00\xff', 'after': 'x' * 100000},
+            'ctl': {'before': 'a\x00b\x1b[2Jc\r\nd\u2028e', 'after': float('nan')},
+            'obj': {'before': Unprintable(), 'after': {(1, 2): 'tuple key', 3: [None, True]}},
+            'loop': {'before': loop, 'after': 1}}},
+        {'store': 'runtime', 'object': None, 'action': 'create', 'fields': {'mtu': None}},
+        {'store': 'persistent', 'object': 7, 'action': 'delete', 'fields': 'not a dict'}]}
+    report, md, text = run(callback, [('ok', 'r\x00<1>', IPTUN, odd)], ['r\x00<1>'])
+    page = read_html(callback)
+    assert len(report['hosts']['r\x00<1>']['rows']) == 6
+    for output in (md, page):
+        assert '\x00' not in output and '\x1b' not in output
+    assert '\\x1b[2J' in page and 'r\\x00&lt;1&gt;' in page
+    assert 'x' * 10000 in page and 'x' * 10001 not in page     # a huge value is cut in the page
+    assert 'x' * 100000 in text                                 # the JSON file keeps it whole
+    assert_self_contained(page)
+
+
+def test_render_html_of_200_hosts_stays_small():
+    hosts = {}
+    for n in range(200):
+        rows = [drift_report._row('Tunnel', 'edgenet.router.iptun', object='t%d' % (i % 3), store='runtime',
+                                  action='modify', field='ttl', before=i, after=64) for i in range(6)]
+        hosts['r%03d' % n] = {'status': 'drift' if n % 2 else 'clean', 'rows': rows if n % 2 else [],
+                              'failures': [], 'not_checked': []}
+    report = {'check_mode': True, 'diff_mode': True, 'playbooks': ['site.yml'], 'finished': 'now',
+              'summary': {'hosts': 200, 'drift': 100, 'clean': 100, 'failed': 0, 'unreachable': 0,
+                          'rows': 600, 'not_checked': 0, 'not_checked_hosts': 0},
+              'hosts': hosts}
+    page = drift_report.render_html(report)
+    assert page.count('<section class="host"') == 100 and page.count('<tr data-host=') == 200
+    assert len(page) < 600 * 400 + 200 * 300 + 10000       # a few hundred bytes per row, no data blob
+    assert_self_contained(page)
