@@ -8,13 +8,15 @@ from __future__ import annotations
 DOCUMENTATION = r'''
 name: drift_report
 type: notification
-short_description: Write what drifted, per host and per object, as Markdown and JSON files
+short_description: Write what drifted, per host and per object, as Markdown, JSON and HTML files
 version_added: 0.1.0
 description:
   - Collects every task result that reports C(changed) during an C(ansible-playbook) run and, when
-    the run ends, writes two files to O(dir) - C(<basename>.json) and C(<basename>.md) - that list
-    per host which objects drifted, in which store, and each field's value now (C(before)) and the
-    value the play wants (C(after)).
+    the run ends, writes three files to O(dir) - C(<basename>.json), C(<basename>.md) and
+    C(<basename>.html) - that list per host which objects drifted, in which store, and each
+    field's value now (C(before)) and the value the play wants (C(after)).
+  - The HTML file is one self-contained page (no network fetches) with a summary per host, the rows
+    grouped per object, and filters by host, module and store when JavaScript runs.
   - Meant for a nightly C(ansible-playbook site.yml --check --diff) run; a normal run reports what
     it changed the same way.
   - Modules of this collection (M(edgenet.router.iptun), M(edgenet.router.sixtofour_relay),
@@ -24,14 +26,19 @@ description:
     C(create)) gives one row for the whole object (its fields folded into C(after) and C(fields)).
     Any other module that reports C(changed) gets one row
     naming the task and module, and saying whether a diff was returned (no field table).
+  - Tasks that failed with C(ignore_errors) are listed per host as not checked, with the failure
+    message as the reason, and counted in the summary (C(not_checked)).
   - Values the modules masked stay masked. Results of C(no_log) tasks are never written; their row
     only says that the task changed something and that its result is censored.
-  - Both files are replaced atomically (written to a temporary file in O(dir), then renamed).
+  - The files are replaced atomically (written to a temporary file in O(dir), then renamed).
+  - At the end of the play it prints one line, for CI logs and AWX job output, that counts the
+    drifted hosts and their rows, the failed and unreachable hosts and the tasks not checked, and
+    names the three files.
   - Works beside the stdout callback; enable it with
     C(ANSIBLE_CALLBACKS_ENABLED=edgenet.router.drift_report) or C(callbacks_enabled) in C(ansible.cfg).
   - The JSON schema and a sample report are in the collection's drift detection guide.
 requirements:
-  - Enabled with C(callbacks_enabled) (it is a notification callback and does not print anything).
+  - Enabled with C(callbacks_enabled) (it is a notification callback; it prints only the summary line).
 options:
   dir:
     description:
@@ -46,7 +53,8 @@ options:
         key: dir
   basename:
     description:
-      - File name without extension; the callback writes C(<basename>.json) and C(<basename>.md).
+      - File name without extension; the callback writes C(<basename>.json), C(<basename>.md) and
+        C(<basename>.html).
     type: str
     default: drift-report
     env:
@@ -58,6 +66,8 @@ options:
     description:
       - Longest value shown in a Markdown table cell; longer values are cut and end with C(...).
         The JSON file always holds the whole value.
+      - In the HTML file a longer value is cut the same way, with the whole value (up to 10000
+        characters) one click away.
     type: int
     default: 80
     env:
@@ -336,7 +346,10 @@ class CallbackModule(CallbackBase):
         for name in getattr(stats, 'processed', {}) or {}:
             self._host(name)
         report = self.report()
-        self._write(report)
+        paths = self._write(report)
+        # One line in the play's output: CI logs and AWX job output show it even where nobody
+        # opens the files.
+        self._display.display(summary_line(report, paths))
 
     # ------------------------------------------------------------------ output
 
@@ -377,19 +390,36 @@ class CallbackModule(CallbackBase):
         }
 
     def _write(self, report):
+        """Write the three files; their paths, or None when they could not be written."""
         directory = self.get_option('dir')
-        base = self.get_option('basename')
+        base = os.path.join(directory, self.get_option('basename'))
+        limit = self.get_option('max_value_length')
+        files = [
+            (base + '.md', lambda: render_markdown(report, limit)),
+            (base + '.json', lambda: json.dumps(report, indent=2, sort_keys=True) + '\n'),
+            (base + '.html', lambda: render_html(report, limit)),
+        ]
         try:
             os.makedirs(directory, exist_ok=True)
-            _atomic_write(os.path.join(directory, base + '.json'),
-                          json.dumps(report, indent=2, sort_keys=True) + '\n')
-            _atomic_write(os.path.join(directory, base + '.md'),
-                          render_markdown(report, self.get_option('max_value_length')))
-            _atomic_write(os.path.join(directory, base + '.html'),
-                          render_html(report, self.get_option('max_value_length')))
+            for path, render in files:
+                _atomic_write(path, render())
         except (IOError, OSError, _files.FilesError) as exc:
             self._display.warning('edgenet.router.drift_report: cannot write the report to %s: %s'
                                   % (directory, exc))
+            return None
+        return [os.path.abspath(path) for path, dummy in files]
+
+
+def summary_line(report, paths):
+    """The line printed at the end of the play: what drifted, what went wrong, where the
+    files are (absolute: a CI log is read far from the working directory)."""
+    s = report['summary']
+    parts = ['%d of %d hosts drifted (%s)' % (s['drift'], s['hosts'], _plural(s['rows'], 'row'))]
+    for key in ('failed', 'unreachable', 'not_checked'):
+        if s.get(key):
+            parts.append('%d %s' % (s[key], key.replace('_', ' ')))
+    files = ', '.join(_visible(p) for p in paths) if paths else 'not written (see the warning above)'
+    return 'drift report: %s; files: %s' % (', '.join(parts), files)
 
 
 def _atomic_write(path, text):

@@ -502,3 +502,43 @@ def test_render_html_of_200_hosts_stays_small():
     assert page.count('<section class="host"') == 100 and page.count('<tr data-host=') == 200
     assert len(page) < 600 * 400 + 200 * 300 + 10000       # a few hundred bytes per row, no data blob
     assert_self_contained(page)
+
+
+class RecordingDisplay(object):
+    def __init__(self):
+        self.lines = []
+        self.warnings = []
+
+    def display(self, msg, *args, **kwargs):
+        self.lines.append(msg)
+
+    def warning(self, msg, *args, **kwargs):
+        self.warnings.append(msg)
+
+
+def test_summary_line_at_the_end_of_the_play(callback, monkeypatch):
+    shown = RecordingDisplay()
+    monkeypatch.setattr(callback, '_display', shown)
+    task = FakeTask('Tunnel', 'edgenet.router.iptun')
+    run(callback, [
+        ('ok', 'r1', IPTUN, module_result({'he': dict(SIT, ttl=17)}, {'he': dict(SIT, ttl=17)}, {'he': SIT})),
+        ('failed', 'r2', task, {'failed': True, 'msg': 'no'}),
+        ('failed_ignored', 'r3', task, {'failed': True, 'msg': 'ignored'}),
+        ('ok', 'r4', IPTUN, {'changed': False}),
+    ], ['r1', 'r2', 'r3', 'r4'])
+    base = os.path.abspath(os.path.join(callback.get_option('dir'), 'drift-report'))
+    assert shown.lines == [
+        'drift report: 1 of 4 hosts drifted (2 rows), 1 failed, 1 not checked; files: '
+        '%s.md, %s.json, %s.html' % (base, base, base)]
+    assert not shown.warnings
+
+
+def test_summary_line_when_the_files_cannot_be_written(tmp_path, cli_check, monkeypatch):
+    (tmp_path / 'a-file').write_text('')
+    cb = load_callback()
+    cb.set_options(direct={'dir': str(tmp_path / 'a-file' / 'sub')})
+    shown = RecordingDisplay()
+    monkeypatch.setattr(cb, '_display', shown)
+    cb.v2_playbook_on_stats(FakeStats(['r1']))
+    assert len(shown.warnings) == 1 and 'cannot write the report' in shown.warnings[0]
+    assert shown.lines == ['drift report: 0 of 1 hosts drifted (0 rows); files: not written (see the warning above)']
