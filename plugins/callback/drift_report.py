@@ -208,21 +208,26 @@ def _one_line(value, limit):
     return text
 
 
+def _item_failed(item):
+    """ansible-core 2.19 hands callbacks loop items without their ``failed`` key; a failed one
+    still carries ``exception`` (earlier versions keep ``failed``)."""
+    return bool(item.get('failed')) or 'exception' in item
+
+
 def _failure_reason(task, res, censored):
-    """Why an ignored failure left its task unchecked: the failure message, or the first
-    failed loop item's (a loop's own message only says that items failed)."""
+    """Why an ignored failure left its task unchecked: the failure message; for a loop, how
+    many items failed and the first one's message (the loop's own only says that some did)."""
     if censored:
         return '(censored: no_log)'
     msg = res.get('msg')
     items = res.get('results') if isinstance(res.get('results'), list) else []
-    if not msg:
-        for item in items:
-            if isinstance(item, dict) and item.get('failed'):
-                if _is_censored(task, item):
-                    return '(censored: no_log)'
-                msg = item.get('msg')
-                if msg:
-                    break
+    failed_items = [item for item in items if isinstance(item, dict) and _item_failed(item)]
+    if any(_is_censored(task, item) for item in failed_items):
+        return '(censored: no_log)'
+    first = next((item.get('msg') for item in failed_items if item.get('msg')), None)
+    if first:
+        msg = '%d of %d items failed; the first: %s' % (
+            len(failed_items), len(items), _one_line(first, _REASON_LENGTH))
     if not msg:
         return 'failed (no message)'
     return _one_line(msg, _REASON_LENGTH)

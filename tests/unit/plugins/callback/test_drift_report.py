@@ -296,13 +296,18 @@ def test_not_checked_reasons_are_cut_censored_and_taken_from_loop_items(callback
     task = FakeTask('Tunnel', 'edgenet.router.iptun')
     secret_task = FakeTask('Session', 'edgenet.router.pipex_session', no_log=True)
     long_msg = 'line one\nline two\x1b[31m ' + 'x' * 5000
-    loop = {'failed': True, 'msg': '', 'results': [
+    loop = {'failed': True, 'msg': 'One or more items failed', 'results': [
         {'failed': False, 'changed': False, 'item': 'a'},
         {'failed': True, 'msg': 'no such device: he9', 'item': 'b'}]}
     report, md, text = run(callback, [
         ('failed_ignored', 'r1', task, {'failed': True, 'msg': long_msg}),
         ('failed_ignored', 'r1', secret_task, {'failed': True, 'msg': 'cookie s3cr3t-cookie rejected'}),
         ('failed_ignored', 'r2', task, loop),
+        # ansible-core 2.19's shape: no 'failed' key left, a failed item has 'exception'
+        ('failed_ignored', 'r2', task, {'changed': True, 'msg': 'One or more items failed', 'results': [
+            {'changed': True, 'msg': '', 'rc': 0, 'item': '/bin/true'},
+            {'changed': True, 'msg': 'The command exited with a non-zero return code.', 'rc': 1,
+             'exception': '(traceback unavailable)', 'item': '/bin/false'}]}),
         ('failed_ignored', 'r2', task, {'failed': True}),
         ('failed_ignored', 'r2', task, {'failed': True, 'msg': {'odd': ['type', 1]}}),
     ], ['r1', 'r2'])
@@ -312,8 +317,10 @@ def test_not_checked_reasons_are_cut_censored_and_taken_from_loop_items(callback
     assert '\x1b' not in md
     assert reasons[1] == '(censored: no_log)'
     assert [n['reason'] for n in report['hosts']['r2']['not_checked']] == [
-        'no such device: he9', 'failed (no message)', '{"odd": ["type", 1]}']
-    assert report['summary']['not_checked'] == 5 and report['summary']['not_checked_hosts'] == 2
+        '1 of 2 items failed; the first: no such device: he9',
+        '1 of 2 items failed; the first: The command exited with a non-zero return code.',
+        'failed (no message)', '{"odd": ["type", 1]}']
+    assert report['summary']['not_checked'] == 6 and report['summary']['not_checked_hosts'] == 2
     assert 's3cr3t-cookie' not in text and 's3cr3t-cookie' not in md
 
 
