@@ -12,6 +12,8 @@ imports only ``_names.quoted``. Every function takes text or ``ipaddress`` objec
 
 * 6to4 (RFC 3056) and 6rd (RFC 5969): :func:`sixtofour_prefix`, :func:`sixrd_prefix` and their
   inverses :func:`sixtofour_ipv4`, :func:`sixrd_ipv4`;
+* the one 6to4 address rule, :func:`check_sixtofour_ipv4` (a 6to4 prefix embeds the IPv4
+  address, so it must be global), for the filter and the sixtofour_relay module alike;
 * subnets and hosts of an IPv6 prefix: :func:`ipv6_subnet` (the n-th /64 of a /48),
   :func:`ipv6_host` (the router's ``::1`` in a /64).
 """
@@ -23,12 +25,17 @@ import ipaddress
 from ansible_collections.edgenet.router.plugins.module_utils._names import quoted
 
 __all__ = [
+    'DOCUMENTATION_RANGES',
+    'NOT_GLOBAL',
     'PrefixError',
     'SIXTOFOUR_PREFIX',
+    'SixToFourError',
+    'check_sixtofour_ipv4',
     'ipv4_address',
     'ipv6_host',
     'ipv6_network',
     'ipv6_subnet',
+    'not_global',
     'sixrd_ipv4',
     'sixrd_masklen',
     'sixrd_prefix',
@@ -43,8 +50,37 @@ IPV4_BITS = 32
 IPV6_BITS = 128
 
 
+# IPv4 ranges a 6to4 address cannot embed: nobody on the IPv4 Internet can send to them, so no
+# relay or other 6to4 site could reach the prefix. (Own table rather than ipaddress.is_global,
+# whose answers differ between Python versions, and so the message can say which range.)
+NOT_GLOBAL = [(ipaddress.IPv4Network(net), what) for net, what in (
+    ('0.0.0.0/8', '"this network" address (RFC 791)'),
+    ('10.0.0.0/8', 'private address (RFC 1918)'),
+    ('100.64.0.0/10', 'shared address for carrier-grade NAT (RFC 6598)'),
+    ('127.0.0.0/8', 'loopback address'),
+    ('169.254.0.0/16', 'link-local address'),
+    ('172.16.0.0/12', 'private address (RFC 1918)'),
+    ('192.0.0.0/24', 'IETF protocol assignment (RFC 6890)'),
+    ('192.88.99.0/24', '6to4 anycast relay address (RFC 3068, deprecated by RFC 7526)'),
+    ('192.168.0.0/16', 'private address (RFC 1918)'),
+    ('198.18.0.0/15', 'benchmarking address (RFC 2544)'),
+    ('224.0.0.0/4', 'multicast address'),
+    ('240.0.0.0/4', 'reserved address'),
+)]
+DOCUMENTATION_RANGES = [ipaddress.IPv4Network(net) for net in ('192.0.2.0/24', '198.51.100.0/24', '203.0.113.0/24')]
+# What a task does about a non-global address: the sixtofour_relay module's advice (callers
+# such as the filter pass their own).
+NOT_GLOBAL_FIX = 'Behind NAT, use a tunnel broker (edgenet.router.iptun, type sit) instead'
+DOCUMENTATION_FIX = 'set allow_documentation_addresses: true for labs and tests'
+
+
 class PrefixError(ValueError):
     """Bad input for a prefix computation: raised before anything is touched."""
+
+
+class SixToFourError(PrefixError):
+    """Bad input for 6to4 or 6rd: an address 6to4 cannot embed, or a role's parameters the
+    argument spec cannot refuse. Raised before anything is touched."""
 
 
 def _number(value, what):
@@ -87,6 +123,33 @@ def sixrd_masklen(value):
 
 
 # ---- 6to4 and 6rd ------------------------------------------------------------------------------
+def not_global(address, allow_documentation=False):
+    """``(kind, range)`` when IPv4 ``address`` cannot carry a 6to4 prefix, else None."""
+    for network, kind in NOT_GLOBAL:
+        if address in network:
+            return kind, network
+    for network in DOCUMENTATION_RANGES:
+        if address in network and not allow_documentation:
+            return 'documentation address (RFC 5737)', network
+    return None
+
+
+def check_sixtofour_ipv4(address, what, allow_documentation=False, fix=NOT_GLOBAL_FIX, documentation_fix=DOCUMENTATION_FIX):
+    """The IPv4 address, or SixToFourError when a 6to4 prefix cannot be built on it (see
+    NOT_GLOBAL; documentation ranges only with ``allow_documentation``). ``fix`` and
+    ``documentation_fix`` end the message: what the caller's user can do instead."""
+    address = ipv4_address(address, what)
+    problem = not_global(address, allow_documentation)
+    if problem is None:
+        return address
+    kind, network = problem
+    if network in DOCUMENTATION_RANGES:
+        raise SixToFourError('%s %s is a %s in %s, which is not routed on the Internet; %s'
+                             % (what, address, kind, network, documentation_fix))
+    raise SixToFourError('%s %s is a %s in %s: 6to4 embeds the IPv4 address in the IPv6 prefix, so it must be '
+                         'a global address every 6to4 router and relay can send to. %s' % (what, address, kind, network, fix))
+
+
 def sixtofour_prefix(ipv4):
     """IPv4 address -> its 6to4 site prefix ``2002:VVVV:VVVV::/48`` (RFC 3056 section 2)."""
     address = ipv4_address(ipv4)

@@ -25,7 +25,8 @@ from ansible_collections.edgenet.router.plugins.module_utils import _engine as e
 from ansible_collections.edgenet.router.plugins.module_utils._iptun import COMMON, run_iptun
 from ansible_collections.edgenet.router.plugins.module_utils._names import link_name_problem, quoted
 from ansible_collections.edgenet.router.plugins.module_utils._prefix import (
-    SIXTOFOUR_PREFIX, PrefixError, ipv4_address, ipv6_host, ipv6_network, sixrd_masklen, sixrd_prefix, sixtofour_prefix,
+    SIXTOFOUR_PREFIX, PrefixError, SixToFourError, check_sixtofour_ipv4, ipv6_host, ipv6_network, not_global, sixrd_masklen,
+    sixrd_prefix, sixtofour_prefix,
 )
 from ansible_collections.edgenet.router.plugins.module_utils._resolve import ResolveError, resolve_endpoint
 from ansible_collections.edgenet.router.plugins.module_utils._task import CONFIRM_OPTION
@@ -50,23 +51,6 @@ DEFAULT_MTU = 1280
 
 ROLES = ('6to4-site', '6to4-relay', '6rd-ce', '6rd-br')
 
-# IPv4 ranges a 6to4 address cannot embed: nobody on the IPv4 Internet can send to them, so no
-# relay or other 6to4 site could reach the prefix. (Own table rather than ipaddress.is_global,
-# whose answers differ between Python versions, and so the message can say which range.)
-NOT_GLOBAL = [(ipaddress.IPv4Network(net), what) for net, what in (
-    ('0.0.0.0/8', '"this network" address (RFC 791)'),
-    ('10.0.0.0/8', 'private address (RFC 1918)'),
-    ('100.64.0.0/10', 'shared address for carrier-grade NAT (RFC 6598)'),
-    ('127.0.0.0/8', 'loopback address'),
-    ('169.254.0.0/16', 'link-local address'),
-    ('172.16.0.0/12', 'private address (RFC 1918)'),
-    ('192.0.0.0/24', 'IETF protocol assignment (RFC 6890)'),
-    ('192.88.99.0/24', '6to4 anycast relay address (RFC 3068, deprecated by RFC 7526)'),
-    ('192.168.0.0/16', 'private address (RFC 1918)'),
-    ('198.18.0.0/15', 'benchmarking address (RFC 2544)'),
-    ('224.0.0.0/4', 'multicast address'),
-    ('240.0.0.0/4', 'reserved address'),
-)]
 # IPv6 ranges a 6rd prefix cannot be in: its delegated prefixes would be no global unicast.
 NOT_SIXRD = [(ipaddress.IPv6Network(net), what) for net, what in (
     ('2002::/16', '6to4 prefix (use a 6to4 role)'),
@@ -74,42 +58,9 @@ NOT_SIXRD = [(ipaddress.IPv6Network(net), what) for net, what in (
     ('ff00::/8', 'multicast prefix'),
     ('::/8', 'reserved prefix'),
 )]
-DOCUMENTATION_RANGES = [ipaddress.IPv4Network(net) for net in ('192.0.2.0/24', '198.51.100.0/24', '203.0.113.0/24')]
 
 
-class SixToFourError(PrefixError):
-    """Bad input for a 6to4 or 6rd role: raised before anything is touched. (The arithmetic's
-    own errors are its base class, ``_prefix.PrefixError``.)"""
-
-
-# ---- rules -------------------------------------------------------------------------------------
-def _not_global(address, allow_documentation):
-    """``(kind, range)`` when ``address`` cannot carry a 6to4 prefix, else None."""
-    for network, kind in NOT_GLOBAL:
-        if address in network:
-            return kind, network
-    for network in DOCUMENTATION_RANGES:
-        if address in network and not allow_documentation:
-            return 'documentation address (RFC 5737)', network
-    return None
-
-
-def check_sixtofour_ipv4(address, what, allow_documentation=False):
-    """Refuse an IPv4 address a 6to4 prefix cannot be built on (see NOT_GLOBAL); documentation
-    ranges only with ``allow_documentation``."""
-    address = ipv4_address(address, what)
-    problem = _not_global(address, allow_documentation)
-    if problem is None:
-        return address
-    kind, network = problem
-    if network in DOCUMENTATION_RANGES:
-        raise SixToFourError('%s %s is a %s in %s, which is not routed on the Internet; set '
-                             'allow_documentation_addresses: true for labs and tests' % (what, address, kind, network))
-    raise SixToFourError('%s %s is a %s in %s: 6to4 embeds the IPv4 address in the IPv6 prefix, so it must be '
-                         'a global address every 6to4 router and relay can send to. Behind NAT, use a tunnel '
-                         'broker (edgenet.router.iptun, type sit) instead' % (what, address, kind, network))
-
-
+# ---- rules (the 6to4 address rule itself is _prefix.check_sixtofour_ipv4, shared with the filter) --
 def _unicast_ipv4(value, what):
     """An IPv4 literal or a name resolving to exactly one IPv4 address, usable as an endpoint."""
     try:
@@ -303,7 +254,7 @@ def interface_ipv4(netlink, name, role, allow_documentation=False):
     for text in found:
         address = ipaddress.IPv4Address(text)
         if role.startswith('6to4'):
-            problem = _not_global(address, allow_documentation)
+            problem = not_global(address, allow_documentation)
         elif address.is_loopback or address.is_link_local:
             problem = ('loopback' if address.is_loopback else 'link-local', None)
         else:
