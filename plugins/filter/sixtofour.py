@@ -15,7 +15,7 @@ from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.edgenet.router.plugins.module_utils._names import quoted
 from ansible_collections.edgenet.router.plugins.module_utils._prefix import (
-    PrefixError, check_sixtofour_ipv4, sixrd_prefix as _sixrd_prefix, sixtofour_prefix as _sixtofour_prefix,
+    PrefixError, check_sixtofour_ipv4, sixrd_delegated_prefix, sixtofour_prefix as _sixtofour_prefix,
 )
 
 # The filter's way out of the 6to4 address rule, named in its message.
@@ -44,9 +44,9 @@ def sixtofour_prefix(ipv4, allow_nonglobal=False):
 
 
 def sixrd_prefix(ipv4, sixrd_prefix, ipv4_masklen=0):
-    """IPv4 address, 6rd prefix, IPv4 mask length -> 6rd delegated prefix."""
+    """IPv4 address, 6rd prefix, IPv4 mask length -> 6rd delegated prefix, /64 or shorter."""
     try:
-        return _sixrd_prefix(ipv4, sixrd_prefix, ipv4_masklen).with_prefixlen
+        return sixrd_delegated_prefix(ipv4, sixrd_prefix, ipv4_masklen).with_prefixlen
     except PrefixError as exc:
         raise AnsibleFilterError('sixrd_prefix: %s' % exc)
 

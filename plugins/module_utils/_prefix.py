@@ -36,6 +36,7 @@ __all__ = [
     'ipv6_network',
     'ipv6_subnet',
     'not_global',
+    'sixrd_delegated_prefix',
     'sixrd_ipv4',
     'sixrd_masklen',
     'sixrd_prefix',
@@ -46,6 +47,9 @@ __all__ = [
 # RFC 3056 section 2: every 6to4 site prefix is 2002:V4ADDR::/48.
 SIXTOFOUR_PREFIX = ipaddress.IPv6Network('2002::/16')
 SIXTOFOUR_SITE_LENGTH = 48
+# A delegated 6rd prefix is a CE's LAN prefix: SLAAC (RFC 4862 on Ethernet, RFC 2464) needs a /64
+# on a LAN, and the kernel's sit driver refuses 6rd prefix + 32 - relay prefix > 64.
+SIXRD_LONGEST = 64
 IPV4_BITS = 32
 IPV6_BITS = 128
 
@@ -187,6 +191,19 @@ def sixrd_prefix(ipv4, sixrd_pfx, ipv4_masklen=0):
     suffix = int(address) & ((1 << suffix_bits) - 1)
     value = int(prefix.network_address) | (suffix << (IPV6_BITS - length))
     return ipaddress.IPv6Network((value, length))
+
+
+def sixrd_delegated_prefix(ipv4, sixrd_pfx, ipv4_masklen=0):
+    """:func:`sixrd_prefix`, refused when longer than /64: the prefix a CE can hand to a LAN
+    (the filter and the sixtofour_relay module; the bare arithmetic goes to /128)."""
+    prefix = sixrd_prefix(ipv4, sixrd_pfx, ipv4_masklen)
+    if prefix.prefixlen > SIXRD_LONGEST:
+        sixrd, masklen, length = _sixrd_parts(sixrd_pfx, ipv4_masklen)
+        raise PrefixError('sixrd_prefix /%d with ipv4_masklen %d gives a /%d delegated prefix (%d + 32 - %d), longer '
+                          'than /%d: the kernel and SLAAC need /64 or shorter; give a shorter sixrd_prefix or '
+                          'an ipv4_masklen of at least %d' % (sixrd.prefixlen, masklen, length, sixrd.prefixlen, masklen,
+                                                              SIXRD_LONGEST, sixrd.prefixlen + IPV4_BITS - SIXRD_LONGEST))
+    return prefix
 
 
 def sixrd_ipv4(ipv6, sixrd_pfx, ipv4_masklen=0, ipv4_common=None):

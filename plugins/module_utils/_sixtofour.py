@@ -25,8 +25,8 @@ from ansible_collections.edgenet.router.plugins.module_utils import _engine as e
 from ansible_collections.edgenet.router.plugins.module_utils._iptun import COMMON, run_iptun
 from ansible_collections.edgenet.router.plugins.module_utils._names import link_name_problem, quoted
 from ansible_collections.edgenet.router.plugins.module_utils._prefix import (
-    SIXTOFOUR_PREFIX, PrefixError, SixToFourError, check_sixtofour_ipv4, ipv6_host, ipv6_network, not_global, sixrd_masklen,
-    sixrd_prefix, sixtofour_prefix,
+    SIXTOFOUR_PREFIX, PrefixError, SixToFourError, check_sixtofour_ipv4, ipv6_host, ipv6_network, not_global, sixrd_delegated_prefix,
+    sixrd_masklen, sixrd_prefix, sixtofour_prefix,
 )
 from ansible_collections.edgenet.router.plugins.module_utils._resolve import ResolveError, resolve_endpoint
 from ansible_collections.edgenet.router.plugins.module_utils._task import CONFIRM_OPTION
@@ -146,16 +146,13 @@ def tunnel_params(params, local):
         if not params.get('sixrd_prefix'):
             raise SixToFourError('role %s needs sixrd_prefix (the ISP\'s 6rd prefix, e.g. 2001:db8::/32)' % role)
         masklen = sixrd_masklen(params.get('ipv4_masklen') or 0)
-        prefix = sixrd_prefix(local, params['sixrd_prefix'], masklen)
         sixrd = ipv6_network(params['sixrd_prefix'], 'sixrd_prefix')
         for network, kind in NOT_SIXRD:
             if sixrd.overlaps(network):
                 raise SixToFourError('sixrd_prefix %s is inside the %s %s, so no delegated prefix in it is routable; '
                                      'give the ISP\'s 6rd prefix (global unicast, such as 2001:db8::/32)'
                                      % (sixrd, kind, network))
-        if prefix.prefixlen > 64:
-            raise SixToFourError('sixrd_prefix /%d with ipv4_masklen %d gives /%d delegated prefixes: the kernel '
-                                 'and SLAAC need /64 or shorter' % (sixrd.prefixlen, masklen, prefix.prefixlen))
+        prefix = sixrd_delegated_prefix(local, params['sixrd_prefix'], masklen)
         tunnel.update({'type': '6rd', 'sixrd_prefix': sixrd.with_prefixlen,
                        'sixrd_relay_prefix': ipaddress.IPv4Network((int(local), masklen), strict=False).with_prefixlen})
         if role == '6rd-ce':

@@ -81,6 +81,24 @@ def test_sixrd_prefix(args, expected):
     assert sixrd_prefix(*args) == expected
 
 
+@pytest.mark.parametrize('args, expected', [
+    (('192.0.2.1', '2001:db8::/32'), '2001:db8:c000:201::/64'),               # 32 + 32 - 0
+    (('10.100.100.1', '2001:db8:ab00::/40', 8), '2001:db8:ab64:6401::/64'),  # 40 + 32 - 8
+])
+def test_sixrd_prefix_up_to_64(args, expected):
+    assert sixrd_prefix(*args) == expected
+
+
+@pytest.mark.parametrize('args, lengths', [
+    (('192.0.2.1', '2001:db8::/33'), r'sixrd_prefix /33 with ipv4_masklen 0 gives a /65 delegated prefix \(33 \+ 32 - 0\)'),
+    (('192.0.2.1', '2001:db8::/48', 8), r'sixrd_prefix /48 with ipv4_masklen 8 gives a /72 delegated prefix \(48 \+ 32 - 8\)'),
+    (('192.0.2.1', '2001:db8::/96'), r'sixrd_prefix /96 with ipv4_masklen 0 gives a /128 delegated prefix \(96 \+ 32 - 0\)'),
+])
+def test_sixrd_prefix_longer_than_64_is_refused(args, lengths):
+    with pytest.raises(AnsibleFilterError, match='sixrd_prefix: %s, longer than /64.*ipv4_masklen of at least' % lengths):
+        sixrd_prefix(*args)
+
+
 @pytest.mark.parametrize('call, message', [
     (lambda: sixtofour_prefix('not-an-address'), "sixtofour_prefix: address 'not-an-address' is not an IPv4 address"),
     (lambda: sixtofour_prefix('not-an-address', True), "sixtofour_prefix: address 'not-an-address' is not an IPv4 address"),

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from ansible_collections.edgenet.router.plugins.module_utils._prefix import (
-    PrefixError, ipv6_host, ipv6_subnet, sixrd_ipv4, sixrd_prefix, sixtofour_ipv4, sixtofour_prefix,
+    PrefixError, ipv6_host, ipv6_subnet, sixrd_delegated_prefix, sixrd_ipv4, sixrd_prefix, sixtofour_ipv4, sixtofour_prefix,
 )
 
 
@@ -64,6 +64,22 @@ def test_sixrd_prefix(ipv4, prefix, masklen, delegated):
     (lambda: sixrd_prefix('192.0.2.1', '2001:db8::/112', 0), 'longer than 128'),
 ])
 def test_arithmetic_errors(call, message):
+    with pytest.raises(PrefixError, match=message):
+        call()
+
+
+def test_sixrd_delegated_prefix_stops_at_64_where_the_arithmetic_does_not():
+    assert sixrd_prefix('192.0.2.1', '2001:db8::/48', 8).with_prefixlen == '2001:db8:0:2:100::/72'
+    assert sixrd_delegated_prefix('192.0.2.1', '2001:db8::/40', 8).with_prefixlen == '2001:db8:0:201::/64'
+    with pytest.raises(PrefixError, match=r'/72 delegated prefix \(48 \+ 32 - 8\), longer than /64.*at least 16'):
+        sixrd_delegated_prefix('192.0.2.1', '2001:db8::/48', 8)
+
+
+@pytest.mark.parametrize('call, message', [
+    (lambda: sixrd_delegated_prefix('192.0.2.1', '2001:db8::/32', 33), 'between 0 and 32'),
+    (lambda: sixrd_delegated_prefix('192.0.2.1', '2001:db8::/112', 0), 'longer than 128'),
+])
+def test_sixrd_delegated_prefix_keeps_the_arithmetic_errors(call, message):
     with pytest.raises(PrefixError, match=message):
         call()
 
