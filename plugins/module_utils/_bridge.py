@@ -16,12 +16,10 @@ smallest port's.
 
 from __future__ import annotations
 
-import re
+from ansible_collections.edgenet.router.plugins.module_utils._names import link_name_problem, quoted
 
 __all__ = ['BridgeError', 'bridge_changes']
 
-# An interface name as the kernel takes it (IFNAMSIZ 16 with the NUL) and a command line can carry.
-_IFNAME = re.compile(r'[A-Za-z0-9_.@-]{1,15}\Z')
 STORE = 'runtime'
 
 
@@ -30,8 +28,11 @@ class BridgeError(Exception):
 
 
 def _name(what, value):
-    if not isinstance(value, str) or not _IFNAME.match(value):
-        raise BridgeError('%s %r is not an interface name (1-15 letters, digits, ".", "-", "_", "@")' % (what, value))
+    """The collection's one name rule (``_names``): the name becomes a word of an ``ip -batch``
+    line, where a leading ``-`` reads as an option, and ``.``/``..`` are no link the kernel makes."""
+    problem = link_name_problem(value)
+    if problem is not None:
+        raise BridgeError('%s %s is not a valid interface name: %s' % (what, quoted(value), problem))
     return value
 
 

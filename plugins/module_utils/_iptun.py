@@ -157,7 +157,7 @@ def check_info_name(name):
     report, not an empty answer."""
     problem = link_name_problem(name)
     if problem is not None:
-        raise TunnelError('name %s is refused: %s, and tunnel names are literal (not patterns); give one '
+        raise TunnelError('name %s is not a valid interface name: %s, and tunnel names are literal (not patterns); give one '
                           'tunnel\'s name or omit name to list all' % (quoted(name), problem))
 
 

@@ -64,7 +64,7 @@ def _value_text(section, key, value):
     if (section, key) in _LINK_NAME_KEYS:
         problem = link_name_problem(value)
         if problem is not None:
-            raise NetworkdError('[%s] %s=%s is refused: %s, since networkd reads other characters as a pattern '
+            raise NetworkdError('[%s] %s=%s is not a valid interface name: %s, since networkd reads other characters as a pattern '
                                 'that can match other interfaces; use the literal interface name'
                                 % (section, key, quoted(value), problem))
     if any(c in value for c in _FORBIDDEN):
@@ -188,7 +188,7 @@ class NetworkdDir(object):
         ``[Match] Name=`` matches that link alone)."""
         problem = link_name_problem(name)
         if problem is not None:
-            raise self.error('%s file name for %s is refused: %s; use the literal interface name'
+            raise self.error('%s file name %s is not a valid interface name: %s; use the literal interface name'
                              % (self.what, quoted(name), problem))
         if ext not in self.extensions:
             raise self.error('%s file types are %s, not %s' % (self.what, ', '.join(self.extensions), quoted(ext)))

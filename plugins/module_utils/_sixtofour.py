@@ -241,7 +241,7 @@ def interface_ipv4(netlink, name, role, allow_documentation=False):
     error that lists what the interface has and why each was passed over."""
     problem = link_name_problem(name)
     if problem is not None:
-        raise SixToFourError('local_interface %s is refused: %s; give the interface name as "ip link" shows it'
+        raise SixToFourError('local_interface %s is not a valid interface name: %s; give the interface name as "ip link" shows it'
                              % (quoted(name), problem))
     index = netlink.link_index(name)
     if index is None:

@@ -250,7 +250,7 @@ def check_name(name):
     routes and ``ActivationPolicy=`` on other interfaces."""
     problem = link_name_problem(name)
     if problem is not None:
-        raise TunnelError('tunnel name %s is refused: %s, because it becomes the link, its networkd file names '
+        raise TunnelError('tunnel name %s is not a valid interface name: %s, because it becomes the link, its networkd file names '
                           'and their [Match] Name=, which networkd reads as a pattern; choose a literal name such '
                           'as he-ipv6' % (quoted(name), problem))
     if name in FALLBACK_DEVICES:
@@ -263,7 +263,7 @@ def check_link(name):
     name, and written to ``commands``)."""
     problem = link_name_problem(name)
     if problem is not None:
-        raise TunnelError('underlay link %s is refused: %s; give the underlay device\'s name as "ip link" '
+        raise TunnelError('underlay link %s is not a valid interface name: %s; give the underlay device\'s name as "ip link" '
                           'shows it' % (quoted(name), problem))
 
 

@@ -84,7 +84,7 @@ class PppError(Exception):
 def _interface(value):
     problem = link_name_problem(value)
     if problem:
-        raise PppError('interface %s is refused: %s; it names the unit, the files and pppd\'s argv, so give the '
+        raise PppError('interface %s is not a valid interface name: %s; it names the unit, the files and pppd\'s argv, so give the '
                        'literal name of one link' % (quoted(value), problem))
     return value
 

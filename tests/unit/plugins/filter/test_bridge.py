@@ -97,5 +97,5 @@ def test_the_same_rows_as_the_template_it_replaced(links):
 def test_errors_are_filter_errors_naming_the_value():
     with pytest.raises(AnsibleFilterError, match='bridge_changes: br0 is a veth link, not a bridge'):
         bridge_changes([link('br0', kind='veth')], 'br0')
-    with pytest.raises(AnsibleFilterError, match="bridge_changes: port 'a b' is not an interface name"):
+    with pytest.raises(AnsibleFilterError, match="bridge_changes: port 'a b' is not a valid interface name"):
         bridge_changes([], 'br0', ports=[{'name': 'a b'}])

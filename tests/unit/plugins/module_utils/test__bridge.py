@@ -77,11 +77,15 @@ def test_a_name_held_by_another_kind_of_link_is_refused_and_left_alone():
 
 
 @pytest.mark.parametrize('bridge, ports, mtu, state, message', [
-    ('br 0', PORTS, None, 'present', "bridge 'br 0' is not an interface name"),
-    ('x' * 16, PORTS, None, 'present', 'is not an interface name'),
-    ('br0\n', PORTS, None, 'present', 'is not an interface name'),
-    (None, PORTS, None, 'present', 'bridge None is not an interface name'),
-    ('br0', [{'name': 'eth1;reboot'}], None, 'present', "port 'eth1;reboot' is not an interface name"),
+    ('br 0', PORTS, None, 'present', "bridge 'br 0' is not a valid interface name"),
+    ('x' * 16, PORTS, None, 'present', 'is not a valid interface name'),
+    ('br0\n', PORTS, None, 'present', 'is not a valid interface name'),
+    (None, PORTS, None, 'present', 'bridge None is not a valid interface name'),
+    ('br0', [{'name': 'eth1;reboot'}], None, 'present', "port 'eth1;reboot' is not a valid interface name"),
+    # The kernel refuses . and .. (the old own pattern let them through), and - would be an option to ip.
+    ('.', PORTS, None, 'present', "bridge '.' is not a valid interface name: an interface name is 1-15"),
+    ('br0', [{'name': '..'}], None, 'present', "port '..' is not a valid interface name: an interface name is 1-15"),
+    ('-br0', PORTS, None, 'present', "bridge '-br0' is not a valid interface name"),
     ('br0', [{'name': 'br0'}], None, 'present', 'port br0 is the bridge itself'),
     ('br0', PORTS, 67, 'present', 'bridge br0 mtu 67: an integer from 68 to 65535'),
     ('br0', [{'name': 'eth1', 'mtu': '1450'}], None, 'present', "port eth1 mtu '1450'"),

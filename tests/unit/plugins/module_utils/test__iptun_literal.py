@@ -50,22 +50,22 @@ def test_a_pattern_name_is_refused_with_value_rule_and_fix(router, name):
     def run():
         run_iptun(params(networkd_dir=router.dir, name=name, **V4), KernelTunnels(router.nl),
                   NetworkdTunnels(router.dir), resolve=fake_resolve)
-    refused(router, TunnelError, r'tunnel name .* is refused: an interface name is 1-15 letters.*networkd reads as a '
+    refused(router, TunnelError, r'tunnel name .* is not a valid interface name: an interface name is 1-15 letters.*networkd reads as a '
                                  r'pattern; choose a literal name such as he-ipv6', run)
 
 
 @pytest.mark.parametrize('name', ['e*', '!he0', 'tun[0-9]'])
 def test_a_pattern_name_is_refused_in_bulk_absent_and_sixtofour(router, name):
     bulk = dict(networkd_dir=router.dir, tunnels=[dict(V4, name='t-ok'), dict(V4, name=name, remote='192.0.2.3')])
-    refused(router, TunnelError, 'tunnel name %s is refused' % repr(name).replace('[', r'\[').replace('*', r'\*'),
+    refused(router, TunnelError, 'tunnel name %s is not a valid interface name' % repr(name).replace('[', r'\[').replace('*', r'\*'),
             lambda: run_iptun(params(**bulk), KernelTunnels(router.nl), NetworkdTunnels(router.dir), resolve=fake_resolve))
     absent = dict(networkd_dir=router.dir, name=name, state='absent')
-    refused(router, TunnelError, 'is refused',
+    refused(router, TunnelError, 'is not a valid interface name',
             lambda: run_iptun(params(**absent), KernelTunnels(router.nl), NetworkdTunnels(router.dir)))
     site = sixtofour_params()
     site.update(SITE)
     site.update(name=name, networkd_dir=router.dir)
-    refused(router, TunnelError, 'is refused',
+    refused(router, TunnelError, 'is not a valid interface name',
             lambda: run_sixtofour(site, KernelTunnels(router.nl), NetworkdTunnels(router.dir)))
 
 
@@ -73,7 +73,7 @@ def test_a_pattern_underlay_link_is_refused(router):
     def run():
         run_iptun(params(networkd_dir=router.dir, name='t1', link='eth*', persistent=False, **V4),
                   KernelTunnels(router.nl), None, resolve=fake_resolve)
-    refused(router, TunnelError, r"underlay link 'eth\*' is refused", run)
+    refused(router, TunnelError, r"underlay link 'eth\*' is not a valid interface name", run)
 
 
 def test_very_long_text_is_quoted_not_dumped(router):
@@ -83,19 +83,19 @@ def test_very_long_text_is_quoted_not_dumped(router):
 
 
 # networkd refuses non-literal names itself (defence in depth), with its own error, never ValueError.
-@pytest.mark.parametrize('name', PATTERNS + [''])
+@pytest.mark.parametrize('name', PATTERNS + ['', '.', '..'])
 def test_networkd_refuses_a_file_name_that_is_not_literal(tmp_path, name):
     ndir = NetworkdDir(str(tmp_path))
-    with pytest.raises(NetworkdError, match='networkd file name for .* is refused'):
+    with pytest.raises(NetworkdError, match='networkd file name .* is not a valid interface name'):
         ndir.path(name, 'network')
-    with pytest.raises(NetworkdError, match='is refused'):
+    with pytest.raises(NetworkdError, match='is not a valid interface name'):
         ndir.write(name, {'netdev': '[NetDev]\nName=x\n'})
     assert os.listdir(str(tmp_path)) == []  # refused before the lock file was made
 
 
-@pytest.mark.parametrize('name', ['*', 'e*', '!he0', 'eth?', 'tun[0-9]', '%d'])
+@pytest.mark.parametrize('name', ['*', 'e*', '!he0', 'eth?', 'tun[0-9]', '%d', '.', '..'])
 def test_networkd_refuses_a_match_name_pattern(name):
-    with pytest.raises(NetworkdError, match=r'\[Match\] Name=.* is refused'):
+    with pytest.raises(NetworkdError, match=r'\[Match\] Name=.* is not a valid interface name'):
         render([('Match', [('Name', name)])])
     assert render([('Match', [('Name', 'he-ipv6')])]) == '[Match]\nName=he-ipv6\n'
 

@@ -198,6 +198,8 @@ def test_pipexs_options_without_nft_are_refused_before_anything_is_touched(route
 
 @pytest.mark.parametrize('changes, words', [
     ({'interface': 'ac*'}, 'interface'),
+    ({'interface': '.'}, "interface '.' is not a valid interface name: an interface name is 1-15"),
+    ({'interface': '..'}, "interface '..' is not a valid interface name: an interface name is 1-15"),
     ({'remote_pool': '10.70.0.13-10.70.0.10'}, 'remote_pool'),
     ({'remote_pool': '10.70.0.0-10.70.0.13'}, 'lies inside remote_pool'),
     ({'local_address': None}, 'local_address is required'),
