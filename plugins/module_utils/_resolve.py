@@ -124,7 +124,11 @@ def resolve_endpoint(text, family, what, getaddrinfo=socket.getaddrinfo):
     try:
         infos = getaddrinfo(text, None, af, socket.SOCK_DGRAM)
     except (OSError, UnicodeError, ValueError) as exc:  # gaierror is an OSError
-        raise ResolveError('%s %s does not resolve to an %s address: %s' % (what, quoted(text), FAMILY_NAMES[family], exc))
+        # Say both readings: a typo'd address that still reads as a name (192.0.2.3O, a letter O) reaches
+        # here, and the resolver's "Name or service not known" alone hides the typo.
+        raise ResolveError('%s %s is not an %s address, and does not resolve as a name to an %s address (%s); give an '
+                           '%s address or a host name the router can resolve'
+                           % (what, quoted(text), FAMILY_NAMES[family], FAMILY_NAMES[family], exc, FAMILY_NAMES[family]))
     found = sorted(set(str(ipaddress.ip_address(info[4][0].split('%')[0])) for info in infos))
     if len(found) != 1:
         raise ResolveError('%s %s must resolve to exactly one %s address, but resolves to %d: %s'

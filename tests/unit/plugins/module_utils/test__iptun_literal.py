@@ -139,8 +139,21 @@ def test_a_name_the_resolver_cannot_take_is_a_resolve_error(text):
 def test_any_resolver_failure_is_a_resolve_error(exc):
     def getaddrinfo(*args):
         raise exc
-    with pytest.raises(ResolveError, match="remote 'host.example' does not resolve to an IPv4 address"):
+    with pytest.raises(ResolveError, match="remote 'host.example' is not an IPv4 address, and does not resolve as a name "
+                                           "to an IPv4 address"):
         resolve_endpoint('host.example', 4, 'remote', getaddrinfo=getaddrinfo)
+
+
+@pytest.mark.parametrize('text, family', [('192.0.2.3O', 4), ('192.0.2.1x', 4), ('2001.db8.0.1a', 6)])
+def test_a_typod_address_that_reads_as_a_name_says_both(text, family):
+    # Looked up (it may be a name), and the message names both readings, not the resolver's words alone.
+    def getaddrinfo(*args):
+        raise socket.gaierror(-2, 'Name or service not known')
+    word = 'IPv4' if family == 4 else 'IPv6'
+    with pytest.raises(ResolveError) as err:
+        resolve_endpoint(text, family, 'remote', getaddrinfo=getaddrinfo)
+    assert str(err.value).startswith("remote %r is not an %s address, and does not resolve as a name to an %s address "
+                                     "([Errno -2] Name or service not known)" % (text, word, word))
 
 
 @pytest.mark.parametrize('text, family, message', [
