@@ -729,9 +729,8 @@ def _failure_text(item):
 
 
 def _html_host_section(index, name, host, limit):
-    out = ['<section class="host" id="host-%d" data-host="%s">' % (index, _esc(name)),
-           '<h2>%s <span class="status %s">%s</span></h2>' % (_esc(name), _esc(host['status']),
-                                                             _esc(_status_text(host)))]
+    heading = '<h2>%s <span class="status %s">%s</span></h2>' % (_esc(name), _esc(host['status']), _esc(_status_text(host)))
+    out = ['<section class="host" id="host-%d" data-host="%s">' % (index, _esc(name)), heading]
     if host['rows']:
         out.extend(_html_rows_table(host['rows'], limit))
     elif host['status'] == 'clean':
