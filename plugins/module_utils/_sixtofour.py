@@ -25,8 +25,8 @@ from ansible_collections.edgenet.router.plugins.module_utils import _engine as e
 from ansible_collections.edgenet.router.plugins.module_utils._iptun import COMMON, run_iptun
 from ansible_collections.edgenet.router.plugins.module_utils._names import link_name_problem, quoted
 from ansible_collections.edgenet.router.plugins.module_utils._prefix import (
-    SIXTOFOUR_PREFIX, PrefixError, SixToFourError, check_sixtofour_ipv4, ipv6_host, ipv6_network, not_global, sixrd_delegated_prefix,
-    sixrd_masklen, sixrd_prefix, sixtofour_prefix,
+    IPV4_BITS, SIXTOFOUR_PREFIX, PrefixError, SixToFourError, check_sixtofour_ipv4, ipv6_host, ipv6_network, not_global,
+    sixrd_delegated_prefix, sixrd_masklen, sixrd_prefix, sixtofour_prefix,
 )
 from ansible_collections.edgenet.router.plugins.module_utils._resolve import ResolveError, resolve_endpoint
 from ansible_collections.edgenet.router.plugins.module_utils._task import CONFIRM_OPTION
@@ -183,9 +183,28 @@ def tunnel_params(params, local):
     return tunnel, facts
 
 
+def kernel_relays(tunnel):
+    """The relays a tunnel's default routes point to, best first (lowest metric): the IPv4
+    address inside each ``::/0 via ::a.b.c.d`` route (RFC 3056/5969 IPv4-compatible next hops).
+    Read from the tunnel as the kernel holds it, this is dladm's ``get6to4relay``: which relay the
+    router uses now, not what a task asked for."""
+    found = []
+    for route in (tunnel or {}).get('routes') or []:
+        if route.get('dest') != '::/0' or not route.get('via'):
+            continue
+        try:
+            via = int(ipaddress.IPv6Address(route['via']))
+        except ValueError:
+            continue
+        if 0 < via < 1 << IPV4_BITS:
+            metric = route.get('metric')
+            found.append((1024 if metric is None else metric, str(ipaddress.IPv4Address(via))))
+    return [relay for dummy, relay in sorted(found)]
+
+
 def _previous(current):
-    """``{local, prefix, address}`` of the tunnel as it is now, for renumbering; None if absent
-    or not a tunnel of this role's type."""
+    """``{local, prefix, address, relay}`` of the tunnel as it is now, for renumbering; None if
+    absent or not a tunnel of this role's type."""
     if current is None or current.get('type') not in ('6to4', '6rd') or current.get('local') in (None, 'any'):
         return None
     try:
@@ -197,7 +216,8 @@ def _previous(current):
     except (SixToFourError, AttributeError, IndexError, TypeError, ValueError):
         return None
     inside = [a for a in current.get('addresses') or [] if ipaddress.ip_interface(a).ip in prefix]
-    return {'local': current['local'], 'prefix': prefix.with_prefixlen, 'address': inside[0] if inside else None}
+    return {'local': current['local'], 'prefix': prefix.with_prefixlen, 'address': inside[0] if inside else None,
+            'relay': kernel_relays(current)}
 
 
 # ---- the module --------------------------------------------------------------------------------
@@ -296,7 +316,9 @@ def run_sixtofour(params, runtime, persistent=None, check_mode=False, confirm=No
     result.update({
         'prefix': facts['prefix'],
         'address': facts['address'],
-        'relay': facts['relay'],
+        # From the tunnel as the runtime store holds it after the task (read back from the kernel;
+        # in check mode, as it would be), not the task's own list.
+        'relay': kernel_relays(result.get('tunnel')),
         'previous': previous,
         'warnings': facts['warnings'],
     })

@@ -217,19 +217,22 @@ address:
   sample: 2002:c633:6407::1/16
 relay:
   description:
-    - The relays the default routes point to, in order of preference (6to4 relay or 6rd border
-      relays); empty when there is none.
+    - The relays the tunnel's default routes point to, in order of preference (lowest metric first:
+      6to4 relay or 6rd border relays), read back from the kernel after the task (in check mode, as
+      they would be) - which relay the router uses, as C(dladm show-6to4relay) tells on illumos; empty
+      when there is none. RV(previous.relay) has the relays before the task.
   returned: always
   type: list
   elements: str
   sample: [203.0.113.99]
 previous:
   description:
-    - The local address, prefix and address of the tunnel in the kernel before the task, so a play
-      can renumber what used the old prefix; V(null) when there was no 6to4 or 6rd tunnel of that name.
+    - The local address, prefix, address and relays (as RV(relay)) of the tunnel in the kernel before
+      the task, so a play can renumber what used the old prefix and see which relay was in use;
+      V(null) when there was no 6to4 or 6rd tunnel of that name.
   returned: always
   type: dict
-  sample: {local: 198.51.100.7, prefix: '2002:c633:6407::/48', address: '2002:c633:6407::1/16'}
+  sample: {local: 198.51.100.7, prefix: '2002:c633:6407::/48', address: '2002:c633:6407::1/16', relay: [203.0.113.99]}
 tunnel:
   description:
     - The tunnel in the kernel after the task (in check mode, as it would be), in the canonical form

@@ -10,6 +10,7 @@ import os
 import pytest
 
 from ansible_collections.edgenet.router.plugins.module_utils import _engine as engine
+from ansible_collections.edgenet.router.plugins.module_utils import _sixtofour
 from ansible_collections.edgenet.router.plugins.module_utils._prefix import PrefixError
 from ansible_collections.edgenet.router.plugins.module_utils._sixtofour import (
     SixToFourError, argument_spec, check_sixtofour_ipv4, run_sixtofour,
@@ -199,7 +200,7 @@ def test_check_mode_reports_a_changed_public_ipv4_without_touching_anything(rout
     assert res['changed']
     assert res['prefix'] == '2002:c633:6409::/48' and res['address'] == '2002:c633:6409::1/16'
     assert res['previous'] == {'local': '198.51.100.7', 'prefix': '2002:c633:6407::/48',
-                               'address': '2002:c633:6407::1/16'}
+                               'address': '2002:c633:6407::1/16', 'relay': ['203.0.113.99']}
     runtime = [c for c in res['changes'] if c['store'] == 'runtime'][0]
     assert runtime['fields']['local'] == {'before': '198.51.100.7', 'after': '198.51.100.9'}
     assert runtime['fields']['addresses'] == {'before': ['2002:c633:6407::1/16'], 'after': ['2002:c633:6409::1/16']}
@@ -292,3 +293,23 @@ def test_bad_input_fails_clearly_and_changes_nothing(router, task, message):
     with pytest.raises((PrefixError, TunnelError), match=message):
         run_sixtofour(params(networkd_dir=router.dir, **task), KernelTunnels(router.nl), NetworkdTunnels(router.dir))
     assert router.nl.writes == [] and router.files() == []
+
+
+def test_the_relay_is_read_back_from_the_kernel_not_echoed(router):
+    router.run(**SITE)
+    # by hand: the default route now points to another relay, with a better metric
+    tunnel = router.link('tun6to4')
+    router.nl.route_table[tunnel['index']].append({'dest': '::/0', 'via': '::cb00:7101', 'metric': 10})
+    check = router.run(check_mode=True, **dict(SITE, persistent=False))
+    assert check['previous']['relay'] == ['203.0.113.1', '203.0.113.99']   # what the router uses now, best first
+    assert check['relay'] == ['203.0.113.99']                               # what it would use after the task
+    real = router.run(**dict(SITE, persistent=False))
+    assert real['relay'] == ['203.0.113.99'] and real['previous']['relay'] == ['203.0.113.1', '203.0.113.99']
+
+
+def test_kernel_relays_take_only_ipv4_compatible_default_routes():
+    tunnel = {'routes': [{'dest': '::/0', 'via': '::c0c:d01', 'metric': 101}, {'dest': '::/0', 'via': '::c0c:c01', 'metric': 100},
+                         {'dest': '2002::/16', 'via': None, 'metric': 1024}, {'dest': '::/0', 'via': 'fe80::1', 'metric': 1},
+                         {'dest': '::/0', 'via': '::', 'metric': 1}, {'dest': '::/0', 'via': 'bogus', 'metric': 1}]}
+    assert _sixtofour.kernel_relays(tunnel) == ['12.12.12.1', '12.12.13.1']
+    assert _sixtofour.kernel_relays(None) == [] and _sixtofour.kernel_relays({'routes': None}) == []
