@@ -220,7 +220,7 @@ relay:
     - The relays the tunnel's default routes point to, in order of preference (lowest metric first;
       6to4 relay or 6rd border relays), read back from the kernel after the task (in check mode, as
       they would be) - which relay the router uses, as C(dladm show-6to4relay) tells on illumos; empty
-      when there is none. RV(previous.relay) has the relays before the task.
+      when there is none. The C(relay) key of RV(previous) has the relays before the task.
   returned: always
   type: list
   elements: str
