@@ -9,11 +9,10 @@ parent; _names.link_name_problem is the one rule, and these cases pin that each 
 
 from __future__ import annotations
 
-import copy
-
 import pytest
 
 from ansible_collections.edgenet.router.plugins.module_utils._names import LINK_NAME_RULE
+from ansible_collections.edgenet.router.tests.unit.plugins.modules.bad_values import set_path
 from ansible_collections.edgenet.router.tests.unit.plugins.modules.driver import assert_refused
 from ansible_collections.edgenet.router.tests.unit.plugins.modules import (
     test_bad_input_dhcpv6_server as dhcpv6, test_bad_input_iptun as iptun, test_bad_input_pipex_session as pipex,
@@ -36,17 +35,8 @@ OPTIONS = [
 ]
 
 
-def _with(base, path, value):
-    task = copy.deepcopy(base)
-    where = task
-    for key in path[:-1]:
-        where = where[key]
-    where[path[-1]] = value
-    return task
-
-
 @pytest.mark.parametrize('name', ['.', '..'])
 @pytest.mark.parametrize('module, base, path, words', OPTIONS, ids=['%s-%s' % (o[0], '.'.join(map(str, o[2]))) for o in OPTIONS])
 def test_dot_names_are_not_valid_interface_names(world, module, base, path, words, name):
-    result = assert_refused(world, module, _with(base, path, name), [words])
+    result = assert_refused(world, module, set_path(base, path, name), [words])
     assert "%s %r is not a valid interface name: an interface name is %s" % (words, name, LINK_NAME_RULE) in result['msg']
