@@ -466,7 +466,8 @@ class Daemon(object):
         self.pids = {}  # pppd pid -> session id
         self.has_nft = os.access(NFT, os.X_OK)
         # An earlier run's sessions ended with it (pppd dies with its concentrator): so do their rules.
-        self.drop_rules(self.own_rules())
+        left = self.own_rules()
+        self.drop_rules(left, left)
         self.stopping = False
         self.reload_asked = False
         self.close_asked = False
@@ -514,25 +515,31 @@ class Daemon(object):
         prefix = session_tag(self.config['interface'], 0)[:-1]
         return dict((tag, rules) for tag, rules in nft_session_rules(listing).items() if tag.startswith(prefix))
 
-    def drop_rules(self, by_tag):
+    def drop_rules(self, tags, found=None):
+        """Remove the rules of the sessions ``tags`` in one nft transaction; ``found`` is a
+        listing of :meth:`own_rules` already made, else the table is listed now (once)."""
+        found = self.own_rules() if found is None else found
         lines = ['delete rule inet %s %s handle %d' % (NFT_TABLE, chain, handle)
-                 for rules in by_tag.values() for chain, handle, dummy in rules if handle is not None]
+                 for tag in tags for chain, handle, dummy in found.get(tag, []) if handle is not None]
         if lines:
             _nft(['-f', '-'], '\n'.join(lines) + '\n')
 
     def sync_rules(self):
         """Each session's rules as its link and the config ask (pipex's adjust_tcpmss and
-        ingress_filter): made when ip-up names the link, changed at a reload that changes them."""
+        ingress_filter): made when ip-up names the link, changed at a reload that changes them.
+        The rules to change are dropped together (one listing, one transaction, however many
+        sessions a reload reaches), then each session's new ones are added."""
+        changed = []
         for session in self.ac.sessions.values():
             if session.get('link') is None:
                 continue
             want = session_rules(session['link'], session['address'], self.config)
-            if want == session.get('_rules', []):
-                continue
-            tag = session_tag(self.config['interface'], session['id'])
-            if session.get('_rules'):
-                found = self.own_rules()
-                self.drop_rules({tag: found.get(tag, [])})
+            if want != session.get('_rules', []):
+                changed.append((session_tag(self.config['interface'], session['id']), session, want))
+        stale = [tag for tag, session, dummy in changed if session.get('_rules')]
+        if stale:
+            self.drop_rules(stale)
+        for tag, session, want in changed:
             if want and not self.has_nft:
                 log('session %d: no %s, so no %s' % (session['id'], NFT, ' or '.join(
                     key for key in BOOL_KEYS if self.config.get(key))))
@@ -559,8 +566,7 @@ class Daemon(object):
             return
         log('session %d ended: %s' % (session_id, why))
         if session.get('_rules'):
-            tag = session_tag(self.config['interface'], session_id)
-            self.drop_rules({tag: self.own_rules().get(tag, [])})
+            self.drop_rules([session_tag(self.config['interface'], session_id)])
         note = os.path.join(os.path.dirname(self.state), 'up.' + session_tag(self.config['interface'], session_id))
         if os.path.exists(note):
             os.unlink(note)

@@ -247,7 +247,8 @@ def test_the_daemon_makes_a_sessions_rules_when_its_link_appears_and_drops_them_
     assert calls[-1][1].count('delete rule') == 3 and 'handle 8' not in calls[-1][1]   # ac1's rule stays
     # at start, every rule of this interface an earlier run left goes, and only those
     del calls[:]
-    daemon.drop_rules(daemon.own_rules())
+    left = daemon.own_rules()
+    daemon.drop_rules(left, left)
     assert 'handle 8' not in calls[-1][1] and calls[-1][1].count('delete rule') == 3
 
 
