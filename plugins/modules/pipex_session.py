@@ -32,8 +32,9 @@ description:
     replays them with C(ip l2tp) at boot after C(network-online.target)."
   - Check mode reports drift per store (C(runtime), C(persistent); a tunnel's in C(tunnels) and on
     each of its sessions).
-  - Sessions that carry PPP (L2TPv2, PPPoE, PPTP) are held by pppd or accel-ppp and die with their
-    socket; they are out of scope and never touched.
+  - Sessions that carry PPP (PPPoE, L2TPv2) are held by their daemon and die with their socket: this
+    module never creates one. Those of a M(edgenet.router.ppp_server) concentrator can be closed (see
+    O(ifname) and O(ppp_user)); any other (another pppd, accel-ppp) is never touched.
 author:
   - edgenet.router developers (@edgenet)
 extends_documentation_fragment:
@@ -68,8 +69,8 @@ options:
       - With O(state=absent), the link of a live PPP session of a M(edgenet.router.ppp_server)
         concentrator (its C(pppN), see M(edgenet.router.pipex_session_info)'s C(ppp_sessions)) closes
         that session, as pipex C(PIPEXDSESSION) does - its concentrator ends it cleanly (LCP terminate,
-        PADT), RV(statistics) returns its final counters and RV(ppp_session) the session. Host namespace,
-        single form only.
+        then PADT for PPPoE; an LNS's xl2tpd hangs the call up with a CDN), RV(statistics) returns its
+        final counters and RV(ppp_session) the session. Host namespace, single form only.
     type: str
     aliases: [name]
   ppp_user:

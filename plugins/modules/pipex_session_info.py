@@ -93,12 +93,16 @@ sessions:
       differs: [sequencing]
 ppp_sessions:
   description:
-    - Every session of the PPPoE concentrators of M(edgenet.router.ppp_server) on the host (empty with
-      O(netns)), from the concentrator daemon's state joined with the kernel.
+    - Every session of the concentrators of M(edgenet.router.ppp_server) on the host, PPPoE and L2TP
+      LNS (empty with O(netns)), from the concentrator daemon's state joined with the kernel.
+    - C(protocol) says which. PPPoE - C(session_id) and C(peer_mac) (the L2TP keys are null). L2TP -
+      C(tunnel_id) and C(session_id) (the LNS's ids), C(peer_tunnel_id), C(peer_session_id) and
+      C(peer) (the LAC's address); C(peer_mac) is null.
     - C(interface) and C(user) come from pppd once IPCP is up (null before). C(idle_time) is the seconds
       since the session's link last counted a packet, as pipex computes it from its counters; LCP
       echoes do not count, PPP's network-control frames (IPCP, CCP) on the link do. The concentrator
-      samples the counters every second. Null before IPCP is up. C(in_kernel) is true when the session is in C(/proc/net/pppoe),
+      samples the counters every second. Null before IPCP is up. C(in_kernel) is true when the session
+      is in C(/proc/net/pppoe) (L2TP - in C(/proc/net/pppol2tp) with its tunnel, session and link),
       that is, the kernel carries it.
     - C(adjust_tcpmss) and C(ingress_filter) are true when the kernel holds the session's nftables rules for
       them (C(nft list table inet edgenet_ppp), rules naming the session and its link); false without C(nft).
@@ -110,6 +114,10 @@ ppp_sessions:
       concentrator: access0
       session_id: 1
       peer_mac: 02:00:00:00:00:02
+      tunnel_id: null
+      peer_tunnel_id: null
+      peer_session_id: null
+      peer: null
       interface: ppp0
       user: alice
       address: 100.64.0.10
@@ -119,6 +127,23 @@ ppp_sessions:
       adjust_tcpmss: true
       ingress_filter: true
       statistics: {rx_packets: 120, tx_packets: 118, rx_bytes: 10080, tx_bytes: 9912}
+    - protocol: l2tp
+      concentrator: core0
+      session_id: 19892
+      tunnel_id: 1143
+      peer_tunnel_id: 52515
+      peer_session_id: 1016
+      peer: 192.0.2.7
+      peer_mac: null
+      interface: ppp1
+      user: carol
+      address: 100.64.1.10
+      uptime: 600
+      idle_time: 3
+      in_kernel: true
+      adjust_tcpmss: true
+      ingress_filter: false
+      statistics: {rx_packets: 40, tx_packets: 38, rx_bytes: 3360, tx_bytes: 3192}
 closed_sessions:
   description: Always empty; Linux has no closed-session list (see the description).
   returned: always

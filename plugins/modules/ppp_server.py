@@ -8,34 +8,44 @@ from __future__ import annotations
 
 DOCUMENTATION = r'''
 module: ppp_server
-short_description: A PPPoE access concentrator whose PPP sessions run in the kernel
+short_description: A PPPoE access concentrator or L2TPv2 LNS whose PPP sessions run in the kernel
 version_added: 0.3.0
 description:
-  - Keeps a PPPoE access concentrator (the server side of DSL-style PPP over Ethernet) on one
-    interface, as pipex(4) keeps PPP sessions on OpenBSD - the control path in a daemon, the data
-    path in the kernel. Each client session is a C(pppd) whose rp-pppoe plugin binds a PPPoX socket,
-    so the kernel's C(pppoe) module carries its packets (the session shows in C(/proc/net/pppoe)).
-  - The discovery stage (PADI/PADO/PADR/PADS/PADT) is run by the collection's own daemon, installed
-    as C(/usr/local/lib/edgenet-router/pppoed.py) with the unit template C(edgenet-pppoe@.service),
-    one instance per interface. Debian's C(pppoe-server) (rp-pppoe 3.15 in Debian 12) is built
-    without kernel mode and relays every session through a userspace process, which is what pipex
-    avoids.
+  - Keeps a PPP access concentrator on one interface, as pipex(4) keeps PPP sessions on OpenBSD -
+    the control path in a daemon, the data path in the kernel. O(protocol=pppoe) (the default) - the
+    server side of DSL-style PPP over Ethernet; O(protocol=l2tp) - an L2TPv2 LNS (RFC 2661) that LACs
+    reach on O(listen_address), UDP port 1701.
+  - PPPoE - each client session is a C(pppd) whose rp-pppoe plugin binds a PPPoX socket, so the
+    kernel's C(pppoe) module carries its packets (the session shows in C(/proc/net/pppoe)). The
+    discovery stage (PADI/PADO/PADR/PADS/PADT) is run by the collection's own daemon. Debian's
+    C(pppoe-server) (rp-pppoe 3.15 in Debian 12) is built without kernel mode and relays every
+    session through a userspace process, which is what pipex avoids.
+  - L2TP - Debian's C(xl2tpd) (1.3.18 in Debian 12, kernel mode) holds the tunnels and calls and
+    starts each call's C(pppd) with its pppol2tp plugin, so the kernel's C(l2tp_ppp) carries the
+    session (it shows in C(/proc/net/pppol2tp)). The collection's daemon runs xl2tpd as its child from
+    a config it writes, and follows the sessions in the kernel. Debian's own C(xl2tpd.service) must
+    not hold UDP port 1701 on O(listen_address) (stop and disable it, or give it another address).
+  - Both run under the collection's daemon, installed as C(/usr/local/lib/edgenet-router/pppoed.py)
+    with the unit template C(edgenet-pppoe@.service), one instance per interface.
   - Three stores, each a row of RV(changes) when it differs. C(secrets) - the users' lines in
     C(/etc/ppp/pap-secrets) and C(/etc/ppp/chap-secrets) (mode 0600), those whose server column is
-    C(edgenet-pppoe-INTERFACE); every other line stays as it is. C(persistent) - the boot config
+    C(edgenet-pppoe-INTERFACE) (C(edgenet-l2tp-INTERFACE) for an LNS); every other line stays as it is. C(persistent) - the boot config
     C(/etc/edgenet/ppp/INTERFACE.conf) and the unit enabled. C(runtime) - the config the running
     daemon reports (it writes C(/run/edgenet/ppp/INTERFACE.state) itself).
   - A change to a running concentrator is a reload (SIGHUP), never a restart. Sessions already up
     keep running with pppd's settings they started with (O(adjust_tcpmss) and O(ingress_filter)
     excepted, which are the daemon's and change on them too); new sessions get the new ones. Users
     are read by pppd at each authentication, so a new password holds from the next login.
+  - Where the daemon cannot keep sessions up - an LNS whose O(listen_address), O(local_address),
+    O(remote_pool) or O(max_sessions) changes restarts its xl2tpd (which reads them only at its
+    start), and the LNS's sessions end; the LACs dial again.
   - The config is checked by the module and again by the daemon before it is used; a daemon that
     does not report the new config within 10 seconds fails the task, and every store is put back.
   - O(users) is the whole set of the concentrator's users - one it leaves out is removed. pppd
     also accepts lines whose server column is C(*) (any server); the module leaves them alone and
     warns that they can log in here too.
-  - Needs systemd, C(python3) and the Debian package C(ppp) (pppd and its rp-pppoe plugin) on the
-    router.
+  - Needs systemd, C(python3) and the Debian package C(ppp) (pppd and its rp-pppoe and pppol2tp
+    plugins) on the router; an LNS also C(xl2tpd).
 author:
   - edgenet.router developers (@edgenet)
 extends_documentation_fragment:
@@ -50,10 +60,11 @@ attributes:
 options:
   interface:
     description:
-      - The Ethernet interface the clients are on. One concentrator per interface.
+      - PPPoE - the Ethernet interface the clients are on. L2TP - the interface that holds
+        O(listen_address). One concentrator per interface.
       - A literal interface name - it names the unit instance, the files and pppd's options.
       - The concentrator sets it up (and gives it no address - PPPoE needs none). Started at boot before
-        the interface exists, it waits for it.
+        the interface exists, it waits for it (an LNS also for O(listen_address)).
     type: str
     required: true
   state:
@@ -63,19 +74,27 @@ options:
     choices: [present, absent]
     default: present
   protocol:
-    description: V(pppoe). L2TPv2 (an LNS) is not offered yet.
+    description:
+      - V(pppoe) - a PPPoE access concentrator; V(l2tp) - an L2TPv2 LNS (needs O(listen_address)).
+      - To switch an interface's concentrator to the other protocol, remove it first (V(absent) with
+        its protocol): a running one is not turned into the other by a reload.
     type: str
-    choices: [pppoe]
+    choices: [pppoe, l2tp]
     default: pppoe
+  listen_address:
+    description:
+      - L2TP only - the IPv4 address LACs send to (UDP port 1701), an address of O(interface).
+      - The LNS takes every LAC that reaches it (no L2TP tunnel secret); users authenticate in PPP.
+    type: str
   service_name:
     description:
-      - The PPPoE Service-Name offered. A client asking for another service is left to other
+      - PPPoE only - the Service-Name offered. A client asking for another service is left to other
         concentrators; one asking for any service (empty) is served.
       - Up to 64 printable characters, no spaces, quotes or backslashes; empty offers the empty name.
     type: str
     default: ''
   ac_name:
-    description: The AC-Name the concentrator offers in its PADO.
+    description: PPPoE only - the AC-Name the concentrator offers in its PADO.
     type: str
     default: edgenet
   local_address:
@@ -115,13 +134,14 @@ options:
         type: str
         required: true
   mtu:
-    description: pppd's C(mtu) on each session (at most 1492, the PPPoE payload of a 1500 byte link).
+    description:
+      - pppd's C(mtu) on each session, at most 1492.
+      - Default - 1492 for PPPoE (the payload of a 1500 byte link), 1460 for L2TP (1500 less the
+        IPv4, UDP, L2TP and PPP headers).
     type: int
-    default: 1492
   mru:
-    description: pppd's C(mru) on each session.
+    description: pppd's C(mru) on each session. Default as for O(mtu).
     type: int
-    default: 1492
   idle_timeout:
     description: Seconds without IP traffic after which a session is closed (pppd's C(idle)); 0 never.
     type: int
@@ -135,8 +155,10 @@ options:
     type: int
     default: 3
   max_sessions:
-    description: Sessions served at once; further clients get no offer. Default - the size of
-      O(remote_pool).
+    description:
+      - Sessions served at once; further clients get no offer. Default - the size of O(remote_pool).
+      - An LNS hands xl2tpd the first O(max_sessions) addresses of the pool (xl2tpd refuses a call
+        when its range has none left - its only limit).
     type: int
   adjust_tcpmss:
     description:
@@ -160,7 +182,11 @@ options:
     type: bool
     default: false
 notes:
-  - Not yet here (issue 16) - the L2TPv2 LNS, and per-user fixed addresses.
+  - Not yet here - per-user fixed addresses; L2TP tunnel authentication (a shared secret per LAC)
+    and IPsec.
+  - An LNS closes a session (M(edgenet.router.pipex_session) with V(absent)) through xl2tpd's control
+    pipe, which names the LNS's session id alone; when two tunnels use the same session id the daemon
+    refuses to close either (logged), rather than close the wrong one.
   - O(adjust_tcpmss) and O(ingress_filter) are in place within a second of a session's IPCP coming up
     (the daemon applies them when pppd's ip-up names the link), not before its first packet.
   - A session's settings are fixed when it starts; to move every session to new settings, restart
@@ -190,6 +216,20 @@ EXAMPLES = r'''
       - name: bob
         password: "{{ vault_bob_password }}"
 
+- name: An L2TPv2 LNS on the address LACs reach, CHAP users
+  edgenet.router.ppp_server:
+    interface: core0
+    protocol: l2tp
+    listen_address: 192.0.2.1
+    local_address: 100.64.1.1
+    remote_pool: 100.64.1.10-100.64.1.200
+    dns_servers: [100.64.0.53]
+    authentication: [chap]
+    adjust_tcpmss: true
+    users:
+      - name: carol
+        password: "{{ vault_carol_password }}"
+
 - name: Nightly drift check
   edgenet.router.ppp_server:
     interface: access0
@@ -217,6 +257,7 @@ server:
   sample:
     interface: access0
     protocol: pppoe
+    listen_address: null
     service_name: isp
     ac_name: edgenet
     local_address: 100.64.0.1

@@ -63,6 +63,7 @@ import select
 import signal
 import re
 import socket
+import stat
 import struct
 import subprocess
 import sys
@@ -88,14 +89,20 @@ UP_SCRIPT = '/usr/local/lib/edgenet-router/pppoe-ip-up'
 LIVE_DIR = '/run/edgenet/ppp'
 UP_SCRIPT_TEXT = '''#!/bin/sh
 %(marker)s
-# pppd's ip-up-script for the PPPoE sessions of edgenet.router.ppp_server: notes the session's
-# link and authenticated user for the concentrator (its ipparam is IFACE:ID), then runs Debian's
-# /etc/ppp/ip-up and its hooks as pppd would have.
+# pppd's ip-up-script for the PPP sessions of edgenet.router.ppp_server: notes the session's
+# link, authenticated user and address for the concentrator, then runs Debian's /etc/ppp/ip-up
+# and its hooks as pppd would have. A PPPoE session's ipparam is its own (IFACE:ID); an L2TP
+# LNS gives one to every session (IFACE:l2tp: xl2tpd starts their pppd), so the note names the link too.
+note=
 case "$6" in
     ''|*[!A-Za-z0-9_.:-]*) ;;
-    *) printf '%%s\\n%%s\\n' "$1" "$PEERNAME" > "%(live)s/.up.$6.tmp" &&
-       mv -f "%(live)s/.up.$6.tmp" "%(live)s/up.$6" ;;
+    *:l2tp) case "$1" in ''|*[!A-Za-z0-9_.-]*) ;; *) note="$6:$1" ;; esac ;;
+    *) note="$6" ;;
 esac
+if [ -n "$note" ]; then
+    printf '%%s\\n%%s\\n%%s\\n' "$1" "$PEERNAME" "$5" > "%(live)s/.up.$note.tmp" &&
+        mv -f "%(live)s/.up.$note.tmp" "%(live)s/up.$note"
+fi
 if [ -x /etc/ppp/ip-up ]; then exec /etc/ppp/ip-up "$@"; fi
 exit 0
 '''
@@ -103,6 +110,9 @@ STATS = ('rx_packets', 'tx_packets', 'rx_bytes', 'tx_bytes')
 # Never from the config or the system, like PPPD.
 NFT = '/usr/sbin/nft'
 IP = '/sbin/ip'
+XL2TPD = '/usr/sbin/xl2tpd'
+PROC_PPPOL2TP = '/proc/net/pppol2tp'
+L2TP_PORT = 1701
 NFT_TABLE = 'edgenet_ppp'
 NFT_COMMENT = 'edgenet-ppp:'
 NFT_CHAINS = (('mss', 'type filter hook forward priority mangle; policy accept;'),
@@ -124,6 +134,10 @@ BOOL_KEYS = ('adjust_tcpmss', 'ingress_filter')
 _INT_KEYS = {'max_sessions': (1, MAX_SESSION_ID), 'mtu': (128, 1492), 'mru': (128, 1492),
              'idle_timeout': (0, 86400 * 7), 'lcp_echo_interval': (0, 3600), 'lcp_echo_failure': (0, 100)}
 _TEXT_KEYS = ('interface', 'ac_name', 'service_name', 'auth_name')
+PROTOCOLS = ('pppoe', 'l2tp')
+# An L2TP LNS's keys that xl2tpd reads at its start only (its own config file): a reload that
+# changes one restarts xl2tpd, and its sessions end. The rest are pppd's, read per session.
+XL2TPD_KEYS = ('listen_address', 'local_address', 'remote_pool', 'max_sessions')
 
 _ETH = struct.Struct('!6s6sH')
 _PPPOE = struct.Struct('!BBHH')
@@ -218,6 +232,15 @@ def check_config(config):
     if not isinstance(auth, list) or not auth or any(a not in AUTH_WORDS for a in auth):
         raise BadConfig('authentication: %r is not a list of %s' % (auth, ', '.join(sorted(AUTH_WORDS))))
     out['authentication'] = list(auth)
+    # A config of an older module has no protocol: it was PPPoE's.
+    out['protocol'] = config.get('protocol', 'pppoe')
+    if out['protocol'] not in PROTOCOLS:
+        raise BadConfig('protocol: %r is not one of %s' % (out['protocol'], ', '.join(PROTOCOLS)))
+    if out['protocol'] == 'l2tp':
+        try:
+            out['listen_address'] = str(ipaddress.IPv4Address(config.get('listen_address')))
+        except (ValueError, TypeError) as exc:
+            raise BadConfig('listen_address: %s' % exc)
     return out
 
 
@@ -306,24 +329,29 @@ class Concentrator(object):
         self.pool = _pool(config)
 
     def pppd_argv(self, session):
-        """pppd for one session: its own plugin binds a PPPoX socket to the session (kernel mode).
-        ``name`` scopes the secrets: pppd takes a user's line only where its server column is
-        ``auth_name``, so each concentrator has its own users in the shared secrets files."""
+        """pppd for one session: its own plugin binds a PPPoX socket to the session (kernel mode)."""
         conf = self.config
-        argv = [PPPD, 'plugin', 'rp-pppoe.so',
-                'rp_pppoe_sess', '%d:%s' % (session['id'], session['mac']),
-                'rp_pppoe_service', conf['service_name'], conf['interface'],
-                'nodetach', 'name', conf['auth_name'], 'auth']
-        argv += [AUTH_WORDS[name] for name in conf['authentication']]
-        for server in conf['dns_servers']:
-            argv += ['ms-dns', server]
-        argv += ['mtu', str(conf['mtu']), 'mru', str(conf['mru']),
-                 'lcp-echo-interval', str(conf['lcp_echo_interval']), 'lcp-echo-failure', str(conf['lcp_echo_failure'])]
-        if conf['idle_timeout']:
-            argv += ['idle', str(conf['idle_timeout'])]
-        argv += ['nodefaultroute', 'ip-up-script', UP_SCRIPT, 'ipparam', session_tag(conf['interface'], session['id']),
-                 '%s:%s' % (conf['local_address'], session['address'])]
-        return argv
+        return ([PPPD, 'plugin', 'rp-pppoe.so',
+                 'rp_pppoe_sess', '%d:%s' % (session['id'], session['mac']),
+                 'rp_pppoe_service', conf['service_name'], conf['interface'], 'nodetach'] +
+                pppd_words(conf) +
+                ['ipparam', session_tag(conf['interface'], session['id']),
+                 '%s:%s' % (conf['local_address'], session['address'])])
+
+
+def pppd_words(conf):
+    """pppd's options every session of a concentrator gets, PPPoE or L2TP. ``name`` scopes the
+    secrets: pppd takes a user's line only where its server column is ``auth_name``, so each
+    concentrator has its own users in the shared secrets files."""
+    words = ['name', conf['auth_name'], 'auth']
+    words += [AUTH_WORDS[name] for name in conf['authentication']]
+    for server in conf['dns_servers']:
+        words += ['ms-dns', server]
+    words += ['mtu', str(conf['mtu']), 'mru', str(conf['mru']),
+              'lcp-echo-interval', str(conf['lcp_echo_interval']), 'lcp-echo-failure', str(conf['lcp_echo_failure'])]
+    if conf['idle_timeout']:
+        words += ['idle', str(conf['idle_timeout'])]
+    return words + ['nodefaultroute', 'ip-up-script', UP_SCRIPT]
 
 
 def up_script_text():
@@ -375,6 +403,99 @@ def nft_session_rules(listing):
 def _pool(config):
     first, last = (ipaddress.IPv4Address(a) for a in config['remote_pool'])
     return [str(ipaddress.IPv4Address(n)) for n in range(int(first), int(last) + 1)]
+
+
+# ---- the L2TPv2 LNS (pure) ----------------------------------------------------------------------------
+def l2tp_tag(interface):
+    """pppd's ipparam for every session of the LNS on ``interface`` (xl2tpd starts their pppd
+    with one options file), so their ip-up notes are ``up.IFACE:l2tp:LINK``."""
+    return '%s:l2tp' % interface
+
+
+def xl2tpd_conf(config, options_path):
+    """xl2tpd's config for the LNS: the pool cut to ``max_sessions`` addresses (xl2tpd refuses
+    a call when its range has none left: its only session limit), no authentication of our own
+    to the LAC, and every pppd option in ``options_path`` (see :func:`l2tp_options`)."""
+    pool = _pool(config)[:config['max_sessions']]
+    return '\n'.join([
+        '; ' + MARKER.lstrip('# '),
+        '[global]',
+        'listen-addr = %s' % config['listen_address'],
+        'port = %d' % L2TP_PORT,
+        'access control = no',
+        '[lns default]',
+        'ip range = %s-%s' % (pool[0], pool[-1]),
+        'local ip = %s' % config['local_address'],
+        'refuse pap = yes',
+        'refuse chap = yes',
+        'require authentication = no',
+        'length bit = yes',
+        'pppoptfile = %s' % options_path,
+        ''])
+
+
+def l2tp_options(config):
+    """The pppd options file every session of the LNS reads (read at each call: a change holds
+    for the next session without restarting xl2tpd). Every word is checked config."""
+    words = pppd_words(config) + ['ipparam', l2tp_tag(config['interface'])]
+    lines, index = ['# ' + MARKER.lstrip('# ')], 0
+    while index < len(words):
+        takes = words[index + 1:index + 2] if words[index] in _ARG_WORDS else []
+        lines.append(' '.join([words[index]] + takes))
+        index += 1 + len(takes)
+    return '\n'.join(lines) + '\n'
+
+
+_ARG_WORDS = ('name', 'ms-dns', 'mtu', 'mru', 'lcp-echo-interval', 'lcp-echo-failure', 'idle', 'ip-up-script', 'ipparam')
+_PPPOL2TP_SESSION = re.compile(r"\s+SESSION '[^']*' \S+ ([0-9A-Fa-f]{4})/([0-9A-Fa-f]{4}) -> ([0-9A-Fa-f]{4})/([0-9A-Fa-f]{4}) ")
+_PPPOL2TP_LINK = re.compile(r'\s+interface (\S+)\s*\Z')
+
+
+def kernel_l2tp_sessions(text):
+    """``/proc/net/pppol2tp`` -> ``[{tunnel_id, session_id, peer_tunnel_id, peer_session_id,
+    link}]``: the PPP sessions the kernel carries, each with its pppN (the genl dump does not
+    name it). A tunnel's session 0 (its control) has no link and is left out."""
+    out, current = [], None
+    for line in (text or '').splitlines():
+        match = _PPPOL2TP_SESSION.match(line)
+        if match:
+            ids = [int(group, 16) for group in match.groups()]
+            current = dict(zip(('tunnel_id', 'session_id', 'peer_tunnel_id', 'peer_session_id'), ids))
+            continue
+        match = _PPPOL2TP_LINK.match(line)
+        if match and current is not None:
+            if current['session_id'] and _LINK_RE.match(match.group(1)):
+                current['link'] = match.group(1)
+                out.append(current)
+            current = None
+    return out
+
+
+def l2tp_key(tunnel_id, session_id):
+    """A session's id in the daemon's state: L2TPv2 session ids are per tunnel (16 bits each)."""
+    return (tunnel_id << 16) | session_id
+
+
+def session_label(session):
+    """How the log names a session: PPPoE's id, or L2TP's TUNNEL/SESSION."""
+    if session.get('tunnel_id') is not None:
+        return '%d/%d' % (session['tunnel_id'], session['session_id'])
+    return '%d' % session['id']
+
+
+def l2tp_peers(listing):
+    """``ip -j l2tp show tunnel`` -> ``{tunnel id: (peer address, peer port)}``."""
+    out = {}
+    try:
+        tunnels = json.loads(listing or '[]')
+    except ValueError:
+        return out
+    for tunnel in tunnels if isinstance(tunnels, list) else []:
+        try:
+            out[int(tunnel['tunnel_id'])] = (str(ipaddress.ip_address(tunnel['peer'])), int(tunnel['peer_port']))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return out
 
 
 # ---- the daemon ----------------------------------------------------------------------------------
@@ -436,6 +557,147 @@ def _nft(argv, script=None, quiet=False):
     return done.stdout
 
 
+def wait_for_address(address, period=1.0):
+    """Until ``address`` is on one of the host's links (xl2tpd cannot listen on it before; at
+    boot the address may come after this unit): a UDP socket bound to it tells."""
+    told = False
+    while True:
+        probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            probe.bind((address, 0))
+            return
+        except OSError:
+            if not told:
+                log('waiting for address %s to appear' % address)
+                told = True
+        finally:
+            probe.close()
+        time.sleep(period)
+
+
+def _run(argv):
+    """A command of ours (fixed path, checked words): its output, or None when it fails."""
+    try:
+        # a daemon run by its unit, not a module: no AnsibleModule.run_command here
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)  # pylint: disable=ansible-bad-function
+    except (OSError, subprocess.SubprocessError) as exc:
+        log('%s: %s' % (' '.join(argv), exc))
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+class L2tpLns(object):
+    """An L2TPv2 LNS (RFC 2661): Debian's xl2tpd holds the tunnels and calls and starts each
+    call's pppd with its pppol2tp plugin, so the kernel's ``l2tp_ppp`` carries the session (xl2tpd
+    says "Using l2tp kernel support"). xl2tpd runs as this process's child, from a config
+    written here from the checked config; its sessions are followed in the kernel
+    (``/proc/net/pppol2tp``), and one is closed through xl2tpd's control pipe (``h SESSION``,
+    which hangs the call up: pppd ends LCP and xl2tpd sends the CDN)."""
+
+    # How long a hung-up session still in the kernel is not taken for a new one.
+    CLOSING = 10
+
+    def __init__(self, config, directory, proc=PROC_PPPOL2TP):
+        self.config = config
+        self.proc = proc
+        self.paths = dict((kind, os.path.join(directory, '%s.xl2tpd.%s' % (config['interface'], kind)))
+                          for kind in ('conf', 'options', 'control', 'pid'))
+        self.pid = None
+        self.sessions = {}   # l2tp_key(tunnel, session) -> session
+        self.closing = {}    # key -> until when it is still expected in the kernel
+
+    def argv(self):
+        return [XL2TPD, '-D', '-c', self.paths['conf'], '-p', self.paths['pid'], '-C', self.paths['control']]
+
+    def write_files(self):
+        _write(self.paths['options'], l2tp_options(self.config), 0o644)
+        _write(self.paths['conf'], xl2tpd_conf(self.config, self.paths['options']), 0o644)
+
+    def start(self):
+        self.write_files()
+        for kind in ('control', 'pid'):   # an earlier run's: xl2tpd makes its own
+            if os.path.lexists(self.paths[kind]):
+                os.unlink(self.paths[kind])
+        argv = self.argv()
+        pid = os.fork()
+        if pid == 0:  # the child: xl2tpd with our argv
+            try:
+                os.execv(argv[0], argv)
+            finally:
+                os._exit(127)
+        self.pid = pid
+        log('xl2tpd %d listens on %s:%d' % (pid, self.config['listen_address'], L2TP_PORT))
+
+    def stop(self, wait=5):
+        """SIGTERM to xl2tpd: it ends every call (its pppd) and tunnel (StopCCN) itself."""
+        if self.pid is None:
+            return
+        pid, self.pid = self.pid, None
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except OSError:
+            return
+        deadline = time.time() + wait
+        while time.time() < deadline:
+            if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                return
+            time.sleep(0.1)
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+
+    def reconfigure(self, config):
+        """A reloaded config. pppd's options take effect at the next call; xl2tpd's own
+        (:data:`XL2TPD_KEYS`) only at its start, so a change there restarts it and ends the
+        sessions (said in ppp_server's docs). True when it restarted."""
+        changed = [key for key in XL2TPD_KEYS if config.get(key) != self.config.get(key)]
+        self.config = config
+        if changed:
+            log('xl2tpd restarts for a new %s: its sessions end' % ', '.join(changed))
+            self.stop()
+            self.start()
+        else:
+            self.write_files()
+        return bool(changed)
+
+    def poll(self, now):
+        """``(new sessions, keys of sessions gone)`` from the kernel since the last poll."""
+        try:
+            with open(self.proc) as handle:
+                seen = dict((l2tp_key(s['tunnel_id'], s['session_id']), s) for s in kernel_l2tp_sessions(handle.read()))
+        except OSError:
+            seen = {}
+        self.closing = dict((key, until) for key, until in self.closing.items() if key in seen and until > now)
+        fresh = [key for key in seen if key not in self.sessions and key not in self.closing]
+        peers = l2tp_peers(_run([IP, '-j', 'l2tp', 'show', 'tunnel'])) if fresh else {}
+        new = []
+        for key in sorted(fresh):
+            session = dict(seen[key], id=key, pid=None, started=int(now), address=None, user=None)
+            session['peer'], session['peer_port'] = peers.get(session['tunnel_id'], (None, None))
+            new.append(session)
+        return new, [key for key in self.sessions if key not in seen]
+
+    def hang_up(self, session, now):
+        """Ask xl2tpd to hang the session's call up. Its ``h`` names our session id alone, and
+        another tunnel may use the same one: then nothing is asked (and logged), rather than
+        closing the wrong session."""
+        twins = [s for s in self.sessions.values() if s['session_id'] == session['session_id'] and s['id'] != session['id']]
+        if twins:
+            log('session %d of tunnel %d not closed: tunnel %d has a session %d too, and xl2tpd hangs up by session id '
+                'alone' % (session['session_id'], session['tunnel_id'], twins[0]['tunnel_id'], session['session_id']))
+            return
+        self.closing[session['id']] = now + self.CLOSING
+        try:
+            fd = os.open(self.paths['control'], os.O_WRONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+        except OSError as exc:
+            log('xl2tpd control %s: %s' % (self.paths['control'], exc))
+            return
+        try:
+            if stat.S_ISFIFO(os.fstat(fd).st_mode):
+                os.write(fd, ('h %d\n' % session['session_id']).encode())
+        finally:
+            os.close(fd)
+
+
 def start_live(boot, live):
     """At the first start since boot LIVE is missing, and so is its directory (``/run`` is
     emptied at each boot): both are made, LIVE from BOOT, so the router runs what it boots with."""
@@ -460,10 +722,16 @@ class Daemon(object):
         config = load_config(live)
         self.config = config
         wait_for_link(config['interface'])
-        self.ac = Concentrator(config, _own_mac(config['interface']))
-        self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_PPP_DISC))
-        self.sock.bind((config['interface'], ETH_P_PPP_DISC))
-        self.pids = {}  # pppd pid -> session id
+        self.ac = self.sock = self.lns = None
+        if config['protocol'] == 'l2tp':
+            wait_for_address(config['listen_address'])
+            self.lns = L2tpLns(config, os.path.dirname(state))
+        else:
+            self.ac = Concentrator(config, _own_mac(config['interface']))
+            self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_PPP_DISC))
+            self.sock.bind((config['interface'], ETH_P_PPP_DISC))
+        self.pids = {}  # pppd pid -> session id (PPPoE: the daemon starts each session's pppd)
+        self.failed = False
         self.has_nft = os.access(NFT, os.X_OK)
         # An earlier run's sessions ended with it (pppd dies with its concentrator): so do their rules.
         left = self.own_rules()
@@ -471,20 +739,27 @@ class Daemon(object):
         self.stopping = False
         self.reload_asked = False
         self.close_asked = False
+        if self.lns is not None:
+            self.lns.start()
+
+    @property
+    def sessions(self):
+        """The sessions up, by id: PPPoE's from discovery, L2TP's as found in the kernel."""
+        return self.lns.sessions if self.lns is not None else self.ac.sessions
 
     def reload(self):
         """SIGHUP: the live config again; sessions up are left as they are."""
         self.reload_asked = False
         try:
             config = load_config(self.live)
-            if config['interface'] != self.config['interface']:
-                raise BadConfig('it names interface %s, and this daemon serves %s'
-                                % (config['interface'], self.config['interface']))
+            for key in ('interface', 'protocol'):
+                if config[key] != self.config[key]:
+                    raise BadConfig('it names %s %s, and this daemon serves %s' % (key, config[key], self.config[key]))
         except (OSError, BadConfig) as exc:
             log('reload refused, the old config stays: %s' % exc)
             return
         self.config = config
-        self.ac.reconfigure(config)
+        (self.lns or self.ac).reconfigure(config)
         log('reloaded %s' % self.live)
 
     def close_requested(self):
@@ -501,9 +776,9 @@ class Daemon(object):
             log('close request unreadable: %s' % exc)
             return False
         ids = [i for i in ids if isinstance(i, int) and not isinstance(i, bool)] if isinstance(ids, list) else []
-        closed = [i for i in ids if i in self.ac.sessions]
+        closed = [i for i in ids if i in self.sessions]
         for session_id in closed:
-            self.end(session_id, 'closed on request')
+            self.end(session_id, 'closed on request', hang_up=True)
         return bool(closed)
 
     def own_rules(self):
@@ -530,8 +805,8 @@ class Daemon(object):
         The rules to change are dropped together (one listing, one transaction, however many
         sessions a reload reaches), then each session's new ones are added."""
         changed = []
-        for session in self.ac.sessions.values():
-            if session.get('link') is None:
+        for session in self.sessions.values():
+            if session.get('link') is None or session.get('address') is None:
                 continue
             want = session_rules(session['link'], session['address'], self.config)
             if want != session.get('_rules', []):
@@ -560,16 +835,30 @@ class Daemon(object):
         self.pids[pid] = session['id']
         log('session %d for %s (%s): pppd %d' % (session['id'], session['mac'], session['address'], pid))
 
-    def end(self, session_id, why):
-        session = self.ac.sessions.pop(session_id, None)
+    def note_path(self, session):
+        """The ip-up note of a session (see UP_SCRIPT_TEXT), None while it cannot be known."""
+        if self.lns is None:
+            name = session_tag(self.config['interface'], session['id'])
+        elif session.get('link'):
+            name = '%s:%s' % (l2tp_tag(self.config['interface']), session['link'])
+        else:
+            return None
+        return os.path.join(os.path.dirname(self.state), 'up.' + name)
+
+    def end(self, session_id, why, hang_up=False):
+        """Forget a session, drop its rules and note; its pppd is told to stop (PPPoE), or with
+        ``hang_up`` xl2tpd is asked to hang its call up (L2TP)."""
+        session = self.sessions.pop(session_id, None)
         if session is None:
             return
-        log('session %d ended: %s' % (session_id, why))
+        log('session %s ended: %s' % (session_label(session), why))
         if session.get('_rules'):
             self.drop_rules([session_tag(self.config['interface'], session_id)])
-        note = os.path.join(os.path.dirname(self.state), 'up.' + session_tag(self.config['interface'], session_id))
-        if os.path.exists(note):
+        note = self.note_path(session)
+        if note and os.path.exists(note):
             os.unlink(note)
+        if hang_up and self.lns is not None:
+            self.lns.hang_up(session, time.time())
         if session['pid'] is not None and session['pid'] in self.pids:
             try:
                 os.kill(session['pid'], signal.SIGTERM)
@@ -588,23 +877,36 @@ class Daemon(object):
             if session_id is not None:
                 self.end(session_id, 'pppd %d exited (status %d)' % (pid, status))
 
+    def reap_lns(self, now):
+        """L2TP: xl2tpd's end stops the daemon (systemd starts it again); the sessions found in
+        or gone from the kernel. True when the sessions changed."""
+        try:
+            pid, status = os.waitpid(self.lns.pid, os.WNOHANG) if self.lns.pid else (0, 0)
+        except ChildProcessError:
+            pid, status = self.lns.pid, -1
+        if pid:
+            log('xl2tpd %d exited (status %d): the concentrator stops' % (pid, status))
+            self.lns.pid = None
+            self.stopping = self.failed = True
+        new, gone = self.lns.poll(now)
+        for session in new:
+            self.lns.sessions[session['id']] = session
+            log('session %s from %s: %s' % (session_label(session), session['peer'], session['link']))
+        for key in gone:
+            self.end(key, 'gone from the kernel')
+        return bool(new or gone)
+
     def watch(self, now):
         """Each session's link and user (from its ip-up note) and when it last carried a packet
         (its link's counters moved): pipex's idle time, from the counters. True when something
         the state file shows changed."""
         changed = False
-        directory = os.path.dirname(self.state)
-        for session in self.ac.sessions.values():
-            if session.get('link') is None:
-                note = os.path.join(directory, 'up.' + session_tag(self.config['interface'], session['id']))
-                try:
-                    with open(note) as handle:
-                        lines = handle.read().split('\n')
-                except OSError:
+        for session in self.sessions.values():
+            if not session.get('_noted'):
+                if self.read_note(session, now):
+                    changed = True
+                elif session.get('link') is None:
                     continue
-                session['link'], session['user'] = lines[0][:15], lines[1][:256] if len(lines) > 1 else None
-                session['last_activity'] = int(now)
-                changed = True
             try:
                 counters = tuple(_counter(session['link'], name) for name in ('rx_packets', 'tx_packets'))
             except (OSError, ValueError):
@@ -616,11 +918,32 @@ class Daemon(object):
                 session['_counters'] = counters
         return changed
 
+    def read_note(self, session, now):
+        """The session's link, user and address from its ip-up note (PPPoE knows the address
+        already: it gave it; L2TP takes xl2tpd's from the note). True when read."""
+        note = self.note_path(session)
+        try:
+            with open(note) as handle:
+                lines = handle.read().split('\n') + ['', '']
+        except (OSError, TypeError):
+            return False
+        if session.get('link') is None:
+            session['link'] = lines[0][:15]
+        session['user'] = lines[1][:256] or None
+        if session.get('address') is None:
+            try:
+                session['address'] = str(ipaddress.IPv4Address(lines[2]))
+            except ValueError:
+                pass
+        session['last_activity'] = int(now)
+        session['_noted'] = True
+        return True
+
     def write_state(self):
         _write(self.state, json.dumps({
             'pid': os.getpid(), 'interface': self.config['interface'], 'config': self.config,
             'sessions': [dict((k, v) for k, v in s.items() if not k.startswith('_'))
-                         for s in sorted(self.ac.sessions.values(), key=lambda s: s['id'])]}, sort_keys=True), 0o644)
+                         for s in sorted(self.sessions.values(), key=lambda s: s['id'])]}, sort_keys=True), 0o644)
 
     def serve(self):
         signal.signal(signal.SIGTERM, lambda signum, frame: setattr(self, 'stopping', True))
@@ -629,7 +952,7 @@ class Daemon(object):
         self.write_state()
         while not self.stopping:
             try:
-                ready = select.select([self.sock], [], [], 1.0)[0]
+                ready = select.select([self.sock] if self.sock else [], [], [], 1.0)[0]
             except InterruptedError:
                 ready = []
             changed = False
@@ -654,19 +977,24 @@ class Daemon(object):
                     if ended is not None:
                         self.end(ended, 'PADT from the client')
                         changed = True
-            before = len(self.ac.sessions)
+            before = len(self.sessions)
             self.reap()
+            if self.lns is not None:
+                changed = self.reap_lns(time.time()) or changed
             changed = self.watch(time.time()) or changed
             self.sync_rules()
-            if changed or len(self.ac.sessions) != before:
+            if changed or len(self.sessions) != before:
                 self.write_state()
-        for session_id in list(self.ac.sessions):
+        for session_id in list(self.sessions):
             self.end(session_id, 'the concentrator stops')
+        if self.lns is not None:
+            self.lns.stop()   # it ends each call and tunnel itself
         deadline = time.time() + 5   # each pppd ends its session (LCP terminate, PADT) before we go
         while self.pids and time.time() < deadline:
             self.reap()
             time.sleep(0.1)
         os.unlink(self.state)
+        return 1 if self.failed else 0
 
 
 def main(argv):
@@ -678,9 +1006,9 @@ def main(argv):
     except (OSError, BadConfig) as exc:
         log('cannot start: %s' % exc)
         return 1
-    log('serving %r on %s' % (daemon.config['service_name'], daemon.config['interface']))
-    daemon.serve()
-    return 0
+    if daemon.lns is None:
+        log('serving %r on %s' % (daemon.config['service_name'], daemon.config['interface']))
+    return daemon.serve()
 
 
 if __name__ == '__main__':

@@ -52,17 +52,19 @@ PROGRAM = '/usr/local/lib/edgenet-router/pppoed.py'
 UNIT_DIR = '/etc/systemd/system'
 UNIT_TEMPLATE = 'edgenet-pppoe@.service'
 UNIT_TEXT = '''%s
-# The PPPoE access concentrator of edgenet.router.ppp_server on the interface %%i.
+# The PPP access concentrator (PPPoE, or an L2TP LNS) of edgenet.router.ppp_server on the interface %%i.
 [Unit]
-Description=edgenet.router PPPoE access concentrator on %%i
+Description=edgenet.router PPP access concentrator on %%i
 After=network.target
 
 [Service]
 Type=simple
 ExecStartPre=-/sbin/modprobe -q pppoe
+ExecStartPre=-/sbin/modprobe -q l2tp_ppp
 ExecStart=/usr/bin/python3 -I %s %s/%%i.conf %s/%%i.conf %s/%%i.state
 ExecReload=/bin/kill -HUP $MAINPID
-# SIGTERM to the daemon alone: it ends each session's pppd (LCP terminate, PADT) itself.
+# SIGTERM to the daemon alone: it ends each session's pppd (LCP terminate, PADT) itself, or
+# stops its xl2tpd, which ends each call and tunnel.
 KillMode=mixed
 TimeoutStopSec=15
 Restart=on-failure
@@ -146,7 +148,8 @@ def _auth(value):
 # Fields of the concentrator; ``daemon`` names its key in the daemon's config (_pppoed.check_config).
 TABLE = ObjectTable('ppp server', [
     Field('interface', required=True, normalise=_interface),
-    Field('protocol', default='pppoe', choices=['pppoe']),
+    Field('protocol', default='pppoe', choices=list(_pppoed.PROTOCOLS)),
+    Field('listen_address', normalise=_ipv4('listen_address')),
     Field('service_name', default='', normalise=_words('service_name', empty=True)),
     Field('ac_name', default='edgenet', normalise=_words('ac_name')),
     Field('local_address', normalise=_ipv4('local_address')),
@@ -154,8 +157,9 @@ TABLE = ObjectTable('ppp server', [
     Field('dns_servers', type='list', elements='str', default=[], normalise=_dns),
     Field('authentication', type='list', elements='str', default=['pap', 'chap'], normalise=_auth,
           choices=sorted(_pppoed.AUTH_WORDS)),
-    Field('mtu', type='int', default=1492, normalise=_int_range('mtu', 128, 1492)),
-    Field('mru', type='int', default=1492, normalise=_int_range('mru', 128, 1492)),
+    # Default by protocol (DEFAULT_MTU), set in desired_server.
+    Field('mtu', type='int', normalise=_int_range('mtu', 128, 1492)),
+    Field('mru', type='int', normalise=_int_range('mru', 128, 1492)),
     Field('idle_timeout', type='int', default=0, normalise=_int_range('idle_timeout', 0, 86400 * 7)),
     Field('lcp_echo_interval', type='int', default=10, normalise=_int_range('lcp_echo_interval', 0, 3600)),
     Field('lcp_echo_failure', type='int', default=3, normalise=_int_range('lcp_echo_failure', 0, 100)),
@@ -167,7 +171,10 @@ TABLE = ObjectTable('ppp server', [
           options={'name': {'type': 'str', 'required': True},
                    'password': {'type': 'str', 'required': True, 'no_log': True}}),
 ])
-DAEMON_KEYS = [f.name for f in TABLE if f.name not in ('protocol', 'users')]
+DAEMON_KEYS = [f.name for f in TABLE if f.name != 'users']
+# PPPoE: the payload of a 1500 byte Ethernet frame. L2TP: 1500 less IPv4 (20), UDP (8), the L2TP
+# header with its length field (8) and PPP's address, control and protocol (4).
+DEFAULT_MTU = {'pppoe': 1492, 'l2tp': 1460}
 
 
 def _user_name(value):
@@ -192,9 +199,9 @@ USER_TABLE = ObjectTable('ppp user', [
 ])
 
 
-def auth_name(interface):
+def auth_name(interface, protocol='pppoe'):
     """pppd's ``name`` on the concentrator: the server column of its users' secrets lines."""
-    return 'edgenet-pppoe-%s' % interface
+    return 'edgenet-%s-%s' % (protocol, interface)
 
 
 def desired_server(params):
@@ -206,6 +213,14 @@ def desired_server(params):
     for name in ('local_address', 'remote_pool'):
         if values[name] is None:
             raise PppError('%s: %s is required while state is present' % (where, name))
+    if values['protocol'] == 'l2tp' and values['listen_address'] is None:
+        raise PppError('%s: listen_address (where LACs reach the LNS, UDP %d) is required with protocol l2tp'
+                       % (where, _pppoed.L2TP_PORT))
+    if values['protocol'] != 'l2tp' and values['listen_address'] is not None:
+        raise PppError('%s: listen_address is for protocol l2tp; a PPPoE concentrator listens on the interface' % where)
+    for name in ('mtu', 'mru'):
+        if values[name] is None:
+            values[name] = DEFAULT_MTU[values['protocol']]
     first, last = (ipaddress.IPv4Address(a) for a in values['remote_pool'].split('-'))
     if first <= ipaddress.IPv4Address(values['local_address']) <= last:
         raise PppError('%s: local_address %s lies inside remote_pool %s-%s; give a pool that leaves it out'
@@ -226,20 +241,26 @@ def desired_server(params):
     return values
 
 
-def nft_missing(obj, nft=_pppoed.NFT):
-    """The refusal when ``obj`` asks for nftables rules the router cannot make, else None."""
-    wanted = [name for name in _pppoed.BOOL_KEYS if obj and obj.get(name)]
+def program_missing(obj, nft=_pppoed.NFT, xl2tpd=_pppoed.XL2TPD):
+    """The refusal when ``obj`` needs a program the router lacks (nft for the per-session rules,
+    xl2tpd for an LNS), else None: said before anything is touched, in check mode too."""
+    if not obj:
+        return None
+    wanted = [name for name in _pppoed.BOOL_KEYS if obj.get(name)]
     if wanted and not os.access(nft, os.X_OK):
         return ('interface %s: %s need %s, which is missing (Debian/Ubuntu: apt install nftables)'
                 % (obj['interface'], ' and '.join(wanted), nft))
+    if obj.get('protocol') == 'l2tp' and not os.access(xl2tpd, os.X_OK):
+        return ('interface %s: protocol l2tp needs %s, which is missing (Debian/Ubuntu: apt install xl2tpd)'
+                % (obj['interface'], xl2tpd))
     return None
 
 
 def daemon_config(obj):
     """The daemon's config (``_pppoed.check_config``'s form) serving ``obj``."""
-    config = dict((name, obj[name]) for name in DAEMON_KEYS)
+    config = dict((name, obj.get(name)) for name in DAEMON_KEYS)
     config['remote_pool'] = obj['remote_pool'].split('-')
-    config['auth_name'] = auth_name(obj['interface'])
+    config['auth_name'] = auth_name(obj['interface'], obj['protocol'])
     return _pppoed.check_config(config)
 
 
@@ -249,7 +270,7 @@ def model_of(config):
     for name in _pppoed.BOOL_KEYS:   # a daemon of an older module runs neither option
         obj[name] = config.get(name, False)
     obj['remote_pool'] = '-'.join(config.get('remote_pool') or ())
-    obj['protocol'] = 'pppoe'
+    obj['protocol'] = config.get('protocol', 'pppoe')
     return obj
 
 
@@ -385,14 +406,19 @@ class LiveDaemon(PutStore):
             return
         install(self.run, self.systemctl)
         config = daemon_config(obj)
-        running = self.state() is not None
+        state = self.state()
+        running = state is not None
+        if running and state.get('config', {}).get('protocol', 'pppoe') != config['protocol']:
+            raise PppError('the concentrator of %s runs protocol %s: to serve %s there, remove it first (state absent, '
+                           'protocol %s)' % (key, state['config'].get('protocol', 'pppoe'), config['protocol'],
+                                             state['config'].get('protocol', 'pppoe')))
         _files.atomic_write(self.live, _pppoed.render_config(config).encode(), 0o600, error=PppError)
         checked(self.run, [self.systemctl, 'reload' if running else 'start', unit], PppError)
         pid = self.main_pid()   # once: systemd knows it as soon as start or reload returned
         if not until(lambda: self._reports(config, pid), self.wait):
             if not running:
                 self.run([self.systemctl, 'stop', unit])
-            raise PppError('the PPPoE daemon of %s does not report the new config %d s after systemctl %s (see '
+            raise PppError('the concentrator of %s does not report the new config %d s after systemctl %s (see '
                            'journalctl -u %s)%s' % (key, self.wait, 'reload' if running else 'start', unit,
                                                     '' if running else '; it was stopped again'))
 
@@ -427,8 +453,8 @@ class Secrets(PutStore):
     name = 'secrets'
     verifies = True
 
-    def __init__(self, interface, files=SECRETS_FILES):
-        self.server = auth_name(interface)
+    def __init__(self, interface, files=SECRETS_FILES, protocol='pppoe'):
+        self.server = auth_name(interface, protocol)
         self.files = files
         self.wildcards = []   # clients of lines whose server column is "*": pppd lets them in here too
 
@@ -469,7 +495,7 @@ class Secrets(PutStore):
 
 # ---- the task ------------------------------------------------------------------------------------------------
 TASK = Task(TABLE, key='interface', bulk=None, result='server', error=PppError, common={}, check_key=_interface)
-STORE_OPTIONS = ('interface',)
+STORE_OPTIONS = ('interface', 'protocol')
 
 
 def module_kwargs():
@@ -481,18 +507,22 @@ def open_stores(params, run_command, systemctl='systemctl'):
     """``(secrets, persistent, runtime)`` for the interface ``params`` name (a commit-confirm
     rollback builds them from its record: the name is checked again)."""
     interface = _interface(params.get('interface'))
-    yield (Secrets(interface), BootConfig(interface, run_command, systemctl), LiveDaemon(interface, run_command, systemctl))
+    protocol = params.get('protocol') or 'pppoe'
+    if protocol not in _pppoed.PROTOCOLS:
+        raise PppError('protocol %s is not one of %s' % (quoted(protocol), ', '.join(_pppoed.PROTOCOLS)))
+    yield (Secrets(interface, protocol=protocol), BootConfig(interface, run_command, systemctl), LiveDaemon(interface, run_command, systemctl))
 
 
-def run_ppp(params, secrets, boot, live, check_mode=False, confirm=None, warn=None, nft=_pppoed.NFT):
+def run_ppp(params, secrets, boot, live, check_mode=False, confirm=None, warn=None, nft=_pppoed.NFT, xl2tpd=_pppoed.XL2TPD):
     """The ppp_server module's behaviour over its three stores; returns the result dict.
-    ``warn`` receives warnings (AnsibleModule.warn); ``nft`` is where the daemon finds nft."""
+    ``warn`` receives warnings (AnsibleModule.warn); ``nft`` and ``xl2tpd`` are where the daemon
+    finds them."""
     key = params['interface']
     desired = TASK.desired_set(params, desired_server)
     # The users leave the concentrator's object here: they are the users table's (their passwords
     # must not ride along in a view that does not mask them).
     users = {} if desired[key] is None else dict((u['name'], u) for u in desired[key].pop('users'))
-    refusal = nft_missing(desired[key], nft)
+    refusal = program_missing(desired[key], nft, xl2tpd)
     if refusal:
         raise PppError(refusal)
 

@@ -3,12 +3,13 @@
 # Copyright: edgenet.router contributors
 #
 # Private to the edgenet.router collection: no compatibility promise to other collections.
-"""The live PPP sessions of the router's PPPoE concentrators, as ``pipex_session_info`` lists them.
+"""The live PPP sessions of the router's concentrators (PPPoE, L2TP LNS), as ``pipex_session_info`` lists them.
 
-What each concentrator's daemon knows (its state file: session id, peer MAC, pool address, when
-it started, the link and user from pppd's ip-up, when its counters last moved) joined with what
-the kernel holds: the session in ``/proc/net/pppoe`` and its link's counters in sysfs. Everything
-here is read as data; no pid read from a file is signalled or run.
+What each concentrator's daemon knows (its state file: session id, peer MAC or L2TP tunnel and
+peer, address, when it started, the link and user from pppd's ip-up, when its counters last moved)
+joined with what the kernel holds: the session in ``/proc/net/pppoe`` or ``/proc/net/pppol2tp``
+and its link's counters in sysfs. Everything here is read as data; no pid read from a file is
+signalled or run.
 """
 
 from __future__ import annotations
@@ -25,10 +26,11 @@ from ansible_collections.edgenet.router.plugins.module_utils._poll import until
 from ansible_collections.edgenet.router.plugins.module_utils._ppp import _pppoed
 from ansible_collections.edgenet.router.plugins.module_utils._ppp._pppoed import STATS
 
-__all__ = ['LIVE_DIR', 'CloseError', 'close_argv', 'close_session', 'kernel_pppoe', 'nft_listing', 'ppp_sessions']
+__all__ = ['LIVE_DIR', 'CloseError', 'close_argv', 'close_session', 'daemon_id', 'kernel_pppoe', 'nft_listing', 'ppp_sessions']
 
 LIVE_DIR = _pppoed.LIVE_DIR
 PROC_PPPOE = '/proc/net/pppoe'
+PROC_PPPOL2TP = _pppoed.PROC_PPPOL2TP
 _STATE_RE = re.compile(r'([A-Za-z0-9_][A-Za-z0-9_.-]{0,14})\.state\Z')
 _LINK_RE = re.compile(r'[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}\Z')
 
@@ -85,7 +87,34 @@ def nft_listing(run, nft=_pppoed.NFT):
     return out if rc == 0 else None
 
 
-def ppp_sessions(live_dir=LIVE_DIR, proc=PROC_PPPOE, sys_net='/sys/class/net', now=None, link=None, nft_text=None):
+def _read(path):
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except OSError:
+        return ''
+
+
+def daemon_id(row):
+    """The id a row's session has in its concentrator's state (what a close request names)."""
+    if row['protocol'] == 'l2tp':
+        return _pppoed.l2tp_key(row['tunnel_id'], row['session_id'])
+    return row['session_id']
+
+
+def _protocol_fields(protocol, session, concentrator, kernel):
+    """The fields of a row that differ by protocol, and whether the kernel carries the session."""
+    if protocol == 'l2tp':
+        ids = dict((name, _int(session.get(name))) for name in ('tunnel_id', 'session_id', 'peer_tunnel_id', 'peer_session_id'))
+        in_kernel = (ids['tunnel_id'], ids['session_id'], session.get('link')) in kernel['l2tp']
+        return dict(ids, peer_mac=None, peer=session.get('peer'), in_kernel=in_kernel)
+    return {'session_id': session['id'], 'tunnel_id': None, 'peer_tunnel_id': None, 'peer_session_id': None,
+            'peer_mac': session.get('mac'), 'peer': None,
+            'in_kernel': (session['id'], str(session.get('mac')).lower(), concentrator) in kernel['pppoe']}
+
+
+def ppp_sessions(live_dir=LIVE_DIR, proc=PROC_PPPOE, sys_net='/sys/class/net', now=None, link=None, nft_text=None,
+                 proc_l2tp=PROC_PPPOL2TP):
     """Every session of every concentrator on the host (``link``: only the one on that pppN).
     ``nft_text``: the output of :func:`nft_listing`, whose rules for a session's link show
     its ``adjust_tcpmss`` and ``ingress_filter`` as the kernel holds them (both false without it)."""
@@ -95,11 +124,8 @@ def ppp_sessions(live_dir=LIVE_DIR, proc=PROC_PPPOE, sys_net='/sys/class/net', n
         names = sorted(os.listdir(live_dir))
     except OSError:
         return []
-    try:
-        with open(proc) as handle:
-            kernel = kernel_pppoe(handle.read())
-    except OSError:
-        kernel = set()
+    kernel = {'pppoe': kernel_pppoe(_read(proc)),
+              'l2tp': set((s['tunnel_id'], s['session_id'], s['link']) for s in _pppoed.kernel_l2tp_sessions(_read(proc_l2tp)))}
     out = []
     for name in names:
         match = _STATE_RE.match(name)
@@ -107,6 +133,8 @@ def ppp_sessions(live_dir=LIVE_DIR, proc=PROC_PPPOE, sys_net='/sys/class/net', n
         if state is None or not isinstance(state.get('sessions'), list):
             continue
         concentrator = match.group(1)
+        config = state.get('config') if isinstance(state.get('config'), dict) else {}
+        protocol = 'l2tp' if config.get('protocol') == 'l2tp' else 'pppoe'
         for session in state['sessions']:
             if not isinstance(session, dict) or _int(session.get('id')) is None:
                 continue
@@ -116,20 +144,18 @@ def ppp_sessions(live_dir=LIVE_DIR, proc=PROC_PPPOE, sys_net='/sys/class/net', n
             chains = set(chain for chain, dummy, text in rules.get(_pppoed.session_tag(concentrator, session['id']), [])
                          if '"%s"' % session.get('link') in text)
             row = {
-                'protocol': 'pppoe',
+                'protocol': protocol,
                 'concentrator': concentrator,
-                'session_id': session['id'],
-                'peer_mac': session.get('mac'),
                 'interface': session.get('link'),
                 'user': session.get('user'),
                 'address': session.get('address'),
                 'uptime': None if started is None else max(0, int(now) - started),
                 'idle_time': None if last is None else max(0, int(now) - last),
                 'statistics': _counters(session.get('link'), sys_net),
-                'in_kernel': (session['id'], str(session.get('mac')).lower(), concentrator) in kernel,
                 'adjust_tcpmss': 'mss' in chains,
                 'ingress_filter': 'ingress' in chains,
             }
+            row.update(_protocol_fields(protocol, session, concentrator, kernel))
             if link is None or row['interface'] == link:
                 out.append(row)
     return out
@@ -148,13 +174,13 @@ def close_session(row, run, systemctl='systemctl', live_dir=LIVE_DIR, wait=CLOSE
         raise CloseError('not a concentrator: %r' % concentrator)
     final = _counters(row['interface'], read.get('sys_net', '/sys/class/net')) or row['statistics']
     with _files.locked(live_dir, error=CloseError):
-        _files.atomic_write(os.path.join(live_dir, concentrator + '.close'), json.dumps([row['session_id']]).encode(),
+        _files.atomic_write(os.path.join(live_dir, concentrator + '.close'), json.dumps([daemon_id(row)]).encode(),
                             0o600, error=CloseError)
     checked(run, close_argv(concentrator, systemctl), CloseError)
 
     def gone():
         return not [r for r in ppp_sessions(live_dir, **read)
-                    if (r['concentrator'], r['session_id']) == (concentrator, row['session_id'])]
+                    if (r['concentrator'], daemon_id(r)) == (concentrator, daemon_id(row))]
     if not until(gone, wait):
         raise CloseError('PPP session %d on %s (%s) is still up %d s after its concentrator was asked to close it '
                          '(see journalctl -u edgenet-pppoe@%s)' % (row['session_id'], concentrator, row['interface'],
@@ -166,7 +192,7 @@ def _closed(rows, finals, what, live_dir):
     """The result of closing ``rows`` (their final counters in ``finals``, by interface)."""
     commands = []
     for row in rows:
-        commands += ['echo [%d] > %s/%s.close' % (row['session_id'], live_dir, row['concentrator']),
+        commands += ['echo [%d] > %s/%s.close' % (daemon_id(row), live_dir, row['concentrator']),
                      ' '.join(close_argv(row['concentrator'], 'systemctl'))]
     return {
         'changed': bool(rows),

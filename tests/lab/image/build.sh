@@ -234,7 +234,7 @@ printf '[Service]\nExecStartPre=\n' > "$root/etc/systemd/system/ssh.service.d/la
 in_root ssh-keygen -A > /dev/null
 in_root passwd -l root > /dev/null
 in_root systemctl enable systemd-networkd.service ssh.service > /dev/null 2>&1
-for unit in kea-dhcp6-server.service dnsmasq.service radvd.service nftables.service \
+for unit in kea-dhcp6-server.service dnsmasq.service radvd.service nftables.service xl2tpd.service \
         networking.service NetworkManager.service; do
     in_root systemctl disable "$unit" > /dev/null 2>&1 || true
 done

@@ -6,6 +6,7 @@ rp-pppoe plugin) served in the kernel: the pipex_session lab target (tasks/pppoe
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -17,7 +18,7 @@ CONFIG = {'interface': 'ac0', 'ac_name': 'edgenet', 'service_name': 'isp', 'max_
           'local_address': '10.0.0.1', 'remote_pool': ['10.0.0.10', '10.0.0.12'], 'dns_servers': ['10.0.0.53'],
           'authentication': ['pap', 'chap'], 'auth_name': 'edgenet-pppoe-ac0', 'mtu': 1492, 'mru': 1480,
           'idle_timeout': 0, 'lcp_echo_interval': 10, 'lcp_echo_failure': 3, 'adjust_tcpmss': False,
-          'ingress_filter': False}
+          'ingress_filter': False, 'protocol': 'pppoe'}
 
 
 def concentrator(**changes):
@@ -123,8 +124,8 @@ def test_the_config_is_checked_word_by_word_before_any_argv_is_built_from_it():
         with pytest.raises(pppoed.BadConfig):
             pppoed.check_config(dict(CONFIG, **bad))
     assert pppoed.check_config(dict(CONFIG, service_name=''))['service_name'] == ''
-    # a config of an older module, without pipex's options: neither is on
-    older = dict((k, v) for k, v in CONFIG.items() if k not in pppoed.BOOL_KEYS)
+    # a config of an older module, without pipex's options and the protocol: neither is on, PPPoE
+    older = dict((k, v) for k, v in CONFIG.items() if k not in pppoed.BOOL_KEYS + ('protocol',))
     assert pppoed.check_config(older) == CONFIG
 
 
@@ -150,7 +151,7 @@ def test_a_reload_keeps_the_sessions_up_and_serves_new_ones_from_the_new_pool():
 
 def test_the_daemon_learns_each_sessions_link_and_user_and_when_it_last_carried_a_packet(tmp_path, monkeypatch):
     daemon = object.__new__(pppoed.Daemon)
-    daemon.state, daemon.config = str(tmp_path / 'ac0.state'), dict(CONFIG)
+    daemon.state, daemon.config, daemon.lns = str(tmp_path / 'ac0.state'), dict(CONFIG), None
     daemon.ac = concentrator()
     dummy, session, dummy = daemon.ac.handle(padr(AC, daemon.ac.cookie(CLIENT)))
     counters = {'rx_packets': 0, 'tx_packets': 0}
@@ -226,6 +227,7 @@ def test_the_daemon_makes_a_sessions_rules_when_its_link_appears_and_drops_them_
     monkeypatch.setattr(pppoed, '_nft', nft)
     daemon = object.__new__(pppoed.Daemon)
     daemon.state, daemon.config, daemon.has_nft, daemon.pids = str(tmp_path / 'ac0.state'), dict(CONFIG), True, {}
+    daemon.lns = None
     daemon.ac = concentrator(adjust_tcpmss=True, ingress_filter=True)
     daemon.config = daemon.ac.config
     dummy, session, dummy = daemon.ac.handle(padr(AC, daemon.ac.cookie(CLIENT)))
@@ -267,3 +269,97 @@ def test_the_first_start_after_a_boot_makes_the_live_directory_and_file_from_the
     with pytest.raises(pppoed.BadConfig):
         pppoed.start_live(str(boot), str(live))
     assert not live.exists()
+
+
+# ---- the L2TPv2 LNS ---------------------------------------------------------------------------------
+L2TP = dict(CONFIG, protocol='l2tp', listen_address='192.0.2.1', interface='lns0', auth_name='edgenet-l2tp-lns0',
+            mtu=1460, mru=1460, idle_timeout=600)
+PPPOL2TP = """PPPoL2TP driver info, V2.0
+TUNNEL 'tunl 1143', Y 3
+ 00000000 13/427/0 12/385/0
+  SESSION 'sess 1143/0' 0A500001/1701 0477/0000 -> CD23/0000 1 Y
+   0/0/-/-/LAC 00000000 0
+   0/0 0/0/0 0/0/0
+   interface (null)
+  SESSION 'sess 1143/19892' 0A500001/1701 0477/4DB4 -> CD23/03F8 3 Y
+   0/0/-/-/LNS 00000000 0
+   0/0 13/427/0 12/385/0
+   interface ppp0
+"""
+
+
+def test_an_lns_config_needs_its_listen_address_and_a_pppoe_one_keeps_none():
+    assert pppoed.check_config(L2TP)['listen_address'] == '192.0.2.1'
+    for bad in ({'listen_address': None}, {'listen_address': '192.0.2.1 -x'}, {'protocol': 'pptp'}):
+        with pytest.raises(pppoed.BadConfig):
+            pppoed.check_config(dict(L2TP, **bad))
+    assert 'listen_address' not in pppoed.check_config(dict(CONFIG, listen_address='192.0.2.1'))
+
+
+def test_xl2tpd_gets_the_pool_cut_to_max_sessions_and_pppd_every_option_from_the_checked_config():
+    conf = pppoed.xl2tpd_conf(pppoed.check_config(L2TP), '/run/edgenet/ppp/lns0.xl2tpd.options')
+    assert 'listen-addr = 192.0.2.1\n' in conf and 'port = 1701\n' in conf
+    assert 'ip range = 10.0.0.10-10.0.0.11\n' in conf      # max_sessions 2 of a pool of 3
+    assert 'local ip = 10.0.0.1\n' in conf and 'pppoptfile = /run/edgenet/ppp/lns0.xl2tpd.options\n' in conf
+    assert 'require authentication = no' in conf             # pppd's "auth" is in the options file
+    options = pppoed.l2tp_options(pppoed.check_config(L2TP)).splitlines()
+    assert options[0].startswith('# ') and pppoed.MARKER.lstrip('# ') in options[0]
+    assert options[1:] == ['name edgenet-l2tp-lns0', 'auth', 'require-pap', 'require-chap', 'ms-dns 10.0.0.53',
+                           'mtu 1460', 'mru 1460', 'lcp-echo-interval 10', 'lcp-echo-failure 3', 'idle 600',
+                           'nodefaultroute', 'ip-up-script %s' % pppoed.UP_SCRIPT, 'ipparam lns0:l2tp']
+
+
+def test_the_kernel_sessions_of_an_lns_are_read_from_proc_with_their_link():
+    assert pppoed.kernel_l2tp_sessions(PPPOL2TP) == [
+        {'tunnel_id': 1143, 'session_id': 19892, 'peer_tunnel_id': 52515, 'peer_session_id': 1016, 'link': 'ppp0'}]
+    assert pppoed.kernel_l2tp_sessions(PPPOL2TP.replace('interface ppp0', 'interface ../x')) == []
+    assert pppoed.kernel_l2tp_sessions('') == [] and pppoed.kernel_l2tp_sessions(None) == []
+    assert pppoed.l2tp_peers('[{"tunnel_id":1143,"peer":"10.80.0.2","peer_port":1701}, {"tunnel_id":"x"}]') == \
+        {1143: ('10.80.0.2', 1701)}
+    assert pppoed.l2tp_peers('not json') == {}
+
+
+def lns_daemon(tmp_path, proc_text):
+    daemon = object.__new__(pppoed.Daemon)
+    daemon.state, daemon.config, daemon.has_nft, daemon.pids = str(tmp_path / 'lns0.state'), pppoed.check_config(L2TP), False, {}
+    daemon.ac = daemon.sock = None
+    daemon.stopping = daemon.failed = False
+    (tmp_path / 'pppol2tp').write_text(proc_text)
+    daemon.lns = pppoed.L2tpLns(daemon.config, str(tmp_path), proc=str(tmp_path / 'pppol2tp'))
+    return daemon
+
+
+def test_an_lns_follows_its_sessions_in_the_kernel_and_takes_user_and_address_from_the_note(tmp_path, monkeypatch):
+    monkeypatch.setattr(pppoed, '_run', lambda argv: '[{"tunnel_id":1143,"peer":"10.80.0.2","peer_port":1701}]')
+    monkeypatch.setattr(pppoed, '_counter', lambda link, name: 0)
+    daemon = lns_daemon(tmp_path, PPPOL2TP)
+    assert daemon.reap_lns(100.0)
+    key = pppoed.l2tp_key(1143, 19892)
+    session = daemon.sessions[key]
+    assert (session['link'], session['peer'], session['peer_session_id'], session['address']) == ('ppp0', '10.80.0.2', 1016, None)
+    assert not daemon.reap_lns(101.0)                     # the same session: nothing new
+    (tmp_path / 'up.lns0:l2tp:ppp0').write_text('ppp0\nuser1\n10.0.0.10\n')
+    assert daemon.watch(102.0)
+    assert (session['user'], session['address'], session['last_activity']) == ('user1', '10.0.0.10', 102)
+    (tmp_path / 'pppol2tp').write_text(PPPOL2TP.split("  SESSION 'sess 1143/19892'")[0])
+    assert daemon.reap_lns(103.0) and daemon.sessions == {}   # gone from the kernel: ended, its note too
+    assert not (tmp_path / 'up.lns0:l2tp:ppp0').exists()
+
+
+def test_an_lns_closes_a_session_through_xl2tpds_control_pipe_and_never_a_twin_of_another_tunnel(tmp_path, monkeypatch):
+    monkeypatch.setattr(pppoed, '_run', lambda argv: '[]')
+    daemon = lns_daemon(tmp_path, PPPOL2TP)
+    daemon.reap_lns(100.0)
+    os.mkfifo(daemon.lns.paths['control'])
+    reader = os.open(daemon.lns.paths['control'], os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        twin = dict(daemon.sessions[pppoed.l2tp_key(1143, 19892)], id=pppoed.l2tp_key(7, 19892), tunnel_id=7)
+        daemon.sessions[twin['id']] = twin
+        daemon.end(twin['id'], 'test', hang_up=True)      # tunnel 1143 has a session 19892 too: not asked
+        assert os.read(reader, 100) == b''
+        daemon.end(pppoed.l2tp_key(1143, 19892), 'test', hang_up=True)
+        assert os.read(reader, 100) == b'h 19892\n'
+    finally:
+        os.close(reader)
+    # still in the kernel a moment after the hang-up: not taken for a new session
+    assert daemon.reap_lns(101.0) is False and daemon.sessions == {}

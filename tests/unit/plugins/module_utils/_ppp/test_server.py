@@ -135,7 +135,8 @@ def test_a_change_is_a_reload_and_drift_in_each_store_is_named_and_repaired(rout
     drift = run(stores, task(idle_timeout=600, users=[{'name': 'user1', 'password': 'new-secret'}]), check_mode=True)
     assert [(c['store'], c['action'], sorted(c['fields'])) for c in drift['changes']] == [
         ('secrets', 'modify', ['password']), ('persistent', 'modify', ['mtu']),
-        ('runtime', 'create', sorted(f for f in _server.DAEMON_KEYS + ['protocol']))]
+        # a create row folds the fields with a value: a PPPoE concentrator has no listen_address
+        ('runtime', 'create', sorted(f for f in _server.DAEMON_KEYS if f != 'listen_address'))]
     repaired = run(stores, task(idle_timeout=600, users=[{'name': 'user1', 'password': 'new-secret'}]))
     assert repaired['changed'] and repaired['server']['idle_timeout'] == 600
     assert not run(stores, task(idle_timeout=600, users=[{'name': 'user1', 'password': 'new-secret'}]))['changed']
@@ -211,6 +212,9 @@ def test_pipexs_options_without_nft_are_refused_before_anything_is_touched(route
     ({'users': [{'name': 'u', 'password': 'a"b'}]}, 'double quotes'),
     ({'users': [{'name': 'u', 'password': SECRET}, {'name': 'u', 'password': SECRET}]}, 'listed twice'),
     ({'mtu': 9000}, 'mtu'),
+    ({'protocol': 'l2tp'}, 'is required with protocol l2tp'),
+    ({'listen_address': '192.0.2.1'}, 'listen_address is for protocol l2tp'),
+    ({'protocol': 'l2tp', 'listen_address': '192.0.2.300'}, "listen_address '192.0.2.300' is not an IPv4 address"),
 ])
 def test_bad_input_is_refused_before_anything_is_touched(router, changes, words):
     tmp_path, systemd, stores = router
@@ -240,3 +244,25 @@ def test_every_bad_text_ends_in_a_clear_error_or_success(router, path):
             if path[-1] == 'password':
                 assert value not in str(exc) or len(value) < 2, label
     assert not (tmp_path / 'boot' / 'ac0.conf').exists()
+
+
+def test_an_l2tp_lns_runs_from_the_same_stores_with_its_own_users_and_mtu(router, tmp_path):
+    """protocol l2tp: the daemon's config names the listen address and the LNS's own pppd name
+    (its users' server column), the MTU defaults to what fits L2TP over a 1500 byte link, and
+    xl2tpd missing is refused before anything is touched."""
+    dummy, systemd, stores = router
+    lns = task(protocol='l2tp', listen_address='192.0.2.1')
+    with pytest.raises(_server.PppError, match='protocol l2tp needs .*apt install xl2tpd'):
+        _server.run_ppp(lns, *stores(), xl2tpd=str(tmp_path / 'no-xl2tpd'))
+    assert systemd.calls == []
+    secrets, boot, live = stores()
+    secrets = _server.Secrets('ac0', secrets.files, protocol='l2tp')
+    applied = _server.run_ppp(lns, secrets, boot, live, xl2tpd='/bin/sh')
+    assert applied['server']['protocol'] == 'l2tp' and applied['server']['mtu'] == applied['server']['mru'] == 1460
+    config = _pppoed.parse_config((tmp_path / 'boot' / 'ac0.conf').read_text())
+    assert (config['protocol'], config['listen_address'], config['auth_name']) == ('l2tp', '192.0.2.1', 'edgenet-l2tp-ac0')
+    assert '"user1" edgenet-l2tp-ac0 ' in (tmp_path / 'ppp' / 'chap-secrets').read_text()
+    assert not _server.run_ppp(lns, secrets, boot, live, xl2tpd='/bin/sh')['changed']
+    # the running concentrator serves PPPoE: it is not turned into an LNS by a reload
+    with pytest.raises(engine.ApplyError, match='runs protocol l2tp: to serve pppoe there, remove it first'):
+        _server.run_ppp(task(), *stores())

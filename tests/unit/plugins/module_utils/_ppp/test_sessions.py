@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from ansible_collections.edgenet.router.plugins.module_utils._ppp import _sessions
+from ansible_collections.edgenet.router.plugins.module_utils._ppp import _pppoed as pppoed, _sessions
 
 
 def test_kernel_table_ids_are_read_in_both_byte_orders():
@@ -35,7 +35,8 @@ def test_sessions_with_user_counters_uptime_and_idle_time(tmp_path):
     assert rows[0] == {'protocol': 'pppoe', 'concentrator': 'ac0', 'session_id': 1, 'peer_mac': '02:00:00:00:00:02',
                        'interface': 'ppp0', 'user': 'user1', 'address': '10.70.0.10', 'uptime': 100, 'idle_time': 10,
                        'statistics': {'rx_packets': 7, 'tx_packets': 6, 'rx_bytes': 588, 'tx_bytes': 504},
-                       'in_kernel': True, 'adjust_tcpmss': False, 'ingress_filter': False}
+                       'in_kernel': True, 'adjust_tcpmss': False, 'ingress_filter': False,
+                       'tunnel_id': None, 'peer_tunnel_id': None, 'peer_session_id': None, 'peer': None}
     # the rules the kernel holds for the session on its link; one left for another link (a reused
     # name's earlier session) or another session is not the session's
     nft = ('table inet edgenet_ppp {\n\tchain mss {\n'
@@ -52,6 +53,51 @@ def test_sessions_with_user_counters_uptime_and_idle_time(tmp_path):
         (None, None, None, None, False)
     assert [r['session_id'] for r in _sessions.ppp_sessions(str(live), str(tmp_path / 'pppoe'), str(net), link='ppp0')] == [1]
     assert _sessions.ppp_sessions(str(tmp_path / 'absent')) == []
+
+
+PPPOL2TP = """PPPoL2TP driver info, V2.0
+TUNNEL name, user-data-ok session-count
+ debug tx-pkts/bytes/errs rx-pkts/bytes/errs
+  SESSION name, addr/port src-tid/sid dest-tid/sid state user-data-ok
+   mtu/mru/rcvseq/sendseq/lns debug reorderto
+   nr/ns tx-pkts/bytes/errs rx-pkts/bytes/errs
+
+TUNNEL 'tunl 1143', Y 3
+ 00000000 13/427/0 12/385/0
+  SESSION 'sess 1143/0' 0A500001/1701 0477/0000 -> CD23/0000 1 Y
+   0/0/-/-/LAC 00000000 0
+   0/0 0/0/0 0/0/0
+   interface (null)
+  SESSION 'sess 1143/19892' 0A500001/1701 0477/4DB4 -> CD23/03F8 3 Y
+   0/0/-/-/LNS 00000000 0
+   0/0 13/427/0 12/385/0
+   interface ppp0
+"""
+
+
+def test_an_l2tp_lns_session_row_names_its_tunnel_peer_and_ids_and_is_found_in_the_kernel(tmp_path):
+    """The /proc text is what a Debian 12 guest printed with one xl2tpd call up (lab)."""
+    live, net = tmp_path / 'live', tmp_path / 'net'
+    live.mkdir()
+    (net / 'ppp0' / 'statistics').mkdir(parents=True)
+    for name in ('rx_packets', 'tx_packets', 'rx_bytes', 'tx_bytes'):
+        (net / 'ppp0' / 'statistics' / name).write_text('3\n')
+    key = pppoed.l2tp_key(1143, 19892)
+    (live / 'lns0.state').write_text(json.dumps({'pid': 1, 'config': {'protocol': 'l2tp'}, 'sessions': [
+        {'id': key, 'tunnel_id': 1143, 'session_id': 19892, 'peer_tunnel_id': 52515, 'peer_session_id': 1016,
+         'peer': '10.80.0.2', 'peer_port': 1701, 'link': 'ppp0', 'user': 'user1', 'address': '10.81.0.10',
+         'pid': None, 'started': 1000, 'last_activity': 1090}]}))
+    (tmp_path / 'pppol2tp').write_text(PPPOL2TP)
+    rows = _sessions.ppp_sessions(str(live), str(tmp_path / 'none'), str(net), now=1100, proc_l2tp=str(tmp_path / 'pppol2tp'))
+    assert rows == [{'protocol': 'l2tp', 'concentrator': 'lns0', 'session_id': 19892, 'tunnel_id': 1143,
+                     'peer_tunnel_id': 52515, 'peer_session_id': 1016, 'peer': '10.80.0.2', 'peer_mac': None,
+                     'interface': 'ppp0', 'user': 'user1', 'address': '10.81.0.10', 'uptime': 100, 'idle_time': 10,
+                     'statistics': dict.fromkeys(('rx_packets', 'tx_packets', 'rx_bytes', 'tx_bytes'), 3),
+                     'in_kernel': True, 'adjust_tcpmss': False, 'ingress_filter': False}]
+    assert _sessions.daemon_id(rows[0]) == key
+    # the same ids on another link are not this session in the kernel
+    (tmp_path / 'pppol2tp').write_text(PPPOL2TP.replace('interface ppp0', 'interface ppp9'))
+    assert not _sessions.ppp_sessions(str(live), str(tmp_path / 'none'), str(net), proc_l2tp=str(tmp_path / 'pppol2tp'))[0]['in_kernel']
 
 
 def test_a_state_file_that_is_not_one_is_skipped(tmp_path):
