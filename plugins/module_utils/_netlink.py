@@ -12,7 +12,7 @@ own codec and socket: no third-party library). It hides:
 * errno values, turned into :class:`NetlinkError` messages a network engineer can act on.
 
 pyroute2 is not imported here: its import alone cost about 2 s of a 5.6 s task in the TCG lab
-guest. Only L2TP (``_l2tp.py``) still needs it, behind ``_pyroute2_dep``.
+guest. L2TP (``_l2tp.py``) has its own codec over ``_rtnl``'s socket too: no module imports it.
 """
 
 from __future__ import annotations
@@ -78,8 +78,8 @@ REASONS = {
 
 
 def error_code(exc):
-    """The errno of a kernel refusal: ``OSError.errno`` (``_rtnl``) or ``.code`` (pyroute2's
-    NetlinkError, which ``_l2tp`` gets); None when there is none."""
+    """The errno of a kernel refusal: ``OSError.errno`` (``_rtnl``, ``_l2tp``) or ``.code`` (a
+    NetlinkError already explained); None when there is none."""
     return getattr(exc, 'errno', None) or getattr(exc, 'code', None)
 
 

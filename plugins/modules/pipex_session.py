@@ -32,7 +32,7 @@ description:
     replays them with C(ip l2tp) at boot after C(network-online.target)."
   - Check mode reports drift per store (C(runtime), C(persistent); a tunnel's in C(tunnels) and on
     each of its sessions).
-  - Sessions that carry PPP (PPPoE, L2TPv2) are held by their daemon and die with their socket: this
+  - Sessions that carry PPP (PPPoE, L2TPv2) are held by their daemon and die with their socket - this
     module never creates one. Those of a M(edgenet.router.ppp_server) concentrator can be closed (see
     O(ifname) and O(ppp_user)); any other (another pppd, accel-ppp) is never touched.
 author:
@@ -43,7 +43,6 @@ extends_documentation_fragment:
   - edgenet.router._attributes.ACTIONGROUP_LINKS
   - edgenet.router._confirm
   - edgenet.router._netns
-  - edgenet.router._pyroute2
   - edgenet.router._persistent
 attributes:
   check_mode:
@@ -508,12 +507,10 @@ from ansible_collections.edgenet.router.plugins.module_utils._networkd import Ne
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._model import PipexError
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._service import module_kwargs, open_stores, run_pipex
 from ansible_collections.edgenet.router.plugins.module_utils._ppp._sessions import CloseError, close_result
-from ansible_collections.edgenet.router.plugins.module_utils._pyroute2_dep import require_pyroute2
 
 
 def main():
     module = AnsibleModule(**module_kwargs())
-    require_pyroute2(module)
     params = module.params
     try:
         # state absent naming a live PPP session (pppN of a ppp_server concentrator): closed

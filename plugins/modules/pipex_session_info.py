@@ -30,7 +30,6 @@ extends_documentation_fragment:
   - edgenet.router._attributes.PLATFORM_LINUX
   - edgenet.router._attributes.ACTIONGROUP_ROUTER
   - edgenet.router._netns
-  - edgenet.router._pyroute2
 options:
   ifname:
     description:
@@ -164,7 +163,6 @@ from ansible_collections.edgenet.router.plugins.module_utils._pipex._model impor
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._service import info
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._state import STATE_DIR, PersistentSessions
 from ansible_collections.edgenet.router.plugins.module_utils._ppp._sessions import nft_listing, ppp_sessions
-from ansible_collections.edgenet.router.plugins.module_utils._pyroute2_dep import require_pyroute2
 
 
 def main():
@@ -176,7 +174,6 @@ def main():
         },
         supports_check_mode=True,
     )
-    require_pyroute2(module)
     netns = module.params['netns']
     try:
         if netns is not None:  # '' is a mistake, not the host namespace: refuse it before anything

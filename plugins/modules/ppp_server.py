@@ -77,7 +77,7 @@ options:
     description:
       - V(pppoe) - a PPPoE access concentrator; V(l2tp) - an L2TPv2 LNS (needs O(listen_address)).
       - To switch an interface's concentrator to the other protocol, remove it first (V(absent) with
-        its protocol): a running one is not turned into the other by a reload.
+        its protocol) - a running one is not turned into the other by a reload.
     type: str
     choices: [pppoe, l2tp]
     default: pppoe

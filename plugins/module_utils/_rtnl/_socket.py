@@ -3,7 +3,9 @@
 # Copyright: edgenet.router contributors
 #
 # Private to the edgenet.router collection: no compatibility promise to other collections.
-"""The rtnetlink socket: requests, acknowledgements, batches and dumps, decoded by ``_codec``.
+"""Netlink sockets: requests, acknowledgements, batches and dumps. ``NetlinkSocket`` is the
+transport of any netlink protocol (rtnetlink here, generic netlink for ``_l2tp``);
+``RtnlSocket`` adds the rtnetlink reads, decoded by ``_codec``.
 
 A plain ``AF_NETLINK`` socket in the namespace it was opened in (open it inside one to work
 there). Kernel refusals come back as ``OSError`` with the kernel's errno; turning them into words
@@ -23,26 +25,27 @@ from ansible_collections.edgenet.router.plugins.module_utils._rtnl._codec import
     RTM_GETLINK, RTM_GETROUTE, RTM_PROTOCOL_OFFSET, RTMSG, attr, link_body, parse_addr, parse_link, parse_route,
 )
 
-__all__ = ['RECV_BUFFER', 'RtnlSocket']
+__all__ = ['RECV_BUFFER', 'NetlinkSocket', 'RtnlSocket']
 
 # The socket's receive buffer and our one read buffer: a datagram larger than the read buffer is
 # cut, and a link dump's datagrams stay well below a megabyte.
 RECV_BUFFER = 1 << 20
 
 
-class RtnlSocket(object):
-    """A NETLINK_ROUTE socket in the namespace it was opened in; one request at a time."""
+class NetlinkSocket(object):
+    """A netlink socket of ``protocol`` in the namespace it was opened in; one request (or one
+    batch) at a time."""
 
-    def __init__(self):
-        sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE)
+    def __init__(self, protocol=NETLINK_ROUTE):
+        sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, protocol)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECV_BUFFER)
         sock.bind((0, 0))
         self._attach(sock)
 
     @classmethod
     def over(cls, sock):
-        """An RtnlSocket speaking through ``sock`` (anything with send and recv_into: the unit
-        tests' fakes, the benchmark's recorder and replayer)."""
+        """A socket of this class speaking through ``sock`` (anything with send and recv_into:
+        the unit tests' fakes, the benchmark's recorder and replayer)."""
         self = cls.__new__(cls)
         self._attach(sock)
         return self
@@ -55,7 +58,6 @@ class RtnlSocket(object):
         # on a native CPU.
         self._buf = bytearray(RECV_BUFFER)
         self._view = memoryview(self._buf)
-        self._parsed_links = {}
 
     def _recv(self):
         return bytes(self._view[:self.sock.recv_into(self._buf)])
@@ -146,6 +148,15 @@ class RtnlSocket(object):
                         break
             codes.extend(errno.EIO if code is None else code for code in answered)
         return codes
+
+
+
+class RtnlSocket(NetlinkSocket):
+    """A NETLINK_ROUTE socket with the rtnetlink reads the collection makes."""
+
+    def _attach(self, sock):
+        NetlinkSocket._attach(self, sock)
+        self._parsed_links = {}
 
     # ---- the seam's operations ------------------------------------------------------------
     def links(self):

@@ -13,7 +13,6 @@ Only the seams are replaced, each in the namespace of the module that imports it
 
 * ``open_netlink`` / ``open_l2tp`` (where the modules' stores are opened): :class:`FakeNetlink` / :class:`FakeL2tp`, after the real
   namespace check (``_netlink.check_netns``, its directory pointed at a temp dir holding ``lab``);
-* ``require_pyroute2``: nothing to require;
 * ``open_backend`` (DHCPv6): the real Kea or dnsmasq backend with a fake control socket or
   process table (its daemon runs a binary file of the temp dir as root; the backend's state
   directory is in the temp dir too);
@@ -433,8 +432,6 @@ class World(object):
         # (open_stores, which the commit-confirm rollback uses too); the _info modules themselves
         for mod in (_iptun, iptun_info, _pipex_service, pipex_session_info):
             mp.setattr(mod, 'open_netlink', open_netlink)
-        for mod in (pipex_session, pipex_session_info):  # only the L2TP modules need pyroute2
-            mp.setattr(mod, 'require_pyroute2', lambda module: None)
         for mod in (_pipex_service, pipex_session_info):
             mp.setattr(mod, 'open_l2tp', open_l2tp)
             real = mod.PersistentSessions
