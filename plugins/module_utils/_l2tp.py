@@ -20,6 +20,7 @@ opening the socket (a netlink socket stays in the namespace it was made in), nev
 from __future__ import annotations
 
 import errno
+import os
 import socket
 import struct
 from contextlib import contextmanager, nullcontext
@@ -248,6 +249,17 @@ class L2tp(object):
     def create_session(self, session):
         self._request('create L2TP session %s/%s' % (session['tunnel_id'], session['session_id']),
                       CMD_SESSION_CREATE, encode_session(session))
+
+    def create_sessions(self, sessions):
+        """Create ``sessions`` in batches (``NetlinkSocket.request_many``: one datagram for up to
+        64, the kernel going on past a refusal); one NetlinkError or None per session, in order."""
+        header = GENLMSGHDR.pack(CMD_SESSION_CREATE, GENL_VERSION, 0)
+        try:
+            codes = self._sock.request_many([(self.family, 0, header + encode_session(session)) for session in sessions])
+        except OSError as exc:
+            raise _explain(exc, 'create L2TP sessions')
+        return [_explain(OSError(code, os.strerror(code)), 'create L2TP session %s/%s' % (session['tunnel_id'], session['session_id']))
+                if code else None for session, code in zip(sessions, codes)]
 
     def modify_session(self, session):
         ids = b''.join(_int_attr(number, fixed, session[name]) for name, number, fixed in _SESSION_INTS[:2])

@@ -25,6 +25,7 @@ class FakeL2tp(object):
         self.tunnel_table = {}
         self.session_table = {}
         self.writes = []
+        self.batches = []   # the size of each create_sessions batch
         # Like the kernel's work queue: a deleted tunnel stays in this many dumps.
         self.linger = 0
         self.dying = {}
@@ -87,6 +88,19 @@ class FakeL2tp(object):
         }
         self.nl.add_plain(session['ifname'], 'l2tp')
         self.nl.links_by_name[session['ifname']].update(up=False, mtu=1446)
+
+    def create_sessions(self, sessions):
+        """The seam's batch: every create tried in order, an error does not stop the rest."""
+        self.batches.append(len(sessions))
+        outcomes = []
+        for session in sessions:
+            try:
+                self.create_session(session)
+            except NetlinkError as exc:
+                outcomes.append(exc)
+            else:
+                outcomes.append(None)
+        return outcomes
 
     def modify_session(self, session):
         key = (session['tunnel_id'], session['session_id'])

@@ -19,6 +19,7 @@ from ansible_collections.edgenet.router.plugins.module_utils._pipex import _effe
 from ansible_collections.edgenet.router.plugins.module_utils._pipex import _model
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._kernel import KernelSessions
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._tunnels import KernelTunnels
+from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._model import PipexError
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._service import argument_spec, info, run_pipex
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._state import PersistentSessions, parse_state, render_state
@@ -456,3 +457,36 @@ def test_a_removed_session_returns_its_final_counters_and_check_mode_the_current
     router.run(persistent=False, **WAN)
     bulk = router.run(persistent=False, sessions=[dict(session(**WAN), state='absent')])
     assert bulk['statistics'] == {'l2tpeth-wan': dict(bulk['statistics']['l2tpeth-wan'], rx_packets=3)}
+
+
+def plain(i):
+    """A session whose create is two messages (no address, side effect or SESSION_MODIFY)."""
+    return session(ifname='pw%d' % i, tunnel_id=100, peer_tunnel_id=200, session_id=10 + i, peer_session_id=50 + i,
+                   local='192.0.2.1', remote='192.0.2.2', encap='udp', udp_sport=1701, udp_dport=1701, mtu=1400)
+
+
+def test_a_bulk_create_sends_the_sessions_in_one_batch_and_their_links_in_another(router):
+    applied = router.run(persistent=False, sessions=[plain(i) for i in range(5)] + [session(**wan(session_id=9))])
+    assert applied['changed'] and len(router.genl.session_table) == 6
+    # the five plain ones together; the one with an address (its link's index needed) alone
+    assert router.genl.batches == [5]
+    assert router.nl.batches[0] == ['set_link'] * 5
+    assert all(router.nl.links_by_name['pw%d' % i]['up'] and router.nl.links_by_name['pw%d' % i]['mtu'] == 1400
+               for i in range(5))
+    again = router.run(persistent=False, sessions=[plain(i) for i in range(5)] + [session(**wan(session_id=9))])
+    assert not again['changed']
+
+
+def test_a_batched_session_whose_link_the_kernel_refuses_is_deleted_and_the_batch_rolled_back(router, monkeypatch):
+    real = router.nl.set_link
+
+    def refuse_pw3(index=None, name=None, **settings):
+        if name == 'pw3':
+            raise NetlinkError('change link pw3: the kernel refused the parameters (invalid argument)', 22)
+        return real(index=index, name=name, **settings)
+    monkeypatch.setattr(router.nl, 'set_link', refuse_pw3)
+    with pytest.raises(engine.ApplyError) as err:
+        router.run(persistent=False, sessions=[plain(i) for i in range(5)])
+    assert 'change link pw3' in str(err.value) and 'removed again' in str(err.value)
+    # nothing left: pw3 deleted by the batch itself, the others and the tunnel by the rollback
+    assert router.genl.session_table == {} and router.genl.tunnel_table == {}
