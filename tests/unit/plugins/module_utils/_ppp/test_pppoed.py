@@ -341,7 +341,7 @@ def test_an_lns_follows_its_sessions_in_the_kernel_and_takes_user_and_address_fr
     (tmp_path / 'up.lns0:l2tp:ppp0').write_text('ppp0\nuser1\n10.0.0.10\n')
     assert daemon.watch(102.0)
     assert (session['user'], session['address'], session['last_activity']) == ('user1', '10.0.0.10', 102)
-    (tmp_path / 'pppol2tp').write_text(PPPOL2TP.split("  SESSION 'sess 1143/19892'")[0])
+    (tmp_path / 'pppol2tp').write_text(PPPOL2TP.split("  SESSION 'sess 1143/19892'", maxsplit=1)[0])
     assert daemon.reap_lns(103.0) and daemon.sessions == {}   # gone from the kernel: ended, its note too
     assert not (tmp_path / 'up.lns0:l2tp:ppp0').exists()
 
