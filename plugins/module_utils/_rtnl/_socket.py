@@ -150,7 +150,6 @@ class NetlinkSocket(object):
         return codes
 
 
-
 class RtnlSocket(NetlinkSocket):
     """A NETLINK_ROUTE socket with the rtnetlink reads the collection makes."""
 
