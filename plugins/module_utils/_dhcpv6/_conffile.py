@@ -264,6 +264,15 @@ class FileBackend(object):
         """Words the warning about a stopped daemon ends with (how to start it); none here."""
         return ''
 
+    def warnings(self):
+        """Warnings about the backend's helpers that the task should repeat on every run."""
+        return []
+
+    def pd_routes(self):
+        """The routes to delegated prefixes the backend installed (Kea's pd_routes); None when
+        the backend has none."""
+        return None
+
     def counters(self):
         """What the daemon counted (the relay: forwarded, replied, dropped by reason); None for a
         daemon that counts nothing the module reads."""

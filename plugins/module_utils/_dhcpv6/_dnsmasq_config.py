@@ -90,6 +90,8 @@ def check_expressible(obj):
                        '(omit listen_unicast)')
     if obj['prefix_delegation']:
         refused.append('prefix_delegation: dnsmasq has no prefix delegation (use backend kea)')
+    if obj.get('pd_routes'):
+        refused.append('pd_routes: dnsmasq has no prefix delegation to route (use backend kea)')
     if any(res['prefix'] for res in obj['reservations']):
         refused.append('reservations with a prefix: dnsmasq has no prefix delegation (use backend kea)')
     if obj['preferred_lifetime'] != obj['valid_lifetime']:
@@ -193,7 +195,7 @@ def _blank(iface, mode):
     if mode == 'server':
         obj.update({'pools': [], 'prefix_delegation': [], 'reservations': [], 'dns_servers': [],
                     'domain_search': [], 'ignore_user_class': [], 'extra_options': [], 'rapid_commit': True,
-                    'listen_unicast': ''})
+                    'listen_unicast': '', 'pd_routes': False})
     elif mode == 'relay':
         obj.update({'servers': [], 'interface_id': False, 'hop_limit': RELAY_HOP_LIMIT, 'dns_rewrite': False})
     return obj

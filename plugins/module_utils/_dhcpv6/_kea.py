@@ -32,6 +32,10 @@ from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._kea_config
     check_expressible, dump_config, load_text, managed_part, models_from_config, render_config,
 )
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._kea_control import KeaControl, KeaError, KeaHealth
+from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._pdroutes import (
+    PdRoutes, run_script_library, wanted_interfaces,
+)
+from ansible_collections.edgenet.router.plugins.module_utils import _files
 
 __all__ = [
     'BINARY',
@@ -101,9 +105,10 @@ class KeaFile(ConfigFileStore):
     check_command = BINARY + ' -t %s'
     aside = ' (e.g. to %(path)s.dist)'
 
-    def __init__(self, path, settings, run, netns=None, binary=BINARY):
+    def __init__(self, path, settings, run, netns=None, binary=BINARY, pd=None):
         super(KeaFile, self).__init__(path, _checker(run, netns, binary, os.path.dirname(settings['lease_file'])))
         self.settings = settings
+        self.pd = pd   # the route service of pd_routes (its config file is part of this store)
 
     def config(self):
         """The file's config (``{}`` when absent); KeaError if unreadable or not ours."""
@@ -117,10 +122,51 @@ class KeaFile(ConfigFileStore):
 
     def parse(self):
         existing = self.config()
-        return models_from_config(existing), existing
+        return models_from_config(existing, check_hook=False), existing
+
+    def read(self):
+        """The file's models; pd_routes reads as the problem when the run_script hook entry is
+        missing or the route service's config file does not route what the subnet asks."""
+        models = models_from_config(self.config())
+        if self.pd is None:
+            return models
+        routed = (self.pd.file_config() or {}).get('interfaces') or {}
+        wanted = wanted_interfaces(models)
+        for name, obj in models.items():
+            if (obj.get('pd_routes') is True or name in routed) and routed.get(name) != wanted.get(name):
+                obj['pd_routes'] = 'route service config %s differs' % self.pd.config
+        return models
 
     def render_models(self, models, context):
-        return dump_config(render_config(models, self.settings, context))
+        settings = self.settings
+        if self.pd is not None and wanted_interfaces(models):
+            settings = dict(settings, pd_hook=self.pd.hook_entry(run_script_library()))
+        return dump_config(render_config(models, settings, context))
+
+    def put(self, key, obj):
+        """The route service's files first (Kea's checker loads the hook library, and the hook
+        script must be there when Kea runs it), then the Kea file."""
+        if self.pd is not None:
+            with self.file.locked():
+                models = self.parse()[0]
+                models.pop(key, None)
+                if obj is not None:
+                    models[key] = obj
+                if self.pd.write_config(models):
+                    self.dirty = True
+        return super(KeaFile, self).put(key, obj)
+
+    def snapshot(self, key):
+        paths = [self.file.path] + ([self.pd.config] if self.pd is not None else [])
+        return _files.snapshot(paths, self.file.locked, _files.is_ours, KeaError)
+
+    def restore_record(self, record):
+        allowed = [self.file.path] + ([self.pd.config] if self.pd is not None else [])
+        snapshot = _files.Snapshot.from_record(record, self.file.directory, self.file.locked, _files.is_ours, KeaError)
+        others = [path for path, dummy in snapshot.saved if path not in allowed]
+        if others:
+            raise KeaError('Refusing to restore %s: the record may name %s only' % (', '.join(others), ' or '.join(allowed)))
+        snapshot()
 
 
 def _broken(models, problem):
@@ -158,7 +204,17 @@ class KeaDaemon(PutStore):
             return {}
         models = models_from_config(self.running_config())
         problem = self.health.problem() if models else None
-        return _broken(models, problem) if problem else models
+        if problem:
+            return _broken(models, problem)
+        pd = self.backend.pd if self.backend is not None else None
+        if pd is not None and wanted_interfaces(models):
+            # Routes need the route service running this config: under systemd the module starts it;
+            # with service_manager none a stopped one is a warning (nothing starts it), a running one
+            # on another config is drift (SIGHUP).
+            if (pd.systemd or pd.state() is not None) and not pd.runs(models):
+                for name in wanted_interfaces(models):
+                    models[name]['pd_routes'] = 'route service %s not running this config' % pd.instance
+        return models
 
     def put(self, key, obj):
         """Make Kea run the file's config with ``key``'s part as ``obj``.
@@ -172,6 +228,7 @@ class KeaDaemon(PutStore):
         """
         if self._stopped():
             self.backend.start()
+            self._routes(models_from_config(self.config_file.config()))
             return
         wanted = load_text(self.config_file.rendered(key, obj))
         self.control.command('config-test', wanted)
@@ -184,6 +241,7 @@ class KeaDaemon(PutStore):
             problem = self.health.settled_problem()
             if problem:
                 raise KeaError('Kea took the new config but serves no DHCPv6 socket: %s' % problem)
+        self._routes(models_from_config(wanted))
         now = self.read().get(key)
         if obj is None and now is not None:
             raise KeaError('Kea still serves %s after the new config was loaded' % key)
@@ -192,6 +250,11 @@ class KeaDaemon(PutStore):
             if differs:
                 raise KeaError('Kea loaded the new config but does not run the expected %s: %s'
                                % (key, ', '.join(differs)))
+
+    def _routes(self, models):
+        """The route service takes the config the file now holds (pd_routes)."""
+        if self.backend is not None and self.backend.pd is not None:
+            self.backend.pd.apply(models)
 
     def snapshot(self, key):
         return _DaemonSnapshot(self, None if self._stopped() else self.running_config())
@@ -252,9 +315,24 @@ class Backend(FileBackend):
         super(Backend, self).__init__(params, run, DEFAULTS)
         self.control = control or KeaControl(self.settings['control_socket'])
         self.health = health or KeaHealth(self.control)
-        self.file = KeaFile(self.settings['config_file'], self.settings, run, params.get('netns'), binary)
+        self.pd = PdRoutes(self.settings, run, params.get('netns'), systemd=self.starts_daemon())
+        self.file = KeaFile(self.settings['config_file'], self.settings, run, params.get('netns'), binary, pd=self.pd)
         self.daemon = KeaDaemon(self.control, self.file, self.health, backend=self)
         self._running = self.control.running()
+
+    def warnings(self):
+        """pd_routes with service_manager none and no route service running: said on every run."""
+        try:
+            models = self.file.read()
+        except KeaError:
+            return []
+        if wanted_interfaces(models) and not self.pd.systemd and self.pd.state() is None:
+            return ['pd_routes: the route service is not running and service_manager none starts nothing, so no route '
+                    'to a delegated prefix is installed: start it as %s' % ' '.join(self.pd.argv())]
+        return []
+
+    def pd_routes(self):
+        return self.pd.routes()
 
     @staticmethod
     def check_expressible(obj, addresses=None):

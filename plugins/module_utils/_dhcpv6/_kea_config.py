@@ -23,6 +23,7 @@ import re
 
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._conffile import MANAGED_MARKER, canonical_read
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._model import Dhcpv6Error, TABLE, norm_pool
+from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._pdroutes import is_our_hook
 
 __all__ = [
     'CONTEXT_KEY',
@@ -118,7 +119,8 @@ def render_subnet(obj, subnet_id):
         'id': subnet_id,
         'subnet': obj['subnet'],
         'interface': obj['interface'],
-        'user-context': {CONTEXT_KEY: {'interface': obj['interface'], 'address_mode': obj['address_mode']}},
+        'user-context': {CONTEXT_KEY: dict({'interface': obj['interface'], 'address_mode': obj['address_mode']},
+                                           **({'pd_routes': True} if obj.get('pd_routes') is True else {}))},
         'pools': [_pool_entry(p) for p in obj['pools']],
         'pd-pools': [{'prefix': str(ipaddress.IPv6Network(pd['prefix']).network_address),
                       'prefix-len': ipaddress.IPv6Network(pd['prefix']).prefixlen,
@@ -157,6 +159,7 @@ def parse_subnet(subnet, user_classes=()):
         'rapid_commit': bool(subnet.get('rapid-commit', False)),
         'ignore_user_class': list(user_classes),
         'extra_options': [],
+        'pd_routes': context.get('pd_routes') is True,
     })
     if subnet.get('interface') != context['interface']:
         obj['subnet'] = '%s (on interface %s)' % (obj['subnet'], subnet.get('interface'))
@@ -181,8 +184,11 @@ def parse_subnet(subnet, user_classes=()):
     return canonical_read(obj)
 
 
-def models_from_config(config):
-    """``{interface: model}`` of the subnets this collection manages in a Kea config."""
+def models_from_config(config, check_hook=True):
+    """``{interface: model}`` of the subnets this collection manages in a Kea config. With
+    ``check_hook``, an interface asking for pd_routes in a config without the run_script hook
+    entry reads as that problem (drift); without it, as the flag the subnet carries (to render
+    the file again)."""
     dhcp6 = (config or {}).get('Dhcp6') or {}
     drop = {}
     for klass in dhcp6.get('client-classes') or []:
@@ -191,12 +197,16 @@ def models_from_config(config):
     # "IFACE/ADDRESS" in interfaces-config: Kea listens on that unicast address of IFACE too.
     unicast = dict(entry.split('/', 1) for entry in (dhcp6.get('interfaces-config') or {}).get('interfaces') or []
                    if isinstance(entry, str) and '/' in entry)
+    # pd_routes needs the run_script hook calling our hook script: without it nothing is routed.
+    hooked = any(is_our_hook(entry) for entry in dhcp6.get('hooks-libraries') or [])
     out = {}
     for subnet in dhcp6.get('subnet6') or []:
         iface = ((subnet.get('user-context') or {}).get(CONTEXT_KEY) or {}).get('interface')
         obj = parse_subnet(subnet, drop.get(iface, []))
         if obj is not None:
             obj['listen_unicast'] = unicast.get(obj['interface'], '')
+            if check_hook and obj['pd_routes'] is True and not hooked:
+                obj['pd_routes'] = 'run_script hook missing from hooks-libraries'
             out[obj['interface']] = obj
     return out
 
@@ -238,6 +248,13 @@ def render_config(models, settings, existing=None):
     else:
         dhcp6.pop('client-classes', None)
     dhcp6['subnet6'] = subnets
+    hooks = [entry for entry in dhcp6.get('hooks-libraries') or [] if not is_our_hook(entry)]
+    if settings.get('pd_hook') and any(obj.get('pd_routes') is True for obj in models.values()):
+        hooks.append(settings['pd_hook'])
+    if hooks:
+        dhcp6['hooks-libraries'] = hooks
+    else:
+        dhcp6.pop('hooks-libraries', None)
     return config
 
 

@@ -61,7 +61,7 @@ DEFAULTS = {
 SERVER_FIELDS = ('address_mode', 'subnet', 'pools', 'prefix_delegation', 'reservations', 'dns_servers',
                  'domain_search', 'sol_max_rt', 'inf_max_rt', 'information_refresh_time',
                  'preferred_lifetime', 'valid_lifetime', 'rapid_commit', 'ignore_user_class', 'extra_options',
-                 'listen_unicast')
+                 'listen_unicast', 'pd_routes')
 RELAY_FIELDS = ('upstream_interface', 'servers', 'interface_id', 'hop_limit', 'dns_rewrite')
 # RFC 8415 section 7.6 HOP_COUNT_LIMIT (RFC 3315 had 32), and odhcpd's relay, which rewrites no DNS
 # server unless told. A backend whose relay fixes the limit itself says so in its defaults (None).
@@ -96,6 +96,7 @@ TABLE = ObjectTable('dhcpv6 interface', [
                    'type': {'type': 'str', 'default': 'hex', 'choices': list(OPTION_TYPES)},
                    'data': {'type': 'raw', 'required': True}}),
     Field('listen_unicast', normalise=norm_unicast),
+    Field('pd_routes', type='bool'),
     # -- relay
     Field('upstream_interface', normalise=norm_ifname),
     Field('servers', type='list', elements='str', normalise=norm_servers),
@@ -207,6 +208,10 @@ def desired_service(params, addresses=None, defaults=None):
         if ipaddress.IPv6Network(pd['prefix']).overlaps(subnet):
             raise Dhcpv6Error('%s: prefix_delegation prefix %s overlaps the subnet %s: delegate prefixes from '
                               'outside the link\'s own subnet' % (where, pd['prefix'], subnet))
+    values['pd_routes'] = bool(values['pd_routes'])
+    if values['pd_routes'] and not values['prefix_delegation']:
+        raise Dhcpv6Error('%s: pd_routes routes the prefixes the server delegates, and prefix_delegation is empty: give '
+                          'prefix_delegation or leave pd_routes false' % where)
     if not values['dns_servers']:
         router = pick_router_address(addresses, values['subnet'])
         if router is None:

@@ -231,6 +231,9 @@ def run_dhcpv6(params, backend, check_mode=False, addresses=None, warn=None, oth
         warn('the %s daemon is not running: the config file %s but nothing serves it (service_manager: none '
              'leaves starting it to you%s)' % (backend.name, ('would be written' if check_mode else 'is written')
                                                if written else 'is as the task asks', backend.start_hint()))
+    if warn is not None and not check_mode:
+        for text in backend.warnings():
+            warn(text)
     view = after.get(engine.RUNTIME) or after.get(engine.PERSISTENT)
     result = TASK.result(params, outcome, confirm)
     result.update({
@@ -257,4 +260,5 @@ def info(backend, interface=None):
         'interfaces': interfaces,
         'leases': backend.leases(),
         'relay_counters': backend.counters(),
+        'pd_routes': backend.pd_routes(),
     }
