@@ -216,6 +216,28 @@ options:
       - Only O(backend=kea) (an C(interface/address) entry of Kea's C(interfaces-config)); dnsmasq
         answers on every address already, so with O(backend=dnsmasq) it is an error.
     type: str
+  pd_routes:
+    description:
+      - Server mode with O(prefix_delegation), O(backend=kea) only. Each delegated prefix gets a route
+        C(PREFIX via PEER dev INTERFACE proto 211) in the server's namespace, PEER being the address the
+        requesting router sent its Request from (its link-local address, or the relay's address for a
+        relayed client); it is installed when Kea gives or renews the lease and removed on release,
+        decline or expiry.
+      - Kea's C(libdhcp_run_script) hook (Debian's C(kea-dhcp6-server)) runs a script of the collection
+        that only records the lease event (Kea runs as C(_kea) and cannot route); a small root service of
+        the collection (C(/usr/local/lib/edgenet-router/dhcp6-pdroutesd.py), unit
+        C(edgenet-dhcp6-pd-routes.service), C(edgenet-dhcp6-pd-routes-NETNS) with O(netns)) checks each
+        event (prefix inside a delegation pool of an interface asking for routes, a unicast next hop, a
+        literal interface name) and changes the routes. Its config is C(CONFIG_FILE.pd-routes), next to
+        O(config_file); both are drift-checked and rolled back together.
+      - The lease file does not keep the next hop, so the service remembers its routes in
+        C(/var/lib/edgenet/pd-routes/) and, when it starts, puts back those whose lease Kea still holds
+        (after a reboot at once; a lease it never saw is routed at the client's next Renew).
+      - Default V(false). Not on by default because Debian 12's AppArmor profile for C(kea-dhcp6) lets Kea
+        execute no script at all; on a host where that profile is enforced, Kea needs the rule
+        C(/usr/local/lib/edgenet-router/dhcp6-pd-hook-*.sh Ux,) in it (see the DHCPv6 guide), and a
+        default that silently routes nothing there would be worse than asking.
+    type: bool
   upstream_interface:
     description: Relay mode, the interface towards the servers. Required for O(mode=relay).
     type: str
@@ -340,6 +362,14 @@ EXAMPLES = r'''
       - duid: 00:03:00:01:02:00:00:00:00:01
         address: 2001:db8:1::5
 
+- name: Delegate /56 prefixes to downstream routers and route each one to the router that asked
+  edgenet.router.dhcpv6_server:
+    interface: lan0
+    prefix_delegation:
+      - prefix: 2001:db8:100::/48
+        delegated_length: 56
+    pd_routes: true
+
 - name: Relay from a downstream segment to the servers on the uplink, with dnsmasq
   edgenet.router.dhcpv6_server:
     interface: lan1
@@ -389,6 +419,7 @@ server:
     rapid_commit: false
     ignore_user_class: []
     extra_options: []
+    pd_routes: false
 backend_config:
   description:
     - The daemon config the task makes for O(interface), as text.

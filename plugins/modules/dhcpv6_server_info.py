@@ -106,6 +106,17 @@ relay_counters:
   type: dict
   sample: {forwarded: 12, replied: 12, dropped: {hop_limit: 1, malformed: 0, no_link_address: 0,
            send_failed: 0, unexpected: 0, unknown_interface: 0}}
+pd_routes:
+  description:
+    - The routes to delegated prefixes that the route service of O(backend=kea) installed
+      (M(edgenet.router.dhcpv6_server) O(edgenet.router.dhcpv6_server#module:pd_routes)), as the running
+      service reports them, sorted by prefix; empty when it does not run; null for the other backends.
+    - C(via) is the requesting router's address, C(dev) the server's interface, C(expires) the end of
+      the lease's valid lifetime (seconds since the epoch).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{prefix: '2001:db8:100::/56', via: 'fe80::acdb:2eff:fe22:8854', dev: lan0, expires: 1796526083}]
 leases:
   description: Current leases (released and expired ones left out), sorted by address.
   returned: always

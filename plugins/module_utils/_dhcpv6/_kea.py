@@ -127,13 +127,14 @@ class KeaFile(ConfigFileStore):
     def read(self):
         """The file's models; pd_routes reads as the problem when the run_script hook entry is
         missing or the route service's config file does not route what the subnet asks."""
-        models = models_from_config(self.config())
+        config = self.config()
+        models = models_from_config(config)
         if self.pd is None:
             return models
         routed = (self.pd.file_config() or {}).get('interfaces') or {}
-        wanted = wanted_interfaces(models)
+        wanted = wanted_interfaces(models_from_config(config, check_hook=False))
         for name, obj in models.items():
-            if (obj.get('pd_routes') is True or name in routed) and routed.get(name) != wanted.get(name):
+            if obj.get('pd_routes') in (True, False) and routed.get(name) != wanted.get(name):
                 obj['pd_routes'] = 'route service config %s differs' % self.pd.config
         return models
 
