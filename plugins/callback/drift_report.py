@@ -15,8 +15,10 @@ description:
     the run ends, writes three files to O(dir) - C(<basename>.json), C(<basename>.md) and
     C(<basename>.html) - that list per host which objects drifted, in which store, and each
     field's value now (C(before)) and the value the play wants (C(after)).
-  - The HTML file is one self-contained page (no network fetches) with a summary per host, the rows
-    grouped per object, and filters by host, module and store when JavaScript runs.
+  - The HTML file is one self-contained page (no network fetches) with a summary per host (hosts
+    that failed, were unreachable or drifted first), a count of the hosts that drifted in each
+    field, the rows grouped per object, and filters by status, host, module and store when
+    JavaScript runs.
   - Meant for a nightly C(ansible-playbook site.yml --check --diff) run; a normal run reports what
     it changed the same way.
   - Modules of this collection (M(edgenet.router.iptun), M(edgenet.router.sixtofour_relay),
@@ -537,29 +539,42 @@ _HTML_STYLE = """
 body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",sans-serif;margin:1.5em;color:#1b1b1b}
 h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em}h3{font-size:1em}
 table{border-collapse:collapse;margin:.5em 0;width:100%}
+table.hosts,table.drifted{width:auto}table.hosts td{padding-right:1.5em}
+table.rows{table-layout:fixed}
+table.rows th:nth-child(1){width:16%}table.rows th:nth-child(2){width:15%}
+table.rows th:nth-child(3){width:7%}table.rows th:nth-child(4){width:6%}
+table.rows th:nth-child(5){width:10%}table.rows th:nth-child(6),table.rows th:nth-child(7){width:16%}
 th,td{border:1px solid #ccc;padding:.2em .45em;text-align:left;vertical-align:top}
-thead th{background:#eee;position:sticky;top:0}
+thead th{background:#eee}
 tr.object-head th{background:#f6f6f6;font-weight:normal}
-code,pre{font:12px/1.35 ui-monospace,Menlo,Consolas,monospace;white-space:pre-wrap;word-break:break-all}
-pre{margin:.2em 0}
+code,pre{font:12px/1.35 ui-monospace,Menlo,Consolas,monospace;white-space:pre-wrap;overflow-wrap:break-word}
+pre{margin:.2em 0;word-break:break-all}
 .status{font-weight:bold}.drift{color:#9a5b00}.clean{color:#226b22}
 .failed,.unreachable{color:#b00020}.not-checked{color:#6b4c9a}
 .absent{color:#777;font-style:italic}
-ul.fields{margin:0;padding-left:1.1em}
-#filters{margin:1em 0;padding:.5em;background:#f6f6f6;border:1px solid #ddd}
-#filters label{margin-right:1em}
+ul.fields{margin:0;padding:0;list-style:none}ul.fields li{display:inline-block;margin-right:1.2em}
+#filters{margin:1em 0;padding:.5em;background:#f6f6f6;border:1px solid #ddd;position:sticky;top:0;z-index:1}
+#filters label{margin-right:1em}#shown{margin-left:1em;color:#555}
 [hidden]{display:none!important}
 """
 
-# Filters by host, module and store over the rows that are already on the page; the choices
-# come from the rows' data attributes, so nothing is listed twice. Without JS the form stays
-# hidden and the page is plain tables.
+# Filters by status, host, module and store over what is already on the page; the choices
+# come from the data attributes, so nothing is listed twice. A module or store filter also
+# narrows the hosts table to the hosts with a matching row. Without JS the form stays hidden
+# and the page is plain tables.
 _HTML_SCRIPT = """
 (function () {
   'use strict';
   var form = document.getElementById('filters');
+  var shown = document.getElementById('shown');
   var rows = document.querySelectorAll('.row');
-  var names = ['host', 'module', 'store'];
+  var lines = document.querySelectorAll('table.hosts tr[data-host]');
+  var sections = document.querySelectorAll('section.host');
+  var names = ['status', 'host', 'module', 'store'];
+  var sectionOf = {};
+  Array.prototype.forEach.call(sections, function (section) {
+    sectionOf[section.getAttribute('data-host')] = section;
+  });
   function fill(name, values) {
     var select = form.elements[name];
     values.sort().forEach(function (value) {
@@ -577,7 +592,8 @@ _HTML_SCRIPT = """
     });
     return Object.keys(seen);
   }
-  fill('host', distinct(document.querySelectorAll('tr[data-host]'), 'host'));
+  fill('status', distinct(lines, 'status'));
+  fill('host', distinct(lines, 'host'));
   fill('module', distinct(rows, 'module'));
   fill('store', distinct(rows, 'store'));
   function apply() {
@@ -591,13 +607,24 @@ _HTML_SCRIPT = """
     Array.prototype.forEach.call(document.querySelectorAll('tbody.object, ul.entries'), function (group) {
       group.hidden = !group.querySelector('.row:not([hidden])');
     });
-    Array.prototype.forEach.call(document.querySelectorAll('section.host'), function (section) {
-      var other = want.host && section.getAttribute('data-host') !== want.host;
-      section.hidden = other || (narrowed && !section.querySelector('.row:not([hidden])'));
+    function other(node) {
+      return (want.host && node.getAttribute('data-host') !== want.host) ||
+             (want.status && node.getAttribute('data-status') !== want.status);
+    }
+    Array.prototype.forEach.call(sections, function (section) {
+      section.hidden = other(section) || (narrowed && !section.querySelector('.row:not([hidden])'));
     });
-    Array.prototype.forEach.call(document.querySelectorAll('table.hosts tr[data-host]'), function (row) {
-      row.hidden = want.host && row.getAttribute('data-host') !== want.host;
+    var count = 0;
+    Array.prototype.forEach.call(lines, function (line) {
+      var section = sectionOf[line.getAttribute('data-host')];
+      line.hidden = other(line) || (narrowed && !(section && !section.hidden));
+      count += line.hidden ? 0 : 1;
     });
+    var visible = Array.prototype.filter.call(document.querySelectorAll('tr.row'), function (row) {
+      return !row.hidden && !row.closest('section').hidden;
+    }).length;
+    shown.textContent = count === lines.length ? '' :
+      'showing ' + count + ' of ' + lines.length + ' hosts, ' + visible + ' rows';
   }
   form.addEventListener('change', apply);
   form.addEventListener('reset', function () { window.setTimeout(apply, 0); });
@@ -730,7 +757,8 @@ def _failure_text(item):
 
 def _html_host_section(index, name, host, limit):
     heading = '<h2>%s <span class="status %s">%s</span></h2>' % (_esc(name), _esc(host['status']), _esc(_status_text(host)))
-    out = ['<section class="host" id="host-%d" data-host="%s">' % (index, _esc(name)), heading]
+    out = ['<section class="host" id="host-%d" data-host="%s" data-status="%s">'
+           % (index, _esc(name), _esc(host['status'])), heading]
     if host['rows']:
         out.extend(_html_rows_table(host['rows'], limit))
     elif host['status'] == 'clean':
@@ -742,18 +770,35 @@ def _html_host_section(index, name, host, limit):
     return out
 
 
+# The order of hosts on the page: what needs a person first (a host that could not be
+# checked, a failed one, a drifted one, a clean one with tasks not checked), clean ones last;
+# by name within each. The JSON file keeps the hosts by name.
+_HTML_STATUS_ORDER = {'unreachable': 0, 'failed': 1, 'drift': 2, 'clean': 3}
+
+
+def _html_hosts(report):
+    """``(index, name, host)`` in the page's order; ``index`` (the anchor ``host-N``) is the
+    host's place by name, so a link to a host stays the same whatever the others did."""
+    hosts = [(index, name, host) for index, (name, host) in enumerate(report['hosts'].items(), 1)]
+    hosts.sort(key=lambda item: (_HTML_STATUS_ORDER.get(item[2]['status'], 0),
+                                 not item[2].get('not_checked'), item[1]))
+    return hosts
+
+
 def _html_hosts_table(report):
-    """Every host, one line each; hosts with something to show link to their section (a
-    clean host has none: 200 'No drift.' sections would bury the ones that matter)."""
+    """Every host, one line each, those that need a look first; hosts with something to show
+    link to their section (a clean host has none: 200 'No drift.' sections would bury the
+    ones that matter)."""
     out = ['<table class="hosts"><thead><tr><th>host</th><th>status</th><th>rows</th><th>objects</th>'
            '<th>not checked</th><th>failures</th></tr></thead><tbody>']
-    for index, (name, host) in enumerate(report['hosts'].items(), 1):
+    for index, name, host in _html_hosts(report):
         label = _esc(name)
         if _has_section(host):
             label = '<a href="#host-%d">%s</a>' % (index, label)
-        out.append('<tr data-host="%s"><td>%s</td><td class="status %s">%s</td><td>%d</td><td>%d</td>'
-                   '<td>%d</td><td>%d</td></tr>' % (
-                       _esc(name), label, _esc(host['status']), _esc(host['status']), len(host['rows']),
+        out.append('<tr data-host="%s" data-status="%s"><td>%s</td><td class="status %s">%s</td><td>%d</td>'
+                   '<td>%d</td><td>%d</td><td>%d</td></tr>' % (
+                       _esc(name), _esc(host['status']), label, _esc(host['status']), _esc(host['status']),
+                       len(host['rows']),
                        len(_by_object(host['rows'])), len(host.get('not_checked') or []),
                        len(host.get('failures') or [])))
     out.append('</tbody></table>')
@@ -764,17 +809,54 @@ def _has_section(host):
     return bool(host['rows'] or host.get('not_checked') or host.get('failures') or host['status'] != 'clean')
 
 
+# The fleet view: how many hosts drifted in each field. Longer than this, the rest is counted.
+_HTML_DRIFTED_LINES = 50
+
+
+def _html_what_drifted(report):
+    """Rows of every host counted per module, store, action and field, most hosts first: with
+    200 hosts, "dns_servers on 46 hosts" says what the per-host sections below repeat."""
+    counts = {}
+    for name, host in report['hosts'].items():
+        for row in host['rows']:
+            if row.get('fields'):
+                field = '(whole object)'
+            elif row.get('field') is not None:
+                field = _value_text(row['field'])
+            else:
+                field = row.get('note') or ''
+            key = tuple(_value_text(row.get(k) or '') for k in ('module', 'store', 'action')) + (field,)
+            entry = counts.setdefault(key, [set(), 0])
+            entry[0].add(name)
+            entry[1] += 1
+    if not counts:
+        return []
+    lines = sorted(counts.items(), key=lambda item: (-len(item[1][0]), item[0]))
+    out = ['<h2>What drifted</h2>',
+           '<table class="drifted"><thead><tr><th>module</th><th>store</th><th>action</th><th>field</th>'
+           '<th>hosts</th><th>rows</th></tr></thead><tbody>']
+    for (module, store, action, field), (hosts, rows) in lines[:_HTML_DRIFTED_LINES]:
+        out.append('<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%d</td><td>%d</td></tr>' % (
+            _html_value(module or None, 0), _esc(store), _esc(action), _html_value(field or None, 0),
+            len(hosts), rows))
+    out.append('</tbody></table>')
+    if len(lines) > _HTML_DRIFTED_LINES:
+        out.append('<p>... and %d more (the JSON file has every row).</p>' % (len(lines) - _HTML_DRIFTED_LINES))
+    return out
+
+
 def _html_filters():
     selects = ''.join(
         '<label>%s <select name="%s"><option value="">all</option></select></label>' % (name, name)
-        for name in ('host', 'module', 'store'))
-    return '<form id="filters" hidden>Show only: %s<button type="reset">all</button></form>' % selects
+        for name in ('status', 'host', 'module', 'store'))
+    return ('<form id="filters" hidden>Show only: %s<button type="reset">all</button>'
+            '<output id="shown"></output></form>' % selects)
 
 
 def render_html(report, limit=80):
     """The report as one self-contained HTML page: a summary per host, then per host the rows
-    grouped per object, what was not checked and what failed; filters by host, module and
-    store when JS runs."""
+    grouped per object, what was not checked and what failed, hosts that need a look first;
+    filters by status, host, module and store when JS runs."""
     s = report['summary']
     mode = 'check mode (nothing was changed)' if report['check_mode'] else 'normal run (changes were applied)'
     out = [
@@ -797,11 +879,12 @@ def render_html(report, limit=80):
                    'ignored; their drift is unknown.</p>' % (
                        s['not_checked'], _plural(s['not_checked'], 'task'),
                        _plural(s.get('not_checked_hosts', 0), 'host')))
+    out.extend(_html_what_drifted(report))
     out.append(_html_filters())
     if report['hosts']:
         out.append('<h2>Hosts</h2>')
         out.extend(_html_hosts_table(report))
-    for index, (name, host) in enumerate(report['hosts'].items(), 1):
+    for index, name, host in _html_hosts(report):
         if _has_section(host):
             out.extend(_html_host_section(index, name, host, limit))
     out.append('<script>%s</script>' % _HTML_SCRIPT)

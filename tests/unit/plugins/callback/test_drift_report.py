@@ -422,12 +422,13 @@ def test_html_report_lists_every_host_and_object_grouped(callback):
     ]
     report, dummy, dummy = run(callback, events, ['r1', 'r2', 'r3', 'r4', 'r5'])
     page = read_html(callback)
+    sections = page.split('<table class="hosts">', 1)[1].split('</table>', 1)[1]
     for host in ('r1', 'r2', 'r3', 'r4', 'r5'):
-        assert '<tr data-host="%s">' % host in page          # every host in the summary table
+        assert '<tr data-host="%s" data-status=' % host in page      # every host in the summary table
     for host in ('r1', 'r2', 'r4', 'r5'):
-        assert 'data-host="%s">' % host in page.split('</table>', 1)[1]   # and a section of its own
-    assert 'data-host="r3"' not in page.split('</table>', 1)[1]        # a clean host: a line only
-    r1 = page.split('data-host="r1">', 2)[2].split('</section>', 1)[0]
+        assert 'data-host="%s" data-status=' % host in sections       # and a section of its own
+    assert 'data-host="r3"' not in sections                          # a clean host: a line only
+    r1 = sections.split('data-host="r1" data-status="drift">', 1)[1].split('</section>', 1)[0]
     # rows grouped per object: one group head each, the rows of the object under it
     assert r1.count('<tbody class="object">') == 3
     group_a = r1.split('object <code>a</code> (2 rows)', 1)[1].split('</tbody>', 1)[0]
@@ -435,19 +436,71 @@ def test_html_report_lists_every_host_and_object_grouped(callback):
     assert 'object <code>b</code> (1 row)' in r1 and 'other tasks (no object) (1 row)' in r1
     assert r1.index('object <code>a</code>') < r1.index('object <code>b</code>') < r1.index('other tasks')
     # a missing object is one row: its fields as a list in the after cell
-    r2 = page.split('data-host="r2">', 2)[2].split('</section>', 1)[0]
+    r2 = sections.split('data-host="r2" data-status="drift">', 1)[1].split('</section>', 1)[0]
     assert r2.count('<tr class="row"') == 2 and '(4 fields)' in r2 and '<code>ttl</code> = <code>64</code>' in r2
     # summary per host: status and counts, not-checked and unreachable shown
-    assert '<tr data-host="r1"><td><a href="#host-1">r1</a></td><td class="status drift">drift</td>' \
-           '<td>4</td><td>3</td><td>0</td><td>0</td></tr>' in page
+    assert '<tr data-host="r1" data-status="drift"><td><a href="#host-1">r1</a></td><td class="status drift">' \
+           'drift</td><td>4</td><td>3</td><td>0</td><td>0</td></tr>' in page
     assert 'clean, 1 not checked' in page and 'no sit module' in page
     assert 'unreachable at task' in page and 'timed out' in page
     # filters: hidden until the script shows them; rows carry what they filter on
     assert '<form id="filters" hidden>' in page
-    for name in ('host', 'module', 'store'):
+    for name in ('status', 'host', 'module', 'store'):
         assert '<select name="%s">' % name in page
     assert '<tr class="row" data-module="edgenet.router.iptun" data-store="runtime">' in page
     assert_self_contained(page)
+
+
+def test_html_puts_hosts_that_need_a_look_first_and_counts_what_drifted(callback):
+    """200 hosts: the failed and drifted ones on the first screen, clean ones last; one table says
+    how many hosts drifted in each field before the per-host sections repeat it."""
+    ttl = module_result({'t': dict(SIT, ttl=1)}, {'t': SIT}, {'t': SIT})   # ttl differs in runtime
+    events = [
+        ('ok', 'a-clean', IPTUN, module_result({'t': SIT}, {'t': SIT}, {'t': SIT})),
+        ('ok', 'b-drift', IPTUN, ttl),
+        ('ok', 'c-drift', IPTUN, ttl),
+        ('ok', 'd-drift', IPTUN, module_result({}, {}, {'new': SIT})),
+        ('failed', 'e-failed', IPTUN, {'failed': True, 'msg': 'boom'}),
+        ('failed_ignored', 'f-unchecked', IPTUN, {'failed': True, 'msg': 'no sit module'}),
+        ('unreachable', 'g-gone', IPTUN, {'unreachable': True, 'msg': 'timed out'}),
+    ]
+    hosts = ['a-clean', 'b-drift', 'c-drift', 'd-drift', 'e-failed', 'f-unchecked', 'g-gone']
+    report, dummy, text = run(callback, events, hosts)
+    page = read_html(callback)
+    table = page.split('<table class="hosts">', 1)[1].split('</table>', 1)[0]
+    order = re.findall(r'<tr data-host="([^"]*)" data-status="([^"]*)">', table)
+    assert order == [('g-gone', 'unreachable'), ('e-failed', 'failed'), ('b-drift', 'drift'),
+                     ('c-drift', 'drift'), ('d-drift', 'drift'), ('f-unchecked', 'clean'), ('a-clean', 'clean')]
+    sections = re.findall(r'<section class="host" id="(host-\d+)" data-host="([^"]*)"', page)
+    assert [host for dummy, host in sections] == ['g-gone', 'e-failed', 'b-drift', 'c-drift', 'd-drift',
+                                                  'f-unchecked']
+    # an anchor is the host's place by name, whatever the order on the page
+    assert ('host-5', 'e-failed') in sections and '<a href="#host-5">e-failed</a>' in table
+    assert list(json.loads(text)['hosts']) == sorted(hosts)          # the JSON file keeps the name order
+    # what drifted: per module, store, action and field, most hosts first; a create is one line
+    drifted = page.split('<h2>What drifted</h2>', 1)[1].split('</table>', 1)[0]
+    lines = re.findall(r'<tr><td><code>([^<]*)</code></td><td>(\w*)</td><td>(\w*)</td><td><code>([^<]*)</code>'
+                       r'</td><td>(\d+)</td><td>(\d+)</td></tr>', drifted)
+    assert lines[0] == ('edgenet.router.iptun', 'runtime', 'modify', 'ttl', '2', '2')
+    assert ('edgenet.router.iptun', 'persistent', 'create', '(whole object)', '1', '1') in lines
+    assert len(lines) == 3
+    assert page.index('What drifted') < page.index('<form id="filters"') < page.index('<table class="hosts">')
+    # the filters: status among them, a line that says how much is shown
+    assert '<select name="status">' in page and '<output id="shown"></output>' in page
+    assert_self_contained(page)
+
+
+def test_html_what_drifted_is_absent_without_rows_and_capped(callback):
+    run(callback, [('ok', 'r1', IPTUN, module_result({'t': SIT}, {'t': SIT}, {'t': SIT}))], ['r1'])
+    assert 'What drifted' not in read_html(callback)
+    rows = [drift_report._row('T', 'm', object='o', store='runtime', action='modify', field='f%03d' % i,
+                              before=1, after=2) for i in range(60)]
+    report = {'check_mode': True, 'diff_mode': True, 'playbooks': [], 'finished': 'now',
+              'summary': {'hosts': 1, 'drift': 1, 'clean': 0, 'failed': 0, 'unreachable': 0, 'rows': 60},
+              'hosts': {'r1': {'status': 'drift', 'rows': rows, 'failures': [], 'not_checked': []}}}
+    page = drift_report.render_html(report)
+    drifted = page.split('<h2>What drifted</h2>', 1)[1].split('</table>', 1)[0]
+    assert drifted.count('<tr><td>') == 50 and '... and 10 more (the JSON file has every row).' in page
 
 
 @pytest.mark.parametrize('task, result', [
