@@ -1,10 +1,9 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Screenshots of a drift report's HTML page in headless Chromium, and a check of what the
 drift detection guide says about the page: prints what it found, asserts nothing.
 
-    bench/drift_report_screenshot.py REPORT.html OUTDIR [--filter NAME=VALUE ...]
+    python3 bench/drift_report_screenshot.py REPORT.html OUTDIR [--filter NAME=VALUE ...]
 
 Writes OUTDIR/drift-report-top.png (the page as it opens, 1400x1000; with ``--no-js``, the page
 with JavaScript off, OUTDIR/drift-report-nojs.png) and, with ``--filter``,
@@ -147,7 +146,7 @@ class Browser(object):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('report')
     parser.add_argument('outdir')
     parser.add_argument('--filter', action='append', default=[], metavar='NAME=VALUE',

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # SPDX-License-Identifier: GPL-3.0-or-later
 """A nightly drift run over a simulated fleet, on this host: prints figures, asserts nothing.
@@ -27,7 +26,7 @@ callback and once with it, and the script prints side by side:
 - the sizes of the three files.
 
 Usage (as root; tests/run --exec puts ansible-playbook on PATH):
-    tests/run --exec bench/fleet_drift.py [--hosts 200] [--forks 10 50] [--keep-report DIR]
+    tests/run --exec python3 bench/fleet_drift.py [--hosts 200] [--forks 10 50] [--keep-report DIR]
 
 ``--keep-report DIR`` copies the last report (md, json, html) to DIR, for
 bench/drift_report_screenshot. Every namespace it made is deleted by name when it ends, and its
@@ -167,7 +166,7 @@ def playbook_run(work, forks, callback, timeout, extra=()):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--hosts', type=int, default=200)
     parser.add_argument('--forks', type=int, nargs='+', default=[10, 50])
     parser.add_argument('--timeout', type=int, default=900, help='seconds, each ansible-playbook run')
@@ -177,7 +176,7 @@ def main():
     if os.geteuid() != 0:
         sys.exit('fleet_drift.py: needs root (network namespaces)')
     if not shutil.which('ansible-playbook'):
-        sys.exit('fleet_drift.py: ansible-playbook not on PATH; run it as: tests/run --exec bench/fleet_drift.py')
+        sys.exit('fleet_drift.py: ansible-playbook not on PATH; run it as: tests/run --exec python3 bench/fleet_drift.py')
     if not 2 <= args.hosts <= 999:
         sys.exit('fleet_drift.py: --hosts 2..999')
     prefix = 'edgenet-fleet-%d-' % os.getpid()
