@@ -394,48 +394,30 @@ class KernelTunnels(Store):
     # ---- many writes at once (the engine's batches) ---------------------------------------------
     batches = True
 
-    def _batch_calls(self, action, key, before, after):
-        """The link requests of a write that can go in a batch, or None: a write that changes
-        addresses or routes, or names a link the dump did not show, goes one at a time."""
+    def _batch_item(self, action, key, before, after):
+        """``(action, key, link requests)`` of a write that can go in a batch, or None: a write
+        that changes addresses or routes, or names a link the dump did not show, goes alone."""
         if action == DELETE:
             index = self._dumped_index(key)
-            return None if index is None else [delete_link(index, key)]
+            return None if index is None else (action, key, [delete_link(index, key)])
         if _lists_change(before or {}, after):
             return None
-        return self._link_calls(action, key, before or {}, after, self._dumped_index)
+        return action, key, self._link_calls(action, key, before or {}, after, self._dumped_index)
 
     def write_many(self, writes):
         """Consecutive writes that are link requests only go to the kernel as one batch (see
-        RtnlSocket.request_many); the others one at a time, in order. Stops after the first
-        failed batch or write; the writes of that batch after the failure were done."""
-        outcomes, batch, calls = [], [], []
-        for action, key, before, after in writes:
-            link_calls = self._batch_calls(action, key, before, after)
-            if link_calls is not None:
-                batch.append((action, key, len(link_calls)))
-                calls.extend(link_calls)
-                continue
-            outcomes.extend(self._send_batch(batch, calls))
-            batch, calls = [], []
-            if any(outcomes):
-                return outcomes
-            try:
-                self.write(action, key, before, after)
-            except Exception as exc:  # pylint: disable=broad-except
-                return outcomes + [exc]
-            outcomes.append(None)
-        return outcomes + self._send_batch(batch, calls)
+        RtnlSocket.request_many); the others one at a time, in order (Store.write_in_batches).
+        The writes of a batch after a failure in it were done."""
+        return self.write_in_batches(writes, self._batch_item, self._send_batch)
 
-    def _send_batch(self, batch, calls):
+    def _send_batch(self, batch):
         """One outcome per write of ``batch``: the first error among its requests, or None."""
-        if not batch:
-            return []
-        errors = self.nl.link_writes(calls)
+        errors = self.nl.link_writes([call for dummy, dummy, calls in batch for call in calls])
         self._stale = True
         outcomes, start = [], 0
-        for action, key, count in batch:
-            mine = [error for error in errors[start:start + count] if error is not None]
-            start += count
+        for action, key, calls in batch:
+            mine = [error for error in errors[start:start + len(calls)] if error is not None]
+            start += len(calls)
             outcomes.append(mine[0] if mine else None)
             if action == DELETE and not mine:
                 self._links.pop(key, None)

@@ -135,7 +135,11 @@ def _apply_batch(store, run, journal):
     for (change, action, before, after), error in zip(run, outcomes):
         if error is None:
             _journal(journal, store, change, action, before, after)
-        elif failed is None:
+            continue
+        if isinstance(error, tuple):   # it may have half happened: its snapshot undoes that
+            error, restore = error
+            journal.append(('%s %s' % (change.store, change.key), restore, None))
+        if failed is None:
             failed = (error, change)
     if failed is not None:
         raise _rollback(journal, *failed)

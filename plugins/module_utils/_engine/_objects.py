@@ -299,8 +299,9 @@ class Store(object):
 
     def write_many(self, writes):
         """Carry out ``writes`` (``(action, key, before, after)`` tuples, in order) for a store
-        with ``batches``. Returns one outcome per write tried: None (done) or the exception
-        that write raised. A store may go on past a failed write (the kernel does, within one
+        with ``batches``. Returns one outcome per write tried: None (done), the exception that
+        write raised, or ``(exception, restore)`` for a write that may have half happened and
+        whose snapshot ``restore`` undoes that. A store may go on past a failed write (the kernel does, within one
         batch): every write reported done is undone on rollback. This default is one write at
         a time, stopping at the first error."""
         outcomes = []
@@ -312,6 +313,31 @@ class Store(object):
                 break
             outcomes.append(None)
         return outcomes
+
+    def write_in_batches(self, writes, batch_item, send_batch):
+        """``write_many`` for a store whose writes can go to the kernel together: each run of
+        consecutive writes for which ``batch_item(action, key, before, after)`` gives an item (not
+        None) goes as one ``send_batch(items)`` call, which returns one outcome per item; the
+        other writes go one at a time, in order, each with its snapshot as :func:`apply` takes
+        it: a lone write that fails hands back ``(exception, restore)`` so the rollback also
+        undoes what it half did. Stops after the first failed batch or write."""
+        outcomes, items = [], []
+        for action, key, before, after in writes:
+            item = batch_item(action, key, before, after)
+            if item is not None:
+                items.append(item)
+                continue
+            outcomes.extend(send_batch(items) if items else [])
+            items = []
+            if any(outcomes):
+                return outcomes
+            restore = self.snapshot(key)
+            try:
+                self.write(action, key, before, after)
+            except Exception as exc:  # pylint: disable=broad-except
+                return outcomes + [exc if restore is None else (exc, restore)]
+            outcomes.append(None)
+        return outcomes + (send_batch(items) if items else [])
 
     def commands(self, change):
         """Human-readable equivalent commands for ``change`` (iproute2, file edits...)."""

@@ -242,38 +242,24 @@ class KernelSessions(Store):
     batches = True
 
     @staticmethod
-    def _batchable(action, after):
-        """A create whose session and link settings are two messages and nothing else: no
-        addresses, no SESSION_MODIFY after it, no side effect (nft rule, sysctl)."""
-        return action == CREATE and not after.get('addresses') and not after.get('lns_mode') and \
-            not after.get('reorder_timeout') and not after.get('adjust_tcpmss') and not after.get('ingress_filter')
+    def _batch_item(action, key, before, after):
+        """``(key, obj)`` of a create whose session and link settings are two messages and
+        nothing else (no addresses, no SESSION_MODIFY after it, no nft rule or sysctl), else None."""
+        if action == CREATE and not after.get('addresses') and not after.get('lns_mode') and \
+                not after.get('reorder_timeout') and not after.get('adjust_tcpmss') and not after.get('ingress_filter'):
+            return key, after
+        return None
 
     def write_many(self, writes):
         """Consecutive plain creates go to the kernel together: every session in one L2TP batch,
         then every link's MTU, alias and state in one rtnetlink batch (a bulk create of 100 was
         200 round trips, each with Python between them); the other writes one at a time, in
-        order. Stops after the first failed batch or write."""
-        outcomes, run = [], []
-        for action, key, before, after in writes:
-            if self._batchable(action, after):
-                run.append((key, after))
-                continue
-            outcomes.extend(self._create_many(run))
-            run = []
-            if any(outcomes):
-                return outcomes
-            try:
-                self.write(action, key, before, after)
-            except Exception as exc:  # pylint: disable=broad-except
-                return outcomes + [exc]
-            outcomes.append(None)
-        return outcomes + self._create_many(run)
+        order (Store.write_in_batches)."""
+        return self.write_in_batches(writes, self._batch_item, self._create_many)
 
     def _create_many(self, run):
         """One outcome per ``(key, obj)`` of ``run``. A session whose link settings the kernel
         refused is deleted again here, so what is reported failed left nothing behind."""
-        if not run:
-            return []
         sessions = []
         for key, obj in run:
             session = dict(obj, ifname=key)

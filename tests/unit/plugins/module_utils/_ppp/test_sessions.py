@@ -10,6 +10,8 @@ import json
 import pytest
 
 from ansible_collections.edgenet.router.plugins.module_utils._ppp import _pppoed as pppoed, _sessions
+# what a Debian 12 guest's /proc/net/pppol2tp printed with one xl2tpd call up
+from ansible_collections.edgenet.router.tests.unit.plugins.module_utils._ppp.test_pppoed import PPPOL2TP
 
 
 def test_kernel_table_ids_are_read_in_both_byte_orders():
@@ -55,24 +57,6 @@ def test_sessions_with_user_counters_uptime_and_idle_time(tmp_path):
     assert _sessions.ppp_sessions(str(tmp_path / 'absent')) == []
 
 
-PPPOL2TP = """PPPoL2TP driver info, V2.0
-TUNNEL name, user-data-ok session-count
- debug tx-pkts/bytes/errs rx-pkts/bytes/errs
-  SESSION name, addr/port src-tid/sid dest-tid/sid state user-data-ok
-   mtu/mru/rcvseq/sendseq/lns debug reorderto
-   nr/ns tx-pkts/bytes/errs rx-pkts/bytes/errs
-
-TUNNEL 'tunl 1143', Y 3
- 00000000 13/427/0 12/385/0
-  SESSION 'sess 1143/0' 0A500001/1701 0477/0000 -> CD23/0000 1 Y
-   0/0/-/-/LAC 00000000 0
-   0/0 0/0/0 0/0/0
-   interface (null)
-  SESSION 'sess 1143/19892' 0A500001/1701 0477/4DB4 -> CD23/03F8 3 Y
-   0/0/-/-/LNS 00000000 0
-   0/0 13/427/0 12/385/0
-   interface ppp0
-"""
 
 
 def test_an_l2tp_lns_session_row_names_its_tunnel_peer_and_ids_and_is_found_in_the_kernel(tmp_path):
