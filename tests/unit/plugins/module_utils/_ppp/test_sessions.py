@@ -57,8 +57,6 @@ def test_sessions_with_user_counters_uptime_and_idle_time(tmp_path):
     assert _sessions.ppp_sessions(str(tmp_path / 'absent')) == []
 
 
-
-
 def test_an_l2tp_lns_session_row_names_its_tunnel_peer_and_ids_and_is_found_in_the_kernel(tmp_path):
     """The /proc text is what a Debian 12 guest printed with one xl2tpd call up (lab)."""
     live, net = tmp_path / 'live', tmp_path / 'net'
