@@ -180,7 +180,8 @@ def desired_service(params, addresses=None, defaults=None):
     if values['subnet'] is None:
         values['subnet'] = _default_subnet(addresses)
         if values['subnet'] is None:
-            raise Dhcpv6Error('%s has no global IPv6 address to take the subnet from: give subnet' % where)
+            raise Dhcpv6Error('%s has no global IPv6 address to take the subnet from; give the subnet option '
+                              'with the prefix of the link (e.g. subnet: 2001:db8:1::/64)' % where)
     subnet = ipaddress.IPv6Network(values['subnet'])
     # The router's own addresses: handing one to a client breaks the link for both.
     own = set(ipaddress.IPv6Interface(a).ip for a in addresses if ':' in a)

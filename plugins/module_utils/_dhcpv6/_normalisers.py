@@ -345,7 +345,10 @@ def norm_extra_options(values):
         if code in out:
             raise Dhcpv6Error('extra option code %d is listed twice' % code)
         if 'hex' in item and item.get('data') is None:  # canonical form, read back
-            data = bytes.fromhex(norm_hex(item['hex']))
+            try:
+                data = bytes.fromhex(norm_hex(item['hex']))
+            except Dhcpv6Error as exc:
+                raise Dhcpv6Error('extra option %d: %s' % (code, exc))
         else:
             otype = item.get('type') or 'hex'
             if not isinstance(otype, str) or otype not in OPTION_TYPES:

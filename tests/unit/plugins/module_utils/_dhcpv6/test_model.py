@@ -201,5 +201,15 @@ def test_bad_input_is_refused_with_a_clear_message(params, message):
 
 
 def test_no_global_address_needs_a_subnet():
-    with pytest.raises(Dhcpv6Error, match='give subnet'):
+    with pytest.raises(Dhcpv6Error) as exc:
         desired_service({'interface': 'lan0'}, ['fe80::1/64'])
+    # A sentence that says what to do, with an example to copy.
+    assert 'give the subnet option' in str(exc.value)
+    assert 'e.g. subnet: 2001:db8:1::/64' in str(exc.value)
+
+
+def test_bad_hex_in_an_extra_option_names_the_option():
+    from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._normalisers import norm_extra_options
+    for item in ({'code': 100, 'type': 'hex', 'data': 'zz'}, {'code': 100, 'hex': 'zz'}):
+        with pytest.raises(Dhcpv6Error, match='^extra option 100: .*hex'):
+            norm_extra_options([item])
