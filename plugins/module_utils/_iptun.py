@@ -149,7 +149,23 @@ def run_iptun(params, runtime, persistent=None, check_mode=False, resolve=None, 
     stores = [s for s in (persistent, runtime) if s is not None]
     outcome = engine.run(TABLE, stores, desired, check_mode=check_mode, recreate=params.get('recreate', 'allowed'),
                          confirm=confirm)
-    return TASK.result(params, outcome, confirm)
+    result = TASK.result(params, outcome, confirm)
+    result['warnings'] = _missing_kinds(outcome, runtime) if check_mode else []
+    return result
+
+
+def _missing_kinds(outcome, runtime):
+    """Check mode's warnings: a link it would create whose kind the kernel cannot make (the real
+    run fails there with EOPNOTSUPP; check mode writes nothing, so it asks the kernel side)."""
+    warnings = []
+    for change in outcome['changes']:
+        if change['store'] != engine.RUNTIME or change['action'] not in (engine.CREATE, engine.RECREATE):
+            continue
+        tunnel = outcome['after'][change['object']][engine.RUNTIME]
+        reason = runtime.nl.kind_missing(TYPES[tunnel['type']]['kind'])
+        if reason:
+            warnings.append('%s: %s' % (change['object'], reason))
+    return warnings
 
 
 def check_info_name(name):

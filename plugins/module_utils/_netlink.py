@@ -20,6 +20,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
+import re
 import socket
 from collections import namedtuple
 from contextlib import contextmanager
@@ -41,6 +42,7 @@ __all__ = [
     'error_code',
     'explain',
     'in_netns',
+    'kind_missing',
     'new_link',
     'open_netlink',
 ]
@@ -52,6 +54,31 @@ KIND_MODULES = {'ipip': 'ipip', 'sit': 'sit', 'ip6tnl': 'ip6_tunnel'}
 # route origins the collection reads back (rtm_protocol): boot (what ``ip route add`` writes
 # unless told otherwise) and static (what add_route writes, as pyroute2 did before it)
 STATIC_PROTOCOLS = (_codec.RTPROT_BOOT, _codec.RTPROT_STATIC)
+
+
+def kind_missing(kind, sys_module='/sys/module', lib_modules='/lib/modules'):
+    """Why creating a ``kind`` tunnel link will fail, or None when it may work.
+
+    What check mode can know without writing: ipip, sit and ip6_tunnel each have a module parameter,
+    so ``/sys/module/<name>`` exists once the module is loaded or built in. Else the kernel loads it on
+    the first create, which works only when ``/lib/modules/<release>`` lists it (modules.dep or
+    modules.builtin). Neither means the real create fails with EOPNOTSUPP - except in a container
+    whose host has the module but does not share its /lib/modules, hence "unless"."""
+    module = KIND_MODULES.get(kind)
+    if module is None or os.path.isdir(os.path.join(sys_module, module)):
+        return None
+    release = os.uname().release
+    found = re.compile(r'(^|/)%s\.ko(\.[a-z]+)?(:|$)' % re.escape(module), re.M)
+    for name in ('modules.dep', 'modules.builtin'):
+        try:
+            with open(os.path.join(lib_modules, release, name)) as listing:
+                if found.search(listing.read()):
+                    return None
+        except (OSError, UnicodeError):
+            continue
+    where = (os.path.join(sys_module, module), os.path.join(lib_modules, release))
+    return ('the kernel module %s is neither loaded (%s) nor listed in %s: the real run will fail to create '
+            'the %s link, unless a container\'s host loads it' % (module, where[0], where[1], kind))
 
 
 class NetlinkError(Exception):
@@ -252,6 +279,11 @@ class Netlink(object):
 
     def del_route(self, index, route):
         self._write('delete route %s' % route['dest'], _codec.del_route_request(**self._route_args(index, route)))
+
+    @staticmethod
+    def kind_missing(kind):
+        """See :func:`kind_missing`: why a ``kind`` link cannot be created here, or None."""
+        return kind_missing(kind)
 
     def close(self):
         self._rtnl.close()

@@ -320,7 +320,7 @@ def run_sixtofour(params, runtime, persistent=None, check_mode=False, confirm=No
         # in check mode, as it would be), not the task's own list.
         'relay': kernel_relays(result.get('tunnel')),
         'previous': previous,
-        'warnings': facts['warnings'],
+        'warnings': facts['warnings'] + result['warnings'],
     })
     if previous is not None and previous_local is not None and previous['prefix'] != facts['prefix']:
         result['warnings'].append('the delegated prefix changes from %s to %s (local %s -> %s): renumber the LANs '

@@ -254,6 +254,10 @@ options:
     choices: [allowed, never]
     default: allowed
 notes:
+  - In check mode, a tunnel the task would create whose kernel module (C(ipip), C(sit) or C(ip6_tunnel))
+    is neither loaded nor listed under C(/lib/modules/<release>) gives a warning - the real run fails there
+    (check mode writes nothing, so it cannot try). In a container whose host loads modules on demand the
+    warning can be a false alarm.
   - The runtime and persistent stores are changed in one transaction; files first, then the kernel.
     If the kernel change fails, the files are restored byte for byte and the error says so.
   - Tunnels are changed with the complete parameter set, as the kernel zeroes parameters a change
@@ -424,6 +428,8 @@ def main():
             result = run_iptun(params, runtime, files, module.check_mode, confirm=confirm)
     except (TunnelError, PlanError, ApplyError, NetlinkError, ConfirmError) + STORE_ERRORS as exc:
         module.fail_json(msg=str(exc))
+    for warning in result.pop('warnings'):
+        module.warn(warning)
     module.exit_json(**result)
 
 

@@ -311,6 +311,8 @@ options:
     type: path
     default: /etc/edgenet/pipex
 notes:
+  - On a kernel without L2TP support (C(l2tp_netlink) neither built in nor loadable) the task fails, in
+    check mode too - the read of the current sessions already needs it.
   - Persistent first, then the kernel; if the kernel change fails, the state file (and the unit, its
     script and link when this run wrote them) is restored byte for byte and the error says so.
   - After the writes, C(systemctl daemon-reload) (when systemctl exists); if it fails, every change of the

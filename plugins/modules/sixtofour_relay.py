@@ -139,6 +139,7 @@ options:
     default: allowed
 notes:
   - The kernel needs the C(sit) module (with 6rd support, C(CONFIG_IPV6_SIT_6RD), for the 6rd roles).
+    Check mode warns when C(sit) is neither loaded nor listed under C(/lib/modules/<release>).
   - Replies to a 6to4 site come back through whatever relay is nearest to the sender; a site that
     names a relay still receives from others. Prefer native IPv6 or a tunnel broker where possible.
 seealso:

@@ -55,6 +55,9 @@ class FakeNetlink(object):
         link = self.links_by_name.get(name)
         return link['index'] if link else None
 
+    def kind_missing(self, kind):
+        return 'the kernel has no %s module: the real run will fail' % kind if kind in self.missing_kinds else None
+
     def add_link(self, name, kind, data, mtu=None, alias=None, up=None):
         self._write(('add', name))
         if kind in self.missing_kinds:

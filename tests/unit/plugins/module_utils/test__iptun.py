@@ -393,3 +393,17 @@ def test_a_kernel_that_ignores_the_mtu_fails_the_task_and_puts_everything_back(r
     assert dict((n, open(os.path.join(router.dir, n)).read()) for n in router.files()) == files
     assert router.link('he-ipv6')['mtu'] == 1480
     assert router.run(check_mode=True, **dict(HE, mtu=1400))['changed']
+
+
+def test_check_mode_warns_when_the_kernel_cannot_make_the_kind(router):
+    router.nl.missing_kinds = {'sit'}
+    check = router.run(check_mode=True, **HE)
+    assert check['changed'] is True
+    assert len(check['warnings']) == 1
+    assert check['warnings'][0].startswith('he-ipv6: the kernel has no sit module')
+    assert 'the real run will fail' in check['warnings'][0]
+    # the real run fails as warned; a kind the kernel has gives no warning
+    with pytest.raises(engine.ApplyError):
+        router.run(**HE)
+    router.nl.missing_kinds = set()
+    assert router.run(check_mode=True, **HE)['warnings'] == []

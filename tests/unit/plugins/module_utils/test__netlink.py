@@ -15,7 +15,8 @@ import pytest
 from ansible_collections.edgenet.router.plugins.module_utils._rtnl import _codec as rtnl
 from ansible_collections.edgenet.router.plugins.module_utils._rtnl._socket import RtnlSocket
 from ansible_collections.edgenet.router.plugins.module_utils._netlink import (
-    Netlink, NetlinkError, change_link, change_tunnel, check_netns, delete_link, error_code, explain, new_link,
+    Netlink, NetlinkError, change_link, change_tunnel, check_netns, delete_link, error_code, explain, kind_missing,
+    new_link,
 )
 from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.fake_rtnl import FakeSocket, ack
 
@@ -175,3 +176,29 @@ def test_check_netns_refuses_clearly(netns):
     with pytest.raises(NetlinkError) as err:
         check_netns(netns)
     assert 'netns' in str(err.value) and len(str(err.value)) < 300
+
+
+@pytest.mark.parametrize('loaded, listing, listed', [
+    (True, None, None),                                       # loaded or built in with a parameter
+    (False, 'modules.dep', 'kernel/net/ipv4/ipip.ko.zst: kernel/net/ipv4/ip_tunnel.ko.zst\n'),  # loadable
+    (False, 'modules.builtin', 'kernel/net/ipv4/ipip.ko\n'),  # built in
+])
+def test_a_kind_the_kernel_has_or_can_load_is_not_missing(tmp_path, loaded, listing, listed):
+    if loaded:
+        (tmp_path / 'sys' / 'ipip').mkdir(parents=True)
+    if listing:
+        (tmp_path / 'lib' / os.uname().release).mkdir(parents=True)
+        (tmp_path / 'lib' / os.uname().release / listing).write_text(listed)
+    assert kind_missing('ipip', str(tmp_path / 'sys'), str(tmp_path / 'lib')) is None
+
+
+@pytest.mark.parametrize('listed', [None, 'kernel/net/ipv6/sit.ko: kernel/net/ipv4/ip_tunnel.ko\nkernel/net/ipv4/myipip.ko:\n'])
+def test_a_kind_neither_loaded_nor_listed_is_missing(tmp_path, listed):
+    if listed is not None:
+        (tmp_path / 'lib' / os.uname().release).mkdir(parents=True)
+        (tmp_path / 'lib' / os.uname().release / 'modules.dep').write_text(listed)
+    reason = kind_missing('ipip', str(tmp_path / 'sys'), str(tmp_path / 'lib'))
+    assert reason.startswith('the kernel module ipip is neither loaded') and 'the real run will fail' in reason
+    # ip6tnl's module has another name; a kind with no module of its own is never reported
+    assert 'ip6_tunnel' in kind_missing('ip6tnl', str(tmp_path / 'sys'), str(tmp_path / 'lib'))
+    assert kind_missing('gre', str(tmp_path / 'sys'), str(tmp_path / 'lib')) is None
