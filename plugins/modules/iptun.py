@@ -340,7 +340,12 @@ tunnel:
     addresses: ['2001:db8:1f0a::2/64']
     routes: [{dest: '::/0', via: '2001:db8:1f0a::1', metric: 1024}]
 tunnels:
-  description: Bulk form, each named tunnel (and purged ones) in the kernel after the task, by name.
+  description:
+    - Bulk form, each named tunnel (and purged ones) in the kernel after the task, as a dict keyed by
+      name (V(null) for one that is absent), so C(result.tunnels[name]) finds the task's own item.
+    - This is a change result, not a listing - M(edgenet.router.iptun_info) returns its RV(edgenet.router.iptun_info#module:tunnels)
+      as a list sorted by name, each item with its C(name) (like the other info modules); turn that
+      into this shape with C(info.tunnels | items2dict(key_name='name', value_name='runtime')).
   returned: success and O(tunnels) given
   type: dict
   sample: {t-east: {name: t-east, type: ipip, local: 192.0.2.1, remote: 192.0.2.2, ttl: 0}}

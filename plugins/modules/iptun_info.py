@@ -85,7 +85,12 @@ persistent_store:
       returned: always
       sample: systemd-networkd is active and configures eth0
 tunnels:
-  description: Every tunnel found, sorted by name.
+  description:
+    - Every tunnel found, as a list sorted by name (a listing, like the other info modules; each item
+      carries its C(name)).
+    - M(edgenet.router.iptun) returns its bulk RV(edgenet.router.iptun#module:tunnels) as a dict keyed by
+      name instead (a change result, keyed like the task's items). Both shapes stay as they are - changing
+      either would break playbooks that loop over them without an error.
   returned: always
   type: list
   elements: dict

@@ -407,3 +407,13 @@ def test_check_mode_warns_when_the_kernel_cannot_make_the_kind(router):
         router.run(**HE)
     router.nl.missing_kinds = set()
     assert router.run(check_mode=True, **HE)['warnings'] == []
+
+
+def test_bulk_result_is_a_dict_by_name_and_info_a_list_that_converts_to_it(router):
+    """The two documented shapes (iptun RETURN tunnels, iptun_info RETURN tunnels), and the
+    items2dict(key_name='name', value_name='runtime') the docs give from one to the other."""
+    res = router.run(tunnels=[dict(HE), dict(name='t2', type='ipip', local='192.0.2.1', remote='192.0.2.2')])
+    listing = info(KernelTunnels(router.nl), NetworkdTunnels(router.dir))
+    assert isinstance(res['tunnels'], dict) and isinstance(listing, list)
+    assert [t['name'] for t in listing] == sorted(t['name'] for t in listing)
+    assert dict((t['name'], t['runtime']) for t in listing) == res['tunnels']
