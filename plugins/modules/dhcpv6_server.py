@@ -398,7 +398,13 @@ EXAMPLES = r'''
 # merges no RETURN fragment (ansible-doc failed there), and the collection supports 2.19.
 RETURN = r'''
 server:
-  description: The interface's service after the task (in check mode, as it would be), canonical.
+  description:
+    - The interface's service after the task (in check mode, as it would be), canonical.
+    - The sample is O(mode=server). With O(mode=relay) it holds the relay's fields and none of a server's,
+      that is C(interface), C(mode) (V(relay)), C(upstream_interface), C(servers) (V(ff05::1:3) when none
+      were given), C(interface_id), C(hop_limit) (8 by default, dnsmasq's fixed 32 with O(backend=dnsmasq))
+      and C(dns_rewrite).
+    - With O(mode=disabled) or O(state=absent), only C(interface) and C(mode) (V(disabled)).
   returned: always
   type: dict
   sample:

@@ -409,9 +409,11 @@ sessions:
 statistics:
   description:
     - Kernel counters of the session (pipex C(PIPEXGSTAT)) read after the task; in bulk form a dict by
-      interface name. V(null) when the session does not exist (or, in check mode, does not exist yet).
+      interface name. V(null) when the session does not exist (or, in check mode, does not exist yet);
+      in bulk form such a session has no entry.
     - A session the task removed returns its final counters, as read just before it was deleted
-      (pipex returns them too when it closes a session); in check mode, the counters it has now.
+      (pipex returns them too when it closes a session); in check mode, the counters it has now. A
+      session that was already gone before the task has none (V(null), or no entry in bulk form).
     - PPP sessions closed by O(ppp_user) return theirs as a dict by interface name.
   returned: always
   type: dict

@@ -490,3 +490,11 @@ def test_a_batched_session_whose_link_the_kernel_refuses_is_deleted_and_the_batc
     assert 'change link pw3' in str(err.value) and 'removed again' in str(err.value)
     # nothing left: pw3 deleted by the batch itself, the others and the tunnel by the rollback
     assert router.genl.session_table == {} and router.genl.tunnel_table == {}
+
+
+def test_bulk_statistics_leave_out_a_session_with_nothing_to_count(router):
+    """RETURN statistics, bulk form - a session gone before the task has no entry (not null)."""
+    router.run(persistent=False, **WAN)
+    gone = [dict(session(**WAN), state='absent'), dict(session(**wan(ifname='pw-b')), state='absent')]
+    bulk = router.run(persistent=False, sessions=gone)
+    assert sorted(bulk['statistics']) == ['l2tpeth-wan'] and bulk['statistics']['l2tpeth-wan']['rx_packets'] == 3
