@@ -51,14 +51,20 @@ options:
     description: See M(edgenet.router.dhcpv6_server).
     type: path
   service_manager:
-    description: Not used here; accepted so the same option set can be passed to both modules.
+    description:
+      - As in M(edgenet.router.dhcpv6_server), so that both modules judge drift alike.
+      - With O(backend=kea), an interface with C(pd_routes) whose route service is not running reads
+        as C(running.pd_routes) V(route service ... not running this config) under V(systemd) (which
+        M(edgenet.router.dhcpv6_server) would start), and as V(true) under V(none) (nothing starts it).
+      - Otherwise not used here; accepted so the same option set can be passed to both modules.
     type: str
     choices: [systemd, none]
     default: systemd
   service_name:
     description:
-      - With O(backend=edgenet), the relay whose state is read (its files are named after it);
-        otherwise not used here, accepted so the same option set can be passed to both modules.
+      - With O(backend=edgenet), the relay whose state is read (its files are named after it).
+      - With O(backend=kea) or O(backend=dnsmasq), not used here (the daemon is found by its control
+        socket or pid file); accepted so the same option set can be passed to both modules.
     type: str
 seealso:
   - module: edgenet.router.dhcpv6_server

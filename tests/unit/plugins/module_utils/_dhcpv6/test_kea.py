@@ -312,3 +312,18 @@ def test_listen_unicast_is_an_interfaces_config_entry_and_reads_back():
 def test_listen_unicast_must_be_an_own_global_address(value, words):
     with pytest.raises(Dhcpv6Error, match=words):
         desired_service(dict(interface='lan0', listen_unicast=value), ADDRS)
+
+
+def test_info_reads_pd_routes_as_service_manager_says(router):
+    """dhcpv6_server_info's service_manager is used (issue 19): a Kea running pd_routes with no route
+    service running is drift only when systemd would start that service."""
+    backend = router.backend()
+    obj = desired_service(dict(interface='lan0', pd_routes=True, **STATEFUL), ADDRS)
+    settings = {'control_socket': '/s', 'lease_file': '/l/leases.csv',
+                'pd_hook': backend.pd.hook_entry('/usr/lib/kea/hooks/libdhcp_run_script.so')}
+    router.kea.config = _kea.render_config({'lan0': obj}, settings)
+    assert backend.pd.state() is None  # no route service runs in the test
+    running = info(router.backend(service_manager='none'))['interfaces']['lan0']['running']
+    assert running['pd_routes'] is True
+    running = info(router.backend(service_manager='systemd'))['interfaces']['lan0']['running']
+    assert running['pd_routes'] == 'route service %s not running this config' % backend.pd.instance
