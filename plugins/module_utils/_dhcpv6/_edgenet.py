@@ -41,6 +41,7 @@ from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._conffile i
     ConfigFileError, ConfigFileStore, FileBackend, PutStore, canonical_read,
 )
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._model import TABLE, Dhcpv6Error
+from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._process import runs_with_tail
 
 __all__ = ['BINARY', 'DEBIAN_PACKAGE', 'DEFAULTS', 'PROGRAM', 'Backend', 'RelayDaemon', 'RelayError', 'RelayFile',
            'daemon_argv', 'unit_text']
@@ -263,13 +264,7 @@ class RelayDaemon(PutStore):
 
     def _is_ours(self, pid):
         """True when ``pid`` runs this relay: its command line ends in the daemon's own words."""
-        try:
-            with open(os.path.join(self.proc, str(int(pid)), 'cmdline'), 'rb') as handle:
-                argv = handle.read().split(b'\0')[:-1]
-        except (OSError, ValueError):
-            return False
-        tail = daemon_argv('', self.paths)[1:]
-        return [word.decode('utf-8', 'replace') for word in argv[-len(tail):]] == tail and len(argv) > len(tail)
+        return runs_with_tail(pid, daemon_argv('', self.paths)[1:], self.proc)
 
     def state(self):
         """The state file, when the process that wrote it still runs this relay; else None."""

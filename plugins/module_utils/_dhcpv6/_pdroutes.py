@@ -33,6 +33,7 @@ from ansible_collections.edgenet.router.plugins.module_utils._command import che
 from ansible_collections.edgenet.router.plugins.module_utils._poll import until
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6 import _pdroutesd
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._kea_control import KeaError
+from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._process import runs_with_tail
 
 __all__ = ['HOOK_PREFIX', 'LIB_DIR', 'PROGRAM', 'PdRoutes', 'RUN_SCRIPT', 'is_our_hook', 'run_script_library']
 
@@ -196,13 +197,7 @@ class PdRoutes(object):
 
     # -- the running service (runtime)
     def _is_ours(self, pid):
-        try:
-            with open(os.path.join(self.proc, str(int(pid)), 'cmdline'), 'rb') as handle:
-                argv = handle.read().split(b'\0')[:-1]
-        except (OSError, ValueError):
-            return False
-        tail = [PROGRAM, 'serve', self.config, self.state_path]
-        return [word.decode('utf-8', 'replace') for word in argv[-len(tail):]] == tail
+        return runs_with_tail(pid, [PROGRAM, 'serve', self.config, self.state_path], self.proc)
 
     def state(self):
         """What the running service reports, when its pid still runs this service; else None."""

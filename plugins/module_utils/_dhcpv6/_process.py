@@ -25,7 +25,19 @@ from ansible_collections.edgenet.router.plugins.module_utils import _files
 from ansible_collections.edgenet.router.plugins.module_utils._names import quoted
 from ansible_collections.edgenet.router.plugins.module_utils._poll import until
 
-__all__ = ['Process', 'StateDir', 'check_identity', 'daemon_uids', 'read_text', 'resolve_binary', 'wait']
+__all__ = ['Process', 'StateDir', 'check_identity', 'daemon_uids', 'read_text', 'resolve_binary', 'runs_with_tail', 'wait']
+
+
+def runs_with_tail(pid, tail, proc='/proc'):
+    """True when process ``pid``'s command line ends in the words ``tail`` with something before
+    them (the interpreter that runs one of the collection's own daemons: ``python3 -I PROGRAM
+    ...``). Read, never run; a state file's pid is trusted only this way."""
+    try:
+        with open(os.path.join(proc, str(int(pid)), 'cmdline'), 'rb') as handle:
+            argv = handle.read().split(b'\0')[:-1]
+    except (OSError, ValueError):
+        return False
+    return len(argv) > len(tail) and [word.decode('utf-8', 'replace') for word in argv[-len(tail):]] == list(tail)
 
 
 def read_text(path, limit=-1):

@@ -327,3 +327,16 @@ def test_paths_from_pid_files_and_command_lines_open_no_device(tree, monkeypatch
     # /dev/zero and /dev/null were reached only through O_PATH (no driver's open() ran).
     assert [flags & os.O_PATH for path, flags in opened if path in (tree.pid_file, '/dev/null')] == [os.O_PATH, os.O_PATH]
     assert _dnsmasq.loads_file(['dnsmasq', '-C', '/dev/zero'], '/e/x.conf') is False
+
+
+def test_a_daemon_of_ours_is_told_by_the_tail_of_its_command_line_after_an_interpreter(tmp_path):
+    """The check the own relay and the pd route service share (their state file's pid)."""
+    tail = ['/usr/local/lib/edgenet-router/prog.py', 'serve', '/etc/x.conf']
+    for pid, argv, ours in ((10, ['/usr/bin/python3', '-I'] + tail, True),
+                            (11, tail, False),                               # nothing before it
+                            (12, ['/usr/bin/python3', '-I'] + tail + ['more'], False),
+                            (13, ['/usr/bin/python3', '-I', tail[0], '', 'serve', tail[2]], False)):
+        (tmp_path / str(pid)).mkdir()
+        (tmp_path / str(pid) / 'cmdline').write_bytes(b''.join(w.encode() + b'\0' for w in argv))
+        assert _process.runs_with_tail(pid, tail, str(tmp_path)) is ours
+    assert not _process.runs_with_tail(99, tail, str(tmp_path)) and not _process.runs_with_tail('x', tail, str(tmp_path))
