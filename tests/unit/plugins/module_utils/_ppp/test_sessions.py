@@ -20,12 +20,18 @@ def test_kernel_table_ids_are_read_in_both_byte_orders():
     assert _sessions.kernel_pppoe('Id Address Device\n') == set()
 
 
-def test_sessions_with_user_counters_uptime_and_idle_time(tmp_path):
+def host(tmp_path, **counters):
+    """A live directory and a sysfs with ppp0's counters (``counters``: value by name)."""
     live, net = tmp_path / 'live', tmp_path / 'net'
     live.mkdir()
     (net / 'ppp0' / 'statistics').mkdir(parents=True)
-    for name, value in (('rx_packets', 7), ('tx_packets', 6), ('rx_bytes', 588), ('tx_bytes', 504)):
+    for name, value in counters.items():
         (net / 'ppp0' / 'statistics' / name).write_text('%d\n' % value)
+    return live, net
+
+
+def test_sessions_with_user_counters_uptime_and_idle_time(tmp_path):
+    live, net = host(tmp_path, rx_packets=7, tx_packets=6, rx_bytes=588, tx_bytes=504)
     (live / 'ac0.state').write_text(json.dumps({'pid': 1, 'config': {}, 'sessions': [
         {'id': 1, 'mac': '02:00:00:00:00:02', 'address': '10.70.0.10', 'pid': 99, 'started': 1000,
          'link': 'ppp0', 'user': 'user1', 'last_activity': 1090},
@@ -59,11 +65,7 @@ def test_sessions_with_user_counters_uptime_and_idle_time(tmp_path):
 
 def test_an_l2tp_lns_session_row_names_its_tunnel_peer_and_ids_and_is_found_in_the_kernel(tmp_path):
     """The /proc text is what a Debian 12 guest printed with one xl2tpd call up (lab)."""
-    live, net = tmp_path / 'live', tmp_path / 'net'
-    live.mkdir()
-    (net / 'ppp0' / 'statistics').mkdir(parents=True)
-    for name in ('rx_packets', 'tx_packets', 'rx_bytes', 'tx_bytes'):
-        (net / 'ppp0' / 'statistics' / name).write_text('3\n')
+    live, net = host(tmp_path, rx_packets=3, tx_packets=3, rx_bytes=3, tx_bytes=3)
     key = pppoed.l2tp_key(1143, 19892)
     (live / 'lns0.state').write_text(json.dumps({'pid': 1, 'config': {'protocol': 'l2tp'}, 'sessions': [
         {'id': key, 'tunnel_id': 1143, 'session_id': 19892, 'peer_tunnel_id': 52515, 'peer_session_id': 1016,
@@ -90,11 +92,7 @@ def test_a_state_file_that_is_not_one_is_skipped(tmp_path):
 
 
 def test_closing_a_ppp_session_goes_through_its_concentrator_and_returns_the_final_counters(tmp_path):
-    live, net = tmp_path / 'live', tmp_path / 'net'
-    live.mkdir()
-    (net / 'ppp0' / 'statistics').mkdir(parents=True)
-    for name in ('rx_packets', 'tx_packets', 'rx_bytes', 'tx_bytes'):
-        (net / 'ppp0' / 'statistics' / name).write_text('9\n')
+    live, net = host(tmp_path, rx_packets=9, tx_packets=9, rx_bytes=9, tx_bytes=9)
     state = {'pid': 1, 'sessions': [{'id': 3, 'mac': '02:00:00:00:00:02', 'started': 1, 'link': 'ppp0', 'user': 'u'}]}
     (live / 'ac0.state').write_text(json.dumps(state))
     calls = []
