@@ -334,24 +334,23 @@ class Concentrator(object):
         return ([PPPD, 'plugin', 'rp-pppoe.so',
                  'rp_pppoe_sess', '%d:%s' % (session['id'], session['mac']),
                  'rp_pppoe_service', conf['service_name'], conf['interface'], 'nodetach'] +
-                pppd_words(conf) +
+                [word for option in pppd_options(conf) for word in option] +
                 ['ipparam', session_tag(conf['interface'], session['id']),
                  '%s:%s' % (conf['local_address'], session['address'])])
 
 
-def pppd_words(conf):
-    """pppd's options every session of a concentrator gets, PPPoE or L2TP. ``name`` scopes the
-    secrets: pppd takes a user's line only where its server column is ``auth_name``, so each
-    concentrator has its own users in the shared secrets files."""
-    words = ['name', conf['auth_name'], 'auth']
-    words += [AUTH_WORDS[name] for name in conf['authentication']]
-    for server in conf['dns_servers']:
-        words += ['ms-dns', server]
-    words += ['mtu', str(conf['mtu']), 'mru', str(conf['mru']),
-              'lcp-echo-interval', str(conf['lcp_echo_interval']), 'lcp-echo-failure', str(conf['lcp_echo_failure'])]
+def pppd_options(conf):
+    """pppd's options every session of a concentrator gets, PPPoE or L2TP, each with its argument
+    if it takes one. ``name`` scopes the secrets: pppd takes a user's line only where its server
+    column is ``auth_name``, so each concentrator has its own users in the shared secrets files."""
+    options = [('name', conf['auth_name']), ('auth',)]
+    options += [(AUTH_WORDS[name],) for name in conf['authentication']]
+    options += [('ms-dns', server) for server in conf['dns_servers']]
+    options += [('mtu', str(conf['mtu'])), ('mru', str(conf['mru'])),
+                ('lcp-echo-interval', str(conf['lcp_echo_interval'])), ('lcp-echo-failure', str(conf['lcp_echo_failure']))]
     if conf['idle_timeout']:
-        words += ['idle', str(conf['idle_timeout'])]
-    return words + ['nodefaultroute', 'ip-up-script', UP_SCRIPT]
+        options.append(('idle', str(conf['idle_timeout'])))
+    return options + [('nodefaultroute',), ('ip-up-script', UP_SCRIPT)]
 
 
 def up_script_text():
@@ -437,16 +436,9 @@ def xl2tpd_conf(config, options_path):
 def l2tp_options(config):
     """The pppd options file every session of the LNS reads (read at each call: a change holds
     for the next session without restarting xl2tpd). Every word is checked config."""
-    words = pppd_words(config) + ['ipparam', l2tp_tag(config['interface'])]
-    lines, index = ['# ' + MARKER.lstrip('# ')], 0
-    while index < len(words):
-        takes = words[index + 1:index + 2] if words[index] in _ARG_WORDS else []
-        lines.append(' '.join([words[index]] + takes))
-        index += 1 + len(takes)
-    return '\n'.join(lines) + '\n'
+    options = pppd_options(config) + [('ipparam', l2tp_tag(config['interface']))]
+    return '\n'.join(['# ' + MARKER.lstrip('# ')] + [' '.join(option) for option in options]) + '\n'
 
-
-_ARG_WORDS = ('name', 'ms-dns', 'mtu', 'mru', 'lcp-echo-interval', 'lcp-echo-failure', 'idle', 'ip-up-script', 'ipparam')
 _PPPOL2TP_SESSION = re.compile(r"\s+SESSION '[^']*' \S+ ([0-9A-Fa-f]{4})/([0-9A-Fa-f]{4}) -> ([0-9A-Fa-f]{4})/([0-9A-Fa-f]{4}) ")
 _PPPOL2TP_LINK = re.compile(r'\s+interface (\S+)\s*\Z')
 
@@ -514,11 +506,7 @@ def wait_for_link(ifname, period=1.0):
             log('waiting for interface %s to appear' % ifname)
             told = True
         time.sleep(period)
-    try:
-        # a daemon run by its unit, not a module: no AnsibleModule.run_command here
-        subprocess.run([IP, 'link', 'set', 'dev', ifname, 'up'], capture_output=True, timeout=10, check=True)  # pylint: disable=ansible-bad-function
-    except (OSError, subprocess.SubprocessError) as exc:
-        log('cannot set %s up: %s' % (ifname, exc))
+    _run([IP, 'link', 'set', 'dev', ifname, 'up'])   # a failure is logged; the daemon serves on
 
 
 def _own_mac(ifname):
@@ -541,20 +529,26 @@ def _counter(link, name):
         return int(handle.read())
 
 
-def _nft(argv, script=None, quiet=False):
-    """Run nft (its path fixed here); its output, or None (logged unless ``quiet``) when it fails."""
+def _run(argv, script=None, quiet=False):
+    """A command of ours (a fixed path, checked words; ``script`` its input): its output, or None
+    (logged unless ``quiet``) when it fails."""
     try:
         # a daemon run by its unit, not a module: no AnsibleModule.run_command here
-        done = subprocess.run([NFT] + argv, input=script, capture_output=True, text=True, timeout=10,  # pylint: disable=ansible-bad-function
+        done = subprocess.run(argv, input=script, capture_output=True, text=True, timeout=10,  # pylint: disable=ansible-bad-function
                               check=False)
     except (OSError, subprocess.SubprocessError) as exc:
-        log('nft %s: %s' % (' '.join(argv), exc))
+        log('%s: %s' % (' '.join(argv), exc))
         return None
     if done.returncode != 0:
         if not quiet:
-            log('nft %s: %s' % (' '.join(argv), done.stderr.strip()))
+            log('%s: %s' % (' '.join(argv), done.stderr.strip()))
         return None
     return done.stdout
+
+
+def _nft(argv, script=None, quiet=False):
+    """nft (its path fixed here), as :func:`_run`."""
+    return _run([NFT] + argv, script, quiet)
 
 
 def wait_for_address(address, period=1.0):
@@ -573,17 +567,6 @@ def wait_for_address(address, period=1.0):
         finally:
             probe.close()
         time.sleep(period)
-
-
-def _run(argv):
-    """A command of ours (fixed path, checked words): its output, or None when it fails."""
-    try:
-        # a daemon run by its unit, not a module: no AnsibleModule.run_command here
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)  # pylint: disable=ansible-bad-function
-    except (OSError, subprocess.SubprocessError) as exc:
-        log('%s: %s' % (' '.join(argv), exc))
-        return None
-    return done.stdout if done.returncode == 0 else None
 
 
 class L2tpLns(object):
