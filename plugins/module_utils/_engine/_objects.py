@@ -301,9 +301,9 @@ class Store(object):
         """Carry out ``writes`` (``(action, key, before, after)`` tuples, in order) for a store
         with ``batches``. Returns one outcome per write tried: None (done), the exception that
         write raised, or ``(exception, restore)`` for a write that may have half happened and
-        whose snapshot ``restore`` undoes that. A store may go on past a failed write (the kernel does, within one
-        batch): every write reported done is undone on rollback. This default is one write at
-        a time, stopping at the first error."""
+        whose snapshot ``restore`` undoes that. A store may go on past a failed write (the
+        kernel does, within one batch): every write reported done is undone on rollback. This
+        default is one write at a time, stopping at the first error."""
         outcomes = []
         for action, key, before, after in writes:
             try:

@@ -93,6 +93,12 @@ def from_kernel(session, tunnel, link, addresses, mss, rpf):
     return obj
 
 
+def seam_session(key, obj):
+    """The ``_l2tp`` dict that creates session ``obj`` with its link named ``key``."""
+    send, recv = SEQ[obj.get('sequencing') or 'none']
+    return dict(obj, ifname=key, send_seq=send, recv_seq=recv)
+
+
 def _link_settings(before, after):
     """The MTU, alias and state of a session's link that ``after`` changes from ``before``."""
     settings = {}
@@ -193,8 +199,7 @@ class KernelSessions(Store):
             record['done'] = functools.partial(self.write, inverse, key, after, before)
 
     def create(self, key, obj):
-        session = dict(obj, ifname=key)
-        session['send_seq'], session['recv_seq'] = SEQ[obj.get('sequencing') or 'none']
+        session = seam_session(key, obj)
         self.l2tp.create_session(session)
         # The session takes its link, addresses and rp_filter with it; the nft rules live apart.
         self._made.append(functools.partial(self.l2tp.delete_session, obj['tunnel_id'], obj['session_id']))
@@ -260,12 +265,7 @@ class KernelSessions(Store):
     def _create_many(self, run):
         """One outcome per ``(key, obj)`` of ``run``. A session whose link settings the kernel
         refused is deleted again here, so what is reported failed left nothing behind."""
-        sessions = []
-        for key, obj in run:
-            session = dict(obj, ifname=key)
-            session['send_seq'], session['recv_seq'] = SEQ[obj.get('sequencing') or 'none']
-            sessions.append(session)
-        outcomes = self.l2tp.create_sessions(sessions)
+        outcomes = self.l2tp.create_sessions([seam_session(key, obj) for key, obj in run])
         settings = [(i, link_settings(key, {}, obj)) for i, (key, obj) in enumerate(run) if outcomes[i] is None]
         settings = [(i, write) for i, write in settings if write is not None]
         for (i, dummy), error in zip(settings, self.nl.link_writes([write for dummy, write in settings])):

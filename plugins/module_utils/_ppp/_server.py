@@ -408,10 +408,10 @@ class LiveDaemon(PutStore):
         config = daemon_config(obj)
         state = self.state()
         running = state is not None
-        if running and state.get('config', {}).get('protocol', 'pppoe') != config['protocol']:
+        serving = (state or {}).get('config', {}).get('protocol', 'pppoe')
+        if running and serving != config['protocol']:
             raise PppError('the concentrator of %s runs protocol %s: to serve %s there, remove it first (state absent, '
-                           'protocol %s)' % (key, state['config'].get('protocol', 'pppoe'), config['protocol'],
-                                             state['config'].get('protocol', 'pppoe')))
+                           'protocol %s)' % (key, serving, config['protocol'], serving))
         _files.atomic_write(self.live, _pppoed.render_config(config).encode(), 0o600, error=PppError)
         checked(self.run, [self.systemctl, 'reload' if running else 'start', unit], PppError)
         pid = self.main_pid()   # once: systemd knows it as soon as start or reload returned
