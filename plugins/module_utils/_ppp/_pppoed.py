@@ -439,6 +439,7 @@ def l2tp_options(config):
     options = pppd_options(config) + [('ipparam', l2tp_tag(config['interface']))]
     return '\n'.join(['# ' + MARKER.lstrip('# ')] + [' '.join(option) for option in options]) + '\n'
 
+
 _PPPOL2TP_SESSION = re.compile(r"\s+SESSION '[^']*' \S+ ([0-9A-Fa-f]{4})/([0-9A-Fa-f]{4}) -> ([0-9A-Fa-f]{4})/([0-9A-Fa-f]{4}) ")
 _PPPOL2TP_LINK = re.compile(r'\s+interface (\S+)\s*\Z')
 
