@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from ansible_collections.edgenet.router.plugins.module_utils._names import quoted
 from ansible_collections.edgenet.router.plugins.module_utils._rtnl import _codec
 from ansible_collections.edgenet.router.plugins.module_utils._rtnl._socket import RtnlSocket
+from ansible_collections.edgenet.router.plugins.module_utils._values import removed
 
 __all__ = [
     'NETNS_DIR',
@@ -160,6 +161,16 @@ def change_link(index=None, name=None, up=None, mtu=None, alias=None):
     return LinkWrite('change link %s' % (name or index), None,
                      _codec.set_link_request(index=index or 0, name=None if index else name, up=up, mtu=mtu,
                                              alias=alias))
+
+
+def address_commands(ip, name, before, after):
+    """The ``ip addr`` lines equal to going from address list ``before`` to ``after`` on link
+    ``name``: an IPv4 add says ``brd +``, as :meth:`Netlink.add_address` sends it."""
+    out = ['%s addr del %s dev %s' % (ip, cidr, name) for cidr in removed(before, after)]
+    for cidr in removed(after, before or []):
+        brd = ' brd +' if ':' not in cidr and int(cidr.partition('/')[2] or 32) < 31 else ''
+        out.append('%s addr add %s%s dev %s' % (ip, cidr, brd, name))
+    return out
 
 
 def delete_link(index, name=None):

@@ -20,7 +20,7 @@ from ansible_collections.edgenet.router.plugins.module_utils._tunnel import (
     FALLBACK_DEVICES, FIELD_NAMES, IPPROTO_IPIP, IPPROTO_IPV6, LINK_PARAMETERS, SIXRD_DEFAULT_PREFIX,
     SIXRD_DEFAULT_RELAY_PREFIX, TYPES, TunnelError, _norm_address_list, _norm_routes,
 )
-from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, change_link, change_tunnel, delete_link, new_link
+from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, address_commands, change_link, change_tunnel, delete_link, new_link
 from ansible_collections.edgenet.router.plugins.module_utils._values import removed
 
 __all__ = [
@@ -220,10 +220,7 @@ def iproute2_commands(change, netns=None):
         cmds.append('%s link set %s %s' % (ip, name, _link_params(after)))
     if after.get('mtu') is not None and after.get('mtu') != before.get('mtu'):
         cmds.append('%s link set %s mtu %s' % (ip, name, after['mtu']))
-    for address in removed(before.get('addresses'), after.get('addresses')):
-        cmds.append('%s addr del %s dev %s' % (ip, address, name))
-    for address in removed(after.get('addresses'), before.get('addresses') or []):
-        cmds.append('%s addr add %s dev %s' % (ip, address, name))
+    cmds.extend(address_commands(ip, name, before.get('addresses'), after.get('addresses')))
     if after.get('enabled') is not None and after.get('enabled') != before.get('enabled'):
         cmds.append('%s link set %s %s' % (ip, name, 'up' if after['enabled'] else 'down'))
     for route in removed(before.get('routes'), after.get('routes')):

@@ -14,7 +14,7 @@ import shlex
 
 from ansible_collections.edgenet.router.plugins.module_utils._engine import CREATE, DELETE, RECREATE, RUNTIME, Store
 from ansible_collections.edgenet.router.plugins.module_utils._l2tp import PWTYPE_ETH
-from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, change_link
+from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, address_commands, change_link
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._effects import NFT_CHAIN, NFT_COMMENT, NFT_TABLE
 from ansible_collections.edgenet.router.plugins.module_utils._pipex._tunnels import tunnel_from_kernel
 from ansible_collections.edgenet.router.plugins.module_utils._values import removed
@@ -49,10 +49,7 @@ def runtime_commands(change, netns=None):
         cmds.append('%s link set %s mtu %s' % (ip, name, after['mtu']))
     if after.get('description') is not None and after['description'] != before.get('description'):
         cmds.append('%s link set %s alias %s' % (ip, name, shlex.quote(after['description'])))
-    for address in removed(before.get('addresses'), after.get('addresses')):
-        cmds.append('%s addr del %s dev %s' % (ip, address, name))
-    for address in removed(after.get('addresses'), before.get('addresses') or []):
-        cmds.append('%s addr add %s dev %s' % (ip, address, name))
+    cmds.extend(address_commands(ip, name, before.get('addresses'), after.get('addresses')))
     if after.get('enabled') is not None and after['enabled'] != before.get('enabled'):
         cmds.append('%s link set %s %s' % (ip, name, 'up' if after['enabled'] else 'down'))
     prefix = 'ip netns exec %s ' % netns if netns else ''

@@ -32,7 +32,7 @@ __all__ = [
     'IFLA_IFNAME', 'IFLA_MTU', 'IFLA_LINK', 'IFLA_LINKINFO', 'IFLA_IFALIAS', 'IFLA_AF_SPEC', 'IFLA_EXT_MASK',
     'IFLA_INET_CONF', 'IPV4_DEVCONF_RP_FILTER',
     'IFLA_INFO_KIND', 'IFLA_INFO_DATA', 'RTEXT_FILTER_SKIP_STATS', 'NLA_F_NESTED', 'NLA_TYPE_MASK',
-    'IFA_ADDRESS', 'IFA_LOCAL', 'RTA_DST', 'RTA_OIF', 'RTA_GATEWAY', 'RTA_PRIORITY', 'RTA_TABLE',
+    'IFA_ADDRESS', 'IFA_LOCAL', 'IFA_BROADCAST', 'RTA_DST', 'RTA_OIF', 'RTA_GATEWAY', 'RTA_PRIORITY', 'RTA_TABLE',
     'IFF_UP', 'NLMSGHDR', 'IFINFOMSG', 'IFADDRMSG', 'RTMSG', 'NLMSGERR', 'IFA_FAMILY_OFFSET',
     'IFA_SCOPE_OFFSET', 'RTM_PROTOCOL_OFFSET', 'RT_SCOPE_UNIVERSE', 'RT_SCOPE_LINK', 'RT_SCOPE_NOWHERE',
     'RT_TABLE_COMPAT', 'RT_TABLE_MAIN', 'RTPROT_UNSPEC', 'RTPROT_BOOT', 'RTPROT_STATIC',
@@ -63,7 +63,7 @@ RTEXT_FILTER_SKIP_STATS = 1 << 3
 NLA_F_NESTED = 1 << 15
 NLA_TYPE_MASK = 0x3fff
 
-IFA_ADDRESS, IFA_LOCAL = 1, 2
+IFA_ADDRESS, IFA_LOCAL, IFA_BROADCAST = 1, 2, 4
 RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_TABLE = 1, 4, 5, 6, 15
 
 IFF_UP = 0x1
@@ -346,17 +346,21 @@ def _family_of(address):
     return socket.AF_INET6 if ':' in address else socket.AF_INET
 
 
-def addr_body(index, address, prefixlen):
+def addr_body(index, address, prefixlen, broadcast=False):
     """An ifaddrmsg + attributes for RTM_NEWADDR or RTM_DELADDR, as pyroute2 0.7.2's
     ``IPRoute.addr(index=, address=, prefixlen=)`` sent them: header flags and scope 0 (the
     kernel gives IPv6 addresses their scope itself), IFA_ADDRESS, and for IPv4 IFA_LOCAL with the
-    same value (IPv4's local and peer address; equal: no peer). No IFA_BROADCAST: pyroute2 sent
-    none either, so the kernel state stays what it was."""
+    same value (IPv4's local and peer address; equal: no peer). ``broadcast`` adds IPv4's
+    IFA_BROADCAST, the prefix's last address (none for /31 and /32), as ``ip addr add ... brd +``
+    computes it (see :func:`new_addr_request`)."""
     family = _family_of(address)
     raw = socket.inet_pton(family, address)
     out = IFADDRMSG.pack(family, prefixlen, 0, RT_SCOPE_UNIVERSE, index) + attr(IFA_ADDRESS, raw)
     if family == socket.AF_INET:
         out += attr(IFA_LOCAL, raw)
+        if broadcast and prefixlen < 31:
+            host_bits = (1 << (32 - prefixlen)) - 1
+            out += attr(IFA_BROADCAST, _BE32.pack(_BE32.unpack(raw)[0] | host_bits))
     return out
 
 
@@ -379,7 +383,11 @@ def route_body(oif, dst_len, dst=None, gateway=None, priority=None, family=None,
 
 # as ip(8) and pyroute2 send them: an add refuses what exists (EEXIST), a delete what does not
 def new_addr_request(index, address, prefixlen):
-    return RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, addr_body(index, address, prefixlen)
+    """An IPv4 address gets its broadcast address, as systemd-networkd, ifupdown and NetworkManager
+    give it at boot: networkd, reloading a tunnel's files, then finds its own address already in
+    place; without one it deleted ours and added its own, and for a moment the tunnel had no
+    address and no routes (a verify that read then failed the task: CI of session 16)."""
+    return RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, addr_body(index, address, prefixlen, broadcast=True)
 
 
 def del_addr_request(index, address, prefixlen):
