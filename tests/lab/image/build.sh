@@ -235,7 +235,7 @@ in_root ssh-keygen -A > /dev/null
 in_root passwd -l root > /dev/null
 in_root systemctl enable systemd-networkd.service ssh.service > /dev/null 2>&1
 for unit in kea-dhcp6-server.service dnsmasq.service radvd.service nftables.service xl2tpd.service \
-        networking.service NetworkManager.service; do
+        networking.service NetworkManager.service apparmor.service; do
     in_root systemctl disable "$unit" > /dev/null 2>&1 || true
 done
 # Not masked, though they cost boot time: systemd-logind (shutdown -r, used by
