@@ -83,6 +83,19 @@ def check_expressible(obj):
         if obj['dns_rewrite']:
             raise Dhcpv6Error('%s: dnsmasq\'s DHCPv6 relay passes replies on unchanged: use dns_rewrite: false, or '
                               'backend edgenet (the collection\'s own relay)' % where)
+        # dnsmasq 2.90 sets the outgoing interface (IPV6_MULTICAST_IF) for ff05::1:3 only: a Relay-Forward to
+        # another group leaves by whatever interface the kernel picks. Seen in a Debian 12 guest: nothing left
+        # (the first ff00::/8 route was the management link), and where the client's link came first the
+        # Relay-Forward went back onto it, dnsmasq relayed its own message again and again (issue 17's loop).
+        groups = [server for server in obj['servers']
+                  if ipaddress.IPv6Address(server).is_multicast and server != ALL_DHCP_SERVERS]
+        if groups:
+            raise Dhcpv6Error('%s: servers %s: dnsmasq\'s relay chooses the upstream interface only for %s; a '
+                              'Relay-Forward to another multicast group leaves by whichever link the kernel picks '
+                              '(back onto the client\'s link, where dnsmasq relays it again, or none). Give the '
+                              'servers\' unicast addresses (Kea - with listen_unicast), %s, or use backend edgenet '
+                              '(the collection\'s own relay)' % (where, ', '.join(groups), ALL_DHCP_SERVERS,
+                                                                   ALL_DHCP_SERVERS))
         return
     refused = []
     if obj['listen_unicast']:

@@ -211,6 +211,10 @@ def test_relay_refusals(router):
         router.run(listen_unicast='2001:db8:1::1')
     with pytest.raises(Dhcpv6Error, match='passes replies on unchanged'):
         router.run(mode='relay', upstream_interface='up0', dns_rewrite=True)
+    # the group Kea 2.2 listens on: dnsmasq would send it out of whichever link the kernel picks
+    with pytest.raises(Dhcpv6Error, match=r'servers ff02::1:2: .* only for ff05::1:3.*unicast addresses'):
+        router.run(mode='relay', upstream_interface='up0', servers=['2001:db8:9::1', 'ff02::1:2'])
+    assert not os.path.exists(router.conf)
     with pytest.raises(Dhcpv6Error, match='needs a global IPv6 address'):
         run_dhcpv6(router.params(mode='relay', upstream_interface='up0'), router.backend(), False, ['fe80::1/64'])
 
