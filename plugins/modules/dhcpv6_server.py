@@ -236,7 +236,8 @@ options:
       - Default V(false). Not on by default because Debian 12's AppArmor profile for C(kea-dhcp6) lets Kea
         execute no script at all; on a host where that profile is enforced, Kea needs the rule
         C(/usr/local/lib/edgenet-router/dhcp6-pd-hook-*.sh Ux,) in it (see the DHCPv6 guide), and a
-        default that silently routes nothing there would be worse than asking.
+        default that silently routes nothing there would be worse than asking. The role
+        C(edgenet.router.dhcpv6_lan) in C(pd) mode turns this on and adds that rule itself.
     type: bool
   upstream_interface:
     description: Relay mode, the interface towards the servers. Required for O(mode=relay).
@@ -245,7 +246,11 @@ options:
     description:
       - Relay mode, the servers to relay to. Default the All_DHCP_Servers group V(ff05::1:3), as odhcpd.
       - Kea 2.2 joins neither V(ff05::1:3) nor listens on its global address by default (only its
-        link-local address and V(ff02::1:2)); to reach it on the upstream link give V(ff02::1:2).
+        link-local address and V(ff02::1:2)); to reach it on the upstream link give V(ff02::1:2), or its
+        unicast address with O(listen_unicast) on the Kea side.
+      - With O(backend=dnsmasq) only unicast addresses and V(ff05::1:3): dnsmasq sets the upstream
+        interface for that group only, and a Relay-Forward to another group would leave by whichever
+        link the kernel picks (back onto the client's link, a loop), so it is refused.
     type: list
     elements: str
   interface_id:

@@ -33,7 +33,7 @@ from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._kea_config
 )
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._kea_control import KeaControl, KeaError, KeaHealth
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._pdroutes import (
-    PdRoutes, run_script_library, wanted_interfaces,
+    PdRoutes, apparmor_problem, run_script_library, wanted_interfaces,
 )
 from ansible_collections.edgenet.router.plugins.module_utils import _files
 
@@ -322,15 +322,20 @@ class Backend(FileBackend):
         self._running = self.control.running()
 
     def warnings(self):
-        """pd_routes with service_manager none and no route service running: said on every run."""
+        """pd_routes said on every run: AppArmor denies Kea the hook (see ``apparmor_problem``), or
+        service_manager none and no route service running."""
         try:
             models = self.file.read()
         except KeaError:
             return []
-        if wanted_interfaces(models) and not self.pd.systemd and self.pd.state() is None:
-            return ['pd_routes: the route service is not running and service_manager none starts nothing, so no route '
-                    'to a delegated prefix is installed: start it as %s' % ' '.join(self.pd.argv())]
-        return []
+        if not wanted_interfaces(models):
+            return []
+        problem = apparmor_problem()
+        out = [problem] if problem else []
+        if not self.pd.systemd and self.pd.state() is None:
+            out.append('pd_routes: the route service is not running and service_manager none starts nothing, so no '
+                       'route to a delegated prefix is installed: start it as %s' % ' '.join(self.pd.argv()))
+        return out
 
     def pd_routes(self):
         return self.pd.routes()

@@ -49,6 +49,12 @@ RUN_SCRIPT = 'libdhcp_run_script.so'
 RUN_SCRIPT_GLOB = '/usr/lib/*/kea/hooks/' + RUN_SCRIPT
 KEA_USER = '_kea'
 WAIT = 10
+# Debian's AppArmor profile of Kea (kea-dhcp6-server) and its site file; the rule the hook needs.
+APPARMOR_DIR = '/etc/apparmor.d'
+APPARMOR_PROFILES = '/sys/kernel/security/apparmor/profiles'
+KEA_PROFILE = 'usr.sbin.kea-dhcp6'
+HOOK_RULE = HOOK_PREFIX + '*.sh Ux,'
+_LOCAL_INCLUDE_RE = re.compile(r'^[ \t]*#?include[ \t]+(if exists[ \t]+)?<local/usr\.sbin\.kea-dhcp6>', re.M)
 _PLAIN_PATH_RE = re.compile(r'/[A-Za-z0-9_./@+-]{1,4094}\Z')
 _INSTANCE_RE = re.compile(r'[A-Za-z0-9_][A-Za-z0-9_.-]{0,200}\Z')
 
@@ -69,6 +75,35 @@ def is_our_hook(entry):
     parameters = entry.get('parameters')
     return isinstance(parameters, dict) and str(parameters.get('name', '')).startswith(HOOK_PREFIX) \
         and parameters.get('sync') is False
+
+
+def apparmor_problem(apparmor_dir=None, profiles=None):
+    """A warning when AppArmor enforces Kea's profile and neither the profile nor the site file it
+    includes names the hook: Kea is then denied running it and no route ever appears, silently
+    (seen in a Debian 12 guest: apparmor="DENIED" operation="exec" in the journal). None otherwise.
+    The files are read, not the loaded profile: one edited but not reloaded reads as allowed."""
+    loaded = _read(profiles or APPARMOR_PROFILES)
+    apparmor_dir = apparmor_dir or APPARMOR_DIR
+    if loaded is None or not re.search(r'^kea-dhcp6 \(enforce\)$', loaded, re.M):
+        return None
+    profile_path = os.path.join(apparmor_dir, KEA_PROFILE)
+    local_path = os.path.join(apparmor_dir, 'local', KEA_PROFILE)
+    profile = _read(profile_path) or ''
+    texts = [profile] + ([_read(local_path) or ''] if _LOCAL_INCLUDE_RE.search(profile) else [])
+    if any(HOOK_PREFIX in text for text in texts):
+        return None
+    return ('pd_routes: AppArmor enforces the kea-dhcp6 profile, and %s allows Kea no run of the hook, so Kea is denied '
+            'it and no route to a delegated prefix appears. Add "%s" to %s (on Debian 12 also the line "#include '
+            '<local/%s>" before the profile\'s closing brace) and reload it with apparmor_parser -r %s; the '
+            'edgenet.router.dhcpv6_lan role does this' % (profile_path, HOOK_RULE, local_path, KEA_PROFILE, profile_path))
+
+
+def _read(path):
+    try:
+        with open(path, 'rb') as handle:
+            return handle.read(1 << 20).decode('utf-8', 'replace')
+    except (IOError, OSError):
+        return None
 
 
 def wanted_interfaces(models):

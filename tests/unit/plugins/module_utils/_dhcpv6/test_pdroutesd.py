@@ -14,7 +14,7 @@ import pytest
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6 import _pdroutesd as d
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._kea_config import models_from_config, render_config
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._model import desired_service, Dhcpv6Error
-from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._pdroutes import PdRoutes, is_our_hook
+from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._pdroutes import PdRoutes, apparmor_problem, is_our_hook
 
 PEER = 'fe80::acdb:2eff:fe22:8854'
 # What Kea 2.2 set for a Request (seen on the test host, trimmed).
@@ -216,3 +216,34 @@ def test_kea_config_carries_the_hook_entry_and_reads_it_back():
     off = render_config({'s0': dict(obj, pd_routes=False)}, settings, config)
     assert off['Dhcp6']['hooks-libraries'] == [other]
     assert models_from_config(off)['s0']['pd_routes'] is False
+
+
+DEBIAN12_PROFILE = 'profile kea-dhcp6 /usr/sbin/kea-dhcp6 {\n  /etc/kea/** r,\n}\n'
+DEBIAN13_PROFILE = 'profile kea-dhcp6 /usr/sbin/kea-dhcp6 {\n  /etc/kea/** r,\n  #include <local/usr.sbin.kea-dhcp6>\n}\n'
+RULE = '/usr/local/lib/edgenet-router/dhcp6-pd-hook-*.sh Ux,\n'
+
+
+@pytest.mark.parametrize('mode, profile, local, warned', [
+    (None, DEBIAN12_PROFILE, None, False),                      # AppArmor off (no securityfs file)
+    ('complain', DEBIAN12_PROFILE, None, False),                # complain mode denies nothing
+    ('enforce', DEBIAN12_PROFILE, None, True),                  # Debian's profile: no script at all
+    ('enforce', DEBIAN12_PROFILE, RULE, True),                  # Debian 12 does not include the site file
+    ('enforce', DEBIAN12_PROFILE.replace('}', '  #include <local/usr.sbin.kea-dhcp6>\n}'), RULE, False),
+    ('enforce', DEBIAN13_PROFILE, RULE, False),
+    ('enforce', DEBIAN13_PROFILE, '', True),
+    ('enforce', DEBIAN12_PROFILE.replace('}', '  ' + RULE + '}'), None, False),   # edited in the profile itself
+])
+def test_apparmor_denying_kea_the_hook_is_said(tmp_path, mode, profile, local, warned):
+    """Kea confined by Debian's profile is denied the hook and no route ever appears: said, not silent
+    (a Debian 12 guest logged apparmor="DENIED" operation="exec" and routed nothing)."""
+    profiles = tmp_path / 'profiles'
+    if mode:
+        profiles.write_text('lsb_release (enforce)\nkea-dhcp6 (%s)\n' % mode)
+    (tmp_path / 'local').mkdir()
+    (tmp_path / 'usr.sbin.kea-dhcp6').write_text(profile)
+    if local is not None:
+        (tmp_path / 'local' / 'usr.sbin.kea-dhcp6').write_text(local)
+    problem = apparmor_problem(str(tmp_path), str(profiles))
+    assert bool(problem) is warned
+    if warned:
+        assert 'denied' in problem and RULE.strip() in problem and 'apparmor_parser -r' in problem
