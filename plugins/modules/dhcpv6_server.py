@@ -248,7 +248,7 @@ options:
       - Kea 2.2 joins neither V(ff05::1:3) nor listens on its global address by default (only its
         link-local address and V(ff02::1:2)); to reach it on the upstream link give V(ff02::1:2), or its
         unicast address with O(listen_unicast) on the Kea side.
-      - With O(backend=dnsmasq) only unicast addresses and V(ff05::1:3): dnsmasq sets the upstream
+      - With O(backend=dnsmasq) only unicast addresses and V(ff05::1:3); dnsmasq sets the upstream
         interface for that group only, and a Relay-Forward to another group would leave by whichever
         link the kernel picks (back onto the client's link, a loop), so it is refused.
     type: list

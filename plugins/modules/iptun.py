@@ -59,6 +59,9 @@ options:
         required, O(remote) refused. M(edgenet.router.sixtofour_relay) derives the whole 6rd setup.
       - V(ipv4) is illumos' IPv4 tunnel (a sit device in mode any, carrying IPv4 and IPv6);
         V(ipv6) the same over IPv6 (ip6tnl mode any).
+      - Persistent stores - systemd-networkd has no V(ipv4) tunnel; NetworkManager has neither V(ipv4),
+        V(ipv6) nor V(6rd). Those need O(persistent=false) or the ifupdown store (a task asking for
+        them is refused before anything changes).
       - Required when O(state=present).
     type: str
     choices: [4in4, 4in6, 6in4, 6in6, 6rd, 6to4, ip6ip6, ipip, ipip6, ipv4, ipv6, sit]
@@ -86,12 +89,17 @@ options:
     description:
       - TOS byte (IPv4 outer) or traffic class (IPv6 outer) of the outer header, a number
         0-255 or V(inherit) to copy it from the inner packet. Default V(0).
+      - Persistent stores - systemd-networkd writes no V(inherit) for ipip and sit types (its C(TOS=) takes
+        a number) and no fixed traffic class for ip6tnl types (only C(CopyDSCP=), that is V(inherit));
+        NetworkManager cannot keep V(1) for ipip and sit (it writes inherit as 1). The ifupdown store
+        keeps every value.
     type: raw
     aliases: [tclass]
   pmtudisc:
     description:
       - Path MTU discovery on the outer IPv4 header (ipip and sit types only). Default V(true).
-      - V(false) needs O(ttl=0); the kernel refuses a fixed TTL without it.
+      - V(false) needs O(ttl=0); the kernel refuses a fixed TTL without it. With V(true) the outer
+        header always has DF set; with V(false) it copies the inner packet's DF (proven on the wire).
     type: bool
   encaplimit:
     description:
@@ -128,6 +136,8 @@ options:
   enabled:
     description:
       - Whether the tunnel is administratively up.
+      - NetworkManager cannot keep a tunnel that exists but stays down (it brings a connection's device
+        up); V(false) needs O(persistent=false) or another store there.
     type: bool
     default: true
   addresses:
@@ -144,6 +154,8 @@ options:
         exactly these; omit to leave them unmanaged.
       - The kernel keys a link's routes by destination and metric, so two routes with the same
         O(routes[].dest) and O(routes[].metric) are refused.
+      - NetworkManager adds a family's routes only with an address of that family on the tunnel, so IPv4
+        (IPv6) routes need an IPv4 (IPv6) entry in O(addresses) with that store.
     type: list
     elements: dict
     suboptions:

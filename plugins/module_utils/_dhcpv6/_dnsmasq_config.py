@@ -94,8 +94,8 @@ def check_expressible(obj):
                               'Relay-Forward to another multicast group leaves by whichever link the kernel picks '
                               '(back onto the client\'s link, where dnsmasq relays it again, or none). Give the '
                               'servers\' unicast addresses (Kea - with listen_unicast), %s, or use backend edgenet '
-                              '(the collection\'s own relay)' % (where, ', '.join(groups), ALL_DHCP_SERVERS,
-                                                                   ALL_DHCP_SERVERS))
+                              '(the collection\'s own relay)'
+                              % (where, ', '.join(groups), ALL_DHCP_SERVERS, ALL_DHCP_SERVERS))
         return
     refused = []
     if obj['listen_unicast']:
