@@ -137,6 +137,10 @@ def parse_files(name, files):
     return obj
 
 
+# Seconds the engine may re-read after networkd was reloaded (Store.settle_grace).
+SETTLE_GRACE = 10
+
+
 class NetworkdTunnels(Store):
     """Tunnels as networkd files in one directory (/etc/systemd/network on a router).
 
@@ -183,8 +187,10 @@ class NetworkdTunnels(Store):
     def settle(self):
         """Ask a running networkd to reload the files written (see ``_networkd.reload``: skipped
         when networkd is not running). A failure rolls the whole apply back."""
-        if self.dirty and self._run_command is not None:
-            reload(self._run_command, self._netif_dir)
+        if self.dirty and self._run_command is not None and reload(self._run_command, self._netif_dir):
+            # networkd takes the links it now manages in the background: for a moment a link has
+            # none of its addresses and routes (seen on systemd 252: deleted and added again)
+            self.settle_grace = SETTLE_GRACE
         self.dirty = False
 
     def settle_again(self):

@@ -23,6 +23,7 @@ Nothing here touches the system: stores do (see ``_netlink.py``, ``_networkd.py`
 from __future__ import annotations
 
 import contextlib
+import time
 
 from ansible_collections.edgenet.router.plugins.module_utils._engine._objects import (  # noqa: F401 (re-exported)
     CONFIRM, CREATE, DELETE, IN_PLACE, MODIFY, PERSISTENT, RECREATE, RUNTIME, SECRET_MASK, SETTLE, VERIFY,
@@ -50,6 +51,10 @@ class Part(object):
         self.table = table
         self.stores = list(stores)
         self.desired = desired
+
+
+# How often verify reads the stores again within a store's settle_grace.
+REREAD_INTERVAL = 0.2
 
 
 def run(table, stores, desired, check_mode=False, recreate='allowed', confirm=None):
@@ -97,15 +102,21 @@ def run_parts(parts, check_mode=False, recreate='allowed', confirm=None):
             reread = {}
 
             def verify():
-                # The re-read for the result, and the proof that the stores took the change.
-                reread.update((s.name, s.read()) for s in stores)
-                verified = set(s.name for s in stores if s.verifies)
-                problems = []
-                for part in parts:
-                    mine = set(s.name for s in part.stores)
-                    problems += unkept(part.table, [c for c in changes if c.store in mine], reread, verified)
-                if problems:
-                    raise Unkept('; '.join(problems))
+                # The re-read for the result, and the proof that the stores took the change; while a
+                # store's manager still reconfigures after its settle (settle_grace), read again.
+                deadline = time.monotonic() + max(s.settle_grace for s in stores)
+                while True:
+                    reread.update((s.name, s.read()) for s in stores)
+                    verified = set(s.name for s in stores if s.verifies)
+                    problems = []
+                    for part in parts:
+                        mine = set(s.name for s in part.stores)
+                        problems += unkept(part.table, [c for c in changes if c.store in mine], reread, verified)
+                    if not problems:
+                        return
+                    if time.monotonic() >= deadline:
+                        raise Unkept('; '.join(problems))
+                    time.sleep(REREAD_INTERVAL)
             try:
                 apply(by_name, changes, verify, confirm)
             except ApplyError as exc:

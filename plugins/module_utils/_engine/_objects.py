@@ -275,6 +275,12 @@ class Store(object):
         effect in a separate step (``networkctl reload``, ``systemctl daemon-reload``, a daemon
         reload). Raising rolls the whole apply back, so a change never stays half in effect."""
 
+    # Seconds the engine keeps re-reading (every store) before it calls a write unkept, set by
+    # :meth:`settle` when the manager it asked goes on reconfiguring in the background: networkd,
+    # reloaded, takes a link it now manages, drops the addresses it finds and adds its own (the
+    # same ones), so for a moment the runtime store reads none.
+    settle_grace = 0
+
     # True: when a rollback undoes writes this store had already settled, the engine calls
     # :meth:`settle_again` after the undo, so the restored state takes effect the same way.
     settles_again = False

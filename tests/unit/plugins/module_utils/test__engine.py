@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 from ansible_collections.edgenet.router.plugins.module_utils import _engine as engine
@@ -376,6 +378,43 @@ def test_verify_uses_the_fields_compare_and_the_engine_reads_once_after_apply():
     result = engine.run(coarse, [runtime], {'t': {'timeout': 50}})
     assert result['changed'] and runtime.objects == {'t': {'timeout': 52}}
     assert runtime.events.count('read') == 2
+
+
+class Reconfiguring(FakeStore):
+    """A persistent store whose manager, once settled, takes the runtime's field away for a few
+    re-reads and puts it back (networkd after a reload: the address deleted and added again)."""
+
+    def __init__(self, name, objects, runtime, gap, grace, **kwargs):
+        super(Reconfiguring, self).__init__(name, objects, **kwargs)
+        self.runtime, self.gap, self.grace = runtime, gap, grace
+
+    def settle(self):
+        super(Reconfiguring, self).settle()
+        self.settle_grace = self.grace
+        taken = dict((key, obj.pop('ttl', None)) for key, obj in self.runtime.objects.items())
+        reads = [0]
+        original = self.runtime.read
+
+        def read():
+            reads[0] += 1
+            if reads[0] > self.gap:
+                for key, ttl in taken.items():
+                    self.runtime.objects[key]['ttl'] = ttl
+            return original()
+        self.runtime.read = read
+
+
+@pytest.mark.parametrize('gap, grace, kept', [(0, 0, True), (3, 5, True), (3, 0, False)])
+def test_verify_reads_again_while_a_settled_manager_reconfigures(monkeypatch, gap, grace, kept):
+    monkeypatch.setattr(engine, 'REREAD_INTERVAL', 0.01)
+    runtime = Forgetful(RUNTIME, {}, forgets='nothing')
+    persistent = Reconfiguring(PERSISTENT, {}, runtime, gap, grace)
+    run = functools.partial(engine.run, TABLE, [persistent, runtime], {'t1': desired(kind='ipip', ttl=10)})
+    if kept:
+        assert run()['changed'] and runtime.objects['t1']['ttl'] == 10
+    else:
+        with pytest.raises(engine.ApplyError, match='runtime t1: ttl reads back as None, not the 10 written'):
+            run()
 
 
 # --- a container and its members: two parts under one journal -------------------------------------
