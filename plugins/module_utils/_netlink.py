@@ -168,7 +168,8 @@ def address_commands(ip, name, before, after):
     ``name``: an IPv4 add says ``brd +``, as :meth:`Netlink.add_address` sends it."""
     out = ['%s addr del %s dev %s' % (ip, cidr, name) for cidr in removed(before, after)]
     for cidr in removed(after, before or []):
-        brd = ' brd +' if ':' not in cidr and int(cidr.partition('/')[2] or 32) < 31 else ''
+        address, dummy, prefixlen = cidr.partition('/')
+        brd = ' brd +' if _codec.ipv4_broadcast(address, int(prefixlen or 32)) else ''
         out.append('%s addr add %s%s dev %s' % (ip, cidr, brd, name))
     return out
 

@@ -33,7 +33,7 @@ from ansible_collections.edgenet.router.plugins.module_utils._command import che
 from ansible_collections.edgenet.router.plugins.module_utils._poll import until
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6 import _pdroutesd
 from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._kea_control import KeaError
-from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._process import runs_with_tail
+from ansible_collections.edgenet.router.plugins.module_utils._dhcpv6._process import read_text, runs_with_tail
 
 __all__ = ['HOOK_PREFIX', 'LIB_DIR', 'PROGRAM', 'PdRoutes', 'RUN_SCRIPT', 'is_our_hook', 'run_script_library']
 
@@ -54,6 +54,7 @@ APPARMOR_DIR = '/etc/apparmor.d'
 APPARMOR_PROFILES = '/sys/kernel/security/apparmor/profiles'
 KEA_PROFILE = 'usr.sbin.kea-dhcp6'
 HOOK_RULE = HOOK_PREFIX + '*.sh Ux,'
+LIMIT = 1 << 20   # bytes read of a profile
 _LOCAL_INCLUDE_RE = re.compile(r'^[ \t]*#?include[ \t]+(if exists[ \t]+)?<local/usr\.sbin\.kea-dhcp6>', re.M)
 _PLAIN_PATH_RE = re.compile(r'/[A-Za-z0-9_./@+-]{1,4094}\Z')
 _INSTANCE_RE = re.compile(r'[A-Za-z0-9_][A-Za-z0-9_.-]{0,200}\Z')
@@ -82,28 +83,20 @@ def apparmor_problem(apparmor_dir=None, profiles=None):
     includes names the hook: Kea is then denied running it and no route ever appears, silently
     (seen in a Debian 12 guest: apparmor="DENIED" operation="exec" in the journal). None otherwise.
     The files are read, not the loaded profile: one edited but not reloaded reads as allowed."""
-    loaded = _read(profiles or APPARMOR_PROFILES)
+    loaded = read_text(profiles or APPARMOR_PROFILES, LIMIT)
     apparmor_dir = apparmor_dir or APPARMOR_DIR
     if loaded is None or not re.search(r'^kea-dhcp6 \(enforce\)$', loaded, re.M):
         return None
     profile_path = os.path.join(apparmor_dir, KEA_PROFILE)
     local_path = os.path.join(apparmor_dir, 'local', KEA_PROFILE)
-    profile = _read(profile_path) or ''
-    texts = [profile] + ([_read(local_path) or ''] if _LOCAL_INCLUDE_RE.search(profile) else [])
+    profile = read_text(profile_path, LIMIT) or ''
+    texts = [profile] + ([read_text(local_path, LIMIT) or ''] if _LOCAL_INCLUDE_RE.search(profile) else [])
     if any(HOOK_PREFIX in text for text in texts):
         return None
     return ('pd_routes: AppArmor enforces the kea-dhcp6 profile, and %s allows Kea no run of the hook, so Kea is denied '
             'it and no route to a delegated prefix appears. Add "%s" to %s (on Debian 12 also the line "#include '
             '<local/%s>" before the profile\'s closing brace) and reload it with apparmor_parser -r %s; the '
             'edgenet.router.dhcpv6_lan role does this' % (profile_path, HOOK_RULE, local_path, KEA_PROFILE, profile_path))
-
-
-def _read(path):
-    try:
-        with open(path, 'rb') as handle:
-            return handle.read(1 << 20).decode('utf-8', 'replace')
-    except (IOError, OSError):
-        return None
 
 
 def wanted_interfaces(models):

@@ -23,8 +23,8 @@ Nothing here touches the system: stores do (see ``_netlink.py``, ``_networkd.py`
 from __future__ import annotations
 
 import contextlib
-import time
 
+from ansible_collections.edgenet.router.plugins.module_utils._poll import until
 from ansible_collections.edgenet.router.plugins.module_utils._engine._objects import (  # noqa: F401 (re-exported)
     CONFIRM, CREATE, DELETE, IN_PLACE, MODIFY, PERSISTENT, RECREATE, RUNTIME, SECRET_MASK, SETTLE, VERIFY,
     ApplyError, Change, Field, ObjectTable, PlanError, PutStore, Store, Unkept, _mask, secret_texts,
@@ -104,19 +104,18 @@ def run_parts(parts, check_mode=False, recreate='allowed', confirm=None):
             def verify():
                 # The re-read for the result, and the proof that the stores took the change; while a
                 # store's manager still reconfigures after its settle (settle_grace), read again.
-                deadline = time.monotonic() + max(s.settle_grace for s in stores)
-                while True:
+                verified = set(s.name for s in stores if s.verifies)
+                problems = []
+
+                def kept():
                     reread.update((s.name, s.read()) for s in stores)
-                    verified = set(s.name for s in stores if s.verifies)
-                    problems = []
+                    problems[:] = []
                     for part in parts:
                         mine = set(s.name for s in part.stores)
-                        problems += unkept(part.table, [c for c in changes if c.store in mine], reread, verified)
-                    if not problems:
-                        return
-                    if time.monotonic() >= deadline:
-                        raise Unkept('; '.join(problems))
-                    time.sleep(REREAD_INTERVAL)
+                        problems.extend(unkept(part.table, [c for c in changes if c.store in mine], reread, verified))
+                    return not problems
+                if not until(kept, max(s.settle_grace for s in stores), REREAD_INTERVAL):
+                    raise Unkept('; '.join(problems))
             try:
                 apply(by_name, changes, verify, confirm)
             except ApplyError as exc:

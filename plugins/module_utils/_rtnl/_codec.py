@@ -23,7 +23,7 @@ import struct
 
 __all__ = [
     'FORMATS', 'INFO_DATA', 'attr', 'attrs', 'decode_info_data', 'encode_info_data',
-    'parse_link', 'parse_addr', 'parse_route', 'link_body', 'addr_body', 'route_body',
+    'parse_link', 'parse_addr', 'parse_route', 'link_body', 'addr_body', 'ipv4_broadcast', 'route_body',
     'new_link_request', 'set_link_request', 'del_link_request',
     'new_addr_request', 'del_addr_request', 'new_route_request', 'del_route_request',
     'NETLINK_ROUTE', 'NLMSG_ERROR', 'NLMSG_DONE', 'NLM_F_REQUEST', 'NLM_F_ACK', 'NLM_F_DUMP',
@@ -346,21 +346,29 @@ def _family_of(address):
     return socket.AF_INET6 if ':' in address else socket.AF_INET
 
 
+def ipv4_broadcast(address, prefixlen):
+    """The broadcast address ``ip addr add ADDRESS/PREFIXLEN brd +`` gives an IPv4 address (the
+    prefix's last address, as text), or None: IPv6, and IPv4 /31 and /32 (RFC 3021), have none."""
+    if _family_of(address) != socket.AF_INET or prefixlen >= 31:
+        return None
+    host_bits = (1 << (32 - prefixlen)) - 1
+    return socket.inet_ntoa(_BE32.pack(_BE32.unpack(socket.inet_aton(address))[0] | host_bits))
+
+
 def addr_body(index, address, prefixlen, broadcast=False):
     """An ifaddrmsg + attributes for RTM_NEWADDR or RTM_DELADDR, as pyroute2 0.7.2's
     ``IPRoute.addr(index=, address=, prefixlen=)`` sent them: header flags and scope 0 (the
     kernel gives IPv6 addresses their scope itself), IFA_ADDRESS, and for IPv4 IFA_LOCAL with the
     same value (IPv4's local and peer address; equal: no peer). ``broadcast`` adds IPv4's
-    IFA_BROADCAST, the prefix's last address (none for /31 and /32), as ``ip addr add ... brd +``
-    computes it (see :func:`new_addr_request`)."""
+    IFA_BROADCAST (:func:`ipv4_broadcast`; see :func:`new_addr_request`)."""
     family = _family_of(address)
     raw = socket.inet_pton(family, address)
     out = IFADDRMSG.pack(family, prefixlen, 0, RT_SCOPE_UNIVERSE, index) + attr(IFA_ADDRESS, raw)
     if family == socket.AF_INET:
         out += attr(IFA_LOCAL, raw)
-        if broadcast and prefixlen < 31:
-            host_bits = (1 << (32 - prefixlen)) - 1
-            out += attr(IFA_BROADCAST, _BE32.pack(_BE32.unpack(raw)[0] | host_bits))
+        brd = ipv4_broadcast(address, prefixlen) if broadcast else None
+        if brd is not None:
+            out += attr(IFA_BROADCAST, socket.inet_aton(brd))
     return out
 
 

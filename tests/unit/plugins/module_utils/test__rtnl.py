@@ -313,3 +313,11 @@ def _ordered_attrs(buf, offset):
         out.append((number, buf[offset + 4:offset + length]))
         offset += (length + 3) & ~3
     return out
+
+
+def test_the_ip_addr_lines_say_brd_where_the_add_sends_one():
+    from ansible_collections.edgenet.router.plugins.module_utils._netlink import address_commands
+    assert address_commands('ip', 't0', ['10.0.0.9/30'], ['10.46.0.1/30', '10.9.9.9/32', '2001:db8::1/64']) == [
+        'ip addr del 10.0.0.9/30 dev t0', 'ip addr add 10.46.0.1/30 brd + dev t0', 'ip addr add 10.9.9.9/32 dev t0',
+        'ip addr add 2001:db8::1/64 dev t0']
+    assert rtnl.ipv4_broadcast('10.46.0.1', 30) == '10.46.0.3' and rtnl.ipv4_broadcast('2001:db8::1', 64) is None
