@@ -110,18 +110,22 @@ def desired_set(params, resolve=None, persistent=None):
 
 
 def _same_endpoints(desired):
-    """The kernel keeps one tunnel per kind, local, remote and underlay link: a second one with
-    the same four fails with EEXIST halfway through the apply, so refuse it in the plan."""
+    """The kernel keeps one tunnel per kind, local, remote and underlay link (and input key, for
+    GRE): a second one with the same fails with EEXIST halfway through the apply, so refuse it in
+    the plan."""
     seen, errors = {}, []
     for name in sorted(desired):
         obj = desired[name]
         if obj is None:
             continue
-        key = (TYPES[obj['type']]['kind'], obj.get('local'), obj.get('remote'), obj.get('link'))
+        key = (TYPES[obj['type']]['kind'], obj.get('local'), obj.get('remote'), obj.get('link'), obj.get('ikey'))
         if key in seen:
-            errors.append('tunnels %s and %s have the same local %s and remote %s (kind %s): the kernel keeps one '
-                          'tunnel per local and remote address; merge them or change an endpoint'
-                          % (seen[key], name, key[1], key[2], key[0]))
+            errors.append('tunnels %s and %s have the same local %s and remote %s (kind %s%s): the kernel keeps one '
+                          'tunnel per local and remote address%s; merge them or change an endpoint%s'
+                          % (seen[key], name, key[1], key[2], key[0],
+                             '' if key[4] is None else ', input key %s' % key[4],
+                             '' if key[4] is None else ' and input key',
+                             '' if key[4] is None else ' or the key'))
         else:
             seen[key] = name
     return errors

@@ -51,7 +51,8 @@ __all__ = [
 NETNS_DIR = '/run/netns'
 
 # Which kernel module provides a tunnel link kind: EOPNOTSUPP on create means it is missing.
-KIND_MODULES = {'ipip': 'ipip', 'sit': 'sit', 'ip6tnl': 'ip6_tunnel'}
+KIND_MODULES = {'ipip': 'ipip', 'sit': 'sit', 'ip6tnl': 'ip6_tunnel', 'gre': 'ip_gre', 'gretap': 'ip_gre',
+                'ip6gre': 'ip6_gre', 'ip6gretap': 'ip6_gre'}
 # route origins the collection reads back (rtm_protocol): boot (what ``ip route add`` writes
 # unless told otherwise) and static (what add_route writes, as pyroute2 did before it)
 STATIC_PROTOCOLS = (_codec.RTPROT_BOOT, _codec.RTPROT_STATIC)
@@ -60,7 +61,7 @@ STATIC_PROTOCOLS = (_codec.RTPROT_BOOT, _codec.RTPROT_STATIC)
 def kind_missing(kind, sys_module='/sys/module', lib_modules='/lib/modules'):
     """Why creating a ``kind`` tunnel link will fail, or None when it may work.
 
-    What check mode can know without writing: ipip, sit and ip6_tunnel each have a module parameter,
+    What check mode can know without writing: ipip, sit, ip6_tunnel, ip_gre and ip6_gre each have a module parameter,
     so ``/sys/module/<name>`` exists once the module is loaded or built in. Else the kernel loads it on
     the first create, which works only when ``/lib/modules/<release>`` lists it (modules.dep or
     modules.builtin). Neither means the real create fails with EOPNOTSUPP - except in a container

@@ -3,7 +3,7 @@
 # Copyright: edgenet.router contributors
 #
 # Private to the edgenet.router collection: no compatibility promise to other collections.
-"""Kernel IP tunnels (ipip, sit, ip6tnl): the field table, its normalisers and the task's rules.
+"""Kernel IP tunnels (ipip, sit, ip6tnl and the GRE family): the field table, its normalisers and the task's rules.
 
 The canonical form of a tunnel is a flat dict of the fields in :data:`TABLE`. Both the task's
 parameters and what the kernel / the networkd files report are turned into that form before
@@ -40,12 +40,13 @@ __all__ = [
 ]
 
 # Kernel fallback devices, created when the module loads: never ours to manage.
-FALLBACK_DEVICES = ('tunl0', 'sit0', 'ip6tnl0')
+FALLBACK_DEVICES = ('tunl0', 'sit0', 'ip6tnl0', 'gre0', 'gretap0', 'erspan0', 'ip6gre0', 'ip6gretap0', 'ip6erspan0')
 
 IPPROTO_IPIP = 4
 IPPROTO_IPV6 = 41
 
-# type -> kernel kind, IFLA_IPTUN_PROTO, outer (underlay) family, whether remote is any.
+# type -> kernel kind, IFLA_IPTUN_PROTO (IP-in-IP kinds only), outer (underlay) family, whether
+# remote is any.
 TYPES = {
     'ipip': {'kind': 'ipip', 'proto': IPPROTO_IPIP, 'family': 4},
     'sit': {'kind': 'sit', 'proto': IPPROTO_IPV6, 'family': 4},
@@ -56,8 +57,14 @@ TYPES = {
     'ip6ip6': {'kind': 'ip6tnl', 'proto': IPPROTO_IPV6, 'family': 6},
     'ipip6': {'kind': 'ip6tnl', 'proto': IPPROTO_IPIP, 'family': 6},
     'ipv6': {'kind': 'ip6tnl', 'proto': 0, 'family': 6},     # illumos "ipv6": 4in6 + 6in6 on one link
+    # GRE (RFC 2784/2890): any inner protocol, IPv4 or IPv6 outside; the tap kinds carry Ethernet
+    'gre': {'kind': 'gre', 'family': 4},
+    'ip6gre': {'kind': 'ip6gre', 'family': 6},
+    'gretap': {'kind': 'gretap', 'family': 4},
+    'ip6gretap': {'kind': 'ip6gretap', 'family': 6},
 }
-TYPE_ALIASES = {'4in4': 'ipip', '6in4': 'sit', '6in6': 'ip6ip6', '4in6': 'ipip6'}
+TYPE_ALIASES = {'4in4': 'ipip', '6in4': 'sit', '6in6': 'ip6ip6', '4in6': 'ipip6', 'gre6': 'ip6gre'}
+GRE_KINDS = ('gre', 'ip6gre', 'gretap', 'ip6gretap')
 
 IP4_DEFAULT_TTL = 0      # inherit
 
@@ -96,6 +103,29 @@ def _norm_encaplimit(value):
     number = integer(value)
     if number is None or not 0 <= number <= 255:
         raise TunnelError('encaplimit must be a number 0-255 or "none", not %s' % quoted(value))
+    return number
+
+
+KEY_MAX = 2 ** 32 - 1
+
+
+def _norm_key(value):
+    """A GRE key: ``none`` (no key field in the header) or an int 0-4294967295, given as a number
+    or in the dotted-quad form iproute2 prints (``0.0.0.42`` is 42). Keys tell tunnels with the
+    same endpoints apart; they travel in clear in every packet, so they are no secret."""
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text == 'none':
+            return 'none'
+        if text.count('.') == 3:
+            try:
+                return int(ipaddress.IPv4Address(text))
+            except ValueError:
+                pass
+    number = integer(value, 0)
+    if number is None or isinstance(value, bool) or not 0 <= number <= KEY_MAX:
+        raise TunnelError('a GRE key must be a number 0-%d, a dotted quad such as 0.0.0.42, or "none", not %s'
+                          % (KEY_MAX, quoted(value)))
     return number
 
 
@@ -217,6 +247,17 @@ TABLE = ObjectTable('tunnel', [
     Field('pmtudisc', type='bool'),
     Field('encaplimit', type='raw', normalise=_norm_encaplimit),
     Field('flowlabel', type='int', normalise=_norm_int(0, 0xFFFFF, 'flowlabel')),
+    Field('ikey', type='raw', normalise=_norm_key),
+    Field('okey', type='raw', normalise=_norm_key),
+    Field('icsum', type='bool'),
+    Field('ocsum', type='bool'),
+    Field('iseq', type='bool'),
+    Field('oseq', type='bool'),
+    # The task's shorthands for both directions: desired_tunnel spreads them over the pairs above,
+    # so they live in no store (never read, never compared).
+    Field('key', type='raw', normalise=_norm_key, stores=()),
+    Field('csum', type='bool', stores=()),
+    Field('seq', type='bool', stores=()),
     Field('sixrd_prefix', normalise=_norm_sixrd_prefix),
     Field('sixrd_relay_prefix', normalise=_norm_sixrd_relay_prefix),
     Field('mtu', type='int', normalise=_norm_int(MTU_MIN, MTU_MAX, 'mtu')),
@@ -232,12 +273,21 @@ TABLE = ObjectTable('tunnel', [
 FIELD_NAMES = tuple(f.name for f in TABLE)
 
 # Fields that only some kinds have: the others are None in the canonical form.
+IP4_OUTER_FIELDS = ('ttl', 'tos', 'pmtudisc')
+IP6_OUTER_FIELDS = ('ttl', 'tos', 'encaplimit', 'flowlabel')
+GRE_FIELDS = ('ikey', 'okey', 'icsum', 'ocsum', 'iseq', 'oseq')
+# shorthand -> the pair it sets
+GRE_SHORTHANDS = {'key': ('ikey', 'okey'), 'csum': ('icsum', 'ocsum'), 'seq': ('iseq', 'oseq')}
 KIND_FIELDS = {
-    'ipip': ('ttl', 'tos', 'pmtudisc'),
-    'sit': ('ttl', 'tos', 'pmtudisc'),
-    'ip6tnl': ('ttl', 'tos', 'encaplimit', 'flowlabel'),
+    'ipip': IP4_OUTER_FIELDS,
+    'sit': IP4_OUTER_FIELDS,
+    'ip6tnl': IP6_OUTER_FIELDS,
+    'gre': IP4_OUTER_FIELDS + GRE_FIELDS,
+    'gretap': IP4_OUTER_FIELDS + GRE_FIELDS,
+    'ip6gre': IP6_OUTER_FIELDS + GRE_FIELDS,
+    'ip6gretap': IP6_OUTER_FIELDS + GRE_FIELDS,
 }
-TUNNEL_FIELDS = ('ttl', 'tos', 'pmtudisc', 'encaplimit', 'flowlabel')
+TUNNEL_FIELDS = ('ttl', 'tos', 'pmtudisc', 'encaplimit', 'flowlabel') + GRE_FIELDS
 # Everything IFLA_INFO_DATA carries: a change to any of them resends the whole set.
 LINK_PARAMETERS = ('local', 'remote', 'link') + TUNNEL_FIELDS + SIXRD_FIELDS
 
@@ -312,10 +362,16 @@ def desired_tunnel(params, resolve=resolve_endpoint):
             raise TunnelError('%s: remote %s is the same address as local; remote is the far end of the tunnel'
                               % (where, values['remote']))
 
+    _gre_shorthands(values, kind, where)
     for name in TUNNEL_FIELDS:
         if name not in KIND_FIELDS[kind] and values[name] is not None:
             raise TunnelError('%s: %s does not apply to type %s (%s)' % (where, name, ttype, kind))
-    if kind == 'ip6tnl':
+    if kind in GRE_KINDS:
+        # no key, checksum or sequence number unless asked, as iproute2 makes a GRE link
+        for name in GRE_FIELDS:
+            if values[name] is None:
+                values[name] = 'none' if name.endswith('key') else False
+    if family == 6:
         values['ttl'] = IP6_DEFAULT_HOPLIMIT if values['ttl'] is None else values['ttl']
         values['encaplimit'] = IP6_DEFAULT_ENCAPLIMIT if values['encaplimit'] is None else values['encaplimit']
         values['flowlabel'] = values['flowlabel'] or 0
@@ -332,6 +388,23 @@ def desired_tunnel(params, resolve=resolve_endpoint):
             raise TunnelError('%s: link %s is the tunnel itself; the underlay is the device the outer packets '
                               'leave by, such as eth0' % (where, values['link']))
     return values
+
+
+def _gre_shorthands(values, kind, where):
+    """Spread ``key``, ``csum`` and ``seq`` over their in/out pair; a pair member given as well must
+    agree. The shorthands then leave the canonical form (they live in no store)."""
+    for short, pair in GRE_SHORTHANDS.items():
+        value, values[short] = values[short], None
+        if value is None:
+            continue
+        if kind not in GRE_KINDS:
+            raise TunnelError('%s: %s applies to the GRE types only (gre, ip6gre, gretap, ip6gretap), not %s'
+                              % (where, short, kind))
+        for name in pair:
+            if values[name] is not None and values[name] != value:
+                raise TunnelError('%s: %s %s and %s %s disagree; give %s for both directions, or %s and %s'
+                                  % (where, short, value, name, values[name], short, pair[0], pair[1]))
+            values[name] = value
 
 
 def _sixrd(values, ttype, where):

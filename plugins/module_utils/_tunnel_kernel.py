@@ -17,8 +17,8 @@ import ipaddress
 
 from ansible_collections.edgenet.router.plugins.module_utils._engine import RECREATE, RUNTIME, Store, CREATE, DELETE, MODIFY
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel import (
-    FALLBACK_DEVICES, FIELD_NAMES, IPPROTO_IPIP, IPPROTO_IPV6, LINK_PARAMETERS, SIXRD_DEFAULT_PREFIX,
-    SIXRD_DEFAULT_RELAY_PREFIX, TYPES, TunnelError, _norm_address_list, _norm_routes,
+    FALLBACK_DEVICES, FIELD_NAMES, GRE_FIELDS, GRE_KINDS, IPPROTO_IPIP, IPPROTO_IPV6, LINK_PARAMETERS,
+    SIXRD_DEFAULT_PREFIX, SIXRD_DEFAULT_RELAY_PREFIX, TYPES, TunnelError, _norm_address_list, _norm_routes,
 )
 from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, address_commands, change_link, change_tunnel, delete_link, new_link
 from ansible_collections.edgenet.router.plugins.module_utils._values import removed
@@ -38,7 +38,7 @@ __all__ = [
 # from foreign links without a state file (the alias lives and dies with the link).
 MANAGED_ALIAS = 'edgenet.router'
 
-KINDS = ('ipip', 'sit', 'ip6tnl')
+KINDS = ('ipip', 'sit', 'ip6tnl') + GRE_KINDS
 
 # ip6tnl flags (include/uapi/linux/ip6_tunnel.h)
 IP6_TNL_F_IGN_ENCAP_LIMIT = 0x1
@@ -48,16 +48,21 @@ IP6_FLOWINFO_TCLASS = 0x0FF00000
 IP6_FLOWINFO_FLOWLABEL = 0x000FFFFF
 IP6_FLOWINFO_TCLASS_SHIFT = 20   # the traffic class sits above the 20-bit flow label
 
-# ipip/sit: a TOS of 1 means "inherit from the inner packet" (iproute2 prints "tos inherit").
+# ipip/sit/gre: a TOS of 1 means "inherit from the inner packet" (iproute2 prints "tos inherit").
 IPTUN_TOS_INHERIT = 1
+
+# GRE header bits of IFLA_GRE_IFLAGS/OFLAGS (linux/if_tunnel.h, host order here: the codec
+# reads the big-endian word), per in/out pair of fields: (key field, checksum, sequence)
+GRE_CSUM, GRE_KEY, GRE_SEQ = 0x8000, 0x2000, 0x1000
+GRE_DIRECTIONS = (('iflags', 'ikey', 'icsum', 'iseq'), ('oflags', 'okey', 'ocsum', 'oseq'))
 
 
 # ---- kernel <-> canonical -------------------------------------------------------------------
 def _type_of(kind, data):
     proto = data.get('proto')
     remote = data.get('remote')
-    if kind == 'ipip':
-        return 'ipip'
+    if kind == 'ipip' or kind in GRE_KINDS:
+        return kind
     if kind == 'sit':
         if proto == 0:
             return 'ipv4'
@@ -112,7 +117,7 @@ def from_kernel(link, addresses, routes, index_names):
         'addresses': _norm_address_list(_tunnel_addresses(kind, addresses)) if addresses else [],
         'routes': _norm_routes(routes) if routes else [],
     })
-    if kind == 'ip6tnl':
+    if TYPES[obj['type']]['family'] == 6:  # ip6tnl, ip6gre, ip6gretap: IP6_TNL_F_* flags and flowinfo
         flags = data.get('flags', 0) or 0
         flowinfo = data.get('flowinfo', 0) or 0
         obj['encaplimit'] = 'none' if flags & IP6_TNL_F_IGN_ENCAP_LIMIT else data.get('encap_limit', 0)
@@ -124,6 +129,12 @@ def from_kernel(link, addresses, routes, index_names):
         obj['pmtudisc'] = bool(data.get('pmtudisc', 1))
     if obj['type'] == '6rd':
         obj['sixrd_prefix'], obj['sixrd_relay_prefix'] = _sixrd_of(data)
+    if kind in GRE_KINDS:
+        for flags_name, key, csum, seq in GRE_DIRECTIONS:
+            flags = data.get(flags_name, 0) or 0
+            obj[key] = data.get(key, 0) if flags & GRE_KEY else 'none'
+            obj[csum] = bool(flags & GRE_CSUM)
+            obj[seq] = bool(flags & GRE_SEQ)
     return obj
 
 
@@ -136,10 +147,16 @@ def kernel_data(obj, link_index):
         'local': any_addr if obj['local'] == 'any' else obj['local'],
         'remote': any_addr if obj['remote'] == 'any' else obj['remote'],
         'ttl': obj['ttl'],
-        'proto': spec['proto'],
         'link': link_index or 0,
     }
-    if kind == 'ip6tnl':
+    if kind in GRE_KINDS:
+        for flags_name, key, csum, seq in GRE_DIRECTIONS:
+            keyed = obj[key] != 'none'
+            data[flags_name] = (GRE_KEY if keyed else 0) | (GRE_CSUM if obj[csum] else 0) | (GRE_SEQ if obj[seq] else 0)
+            data[key] = obj[key] if keyed else 0
+    else:
+        data['proto'] = spec['proto']
+    if spec['family'] == 6:
         flags = 0
         flowinfo = obj['flowlabel'] or 0
         if obj['encaplimit'] == 'none':
@@ -180,12 +197,12 @@ def link_words(obj):
     spec = TYPES[obj['type']]
     kind = spec['kind']
     words = ['type', kind]
-    if kind == 'sit' or kind == 'ip6tnl':
+    if kind in ('sit', 'ip6tnl'):
         mode = {IPPROTO_IPV6: 'ip6ip6' if kind == 'ip6tnl' else 'ip6ip', IPPROTO_IPIP: 'ipip6' if kind == 'ip6tnl' else 'ipip',
                 0: 'any'}[spec['proto']]
         words += ['mode', mode]
     words += ['local', obj['local'], 'remote', obj['remote']]
-    if kind == 'ip6tnl':
+    if spec['family'] == 6:
         words += ['hoplimit', str(obj['ttl']), 'encaplimit', str(obj['encaplimit']),
                   'tclass', str(_hex(obj['tos'])), 'flowlabel', str(_hex(obj['flowlabel']))]
     else:
@@ -193,8 +210,21 @@ def link_words(obj):
                   'pmtudisc' if obj['pmtudisc'] else 'nopmtudisc']
     if obj['type'] == '6rd':
         words += ['6rd-prefix', obj['sixrd_prefix'], '6rd-relay_prefix', obj['sixrd_relay_prefix']]
+    if kind in GRE_KINDS:
+        words += _gre_words(obj)
     if obj.get('link'):
         words += ['dev', obj['link']]
+    return words
+
+
+def _gre_words(obj):
+    """iproute2's GRE words: a key per direction when there is one, then the flag words. With
+    no key, ``noikey``/``nookey``: on ``ip link set`` an omitted key keeps the old one."""
+    words = []
+    for dummy, key, csum, seq in GRE_DIRECTIONS:
+        words += ['no' + key] if obj[key] == 'none' else [key, str(obj[key])]
+    for dummy, dummy, csum, seq in GRE_DIRECTIONS:
+        words += [csum if obj[csum] else 'no' + csum, seq if obj[seq] else 'no' + seq]
     return words
 
 

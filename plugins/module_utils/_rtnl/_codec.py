@@ -96,7 +96,7 @@ def _ip(raw):
     return _ip4(raw) if len(raw) == 4 else _ip6(raw)
 
 
-_U16, _U32, _BE32 = struct.Struct('=H'), struct.Struct('=I'), struct.Struct('!I')
+_U16, _U32, _BE16, _BE32 = struct.Struct('=H'), struct.Struct('=I'), struct.Struct('!H'), struct.Struct('!I')
 _UNSIGNED = {1: struct.Struct('=B'), 2: _U16, 4: _U32, 8: struct.Struct('=Q')}
 
 
@@ -117,6 +117,7 @@ FORMATS = {
     'u8': (lambda buf, offset, size: buf[offset], lambda v: bytes((v,))),
     'u16': (_reader(_U16), _U16.pack),
     'u32': (_reader(_U32), _U32.pack),
+    'be16': (_reader(_BE16), _BE16.pack),
     'be32': (_reader(_BE32), _BE32.pack),
     'ip4': (lambda buf, offset, size: _ip4(buf[offset:offset + 4]), lambda v: socket.inet_pton(socket.AF_INET, v)),
     'ip6': (lambda buf, offset, size: _ip6(buf[offset:offset + 16]), lambda v: socket.inet_pton(socket.AF_INET6, v)),
@@ -135,14 +136,27 @@ _IPTUN = (
     ('pmtudisc', 10, 'u8'), ('6rd_prefix', 11, 'ip6'), ('6rd_relay_prefix', 12, 'ip4'),
     ('6rd_prefixlen', 13, 'u16'), ('6rd_relay_prefixlen', 14, 'u16'),
 )
+# IFLA_GRE_* (gre, gretap, ip6gre, ip6gretap): a numbering of its own, with the same short names
+# where the meaning is the same, so the tunnel store reads both families alike. The flags words
+# carry GRE header bits (GRE_CSUM, GRE_KEY, GRE_SEQ) in network byte order, and the keys are
+# big-endian too; ``flags`` is ip6gre's IP6_TNL_F_* word, as ip6tnl has it.
+_GRE = (
+    ('link', 1, 'u32'), ('iflags', 2, 'be16'), ('oflags', 3, 'be16'), ('ikey', 4, 'be32'), ('okey', 5, 'be32'),
+    ('local', 6, None), ('remote', 7, None), ('ttl', 8, 'u8'), ('tos', 9, 'u8'), ('pmtudisc', 10, 'u8'),
+    ('encap_limit', 11, 'u8'), ('flowinfo', 12, 'be32'), ('flags', 13, 'u32'),
+)
 _KIND_OVERRIDES = {
-    'ipip': {'local': 'ip4', 'remote': 'ip4', 'flags': 'unsigned'},
-    'sit': {'local': 'ip4', 'remote': 'ip4', 'flags': 'u16'},
-    'ip6tnl': {'local': 'ip6', 'remote': 'ip6', 'flags': 'u32'},
+    'ipip': (_IPTUN, {'local': 'ip4', 'remote': 'ip4', 'flags': 'unsigned'}),
+    'sit': (_IPTUN, {'local': 'ip4', 'remote': 'ip4', 'flags': 'u16'}),
+    'ip6tnl': (_IPTUN, {'local': 'ip6', 'remote': 'ip6', 'flags': 'u32'}),
+    'gre': (_GRE, {'local': 'ip4', 'remote': 'ip4'}),
+    'gretap': (_GRE, {'local': 'ip4', 'remote': 'ip4'}),
+    'ip6gre': (_GRE, {'local': 'ip6', 'remote': 'ip6'}),
+    'ip6gretap': (_GRE, {'local': 'ip6', 'remote': 'ip6'}),
 }
 INFO_DATA = dict(
-    (kind, dict((name, (number, overrides.get(name) or fmt)) for name, number, fmt in _IPTUN))
-    for kind, overrides in _KIND_OVERRIDES.items()
+    (kind, dict((name, (number, overrides.get(name) or fmt)) for name, number, fmt in numbering))
+    for kind, (numbering, overrides) in _KIND_OVERRIDES.items()
 )
 # the same tables with each format's function looked up, built once at import (not per link):
 # by attribute number for decoding, by name for encoding

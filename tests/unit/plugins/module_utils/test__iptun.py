@@ -198,7 +198,7 @@ BAD = [
     ('fallback sit0', dict(V4, name='sit0', type='sit'), 'fallback tunnel device'),
     ('fallback ip6tnl0', dict(V6, name='ip6tnl0'), 'fallback tunnel device'),
     ('no type', dict(name='t1', local='192.0.2.1', remote='192.0.2.2'), 'type is required'),
-    ('unknown type', dict(V4, name='t1', type='gre'), 'unknown tunnel type'),
+    ('unknown type', dict(V4, name='t1', type='vxlan'), 'unknown tunnel type'),
     ('ipv6 local on ipip', dict(V4, name='t1', local='2001:db8::1'), 'is an IPv6 address, but this tunnel type carries'),
     ('ipv4 remote on ip6ip6', dict(V6, name='t1', remote='192.0.2.2'), 'is an IPv4 address'),
     ('malformed address', dict(V4, name='t1', remote='192.0.2.300'),

@@ -201,4 +201,4 @@ def test_a_kind_neither_loaded_nor_listed_is_missing(tmp_path, listed):
     assert reason.startswith('the kernel module ipip is neither loaded') and 'the real run will fail' in reason
     # ip6tnl's module has another name; a kind with no module of its own is never reported
     assert 'ip6_tunnel' in kind_missing('ip6tnl', str(tmp_path / 'sys'), str(tmp_path / 'lib'))
-    assert kind_missing('gre', str(tmp_path / 'sys'), str(tmp_path / 'lib')) is None
+    assert kind_missing('vxlan', str(tmp_path / 'sys'), str(tmp_path / 'lib')) is None

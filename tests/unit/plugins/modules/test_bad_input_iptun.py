@@ -60,7 +60,7 @@ T.add('local-missing-6to4', drop(dict(BASE, type='6to4'), 'local', 'remote'), 'l
 T.add('local-missing-6rd', drop(BASE6RD, 'local'), 'local')
 
 # ---- type and the fields that belong to types ----------------------------------------------------
-T.each('type', ('type',), [('upper', 'IPIP'), ('gre', 'gre'), ('empty', ''), ('space', ' ipip'), ('nul', 'ipip\0'),
+T.each('type', ('type',), [('upper', 'IPIP'), ('vxlan', 'vxlan'), ('empty', ''), ('space', ' ipip'), ('nul', 'ipip\0'),
                            ('int', 4), ('list', ['ipip']), ('long-100k', LONG), ('glob', 'ip*')], 'type')
 T.add('type-missing', drop(BASE, 'type'), 'type')
 T.add('sixrd-prefix-on-ipip', dict(BASE, sixrd_prefix='2001:db8::/32'), 'sixrd_prefix')
