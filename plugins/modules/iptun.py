@@ -8,11 +8,12 @@ from __future__ import annotations
 
 DOCUMENTATION = r'''
 module: iptun
-short_description: Kernel IP tunnels (ipip, sit, ip6tnl, 6to4), at runtime and across reboots
+short_description: Kernel IP and GRE tunnels (ipip, sit, ip6tnl, 6to4, 6rd, gre, gretap), at runtime and across reboots
 version_added: 0.1.0
 description:
   - Creates, changes and removes Linux IP-in-IP tunnels, 4in4 (C(ipip)), 6in4 (C(sit)),
-    6in6 and 4in6 (C(ip6tnl)) and 6to4, with their addresses and routes.
+    6in6 and 4in6 (C(ip6tnl)), 6to4 and 6rd, and GRE tunnels (C(gre), C(ip6gre), and the Ethernet
+    C(gretap), C(ip6gretap)) with their keys, checksums and sequence numbers, with their addresses and routes.
   - Reads the tunnel from the kernel over netlink and, with O(persistent=true), from the
     files of the router's network manager that bring it back at boot (systemd-networkd,
     ifupdown or NetworkManager, see O(persistent_store)); compares both with the task and changes
@@ -46,7 +47,8 @@ options:
         letter, digit or C(_), and not all digits.
       - The name becomes the link, its networkd file names and their C([Match] Name=), which systemd-networkd
         reads as a pattern, so C(*), C(?), C([...]), a leading C(!) and every other character are refused.
-      - The kernel's fallback devices C(tunl0), C(sit0) and C(ip6tnl0) are refused.
+      - The kernel's fallback devices C(tunl0), C(sit0), C(ip6tnl0), C(gre0), C(gretap0), C(erspan0), C(ip6gre0),
+        C(ip6gretap0) and C(ip6erspan0) are refused.
       - Required unless O(tunnels) is given.
     type: str
   type:
@@ -59,12 +61,18 @@ options:
         required, O(remote) refused. M(edgenet.router.sixtofour_relay) derives the whole 6rd setup.
       - V(ipv4) is illumos' IPv4 tunnel (a sit device in mode any, carrying IPv4 and IPv6);
         V(ipv6) the same over IPv6 (ip6tnl mode any).
+      - V(gre) GRE over IPv4 and V(ip6gre) (alias V(gre6)) GRE over IPv6 (RFC 2784, keys and sequence
+        numbers RFC 2890), carrying IPv4 and IPv6; V(gretap) and V(ip6gretap) carry Ethernet frames
+        instead (a link with a MAC address, for a bridge or a routed L2 segment). They take O(ikey),
+        O(okey), O(icsum), O(ocsum), O(iseq), O(oseq) and their shorthands; V(gre) and V(gretap) the IPv4
+        outer options of ipip (O(ttl), O(tos), O(pmtudisc)), V(ip6gre) and V(ip6gretap) those of ip6tnl
+        (O(ttl), O(tos), O(encaplimit), O(flowlabel)).
       - Persistent stores - systemd-networkd has no V(ipv4) tunnel; NetworkManager has neither V(ipv4),
         V(ipv6) nor V(6rd). Those need O(persistent=false) or the ifupdown store (a task asking for
         them is refused before anything changes).
       - Required when O(state=present).
     type: str
-    choices: [4in4, 4in6, 6in4, 6in6, 6rd, 6to4, ip6ip6, ipip, ipip6, ipv4, ipv6, sit]
+    choices: [4in4, 4in6, 6in4, 6in6, 6rd, 6to4, gre, gre6, gretap, ip6gre, ip6gretap, ip6ip6, ipip, ipip6, ipv4, ipv6, sit]
   local:
     description:
       - Local (outer) address, or a host name that resolves to exactly one address of the
@@ -77,12 +85,14 @@ options:
       - Remote (outer) address or a host name, resolved like O(local); it must differ from O(local).
       - Required for every type but V(6to4), which refuses it.
       - Two tunnels of the same kernel kind with the same O(local), O(remote) and O(link) are refused
-        (the kernel keeps one).
+        (the kernel keeps one); GRE tunnels may share them when their O(ikey) differs, as the kernel
+        finds a GRE tunnel by its input key too.
     type: str
   ttl:
     description:
       - TTL (IPv4 outer) or hop limit (IPv6 outer) of the outer header.
-      - Default V(0) (inherit from the inner packet) for ipip and sit types, V(64) for ip6tnl types.
+      - Default V(0) (inherit from the inner packet) for ipip, sit, gre and gretap types, V(64) for ip6tnl,
+        ip6gre and ip6gretap types.
     type: int
     aliases: [hoplimit]
   tos:
@@ -97,19 +107,60 @@ options:
     aliases: [tclass]
   pmtudisc:
     description:
-      - Path MTU discovery on the outer IPv4 header (ipip and sit types only). Default V(true).
+      - Path MTU discovery on the outer IPv4 header (ipip, sit, gre and gretap types only). Default V(true).
       - V(false) needs O(ttl=0); the kernel refuses a fixed TTL without it. With V(true) the outer
         header always has DF set; with V(false) it copies the inner packet's DF (proven on the wire).
     type: bool
   encaplimit:
     description:
-      - Tunnel encapsulation limit option of the outer IPv6 header (ip6tnl types only), a number
-        0-255 or V(none) to send no such option. Default V(4).
+      - Tunnel encapsulation limit option of the outer IPv6 header (ip6tnl, ip6gre and ip6gretap types only),
+        a number 0-255 or V(none) to send no such option. Default V(4).
     type: raw
   flowlabel:
     description:
-      - IPv6 flow label of the outer header (ip6tnl types only), 0 to 0xFFFFF. Default V(0).
+      - IPv6 flow label of the outer header (ip6tnl, ip6gre and ip6gretap types only), 0 to 0xFFFFF. Default V(0).
     type: int
+  ikey:
+    description:
+      - GRE key the tunnel expects on packets it receives (GRE types only), a number 0 to 4294967295 or the
+        dotted form C(ip -d link) prints (V(0.0.0.42) is V(42)); V(none) or omitted, no key.
+      - Returned as a number, or V(none).
+      - Not secret and not masked - the key travels in clear in every packet and any local user reads it with
+        C(ip -d link); it tells tunnels apart, it authenticates nothing (use IPsec for that).
+    type: raw
+  okey:
+    description:
+      - GRE key the tunnel puts on packets it sends (GRE types only), as O(ikey). The far end's O(ikey).
+    type: raw
+  key:
+    description:
+      - Shorthand for the same O(ikey) and O(okey). Given with either of them, they must agree.
+      - Only the pair is read back and returned.
+    type: raw
+  icsum:
+    description:
+      - Require a GRE checksum on received packets (GRE types only; packets without one are dropped). Default V(false).
+    type: bool
+  ocsum:
+    description:
+      - Put a GRE checksum on sent packets (GRE types only). Default V(false).
+    type: bool
+  csum:
+    description:
+      - Shorthand for the same O(icsum) and O(ocsum); given with either, they must agree.
+    type: bool
+  iseq:
+    description:
+      - Require GRE sequence numbers on received packets, dropping those out of order (GRE types only). Default V(false).
+    type: bool
+  oseq:
+    description:
+      - Number the packets sent (GRE types only). Default V(false).
+    type: bool
+  seq:
+    description:
+      - Shorthand for the same O(iseq) and O(oseq); given with either, they must agree.
+    type: bool
   sixrd_prefix:
     description:
       - The 6rd prefix (RFC 5969) of a V(6rd) tunnel, for example V(2001:db8::/32). Required for
@@ -189,7 +240,7 @@ options:
       type:
         description: See O(type).
         type: str
-        choices: [4in4, 4in6, 6in4, 6in6, 6rd, 6to4, ip6ip6, ipip, ipip6, ipv4, ipv6, sit]
+        choices: [4in4, 4in6, 6in4, 6in6, 6rd, 6to4, gre, gre6, gretap, ip6gre, ip6gretap, ip6ip6, ipip, ipip6, ipv4, ipv6, sit]
       local:
         description: See O(local).
         type: str
@@ -213,6 +264,33 @@ options:
       flowlabel:
         description: See O(flowlabel).
         type: int
+      ikey:
+        description: See O(ikey).
+        type: raw
+      okey:
+        description: See O(okey).
+        type: raw
+      key:
+        description: See O(key).
+        type: raw
+      icsum:
+        description: See O(icsum).
+        type: bool
+      ocsum:
+        description: See O(ocsum).
+        type: bool
+      csum:
+        description: See O(csum).
+        type: bool
+      iseq:
+        description: See O(iseq).
+        type: bool
+      oseq:
+        description: See O(oseq).
+        type: bool
+      seq:
+        description: See O(seq).
+        type: bool
       sixrd_prefix:
         description: See O(sixrd_prefix).
         type: str
@@ -266,7 +344,7 @@ options:
     choices: [allowed, never]
     default: allowed
 notes:
-  - In check mode, a tunnel the task would create whose kernel module (C(ipip), C(sit) or C(ip6_tunnel))
+  - In check mode, a tunnel the task would create whose kernel module (C(ipip), C(sit), C(ip6_tunnel), C(ip_gre) or C(ip6_gre))
     is neither loaded nor listed under C(/lib/modules/<release>) gives a warning - the real run fails there
     (check mode writes nothing, so it cannot try). In a container whose host loads modules on demand the
     warning can be a false alarm.
@@ -306,6 +384,34 @@ EXAMPLES = r'''
     encaplimit: none
     persistent: false
 
+- name: Two GRE tunnels between the same sites, told apart by their keys, with checksums on one
+  edgenet.router.iptun:
+    tunnels:
+      - name: gre-voice
+        type: gre
+        local: 192.0.2.1
+        remote: 198.51.100.9
+        key: 100
+        addresses: ['10.60.0.1/30']
+      - name: gre-data
+        type: gre
+        local: 192.0.2.1
+        remote: 198.51.100.9
+        key: 200
+        csum: true
+        addresses: ['10.60.1.1/30']
+    persistent: false
+
+- name: An Ethernet segment over IPv6 (put the gretap link in a bridge to extend a LAN)
+  edgenet.router.iptun:
+    name: l2-west
+    type: ip6gretap
+    local: 2001:db8::1
+    remote: 2001:db8:2::1
+    ikey: 7
+    okey: 8
+    persistent: false
+
 - name: Several tunnels in one call; remove other tunnels this collection made
   edgenet.router.iptun:
     tunnels:
@@ -332,6 +438,9 @@ tunnel:
   description:
     - The tunnel in the kernel after the task (in check mode, as it would be), in canonical form;
       V(null) when absent. Single form only.
+    - Fields a type does not have are V(null) (the GRE fields of an ipip tunnel, O(pmtudisc) of an ip6gre
+      tunnel); a GRE tunnel has O(ikey) and O(okey) (a number or V(none)) and the four flags, never the
+      shorthands O(key), O(csum) and O(seq).
   returned: success and O(name) given
   type: dict
   sample:
@@ -344,6 +453,12 @@ tunnel:
     pmtudisc: true
     encaplimit: null
     flowlabel: null
+    ikey: null
+    okey: null
+    icsum: null
+    ocsum: null
+    iseq: null
+    oseq: null
     sixrd_prefix: null
     sixrd_relay_prefix: null
     mtu: 1480

@@ -11,8 +11,9 @@ module: iptun_info
 short_description: Read kernel IP tunnels and their boot-time files, and where they disagree
 version_added: 0.1.0
 description:
-  - Lists every ipip, sit and ip6tnl tunnel in a network namespace (the kernel's fallback devices
-    excepted) in the canonical form M(edgenet.router.iptun) uses, 6rd parameters decoded, together
+  - Lists every ipip, sit, ip6tnl, gre, ip6gre, gretap and ip6gretap tunnel in a network namespace (the
+    kernel's fallback devices excepted) in the canonical form M(edgenet.router.iptun) uses, 6rd parameters and
+    GRE keys, checksums and sequence numbers decoded, together
     with the persistent store this collection manages, the files of the host's network manager
     (see O(persistent_store)).
   - For each tunnel, says which store lacks it and which fields differ between the running kernel
