@@ -3,9 +3,13 @@
 """Benchmark of iptun inside a lab guest: prints figures, asserts nothing.
 
 Runs the module's own code (``run_iptun`` with the real netlink store) in a network namespace
-of its own, for N tunnels:
+of its own, for N tunnels of ``--type`` (ipip, or gre with a key each), each with an IPv4
+address and a route, as a router's tunnels have:
 
-- ``ip -batch``: the floor, the same links made by iproute2 in one process;
+- ``ip -batch``: the floor, the same links, addresses and routes made by iproute2 in one
+  process; for the no-op check, iproute2's JSON dumps of the same links, addresses and routes
+  (``ip -d -j link show``, ``ip -j addr show``, ``ip -j route show table all``), which is what
+  reading them takes without comparing anything;
 - bulk: one ``run_iptun`` call with ``tunnels:`` (what one Ansible task does, minus transport);
 - singles: one ``run_iptun`` call per tunnel, each with its own netlink socket (what a loop of
   single tasks does, minus Ansible's ~2 s per task transport under TCG, reported separately by
@@ -22,7 +26,7 @@ the largest N once more and records every datagram the kernel answered; ``--repl
 own work on a native CPU, with real kernel bytes.
 
 Usage (in the guest, the collection on PYTHONPATH):
-    iptun_bench.py [--counts 100 1000] [--singles 100] [--repeat 3] [--record FILE]
+    iptun_bench.py [--counts 100 1000] [--singles 100] [--repeat 3] [--type ipip|gre] [--record FILE]
     iptun_bench.py --replay FILE        (on the host)
 """
 
@@ -30,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import ipaddress
 import json
 import os
 import struct
@@ -49,12 +54,36 @@ NETNS = 'iptbench'
 DEFAULTS = dict((name, spec.get('default')) for name, spec in argument_spec().items())
 
 
+TYPE = 'ipip'   # set by --type
+ADDRESSES = ipaddress.IPv4Address('100.64.0.0')   # a /30 per tunnel
+ROUTES = ipaddress.IPv4Address('198.18.0.0')      # a /32 per tunnel, on-link
+
+
 def remote(i):
     return '10.%d.%d.%d' % (1 + i // 65536, (i // 256) % 256, i % 256)
 
 
+def address(i):
+    return '%s/30' % (ADDRESSES + 4 * i + 1)
+
+
+def route(i):
+    return '%s/32' % (ROUTES + i)
+
+
 def tunnel(i, ttl=64):
-    return {'name': 'b%d' % i, 'type': 'ipip', 'local': '192.0.2.1', 'remote': remote(i), 'ttl': ttl}
+    """Tunnel i as the task names it: gre tunnels carry key i + 1 (they share the local address)."""
+    item = {'name': 'b%d' % i, 'type': TYPE, 'local': '192.0.2.1', 'remote': remote(i), 'ttl': ttl,
+            'addresses': [address(i)], 'routes': [{'dest': route(i)}]}
+    if TYPE == 'gre':
+        item['key'] = i + 1
+    return item
+
+
+def link_line(verb, i, ttl):
+    """``ip -batch`` words for tunnel i (``link add`` or ``link set``)."""
+    words = 'link %s b%d type %s local 192.0.2.1 remote %s ttl %d' % (verb, i, TYPE, remote(i), ttl)
+    return words + (' key %d' % (i + 1) if TYPE == 'gre' else '')
 
 
 def params(**kwargs):
@@ -95,16 +124,29 @@ def fresh_netns():
     subprocess.run(['ip', 'netns', 'add', NETNS], check=True)
 
 
+# the floor of a no-op check: iproute2 reading every link, address and route of the namespace
+DUMPS = (('links', ['-d', '-j', 'link', 'show']), ('addresses', ['-j', 'addr', 'show']),
+         ('routes', ['-j', 'route', 'show', 'table', 'all']))
+
+
+def dumps():
+    """Seconds of each iproute2 JSON dump, by name."""
+    return dict((name, timed(subprocess.run, ['ip', '-n', NETNS] + argv, check=True, stdout=subprocess.DEVNULL)[0])
+                for name, argv in DUMPS)
+
+
 def bench_batch(n):
     fresh_netns()
-    create = ip_batch(['link add b%d type ipip local 192.0.2.1 remote %s ttl 64' % (i, remote(i)) for i in range(n)]
-                      + ['link set b%d alias edgenet.router up' % i for i in range(n)])
-    # the floor of a no-op check: iproute2 reading every link of the namespace, decoded
-    read = timed(subprocess.run, ['ip', '-n', NETNS, '-d', '-j', 'link', 'show'], check=True,
-                 stdout=subprocess.DEVNULL)[0]
-    modify = ip_batch(['link set b%d type ipip local 192.0.2.1 remote %s ttl 10' % (i, remote(i)) for i in range(n)])
+    create = ip_batch([link_line('add', i, 64) for i in range(n)]
+                      + ['link set b%d alias edgenet.router up' % i for i in range(n)]
+                      + ['addr add %s dev b%d' % (address(i), i) for i in range(n)]
+                      + ['route add %s dev b%d' % (route(i), i) for i in range(n)])
+    read = dumps()
+    modify = ip_batch([link_line('set', i, 10) for i in range(n)])
     delete = ip_batch(['link del b%d' % i for i in range(n)])
-    return {'create': create, 'noop_check': read, 'modify': modify, 'delete': delete}
+    times = {'create': create, 'noop_check': sum(read.values()), 'modify': modify, 'delete': delete}
+    times.update(('dump_' + name, seconds) for name, seconds in read.items())
+    return times
 
 
 def bulk_operations(n):
@@ -145,7 +187,7 @@ def rounds(repeat, n):
     batch = dict((op, min(run[op] for run in batches)) for op in batches[0])
     bulk = dict((op, min(run[op] for run in bulks)) for op in bulks[0])
     ratios = {}
-    for op in ('create', 'modify', 'delete'):
+    for op in ('create', 'noop_check', 'modify', 'delete'):
         each = sorted(b[op] / a[op] for a, b in zip(batches, bulks))
         ratios[op] = each[len(each) // 2]
     return batch, bulk, ratios
@@ -185,7 +227,7 @@ class _Replayer(object):
 def record(path, n):
     """Run the bulk sequence once more and keep every datagram the kernel answered, per step."""
     fresh_netns()
-    recorded = {'n': n, 'answers': {}}
+    recorded = {'n': n, 'type': TYPE, 'answers': {}}
     for op, kwargs in bulk_operations(n):
         with open_netlink(NETNS) as nl:
             recorder = _Recorder(nl._rtnl.sock)
@@ -203,8 +245,10 @@ def record(path, n):
 
 def replay(path, repeat):
     """The recorded bulk sequence again, the kernel's answers replayed: the module's own time."""
+    global TYPE  # pylint: disable=global-statement
     with open(path) as f:
         recorded = json.load(f)
+    TYPE = recorded.get('type', 'ipip')
     print('bulk sequence of %d tunnels, the kernel\'s answers replayed (the module\'s own time):' % recorded['n'])
     for op, kwargs in bulk_operations(recorded['n']):
         answers = [base64.b64decode(a) for a in recorded['answers'][op]]
@@ -223,10 +267,13 @@ def main():
     parser.add_argument('--singles', type=int, default=100, help='largest N for the singles loop (it is O(N^2))')
     parser.add_argument('--speed', action='store_true', help='print only the Python speed figure (works anywhere)')
     parser.add_argument('--repeat', type=int, default=3, help='rounds (ip -batch, then bulk) per figure, the best is printed')
+    parser.add_argument('--type', choices=['ipip', 'gre'], default='ipip', help='the tunnels\' type (gre: a key each)')
     parser.add_argument('--record', metavar='FILE', help='also record the bulk sequence of the largest N (for --replay)')
     parser.add_argument('--replay', metavar='FILE', help='replay a recorded bulk sequence here and print its times')
     args = parser.parse_args()
-    print('kernel %s, python %s' % (os.uname().release, sys.version.split()[0]))
+    global TYPE  # pylint: disable=global-statement
+    TYPE = args.type
+    print('kernel %s, python %s, %s tunnels with an address and a route each' % (os.uname().release, sys.version.split()[0], TYPE))
     print('python speed: %.3fs for the fixed workload (bench/iptun_bench.py --speed on the host to compare)'
           % python_speed())
     if args.speed:
@@ -245,7 +292,7 @@ def main():
     finally:
         subprocess.run(['ip', 'netns', 'del', NETNS], stderr=subprocess.DEVNULL, check=False)
     print()
-    print('ip -batch: for noop_check, one `ip -d -j link show` of every link in the namespace')
+    print('ip -batch: for noop_check, the three iproute2 JSON dumps (links -d, addresses, routes table all) added up')
     print('times: best of %d rounds; bulk/batch: of the best times, and the median of the rounds\' ratios'
           % args.repeat)
     print('%6s  %-10s  %10s  %10s  %10s  %12s  %12s'
@@ -258,6 +305,7 @@ def main():
                 '%.3fs' % singles[op] if op in singles else '-',
                 '%.2fx' % (bulk[op] / b) if b else '-',
                 '%.2fx' % ratios[op] if op in ratios else '-'))
+        print('%6d  %-10s  %s' % (n, 'dumps', ', '.join('%s %.3fs' % (name, batch['dump_' + name]) for name, dummy in DUMPS)))
 
 
 if __name__ == '__main__':

@@ -17,7 +17,7 @@ import ipaddress
 
 from ansible_collections.edgenet.router.plugins.module_utils._engine import RECREATE, RUNTIME, Store, CREATE, DELETE, MODIFY
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel import (
-    FALLBACK_DEVICES, FIELD_NAMES, GRE_FIELDS, GRE_KINDS, IPPROTO_IPIP, IPPROTO_IPV6, LINK_PARAMETERS,
+    FALLBACK_DEVICES, FIELD_NAMES, GRE_KINDS, IPPROTO_IPIP, IPPROTO_IPV6, LINK_PARAMETERS,
     SIXRD_DEFAULT_PREFIX, SIXRD_DEFAULT_RELAY_PREFIX, TYPES, TunnelError, _norm_address_list, _norm_routes,
 )
 from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, address_commands, change_link, change_tunnel, delete_link, new_link

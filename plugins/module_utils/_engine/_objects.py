@@ -104,7 +104,9 @@ class Field(object):
     ``normalise(value)`` turns user text or a store's raw value into the canonical form both
     sides are compared in; it must be idempotent. ``stores`` names where the field lives;
     ``update`` is ``in_place`` or ``recreate`` (the kernel cannot change it without replacing
-    the object). ``secret`` values are masked in diffs and commands and become ``no_log``.
+    the object). ``secret`` values are masked in diffs and commands and become ``no_log``;
+    ``secret=False``, said outright, is a field whose name sounds secret but is not (a GRE key):
+    its option says ``no_log: False``, as Ansible wants such an option to say.
     ``compare`` False means the field is written but never reported as drift (e.g. a value
     the kernel does not report back); a callable ``compare(have, wanted)`` says when a store's
     value counts as the wanted one (e.g. a timeout the kernel keeps in its own units).
@@ -113,7 +115,7 @@ class Field(object):
     """
 
     def __init__(self, name, type='str', default=None, normalise=None, stores=(RUNTIME, PERSISTENT),
-                 update=IN_PLACE, secret=False, choices=None, elements=None, aliases=None,
+                 update=IN_PLACE, secret=None, choices=None, elements=None, aliases=None,
                  required=False, compare=True, options=None, **extra):
         self.name = name
         self.type = type
@@ -145,8 +147,8 @@ class Field(object):
                 spec[key] = copy.deepcopy(value)
         if self.required:
             spec['required'] = True
-        if self.secret:
-            spec['no_log'] = True
+        if self.secret is not None:
+            spec['no_log'] = bool(self.secret)
         return spec
 
     def canonical(self, value):

@@ -118,7 +118,7 @@ def test_iproute2_words_name_every_gre_setting():
     obj = canonical(**dict(GRE4, ikey=42, ocsum=True, iseq=True, link='eth0'))
     assert link_words(obj) == ['type', 'gre', 'local', '192.0.2.1', 'remote', '192.0.2.2', 'ttl', 'inherit', 'tos', '0',
                                'pmtudisc', 'ikey', '42', 'nookey', 'noicsum', 'iseq', 'ocsum', 'nooseq', 'dev', 'eth0']
-    obj6 = canonical(**dict(GRE6, type='ip6gretap', key=1, tos='inherit'))
+    obj6 = canonical(name='g6', type='ip6gretap', local='2001:db8::1', remote='2001:db8::2', key=1, tos='inherit')
     assert link_words(obj6) == ['type', 'ip6gretap', 'local', '2001:db8::1', 'remote', '2001:db8::2', 'hoplimit', '64',
                                 'encaplimit', '4', 'tclass', 'inherit', 'flowlabel', '0', 'ikey', '1', 'okey', '1',
                                 'noicsum', 'noiseq', 'noocsum', 'nooseq']
