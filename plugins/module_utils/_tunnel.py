@@ -18,7 +18,7 @@ import ipaddress
 from ansible_collections.edgenet.router.plugins.module_utils._engine import Field, ObjectTable, RECREATE
 from ansible_collections.edgenet.router.plugins.module_utils._names import link_name_problem, quoted
 from ansible_collections.edgenet.router.plugins.module_utils._resolve import ResolveError, resolve_endpoint
-from ansible_collections.edgenet.router.plugins.module_utils._values import address_list, int_in_range, integer, task_addresses
+from ansible_collections.edgenet.router.plugins.module_utils._values import address_list, int_in_range, integer, parsed, task_addresses
 
 __all__ = [
     'TABLE',
@@ -161,14 +161,14 @@ def _norm_route(route):
         raise TunnelError('route %s has unknown keys: %s' % (quoted(route), ', '.join(sorted(quoted(k) for k in unknown))))
     dest = route.get('dest')
     try:
-        dest = ipaddress.ip_network(dest.strip(), strict=False)
+        dest = parsed(_any_network, dest.strip())
     except (AttributeError, ValueError):
         raise TunnelError('route dest %s is not a network such as ::/0 or 198.51.100.0/24; every route needs one'
                           % quoted(dest))
     via = route.get('via')
     if via not in (None, ''):
         try:
-            via_addr = ipaddress.ip_address(via.strip())
+            via_addr = parsed(ipaddress.ip_address, via.strip())
         except (AttributeError, ValueError):
             raise TunnelError('route to %s: via %s is not an IP address' % (dest, quoted(via)))
         if via_addr.version != dest.version:
@@ -186,6 +186,11 @@ def _norm_route(route):
     if number is None or not 0 <= number <= METRIC_MAX:
         raise TunnelError('route to %s: metric %s must be a number between 0 and %d' % (dest, quoted(metric), METRIC_MAX))
     return {'dest': dest.with_prefixlen, 'via': via, 'metric': number}
+
+
+def _any_network(text):
+    """A network, host bits cleared (a route's destination)."""
+    return ipaddress.ip_network(text, strict=False)
 
 
 def _route_sort_key(route):
