@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r'''
 module: ppp_server
 short_description: A PPPoE access concentrator or L2TPv2 LNS whose PPP sessions run in the kernel
-version_added: 0.3.0
+version_added: 0.1.0
 description:
   - Keeps a PPP access concentrator on one interface, as pipex(4) keeps PPP sessions on OpenBSD -
     the control path in a daemon, the data path in the kernel. O(protocol=pppoe) (the default) - the
