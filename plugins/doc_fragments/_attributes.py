@@ -46,7 +46,7 @@ attributes:
 
     # Action groups (meta/runtime.yml). A group holds only modules that take every option its
     # fragment names, so module_defaults on the group never gives a member an option it
-    # refuses ("Unsupported parameters"). tests/unit/plugins/test_action_groups.py checks both.
+    # refuses ("Unsupported parameters"). tests/unit/plugins/modules/test_action_groups.py checks both.
     ACTIONGROUP_ROUTER = r'''
 options: {}
 attributes:
@@ -72,4 +72,19 @@ attributes:
     membership:
       - edgenet.router.router
       - edgenet.router.links
+'''
+
+    # Modules in no action group: they do not take netns, the option both groups set, so
+    # module_defaults on either group would fail them. Said on their page all the same, so a
+    # reader looking for the group learns there is none.
+    ACTIONGROUP_NONE = r'''
+options: {}
+attributes:
+  action_group:
+    description:
+      - This module is in no action group. C(group/edgenet.router.router) and
+        C(group/edgenet.router.links) hold the modules that take C(netns), and this one does not.
+        Set its defaults in C(module_defaults) under its own name.
+    support: none
+    membership: []
 '''

@@ -23,6 +23,7 @@ author:
 extends_documentation_fragment:
   - edgenet.router._attributes
   - edgenet.router._attributes.PLATFORM_LINUX
+  - edgenet.router._attributes.ACTIONGROUP_NONE
 attributes:
   check_mode:
     support: full

@@ -51,6 +51,7 @@ author:
 extends_documentation_fragment:
   - edgenet.router._attributes
   - edgenet.router._attributes.PLATFORM_LINUX
+  - edgenet.router._attributes.ACTIONGROUP_NONE
   - edgenet.router._confirm
 attributes:
   check_mode:

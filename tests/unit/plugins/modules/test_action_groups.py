@@ -7,6 +7,7 @@ module's ``action_group`` attribute must name exactly the groups runtime.yml put
 
 from __future__ import annotations
 
+import importlib
 import os
 
 import pytest
@@ -27,6 +28,15 @@ GROUP_OPTIONS = {
 
 ALL_MODULES = dict(MODULES, confirm=confirm)
 
+# every module file, imported by name: the attribute and the groups are checked on each
+MODULE_NAMES = sorted(f[:-3] for f in os.listdir(os.path.join(ROOT, 'plugins', 'modules'))
+                      if f.endswith('.py') and not f.startswith('_'))
+
+
+def _documentation(name):
+    module = importlib.import_module('ansible_collections.edgenet.router.plugins.modules.' + name)
+    return yaml.safe_load(module.DOCUMENTATION)
+
 
 def _runtime_groups():
     with open(os.path.join(ROOT, 'meta', 'runtime.yml'), encoding='utf-8') as f:
@@ -35,7 +45,7 @@ def _runtime_groups():
 
 def _documented_membership(name):
     """The action_group membership the module's DOCUMENTATION declares (through our fragments)."""
-    doc = yaml.safe_load(ALL_MODULES[name].DOCUMENTATION)
+    doc = _documentation(name)
     groups = []
     for fragment in doc.get('extends_documentation_fragment') or []:
         if fragment.startswith('edgenet.router._attributes.ACTIONGROUP_'):
@@ -46,34 +56,55 @@ def _documented_membership(name):
 
 
 def _spec(name):
-    if name == 'confirm':
-        captured = {}
+    """The argument spec main() builds, caught when it makes its AnsibleModule."""
+    if name in MODULES:
+        return capture_spec(name)['argument_spec']
+    module = importlib.import_module('ansible_collections.edgenet.router.plugins.modules.' + name)
+    captured = {}
 
-        class Captured(Exception):
-            pass
+    class Captured(Exception):
+        pass
 
-        def spy(self, *args, **kwargs):
-            captured.update(kwargs)
-            raise Captured()
+    def spy(self, *args, **kwargs):
+        captured.update(kwargs)
+        if args:
+            captured['argument_spec'] = args[0]
+        raise Captured()
 
-        from ansible.module_utils.basic import AnsibleModule
-        from ansible.module_utils.testing import patch_module_args
-        original = AnsibleModule.__init__
-        AnsibleModule.__init__ = spy
-        try:
-            with patch_module_args({}), pytest.raises(Captured):
-                confirm.main()
-        finally:
-            AnsibleModule.__init__ = original
-        return captured['argument_spec']
-    return capture_spec(name)['argument_spec']
+    from ansible.module_utils.basic import AnsibleModule
+    from ansible.module_utils.testing import patch_module_args
+    original = AnsibleModule.__init__
+    AnsibleModule.__init__ = spy
+    try:
+        with patch_module_args({}), pytest.raises(Captured):
+            module.main()
+    finally:
+        AnsibleModule.__init__ = original
+    return captured['argument_spec']
 
 
 def test_every_group_is_described():
     assert sorted(_runtime_groups()) == sorted(GROUP_OPTIONS)
 
 
-@pytest.mark.parametrize('name', sorted(ALL_MODULES))
+def test_every_module_file_is_checked():
+    assert set(ALL_MODULES) <= set(MODULE_NAMES) and 'ppp_server' in MODULE_NAMES
+
+
+@pytest.mark.parametrize('name', MODULE_NAMES)
+def test_every_module_says_its_groups(name):
+    # one ACTIONGROUP_ fragment each, ACTIONGROUP_NONE for a module in no group: its page says so
+    fragments = [f for f in _documentation(name).get('extends_documentation_fragment') or []
+                 if f.startswith('edgenet.router._attributes.ACTIONGROUP_')]
+    assert len(fragments) == 1, '%s: %s' % (name, fragments)
+
+
+@pytest.mark.parametrize('name', MODULE_NAMES)
+def test_router_holds_every_module_that_takes_netns(name):
+    assert ('netns' in _spec(name)) == (name in _runtime_groups()['router'])
+
+
+@pytest.mark.parametrize('name', MODULE_NAMES)
 def test_action_group_attribute_matches_runtime(name):
     expected = sorted('edgenet.router.%s' % group for group, members in _runtime_groups().items() if name in members)
     assert _documented_membership(name) == expected
