@@ -9,6 +9,15 @@ networkd (v252 in Debian 12) creates a tunnel netdev at boot only when an underl
 ``.network`` names it in ``Tunnel=`` or the netdev says ``Independent=yes``; we always write
 ``Independent=yes``. It never updates or deletes an existing netdev, which is why the runtime
 store changes the kernel itself and these files only matter at boot.
+
+The GRE kinds, as networkd v252 and v257 build them (src/network/netdev/tunnel.c,
+``netdev_gre_erspan_fill_message_create`` and ``netdev_ip6gre_fill_message_create``):
+``InputKey=``/``OutputKey=`` (``Key=`` for both) set a key, and a key of 0 is no key;
+``SerializeTunneledPackets=`` sets sequence numbers in both directions, for gre and gretap
+only; nothing sets a checksum. For ip6gre and ip6gretap it sends the hop limit, the flow label
+and the flags (``EncapsulationLimit=none``), but no traffic class (``CopyDSCP=`` is ip6tnl's)
+and no encapsulation limit, which the kernel then holds as 0 (``ip6gre_netlink_parms`` zeroes
+what a request leaves out). :func:`check_persistable` refuses the rest.
 """
 
 from __future__ import annotations
@@ -16,7 +25,7 @@ from __future__ import annotations
 from ansible_collections.edgenet.router.plugins.module_utils._engine import PERSISTENT, Store, DELETE
 from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdDir, NetworkdError, parse, reload, render
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel import (
-    SIXRD_DEFAULT_RELAY_PREFIX, TABLE, TYPES, TunnelError, _norm_address_list, _norm_routes,
+    GRE_KINDS, SIXRD_DEFAULT_RELAY_PREFIX, TABLE, TYPES, TunnelError, _norm_address_list, _norm_key, _norm_routes,
 )
 
 __all__ = ['NetworkdTunnels', 'check_persistable', 'render_files', 'parse_files']
@@ -24,28 +33,63 @@ __all__ = ['NetworkdTunnels', 'check_persistable', 'render_files', 'parse_files'
 # ip6tnl "Mode=" values (networkd has no mode for sit: the illumos "ipv4" type cannot persist).
 IP6TNL_MODES = {'ip6ip6': 'ip6ip6', 'ipip6': 'ipip6', 'ipv6': 'any'}
 MODE_TYPES = dict((mode, ttype) for ttype, mode in IP6TNL_MODES.items())
+# The GRE kinds over IPv6, and those networkd gives sequence numbers (SerializeTunneledPackets=).
+IP6GRE_KINDS = ('ip6gre', 'ip6gretap')
+SEQUENCE_KINDS = ('gre', 'gretap')
+# systemd's booleans (parse_boolean)
+_BOOLEANS = {'1': True, 'yes': True, 'y': True, 'true': True, 't': True, 'on': True,
+             '0': False, 'no': False, 'n': False, 'false': False, 'f': False, 'off': False}
 
 
 def check_persistable(obj):
     """Refuse, before anything is touched, what networkd cannot bring back at boot."""
     name = obj['name']
+    kind = TYPES[obj['type']]['kind']
     problems = []
     if obj['type'] == 'ipv4':
         problems.append('type ipv4 (sit mode any) has no systemd-networkd equivalent')
     if obj.get('link'):
         problems.append('link (underlay device) needs Tunnel=%s in the underlay\'s own .network file, '
                         'which this module does not own' % name)
-    if obj['tos'] == 'inherit' and TYPES[obj['type']]['kind'] != 'ip6tnl':
+    if obj['tos'] == 'inherit' and TYPES[obj['type']]['family'] == 4:
         problems.append('tos inherit cannot be written as a networkd TOS= value')
-    if TYPES[obj['type']]['kind'] == 'ip6tnl' and obj['tos'] not in (0, 'inherit'):
+    if kind == 'ip6tnl' and obj['tos'] not in (0, 'inherit'):
         problems.append('a fixed tclass cannot be written in networkd (only CopyDSCP=, i.e. inherit)')
     if obj['type'] == '6rd' and obj.get('sixrd_relay_prefix') not in (None, SIXRD_DEFAULT_RELAY_PREFIX):
         # networkd's [Tunnel] has IPv6RapidDeploymentPrefix= but nothing for the relay prefix.
         problems.append('a 6rd relay prefix (%s, i.e. an IPv4 mask length above 0) has no systemd-networkd '
                         'setting (only IPv6RapidDeploymentPrefix=)' % obj['sixrd_relay_prefix'])
+    if kind in GRE_KINDS:
+        problems += _gre_problems(obj, kind)
     if problems:
         raise TunnelError('tunnel %s cannot be made persistent: %s. Use persistent: false, or change '
                           'the tunnel' % (name, '; '.join(problems)))
+
+
+def _gre_problems(obj, kind):
+    """What networkd cannot say of a GRE tunnel (see the module's docstring for the source)."""
+    problems = []
+    for key in ('ikey', 'okey'):
+        if obj[key] == 0:
+            problems.append('%s 0: networkd sets no GRE key when a key is 0 (InputKey=/OutputKey= 0 is no key); '
+                            'choose a key from 1 up, or none' % key)
+    checksums = [name for name in ('icsum', 'ocsum') if obj[name]]
+    if checksums:
+        problems.append('%s: systemd-networkd has no GRE checksum setting' % ' and '.join(checksums))
+    if kind in IP6GRE_KINDS:
+        if obj['iseq'] or obj['oseq']:
+            problems.append('sequence numbers on %s: networkd\'s SerializeTunneledPackets= applies to gre and '
+                            'gretap only' % kind)
+        if obj['tos'] != 0:
+            problems.append('tclass %s: networkd sets no traffic class for %s, fixed or inherited (CopyDSCP= is '
+                            'ip6tnl\'s); use tclass 0' % (obj['tos'], kind))
+        if obj['encaplimit'] not in (0, 'none'):
+            problems.append('encaplimit %s: networkd sends no encapsulation limit for %s, so the kernel holds 0 '
+                            'after boot; use encaplimit 0 or none' % (obj['encaplimit'], kind))
+    elif obj['iseq'] != obj['oseq']:
+        problems.append('sequence numbers in one direction only (iseq %s, oseq %s): networkd\'s '
+                        'SerializeTunneledPackets= sets both; use seq' % (obj['iseq'], obj['oseq']))
+    return problems
 
 
 def _yes(value):
@@ -62,10 +106,17 @@ def render_files(obj):
         tunnel += [('Mode', IP6TNL_MODES[obj['type']]), ('TTL', obj['ttl']),
                    ('EncapsulationLimit', obj['encaplimit']), ('IPv6FlowLabel', obj['flowlabel']),
                    ('CopyDSCP', _yes(obj['tos'] == 'inherit'))]
+    elif kind in IP6GRE_KINDS:
+        tunnel += [('TTL', obj['ttl']), ('EncapsulationLimit', obj['encaplimit']), ('IPv6FlowLabel', obj['flowlabel'])]
     else:
         tunnel += [('TTL', obj['ttl']), ('TOS', obj['tos']), ('DiscoverPathMTU', _yes(obj['pmtudisc']))]
     if obj['type'] == '6rd':
         tunnel.append(('IPv6RapidDeploymentPrefix', obj['sixrd_prefix']))
+    if kind in GRE_KINDS:
+        tunnel += [('InputKey', None if obj['ikey'] == 'none' else obj['ikey']),
+                   ('OutputKey', None if obj['okey'] == 'none' else obj['okey'])]
+        if kind in SEQUENCE_KINDS:
+            tunnel.append(('SerializeTunneledPackets', _yes(obj['iseq'])))
     netdev.append(('Tunnel', tunnel))
 
     network = [('Match', [('Name', obj['name'])]),
@@ -94,6 +145,42 @@ def _int(value):
         return value  # shown as drift as written
 
 
+def _key(value):
+    """``Key=``-style text -> a key (a number or a dotted quad, as networkd reads it), or the text
+    itself when networkd would not read it (shown as drift as written)."""
+    if value is None:
+        return None
+    try:
+        return _norm_key(value)
+    except TunnelError:
+        return value
+
+
+def _boolean(value, default):
+    if value is None:
+        return default
+    return _BOOLEANS.get(value.lower(), value)   # not a boolean: shown as drift as written
+
+
+def _gre_from(obj, kind, tun):
+    """The [Tunnel] keys of a GRE netdev -> its canonical fields, as networkd builds the link:
+    ``InputKey=``/``OutputKey=`` else ``Key=``, a key of 0 being no key; no checksums; the
+    IPv6 kinds without a traffic class, sequence numbers or an encapsulation limit but none."""
+    for field, own in (('ikey', 'InputKey'), ('okey', 'OutputKey')):
+        keys = [_key(tun.get(name)) for name in (own, 'Key')]
+        obj[field] = next((key for key in keys if key not in (None, 0)), 'none')
+    obj['icsum'] = obj['ocsum'] = False
+    if kind in IP6GRE_KINDS:
+        obj['iseq'] = obj['oseq'] = False
+        obj['tos'] = 0
+        obj['encaplimit'] = 'none' if tun.get('EncapsulationLimit') == 'none' else 0
+        obj['flowlabel'] = _int(tun.get('IPv6FlowLabel', 0))
+    else:
+        obj['iseq'] = obj['oseq'] = _boolean(tun.get('SerializeTunneledPackets'), False)
+        obj['tos'] = _int(tun.get('TOS', 0))
+        obj['pmtudisc'] = _boolean(tun.get('DiscoverPathMTU'), True)
+
+
 def parse_files(name, files):
     """``{'netdev': text, 'network': text}`` -> canonical tunnel dict (what boot would build)."""
     obj = dict((f.name, None) for f in TABLE)
@@ -119,6 +206,9 @@ def parse_files(name, files):
                 obj['sixrd_relay_prefix'] = SIXRD_DEFAULT_RELAY_PREFIX
         obj['tos'] = _int(tun.get('TOS', 0))
         obj['pmtudisc'] = tun.get('DiscoverPathMTU', 'yes') == 'yes'
+    elif kind in GRE_KINDS:
+        obj['type'] = kind
+        _gre_from(obj, kind, tun)
     else:
         obj['type'] = kind
     obj['local'] = tun.get('Local', 'any')
