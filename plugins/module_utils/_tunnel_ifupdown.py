@@ -18,7 +18,10 @@ with the words the runtime store's ``commands`` already show (``_tunnel_kernel.l
         up ip route add ::/0 via 2001:db8:1f0a::1 metric 1024 dev he0
         post-down ip link del he0
 
-Reading back parses those same lines, so a value edited by hand is drift of this store.
+Reading back parses those same lines, so a value edited by hand is drift of this store. A GRE
+tunnel's line says every key and flag (``ikey 42 nookey icsum noiseq ...``), as the runtime store's
+commands do; a hand edit may also use iproute2's ``key``, ``csum``, ``seq`` (both directions),
+their ``no`` forms and the dotted key form (``key 0.0.0.42``), read as ``ip link add`` reads them.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ from ansible_collections.edgenet.router.plugins.module_utils._ifupdown import (
     IfupdownError, InterfacesDir, parse_stanza, render_stanza, sourcing_problem,
 )
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel import (
-    TABLE, TYPES, KIND_FIELDS, TUNNEL_FIELDS, TunnelError, _norm_address_list, _norm_routes,
+    GRE_FIELDS, GRE_KINDS, GRE_SHORTHANDS, TABLE, TYPES, KIND_FIELDS, TUNNEL_FIELDS, TunnelError, _norm_address_list,
+    _norm_key, _norm_routes,
 )
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel_kernel import link_words, route_words
 
@@ -42,6 +46,11 @@ WORD_FIELDS = {'local': 'local', 'remote': 'remote', 'ttl': 'ttl', 'hoplimit': '
                'tclass': 'tos', 'encaplimit': 'encaplimit', 'flowlabel': 'flowlabel', 'dev': 'link',
                '6rd-prefix': 'sixrd_prefix', '6rd-relay_prefix': 'sixrd_relay_prefix'}
 HEX_FIELDS = ('tos', 'flowlabel')   # iproute2 reads these in hexadecimal
+# iproute2's GRE words (ip/link_gre.c, link_gre6.c): a key word takes a value and ``no``+word
+# clears it; a flag word sets its flag and ``no``+word clears it. ``key``, ``csum`` and ``seq``
+# are both directions.
+GRE_PAIRS = dict([(name, (name,)) for name in GRE_FIELDS] + list(GRE_SHORTHANDS.items()))
+GRE_KEY_WORDS = ('key', 'ikey', 'okey')
 COMMENT = 'edgenet.router iptun tunnel: ifupdown brings it back at boot (networking.service, ifup -a).'
 
 
@@ -75,14 +84,30 @@ def _value(field, word):
         return word   # not a number where one belongs: shown as drift as written
 
 
+def _key(word):
+    """A key word's value as iproute2 reads it (a number, or the dotted form); else the word, shown
+    as drift as written."""
+    try:
+        return _norm_key(word)
+    except TunnelError:
+        return word
+
+
 def _link(obj, words):
-    """``type KIND [mode M] key value ... [pmtudisc|nopmtudisc]`` into ``obj``."""
+    """``type KIND [mode M] key value ... [pmtudisc|nopmtudisc] [GRE words]`` into ``obj``."""
     kind = words[1] if len(words) > 1 and words[0] == 'type' else None
     mode, rest = None, words[2:]
     while rest:
         word = rest.pop(0)
         if word in ('pmtudisc', 'nopmtudisc'):
             obj['pmtudisc'] = word == 'pmtudisc'
+        elif word in GRE_KEY_WORDS:
+            if rest:
+                obj.update(dict.fromkeys(GRE_PAIRS[word], _key(rest.pop(0))))
+        elif word in GRE_PAIRS:
+            obj.update(dict.fromkeys(GRE_PAIRS[word], True))
+        elif word.startswith('no') and word[2:] in GRE_PAIRS:
+            obj.update(dict.fromkeys(GRE_PAIRS[word[2:]], 'none' if word[2:] in GRE_KEY_WORDS else False))
         elif word == 'mode' and rest:
             mode = rest.pop(0)
         elif word in WORD_FIELDS and rest:
@@ -124,6 +149,10 @@ def parse_hooks(name, auto, hooks):
     for field in TUNNEL_FIELDS:
         if field not in KIND_FIELDS.get(TYPES.get(obj['type'], {}).get('kind'), ()):
             obj[field] = None
+    if kind in GRE_KINDS:   # a GRE word left out: iproute2 makes the link without that key or flag
+        for field in GRE_FIELDS:
+            if obj[field] is None:
+                obj[field] = 'none' if field.endswith('key') else False
     obj['addresses'] = _norm_address_list(addresses)
     obj['routes'] = _norm_routes(routes)
     return obj

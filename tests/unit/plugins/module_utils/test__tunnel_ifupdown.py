@@ -151,3 +151,96 @@ def test_a_managed_file_the_shell_cannot_split_is_a_clear_error_naming_it(tmp_pa
 def test_a_directory_that_cannot_be_one_is_refused_before_the_interfaces_file_is_read(directory):
     with pytest.raises(IfupdownError, match='ifupdown directory .* is refused'):
         IfupdownTunnels.host_problem(directory)
+
+
+# --- the GRE family -------------------------------------------------------------------------------
+GRE4 = dict(name='g1', type='gre', local='192.0.2.1', remote='192.0.2.2')
+GRE6 = dict(name='g6', type='ip6gre', local='2001:db8::1', remote='2001:db8::2')
+GRE_TUNNELS = [
+    dict(GRE4),
+    dict(GRE4, name='gt1', type='gretap', local=None, key=0, csum=True, seq=True, ttl=64, tos='inherit', mtu=1400,
+         addresses=['10.9.0.1/30'], routes=[{'dest': '10.9.1.0/24', 'via': '10.9.0.2'}]),
+    dict(GRE4, name='g2', ikey='0.0.0.7', okey=4294967295, icsum=True, oseq=True, pmtudisc=False, enabled=False, link='eth0'),
+    dict(GRE6),
+    dict(GRE6, name='gt6', type='ip6gretap', key=5, tos='inherit', encaplimit='none', flowlabel=0x12345, ttl=10,
+         ocsum=True, iseq=True, addresses=['2001:db8:9::1/64']),
+    dict(GRE6, name='g7', okey=9, tos=0x28, encaplimit=0),
+]
+
+
+@pytest.mark.parametrize('task', GRE_TUNNELS, ids=[t['name'] for t in GRE_TUNNELS])
+def test_every_gre_type_reads_back_as_written(tmp_path, task):
+    obj = canonical(task)
+    IfupdownTunnels.check_persistable(obj)   # ifupdown's ip link add says every GRE setting
+    assert_round_trip(IfupdownTunnels(str(tmp_path / 'interfaces.d')), obj)
+
+
+def test_the_gre_words_of_the_boot_line():
+    words = render_hooks(canonical(GRE_TUNNELS[2]))[0][1]
+    assert words[:6] == ['ip', 'link', 'add', 'g2', 'type', 'gre']
+    assert words[-10:] == ['ikey', '7', 'okey', '4294967295', 'icsum', 'noiseq', 'noocsum', 'oseq', 'dev', 'eth0']
+    assert ' '.join(render_hooks(canonical(GRE_TUNNELS[3]))[0][1]).endswith(' noikey nookey noicsum noiseq noocsum nooseq')
+
+
+def _gre_line(obj, old, new):
+    hooks = render_hooks(obj)
+    line = ' '.join(hooks[0][1])
+    assert old in line
+    return [('pre-up', line.replace(old, new).split())] + hooks[1:]
+
+
+@pytest.mark.parametrize('old, new, wanted', [
+    ('ikey 42 okey 42', 'ikey 43 okey 42', {'ikey': 43, 'okey': 42}),
+    ('ikey 42 okey 42', 'key 0.0.0.44', {'ikey': 44, 'okey': 44}),              # iproute2's dotted form
+    ('ikey 42 okey 42', 'key 0x2a', {'ikey': 42, 'okey': 42}),
+    ('ikey 42 okey 42', 'nokey', {'ikey': 'none', 'okey': 'none'}),
+    ('ikey 42 okey 42', 'ikey 0 nookey', {'ikey': 0, 'okey': 'none'}),
+    ('ikey 42 okey 42', '', {'ikey': 'none', 'okey': 'none'}),                  # no key word: no key
+    ('ikey 42 okey 42', 'ikey forty okey 42', {'ikey': 'forty'}),              # shown as written
+    ('noicsum noiseq noocsum nooseq', 'csum seq', {'icsum': True, 'ocsum': True, 'iseq': True, 'oseq': True}),
+    ('noicsum noiseq noocsum nooseq', 'iseq', {'icsum': False, 'ocsum': False, 'iseq': True, 'oseq': False}),
+    ('noicsum noiseq noocsum nooseq', 'csum noicsum', {'icsum': False, 'ocsum': True}),
+    ('noicsum noiseq noocsum nooseq', 'seq noseq', {'iseq': False, 'oseq': False}),
+    ('noicsum noiseq noocsum nooseq', '', {'icsum': False, 'ocsum': False, 'iseq': False, 'oseq': False}),
+    ('noicsum noiseq noocsum nooseq', 'noicsum noiseq noocsum nooseq key', {'ikey': 42}),   # a key word without a value
+])
+def test_a_gre_word_edited_by_hand_is_drift_read_as_iproute2_reads_it(old, new, wanted):
+    obj = canonical(dict(GRE4, key=42))
+    back = parse_hooks('g1', True, _gre_line(obj, old, new))
+    assert dict((field, back[field]) for field in wanted) == wanted
+    assert back['type'] == 'gre' and back['ttl'] == 0 and back['pmtudisc'] is True
+
+
+def test_other_kinds_read_no_gre_fields_even_with_gre_words():
+    obj = canonical(TUNNELS[0])
+    hooks = render_hooks(obj)
+    hooks[0] = ('pre-up', hooks[0][1] + ['ikey', '5', 'csum'])
+    back = parse_hooks('t4in4', True, hooks)
+    assert [back[f] for f in ('ikey', 'okey', 'icsum', 'ocsum', 'iseq', 'oseq')] == [None] * 6
+
+
+def test_a_gre_tunnel_in_the_cycle_check_apply_idempotent_drift_repair(tmp_path):
+    nl = FakeNetlink()
+    directory = str(tmp_path / 'interfaces.d')
+    task = params(**dict(GRE4, key=77, csum=True, addresses=['10.9.0.1/30']))
+
+    def run(check_mode=False, **changes):
+        nl.read_only = check_mode
+        try:
+            return run_iptun(dict(task, **changes), KernelTunnels(nl), IfupdownTunnels(directory), check_mode=check_mode,
+                             resolve=fake_resolve)
+        finally:
+            nl.read_only = False
+    assert run(check_mode=True)['changed'] and not os.path.exists(directory)
+    applied = run()
+    assert [c['store'] for c in applied['changes']] == ['persistent', 'runtime']
+    assert run()['changed'] is False
+    path = os.path.join(directory, 'edgenet-g1')
+    with open(path) as handle:
+        text = handle.read()
+    assert ' ikey 77 okey 77 icsum noiseq ocsum nooseq\n' in text
+    with open(path, 'w') as handle:
+        handle.write(text.replace(' ocsum ', ' noocsum '))
+    drift = run(check_mode=True)
+    assert [(c['store'], list(c['fields'])) for c in drift['changes']] == [('persistent', ['ocsum'])]
+    assert run()['changed'] is True and run(check_mode=True)['changed'] is False
