@@ -31,14 +31,23 @@
     address1=2001:db8:1f0a::2/64
     route1=::/0,2001:db8:1f0a::1,1024
 
-NetworkManager 1.42's ip-tunnel setting (``nm-setting-ip-tunnel.c``) knows the modes ipip (1), sit
-(3), ip6ip6 (6) and ipip6 (7) with local, remote (required), ttl (the hop limit of ip6tnl), tos
-(ipip/sit: 1 is the kernel's "inherit"; ip6tnl: the traffic class), path-mtu-discovery,
-encapsulation-limit, flow-label, parent, mtu and flags (ip6tnl: 0x1 ignore the encapsulation
-limit, 0x2 copy the traffic class). It has no 6rd prefix, no sit or ip6tnl mode "any" and no way to
-create a device that stays down; :func:`check_persistable` refuses those. 6to4 is a sit connection
-whose remote is ``0.0.0.0`` (NetworkManager accepts any valid IPv4 text and creates the sit device
-with that remote, which the kernel reads as "any").
+NetworkManager 1.42's ip-tunnel setting (``nm-setting-ip-tunnel.c``) knows the modes ipip (1), gre
+(2), sit (3), ip6ip6 (6), ipip6 (7), ip6gre (8), gretap (10) and ip6gretap (11) with local, remote
+(required), ttl (the hop limit of the IPv6 modes), tos (ipip/sit/gre/gretap: 1 is the kernel's
+"inherit"; the IPv6 modes: the traffic class), path-mtu-discovery, encapsulation-limit, flow-label,
+parent, mtu, flags (ip6ip6/ipip6: 0x1 ignore the encapsulation limit, 0x2 copy the traffic class)
+and, for the GRE modes, input-key and output-key. It has no 6rd prefix, no sit or ip6tnl mode "any"
+and no way to create a device that stays down; :func:`check_persistable` refuses those. 6to4 is a
+sit connection whose remote is ``0.0.0.0`` (NetworkManager accepts any valid IPv4 text and creates
+the sit device with that remote, which the kernel reads as "any").
+
+GRE, as NetworkManager 1.42.4 and 1.52.0 create the link (``create_and_realize`` in
+nm-device-ip-tunnel.c, ``_nl_msg_new_link_set_linkinfo`` in nm-linux-platform.c): a key is a
+decimal number 0-4294967295 (an empty or absent key: none; 0 is a key); nothing sets a checksum or
+a sequence number; the ip6gre modes take the hop limit, traffic class, encapsulation limit and flow
+label, but 1.42's verify() accepts flags on ip6ip6 and ipip6 only (a keyfile with flags on ip6gre is
+not loaded; 1.52 accepts them), and the ip6gre link gets its remote only when local is set. The tap
+modes need no [ethernet] group (without a cloned MAC address the kernel picks a random one).
 
 The files are read back by parsing them as NetworkManager does, so a value edited by hand is drift
 of this store; a file NetworkManager would not bring up at boot (other type or interface, no
@@ -57,16 +66,16 @@ from ansible_collections.edgenet.router.plugins.module_utils._nm import (
     reload, render,
 )
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel import (
-    TABLE, TYPES, KIND_FIELDS, TunnelError, _norm_address_list, _norm_routes,
+    GRE_KINDS, KEY_MAX, TABLE, TYPES, KIND_FIELDS, TunnelError, _norm_address_list, _norm_routes,
 )
 
 __all__ = ['NmTunnels', 'check_persistable', 'render_groups', 'parse_groups']
 
 # type -> NetworkManager's ip-tunnel mode (NMIPTunnelMode, nm-dbus-interface.h).
-MODES = {'ipip': 1, 'sit': 3, '6to4': 3, 'ip6ip6': 6, 'ipip6': 7}
+MODES = {'ipip': 1, 'gre': 2, 'sit': 3, '6to4': 3, 'ip6ip6': 6, 'ipip6': 7, 'ip6gre': 8, 'gretap': 10, 'ip6gretap': 11}
 # How long to wait for NetworkManager to see a link the runtime store made (see _bring_up).
 DEVICE_WAIT = 10
-MODE_TYPES = {1: 'ipip', 3: 'sit', 6: 'ip6ip6', 7: 'ipip6'}
+MODE_TYPES = {1: 'ipip', 2: 'gre', 3: 'sit', 6: 'ip6ip6', 7: 'ipip6', 8: 'ip6gre', 10: 'gretap', 11: 'ip6gretap'}
 # ip6tnl flags (NMIPTunnelFlags = the kernel's IP6_TNL_F_*).
 FLAG_IGN_ENCAP_LIMIT = 0x1
 FLAG_USE_ORIG_TCLASS = 0x2
@@ -91,9 +100,11 @@ def check_persistable(obj):
         problems.append('enabled false: NetworkManager brings a connection\'s device up when it creates it at boot, '
                         'and has no setting for a tunnel that exists but stays down')
     kind = TYPES.get(obj['type'], {}).get('kind')
-    if kind in ('ipip', 'sit') and obj.get('tos') == TOS_INHERIT:
+    if kind in ('ipip', 'sit', 'gre', 'gretap') and obj.get('tos') == TOS_INHERIT:
         problems.append('tos 1 is how the kernel and NetworkManager write "inherit" for %s, so it would read back as '
                         'inherit; write tos inherit, or another value' % kind)
+    if kind in GRE_KINDS:
+        problems += _gre_problems(obj, kind)
     for version in (4, 6):
         if any(ipaddress.ip_network(r['dest']).version == version for r in obj.get('routes') or []) \
                 and not any(ipaddress.ip_interface(a).version == version for a in obj.get('addresses') or []):
@@ -103,6 +114,29 @@ def check_persistable(obj):
     if problems:
         raise TunnelError('tunnel %s cannot be made persistent with NetworkManager: %s. Use persistent: false, or '
                           'change the tunnel' % (obj['name'], '; '.join(problems)))
+
+
+def _gre_problems(obj, kind):
+    """What NetworkManager cannot say of a GRE tunnel (see the module's docstring for the source)."""
+    problems = []
+    flags = [name for name in ('icsum', 'ocsum', 'iseq', 'oseq') if obj.get(name)]
+    if flags:
+        problems.append('%s: NetworkManager\'s ip-tunnel setting has no GRE checksum or sequence number setting '
+                        '(only input-key and output-key)' % ', '.join(flags))
+    if kind in ('ip6gre', 'ip6gretap'):
+        flagged = ['encaplimit none'] if obj.get('encaplimit') == 'none' else []
+        flagged += ['tclass inherit'] if obj.get('tos') == 'inherit' else []
+        if flagged:
+            problems.append('%s: these are ip-tunnel flags, which NetworkManager 1.42 refuses on %s (it does not load '
+                            'the keyfile); give a number' % (' and '.join(flagged), kind))
+        if obj.get('local') == 'any':
+            problems.append('no local: NetworkManager sends the remote of an %s link only when local is set, so the '
+                            'tunnel would come back without its remote; give local' % kind)
+    return problems
+
+
+def _key_text(key):
+    return None if key == 'none' else str(key)
 
 
 def _address_family(obj):
@@ -143,7 +177,7 @@ def render_groups(obj):
               ('local', None if obj['local'] == 'any' else obj['local']),
               ('remote', ANY[family] if obj['remote'] == 'any' else obj['remote']),
               ('ttl', obj['ttl'])]
-    if kind == 'ip6tnl':
+    if family == 6:
         flags = (FLAG_IGN_ENCAP_LIMIT if obj['encaplimit'] == 'none' else 0) \
             | (FLAG_USE_ORIG_TCLASS if obj['tos'] == 'inherit' else 0)
         tunnel += [('tos', 0 if obj['tos'] == 'inherit' else obj['tos']),
@@ -152,6 +186,8 @@ def render_groups(obj):
     else:
         tunnel += [('tos', TOS_INHERIT if obj['tos'] == 'inherit' else obj['tos']),
                    ('path-mtu-discovery', bool(obj['pmtudisc']))]
+    if kind in GRE_KINDS:
+        tunnel += [('input-key', _key_text(obj['ikey'])), ('output-key', _key_text(obj['okey']))]
     tunnel.append(('mtu', obj.get('mtu')))
     return [('connection', [('id', 'edgenet-%s' % name), ('uuid', connection_uuid(name)), ('type', 'ip-tunnel'),
                             ('interface-name', name), ('autoconnect', True)]),
@@ -221,7 +257,7 @@ def parse_groups(name, groups):
         obj['type'] = '6to4'
     obj['ttl'] = _int(tun.get('ttl'), 0)
     tos = _int(tun.get('tos'), 0)
-    if kind == 'ip6tnl':
+    if family == 6:
         flags = _int(tun.get('flags'), 0)
         flags = flags if isinstance(flags, int) else 0
         obj['tos'] = 'inherit' if flags & FLAG_USE_ORIG_TCLASS else tos
@@ -233,6 +269,10 @@ def parse_groups(name, groups):
     for field in ('ttl', 'tos', 'pmtudisc', 'encaplimit', 'flowlabel'):
         if field not in KIND_FIELDS[kind]:
             obj[field] = None
+    if kind in GRE_KINDS:
+        obj['ikey'] = _key(tun.get('input-key'))
+        obj['okey'] = _key(tun.get('output-key'))
+        obj['icsum'] = obj['ocsum'] = obj['iseq'] = obj['oseq'] = False
     addresses, routes = [], []
     for version in ('ipv4', 'ipv6'):
         group = groups.get(version, {})
@@ -242,6 +282,18 @@ def parse_groups(name, groups):
     obj['addresses'] = _norm_address_list(addresses)
     obj['routes'] = _norm_routes(routes)
     return obj
+
+
+def _key(value):
+    """input-key/output-key -> a key: NetworkManager reads decimal digits only (0 is a key) and an
+    empty or absent key as none; other text is shown as drift as written (NetworkManager would not
+    load the keyfile)."""
+    text = (value or '').strip()
+    if not text:
+        return 'none'
+    if text.isdigit() and text.isascii() and int(text) <= KEY_MAX:
+        return int(text)
+    return value
 
 
 def _address(text):

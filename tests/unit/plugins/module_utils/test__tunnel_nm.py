@@ -109,7 +109,8 @@ def test_a_value_edited_by_hand_is_drift_and_a_file_that_brings_nothing_up_reads
     assert parse_groups('t6in4', parse(text.replace('\nttl=64\n', '\nttl = 5\n')))['ttl'] == 5
     assert parse_groups('t6in4', parse(text.replace('autoconnect=true', 'autoconnect=false'))) is None
     assert parse_groups('t6in4', parse(text.replace('interface-name=t6in4', 'interface-name=eth0'))) is None
-    assert parse_groups('t6in4', parse(text.replace('mode=3', 'mode=2'))) is None   # gre: not ours
+    assert parse_groups('t6in4', parse(text.replace('mode=3', 'mode=4'))) is None   # isatap: not ours
+    assert parse_groups('t6in4', parse(text.replace('mode=3', 'mode=2')))['type'] == 'gre'
     # a key left out reads as NetworkManager's default
     assert parse_groups('t6in4', parse(text.replace('path-mtu-discovery=true\n', '')))['pmtudisc'] is True
     assert parse_groups('t6in4', parse(text.replace('\ntos=22\n', '\n')))['tos'] == 0
@@ -339,3 +340,87 @@ def test_activation_waits_until_networkmanager_sees_the_link(host):
     asked = [c for c in calls if c == 'nmcli -g GENERAL.DEVICE device show he-ipv6']
     assert len(asked) == 4 and calls.index('nmcli --wait 60 connection up uuid %s' % connection_uuid('he-ipv6')) > \
         max(i for i, c in enumerate(calls) if c == 'nmcli -g GENERAL.DEVICE device show he-ipv6')
+
+
+# --- the GRE family -------------------------------------------------------------------------------
+GRE4 = dict(name='g1', type='gre', local='192.0.2.1', remote='192.0.2.2')
+GRE6 = dict(name='g6', type='ip6gre', local='2001:db8::1', remote='2001:db8::2')
+GRE_TUNNELS = [
+    dict(GRE4),
+    dict(GRE4, name='gt1', type='gretap', local=None, key=0, ttl=64, tos='inherit', mtu=1400,
+         addresses=['10.9.0.1/30'], routes=[{'dest': '10.9.1.0/24', 'via': '10.9.0.2'}]),
+    dict(GRE4, name='g2', ikey='0.0.0.7', okey=4294967295, pmtudisc=False, link='eth0'),
+    dict(GRE6),
+    dict(GRE6, name='gt6', type='ip6gretap', key=5, tos=0x28, encaplimit=0, flowlabel=0x12345, ttl=10,
+         addresses=['2001:db8:9::1/64']),
+    dict(GRE6, name='g7', okey=9),
+]
+GRE_REFUSED = [
+    (dict(GRE4, csum=True), 'icsum, ocsum: NetworkManager\'s ip-tunnel setting has no GRE checksum or sequence number'),
+    (dict(GRE4, oseq=True), 'oseq: NetworkManager\'s ip-tunnel setting has no GRE checksum'),
+    (dict(GRE4, type='gretap', tos=1), 'tos 1 is how the kernel and NetworkManager write "inherit" for gretap'),
+    (dict(GRE6, encaplimit='none'), 'encaplimit none: these are ip-tunnel flags, which NetworkManager 1.42 refuses on ip6gre'),
+    (dict(GRE6, type='ip6gretap', tos='inherit'), 'tclass inherit: these are ip-tunnel flags'),
+    (dict(GRE6, local=None), 'no local: NetworkManager sends the remote of an ip6gre link only when local is set'),
+]
+
+
+@pytest.mark.parametrize('task', GRE_TUNNELS, ids=[t['name'] for t in GRE_TUNNELS])
+def test_every_gre_type_reads_back_as_written(tmp_path, task):
+    obj = canonical(task)
+    check_persistable(obj)
+    assert_round_trip(NmTunnels(str(tmp_path / 'system-connections')), obj)
+
+
+def test_the_gre_keys_networkmanager_reads():
+    tunnel = dict(dict(render_groups(canonical(GRE_TUNNELS[1])))['ip-tunnel'])
+    # gretap is mode 10; a key is decimal text and 0 is a key (NetworkManager sets GRE_KEY for it)
+    assert (tunnel['mode'], tunnel['input-key'], tunnel['output-key'], tunnel['tos']) == (10, '0', '0', 1)
+    assert tunnel['path-mtu-discovery'] is True and 'flags' not in tunnel
+    tunnel = dict(dict(render_groups(canonical(GRE_TUNNELS[2])))['ip-tunnel'])
+    assert (tunnel['mode'], tunnel['input-key'], tunnel['output-key'], tunnel['parent']) == (2, '7', '4294967295', 'eth0')
+    assert 'input-key=' not in render_file(canonical(GRE_TUNNELS[0]))   # no key: none written
+    tunnel = dict(dict(render_groups(canonical(GRE_TUNNELS[4])))['ip-tunnel'])
+    assert (tunnel['mode'], tunnel['tos'], tunnel['encapsulation-limit'], tunnel['flow-label'], tunnel['flags']) == \
+        (11, 0x28, 0, 0x12345, 0)
+    assert (dict(dict(render_groups(canonical(GRE_TUNNELS[3])))['ip-tunnel'])['mode'],
+            dict(dict(render_groups(canonical(GRE_TUNNELS[5])))['ip-tunnel'])['output-key']) == (8, '9')
+    text = render_file(canonical(GRE_TUNNELS[1]))
+    assert '[ethernet]' not in text   # the tap modes need none
+
+
+@pytest.mark.parametrize('task, words', GRE_REFUSED, ids=['%s-%d' % (t['type'], i) for i, (t, w) in enumerate(GRE_REFUSED)])
+def test_what_networkmanager_cannot_say_of_gre_is_refused_naming_the_field(task, words):
+    with pytest.raises(TunnelError, match=re.escape(words)):
+        check_persistable(canonical(task))
+
+
+@pytest.mark.parametrize('old, new, field, value', [
+    ('input-key=42', 'input-key=43', 'ikey', 43),
+    ('input-key=42', 'input-key=', 'ikey', 'none'),             # empty: no key
+    ('input-key=42\n', '', 'ikey', 'none'),
+    ('output-key=42', 'output-key=0', 'okey', 0),               # 0 is a key
+    ('output-key=42', 'output-key=0.0.0.42', 'okey', '0.0.0.42'),   # NetworkManager reads decimal only
+    ('output-key=42', 'output-key=4294967296', 'okey', '4294967296'),
+    ('mode=2', 'mode=10', 'type', 'gretap'),
+])
+def test_a_gre_value_edited_by_hand_is_drift(old, new, field, value):
+    text = render_file(canonical(dict(GRE4, key=42)))
+    assert old in text
+    back = parse_groups('g1', parse(text.replace(old, new)))
+    assert back[field] == value
+    assert (back['icsum'], back['ocsum'], back['iseq'], back['oseq']) == (False, False, False, False)
+
+
+def test_other_modes_have_no_gre_fields():
+    back = parse_groups('t4in4', parse(render_file(canonical(TUNNELS[0])).replace('[ipv4]', 'input-key=5\n[ipv4]')))
+    assert [back[f] for f in ('ikey', 'okey', 'icsum', 'ocsum', 'iseq', 'oseq')] == [None] * 6
+
+
+def test_a_gre_type_change_between_modes_is_refused_before_anything(host):
+    task = dict(GRE4, name='he-ipv6', key=5, addresses=['10.0.0.1/30'], routes=[])
+    assert host(**task)['changed'] is True
+    assert dict(parse(open(host.path).read())['ip-tunnel'])['input-key'] == '5'
+    assert host(**task)['changed'] is False
+    with pytest.raises(TunnelError, match='from gre to gretap'):
+        host(**dict(task, type='gretap'))
