@@ -24,6 +24,8 @@ TUNNEL = drop(BASE, 'networkd_dir')
 BULK = {'tunnels': [dict(TUNNEL)], 'networkd_dir': '@networkd'}
 ROUTE = {'dest': '198.51.100.0/24', 'via': None, 'metric': None}
 WITH_ROUTE = dict(BASE, routes=[dict(ROUTE)])
+BASEGRE = dict(BASE, type='gre', key=5, seq=True)
+BASEGRE6 = dict(BASE6, type='ip6gretap', okey='0.0.0.9', encaplimit='none')
 
 # Free text that is neither an address nor a name the (fake) resolver knows.
 ENDPOINT_TEXT = list(TEXT_BAD)
@@ -83,6 +85,32 @@ T.each('encaplimit', ('encaplimit',), ints([-1, 256, 2 ** 32]) + [
     ('empty', ''), ('long-100k', LONG)], 'encaplimit', base=BASE6)
 T.each('flowlabel', ('flowlabel',), ints([-1, 0x100000, 2 ** 32]) + INT_WRONG, 'flowlabel', base=BASE6)
 T.each('mtu', ('mtu',), ints([0, 67, 65536, -1, 2 ** 31]) + INT_WRONG, 'mtu')
+
+# ---- GRE: keys, checksums, sequence numbers; what the persistent store (networkd) cannot keep ------
+KEY_BAD = ints([-1, 2 ** 32, 2 ** 64]) + [
+    ('word', 'abc'), ('dotted-256', '0.0.0.256'), ('dotted-short', '0.0.42'), ('dotted-v6', '::42'), ('bool', True),
+    ('float', 1.5), ('float-text', '1.5'), ('list', [1]), ('dict', {'a': 1}), ('empty', ''), ('nul', '5\0'),
+    ('none-typo', 'nonee'), ('long-100k', LONG)]
+# _tunnel._norm_key serves key, ikey and okey: its message says "GRE key", not which option
+for option in ('key', 'ikey', 'okey'):
+    T.each('gre-%s' % option, (option,), KEY_BAD, (option, 'GRE key'), base=drop(BASEGRE, 'key'), short_for_text=True)
+T.each('gre6-okey', ('okey',), KEY_BAD[:6], ('okey', 'GRE key'), base=BASEGRE6)
+for option in ('csum', 'icsum', 'ocsum', 'seq', 'iseq', 'oseq'):
+    T.each('gre-%s' % option, (option,), BOOL_WRONG, option, base=drop(BASEGRE, 'seq'))
+T.add('gre-key-and-okey-disagree', dict(BASEGRE, okey=6), ('key', 'okey'))
+T.add('gre-seq-and-iseq-disagree', dict(BASEGRE, iseq=False), ('seq', 'iseq'))
+T.add('gre-key-on-ipip', dict(BASE, key=5), 'key')
+T.add('gre-csum-on-ip6ip6', dict(BASE6, csum=True), 'csum')
+T.add('gre-ocsum-on-sit', dict(BASE, type='sit', ocsum=True), 'ocsum')
+T.add('gre-encaplimit-on-gre', dict(BASEGRE, encaplimit=4), 'encaplimit')
+T.add('gre-pmtudisc-on-ip6gretap', dict(BASEGRE6, pmtudisc=True), 'pmtudisc')
+T.add('gre-fallback-gre0', dict(BASEGRE, name='gre0'), 'gre0')
+T.add('gre-persistent-csum', dict(BASEGRE, csum=True), ('csum', 'persistent'))
+T.add('gre-persistent-key-0', dict(BASEGRE, key=0), ('key 0', 'persistent'))
+T.add('gre-persistent-iseq-only', dict(BASEGRE, seq=None, iseq=True), ('iseq', 'persistent'))
+T.add('gre-persistent-ip6gretap-seq', dict(BASEGRE6, oseq=True), ('sequence', 'persistent'))
+T.add('gre-persistent-ip6gretap-encaplimit', drop(BASEGRE6, 'encaplimit'), ('encaplimit', 'persistent'))
+T.add('gre-persistent-ip6gretap-tclass', dict(BASEGRE6, tclass=8), ('tclass', 'persistent'))
 
 # ---- 6rd prefixes ----------------------------------------------------------------------------------
 T.each('sixrd_prefix', ('sixrd_prefix',), [
@@ -170,7 +198,7 @@ def test_tables_are_big_enough():
 @pytest.mark.parametrize('check_mode', [False, True], ids=['apply', 'check'])
 def test_the_base_task_is_accepted(world, check_mode):
     """The tables' starting point is valid: every refusal below is the bad value's doing."""
-    for base in (BASE, BASE6, BASE6RD, BULK, WITH_ROUTE):
+    for base in (BASE, BASE6, BASE6RD, BULK, WITH_ROUTE, BASEGRE, BASEGRE6):
         result = assert_accepted(world, 'iptun', base, check_mode=check_mode)
         assert result['changed'] or not check_mode
     assert assert_accepted(world, 'iptun_info', INFO.base, check_mode=check_mode)['changed'] is False
