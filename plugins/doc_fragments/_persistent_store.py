@@ -44,9 +44,10 @@ options:
         module does it and waits. A keyfile NetworkManager does not load, or a connection it
         cannot activate, fails the task and every store is rolled back. NetworkManager cannot
         express type V(ipv4), V(ipv6), V(6rd), a tunnel that stays down (C(enabled=false)),
-        tos V(1) on ipip/sit, or routes of an address family without an address; such a tunnel
-        is refused naming the field (use O(persistent=false)). A change of type between ipip, sit,
-        ip6ip6 and ipip6 is refused (remove the tunnel first).
+        tos V(1) on ipip/sit/gre/gretap, routes of an address family without an address, GRE checksums
+        or sequence numbers, and for ip6gre/ip6gretap encaplimit V(none), tos V(inherit) or no local;
+        such a tunnel is refused naming the field (use O(persistent=false)). A change of type between
+        ipip, gre, sit, ip6ip6, ipip6, ip6gre, gretap and ip6gretap is refused (remove the tunnel first).
       - A manager named directly must be running (it need not manage a link yet). A manager that
         is not running is refused the same way.
       - Ignored with O(persistent=false).

@@ -255,28 +255,33 @@ class Netlink(object):
 
     # ---- routes ------------------------------------------------------------------------------
     def routes(self):
-        """``{index: [{dest, via, metric}, ...]}``: static routes of the main table by outgoing
-        link, one dump per family (``dest`` as ``net/len``, ``via`` None for on-link). Kernel
-        and RA routes are left out."""
+        """``{index: [{dest, via, metric[, table, src, from]}, ...]}``: static routes of every table
+        by outgoing link, one dump per family (``dest`` as ``net/len``, ``via`` None for on-link;
+        ``table`` only when not main, ``src`` the preferred source and ``from`` the source prefix
+        only when set). Kernel and RA routes are left out (the local table holds only those)."""
         out = {}
         for family in (socket.AF_INET, socket.AF_INET6):
             for route in _call('list routes', self._rtnl.routes, family, STATIC_PROTOCOLS):
-                if route['table'] != _codec.RT_TABLE_MAIN or route['oif'] is None:
+                if route['oif'] is None:
                     continue
                 dst = route['dst'] or ('0.0.0.0' if family == socket.AF_INET else '::')
-                out.setdefault(route['oif'], []).append({
-                    'dest': '%s/%d' % (dst, route['dst_len']),
-                    'via': route['gateway'],
-                    'metric': route['priority'] or 0,
-                })
+                seam = {'dest': '%s/%d' % (dst, route['dst_len']), 'via': route['gateway'], 'metric': route['priority'] or 0}
+                if route['table'] != _codec.RT_TABLE_MAIN:
+                    seam['table'] = route['table']
+                if route['prefsrc']:
+                    seam['src'] = route['prefsrc']
+                if route['src'] and route['src_len']:
+                    seam['from'] = '%s/%d' % (route['src'], route['src_len'])
+                out.setdefault(route['oif'], []).append(seam)
         return out
 
     @staticmethod
     def _route_args(index, route):
-        """A seam route (``dest``, ``via``, ``metric``) -> ``_codec.route_body`` arguments, in the
-        main table (the only one ``routes`` reads back). Metric 0 is left out: the kernel then
-        picks its default (0 for IPv4, 1024 for IPv6), as it did for pyroute2."""
+        """A seam route (``dest``, ``via``, ``metric``, optional ``table``, ``src``, ``from``) ->
+        ``_codec.route_body`` arguments (the main table unless ``table``). Metric 0 is left out:
+        the kernel then picks its default (0 for IPv4, 1024 for IPv6), as it did for pyroute2."""
         dest, dst_len = route['dest'].split('/')
+        source, source_len = (route.get('from') or '/0').split('/')
         return {
             'oif': index,
             'dst_len': int(dst_len),
@@ -284,7 +289,10 @@ class Netlink(object):
             'dst': dest if int(dst_len) else None,
             'gateway': route.get('via') or None,
             'priority': route.get('metric') or None,
-            'table': _codec.RT_TABLE_MAIN,
+            'table': route.get('table') or _codec.RT_TABLE_MAIN,
+            'src': source or None,
+            'src_len': int(source_len),
+            'prefsrc': route.get('src') or None,
         }
 
     def add_route(self, index, route):

@@ -151,12 +151,65 @@ DEFAULT_METRIC = {4: 0, 6: 1024}
 MTU_MIN, MTU_MAX = 68, 65535
 
 
+# Routing tables by name, as /etc/iproute2/rt_tables has them; "local" (255) is the kernel's own.
+RT_TABLE_MAIN = 254
+TABLE_NAMES = {'main': RT_TABLE_MAIN, 'default': 253}
+TABLE_MAX = 2 ** 32 - 1
+ROUTE_KEYS = ('dest', 'via', 'metric', 'table', 'src', 'from')
+
+
+def _norm_table(value, dest):
+    """A routing table: a number 1-4294967295 but 255 (local), or main/default; main (254) is
+    None in the canonical form, so a route in the main table has no ``table`` key at all."""
+    if value in (None, ''):
+        return None
+    number = TABLE_NAMES.get(value.strip().lower()) if isinstance(value, str) else None
+    if number is None:
+        number = integer(value)
+    if number is None or not 1 <= number <= TABLE_MAX or number == 255:
+        raise TunnelError('route to %s: table %s must be a number 1-%d other than 255 (the kernel\'s local table), '
+                          'or main or default' % (dest, quoted(value), TABLE_MAX))
+    return None if number == RT_TABLE_MAIN else number
+
+
+def _norm_route_src(value, dest):
+    """The preferred source address of a route (``ip route ... src``), of the destination's family."""
+    if value in (None, ''):
+        return None
+    try:
+        address = parsed(ipaddress.ip_address, value.strip())
+    except (AttributeError, ValueError):
+        raise TunnelError('route to %s: src %s is not an IP address' % (dest, quoted(value)))
+    if address.version != dest.version:
+        raise TunnelError('route to %s: src %s is of the other address family' % (dest, address))
+    if address.is_multicast or address.is_unspecified:
+        raise TunnelError('route to %s: src %s is not a unicast address this router could send from' % (dest, address))
+    return str(address)
+
+
+def _norm_route_from(value, dest):
+    """The source prefix of a source-specific route (``ip route ... from``): IPv6 only, the IPv4
+    routing table has no source prefix (a rule to another table does that); ::/0 is none."""
+    if value in (None, ''):
+        return None
+    try:
+        network = parsed(_any_network, value.strip())
+    except (AttributeError, ValueError):
+        raise TunnelError('route to %s: from %s is not a network such as 2001:db8:1::/48' % (dest, quoted(value)))
+    if dest.version == 4 or network.version == 4:
+        raise TunnelError('route to %s: from %s - only IPv6 routes can have a source prefix; for IPv4, put the route in '
+                          'its own table and add a rule for the source (ip rule)' % (dest, network))
+    return None if network.prefixlen == 0 else network.with_prefixlen
+
+
 def _norm_route(route):
-    """``{dest, via, metric}``: dest as a network, via compressed (None: on-link),
-    metric with the kernel's default made explicit (0 for IPv4, 1024 for IPv6)."""
+    """``{dest, via, metric}`` and, when set, ``table``, ``src`` and ``from``: dest as a network,
+    via compressed (None: on-link), metric with the kernel's default made explicit (0 for IPv4,
+    1024 for IPv6); a route in the main table, with no preferred source and no source prefix, has
+    only the three keys (the form it always had)."""
     if not isinstance(route, dict):
-        raise TunnelError('route %s must be a dict with dest (and optional via, metric)' % quoted(route))
-    unknown = set(route) - set(('dest', 'via', 'metric'))
+        raise TunnelError('route %s must be a dict with dest (and optional via, metric, table, src, from)' % quoted(route))
+    unknown = set(route) - set(ROUTE_KEYS)
     if unknown:
         raise TunnelError('route %s has unknown keys: %s' % (quoted(route), ', '.join(sorted(quoted(k) for k in unknown))))
     dest = route.get('dest')
@@ -185,7 +238,12 @@ def _norm_route(route):
     number = integer(metric)
     if number is None or not 0 <= number <= METRIC_MAX:
         raise TunnelError('route to %s: metric %s must be a number between 0 and %d' % (dest, quoted(metric), METRIC_MAX))
-    return {'dest': dest.with_prefixlen, 'via': via, 'metric': number}
+    out = {'dest': dest.with_prefixlen, 'via': via, 'metric': number}
+    for key, normalise in (('table', _norm_table), ('src', _norm_route_src), ('from', _norm_route_from)):
+        value = normalise(route.get(key), dest)
+        if value is not None:
+            out[key] = value
+    return out
 
 
 def _any_network(text):
@@ -194,7 +252,8 @@ def _any_network(text):
 
 
 def _route_sort_key(route):
-    return (route['dest'], route['via'] or '', route['metric'])
+    return (route['dest'], route['via'] or '', route['metric'], route.get('table') or RT_TABLE_MAIN,
+            route.get('from') or '', route.get('src') or '')
 
 
 def _norm_routes(routes):
@@ -204,16 +263,19 @@ def _norm_routes(routes):
 
 def _norm_route_list(routes):
     """The task's ``routes`` as :func:`_norm_routes` does, refusing two routes to one destination
-    with one metric: the kernel keys a link's routes by both (IPv4 refuses the second, IPv6 would
-    merge them into a multipath route this module does not manage), and dropping a repeat hides it."""
+    with one metric in one table (from one source prefix): the kernel keys a link's routes by those
+    (IPv4 refuses the second, IPv6 would merge them into a multipath route this module does not
+    manage), and dropping a repeat hides it."""
     seen = {}
     for route in routes:
         route = _norm_route(route)
-        key = (route['dest'], route['metric'])
+        key = (route['dest'], route['metric'], route.get('table'), route.get('from'))
         if key in seen:
-            raise TunnelError('routes lists the route to %s with metric %d twice (via %s and via %s); list it '
-                              'once, or give each its own metric' % (key[0], key[1], seen[key]['via'] or 'on-link',
-                                                                     route['via'] or 'on-link'))
+            raise TunnelError('routes lists the route to %s with metric %d%s%s twice (via %s and via %s); list it '
+                              'once, or give each its own metric'
+                              % (key[0], key[1], '' if key[2] is None else ' in table %d' % key[2],
+                                 '' if key[3] is None else ' from %s' % key[3],
+                                 seen[key]['via'] or 'on-link', route['via'] or 'on-link'))
         seen[key] = route
     return sorted(seen.values(), key=_route_sort_key)
 
@@ -272,7 +334,10 @@ TABLE = ObjectTable('tunnel', [
     Field('routes', type='list', elements='dict', normalise=_norm_route_list,
           options={'dest': {'type': 'str', 'required': True},
                    'via': {'type': 'str'},
-                   'metric': {'type': 'int'}}),
+                   'metric': {'type': 'int'},
+                   'table': {'type': 'raw'},
+                   'src': {'type': 'str'},
+                   'from': {'type': 'str'}}),
 ])
 
 FIELD_NAMES = tuple(f.name for f in TABLE)

@@ -139,7 +139,7 @@ def parse_hooks(name, auto, hooks):
         elif hook == 'up' and head == ['ip', 'route', 'add'] and args[-2:] == ['dev', name]:
             words = args[:-2]
             route = {'dest': words[0] if words else None, 'via': None, 'metric': None}
-            for key in ('via', 'metric'):
+            for key in ('via', 'metric', 'table', 'src', 'from'):
                 if key in words[1:-1]:
                     route[key] = words[words.index(key) + 1]
             route['metric'] = _value('metric', route['metric']) if route['metric'] is not None else None

@@ -269,9 +269,16 @@ def _lists_change(before, after):
 def route_words(route):
     """``ip route add ...`` words of a canonical route (before ``dev``)."""
     words = [route['dest']]
+    if route.get('from'):
+        words += ['from', route['from']]
     if route.get('via'):
         words += ['via', route['via']]
-    return words + ['metric', str(route['metric'])]
+    if route.get('src'):
+        words += ['src', route['src']]
+    words += ['metric', str(route['metric'])]
+    if route.get('table'):
+        words += ['table', str(route['table'])]
+    return words
 
 
 # ---- the runtime store ----------------------------------------------------------------------

@@ -41,6 +41,10 @@ _BOOLEANS = {'1': True, 'yes': True, 'y': True, 'true': True, 't': True, 'on': T
              '0': False, 'no': False, 'n': False, 'false': False, 'f': False, 'off': False}
 
 
+# a route's table, preferred source and source prefix as [Route] keys (render leaves out None)
+ROUTE_KEYS = (('table', 'Table'), ('src', 'PreferredSource'), ('from', 'Source'))
+
+
 def check_persistable(obj):
     """Refuse, before anything is touched, what networkd cannot bring back at boot."""
     name = obj['name']
@@ -125,7 +129,7 @@ def render_files(obj):
                ('Network', [('ConfigureWithoutCarrier', 'yes')] + [('Address', a) for a in obj.get('addresses') or []])]
     for route in obj.get('routes') or []:
         network.append(('Route', [('Destination', route['dest']), ('Gateway', route['via']),
-                                  ('Metric', route['metric'])]))
+                                  ('Metric', route['metric'])] + [(key, route.get(field)) for field, key in ROUTE_KEYS]))
     return {'netdev': render(netdev), 'network': render(network)}
 
 
@@ -222,7 +226,9 @@ def parse_files(name, files):
     for section, items in network:
         if section == 'Route':
             keys = dict(items)
-            routes.append({'dest': keys.get('Destination'), 'via': keys.get('Gateway'), 'metric': keys.get('Metric')})
+            route = {'dest': keys.get('Destination'), 'via': keys.get('Gateway'), 'metric': keys.get('Metric')}
+            route.update((field, keys[key]) for field, key in ROUTE_KEYS if key in keys)
+            routes.append(route)
     obj['routes'] = _norm_routes(routes)
     return obj
 

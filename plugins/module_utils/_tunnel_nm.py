@@ -143,6 +143,10 @@ def _address_family(obj):
     return TYPES[obj['type']]['family']
 
 
+# a route's attributes in ``routeN_options`` (NetworkManager's keyfile route attributes)
+ROUTE_OPTIONS = ('table', 'src', 'from')
+
+
 def _route_value(route):
     dest = ipaddress.ip_network(route['dest'])
     via = route['via'] or ANY[dest.version]   # NetworkManager's own writer puts 0.0.0.0 / :: for on-link
@@ -163,7 +167,11 @@ def _ip_group(obj, version):
         # 6to4 devices ("failed to generate interface identifier ... IPv6 cannot continue", lab).
         pairs.append(('addr-gen-mode', 'stable-privacy'))
     pairs += [('address%d' % i, a) for i, a in enumerate(addresses, 1)]
-    pairs += [('route%d' % i, _route_value(r)) for i, r in enumerate(routes, 1)]
+    for i, route in enumerate(routes, 1):
+        pairs.append(('route%d' % i, _route_value(route)))
+        options = ','.join('%s=%s' % (key, route[key]) for key in ROUTE_OPTIONS if route.get(key) is not None)
+        if options:
+            pairs.append(('route%d_options' % i, options))
     return pairs
 
 
@@ -222,7 +230,13 @@ def _routes(group):
         fields = group[key].split(',')
         via = fields[1].strip() if len(fields) > 1 else ''
         metric = _int(fields[2]) if len(fields) > 2 else None
-        routes.append({'dest': fields[0].strip(), 'via': None if via in ('', '0.0.0.0', '::') else via, 'metric': metric})
+        route = {'dest': fields[0].strip(), 'via': None if via in ('', '0.0.0.0', '::') else via, 'metric': metric}
+        # the route's attributes NetworkManager keeps beside it (table=, src=, from=); others are not ours
+        for option in (group.get(key + '_options') or '').split(','):
+            name, equals, value = option.partition('=')
+            if equals and name.strip() in ROUTE_OPTIONS:
+                route[name.strip()] = value.strip()
+        routes.append(route)
     return routes
 
 

@@ -79,6 +79,8 @@ options:
         tunnel's outer family.
       - Omit for any local address (not with V(6to4)); an empty string is refused, not taken as any.
       - Unspecified, loopback, multicast and IPv4-mapped IPv6 (C(::ffff:0:0/96)) addresses are refused.
+      - With the NetworkManager store, ip6gre and ip6gretap need O(local) - NetworkManager sends their remote
+        only when local is set.
     type: str
   remote:
     description:
@@ -99,10 +101,11 @@ options:
     description:
       - TOS byte (IPv4 outer) or traffic class (IPv6 outer) of the outer header, a number
         0-255 or V(inherit) to copy it from the inner packet. Default V(0).
-      - Persistent stores - systemd-networkd writes no V(inherit) for ipip and sit types (its C(TOS=) takes
-        a number) and no fixed traffic class for ip6tnl types (only C(CopyDSCP=), that is V(inherit));
-        NetworkManager cannot keep V(1) for ipip and sit (it writes inherit as 1). The ifupdown store
-        keeps every value.
+      - Persistent stores - systemd-networkd writes no V(inherit) for ipip, sit, gre and gretap types (its
+        C(TOS=) takes a number), no fixed traffic class for ip6tnl types (only C(CopyDSCP=), that is
+        V(inherit)), and no traffic class at all for ip6gre and ip6gretap (only V(0) is kept); NetworkManager
+        cannot keep V(1) for ipip, sit, gre and gretap (it writes inherit as 1), nor V(inherit) for ip6gre and
+        ip6gretap (1.42 refuses ip-tunnel flags on those modes). The ifupdown store keeps every value.
     type: raw
     aliases: [tclass]
   pmtudisc:
@@ -115,6 +118,9 @@ options:
     description:
       - Tunnel encapsulation limit option of the outer IPv6 header (ip6tnl, ip6gre and ip6gretap types only),
         a number 0-255 or V(none) to send no such option. Default V(4).
+      - Persistent stores - for ip6gre and ip6gretap systemd-networkd sends no encapsulation limit and the kernel
+        holds V(0) after boot, so only V(0) and V(none) are kept there (the default V(4) is refused; set one of
+        them); NetworkManager 1.42 cannot keep V(none) for ip6gre and ip6gretap.
     type: raw
   flowlabel:
     description:
@@ -127,6 +133,8 @@ options:
       - Returned as a number, or V(none).
       - Not secret and not masked - the key travels in clear in every packet and any local user reads it with
         C(ip -d link); it tells tunnels apart, it authenticates nothing (use IPsec for that).
+      - Persistent stores - systemd-networkd cannot keep a key of V(0) (its C(InputKey=)/C(OutputKey=) take 0
+        as no key); ifupdown and NetworkManager keep every key.
     type: raw
   okey:
     description:
@@ -144,6 +152,8 @@ options:
   ocsum:
     description:
       - Put a GRE checksum on sent packets (GRE types only). Default V(false).
+      - Persistent stores - systemd-networkd and NetworkManager have no GRE checksum setting, so V(true) of
+        O(icsum) or O(ocsum) is refused with them; ifupdown keeps it.
     type: bool
   csum:
     description:
@@ -156,6 +166,9 @@ options:
   oseq:
     description:
       - Number the packets sent (GRE types only). Default V(false).
+      - Persistent stores - systemd-networkd sets sequence numbers in both directions at once
+        (C(SerializeTunneledPackets=)) and for gre and gretap only, so O(iseq) and O(oseq) must agree there and be
+        V(false) for ip6gre and ip6gretap; NetworkManager has no sequence number setting; ifupdown keeps every value.
     type: bool
   seq:
     description:
@@ -201,10 +214,13 @@ options:
     elements: str
   routes:
     description:
-      - Routes through this tunnel (main table). When given, the routes out of this tunnel are
-        exactly these; omit to leave them unmanaged.
-      - The kernel keys a link's routes by destination and metric, so two routes with the same
-        O(routes[].dest) and O(routes[].metric) are refused.
+      - Routes through this tunnel, in the main table or the one O(routes[].table) names. When given, the
+        routes out of this tunnel (in every table) are exactly these; omit to leave them unmanaged.
+      - The kernel keys a link's routes by destination and metric (and table, and source prefix), so two
+        routes with the same O(routes[].dest), O(routes[].metric), O(routes[].table) and O(routes[].from)
+        are refused.
+      - Returned routes have C(dest), C(via) and C(metric), and C(table), C(src) and C(from) only when set
+        (a route in the main table has no C(table)).
       - NetworkManager adds a family's routes only with an address of that family on the tunnel, so IPv4
         (IPv6) routes need an IPv4 (IPv6) entry in O(addresses) with that store.
     type: list
@@ -221,6 +237,23 @@ options:
         description:
           - Route metric, 0 to 4294967295. Default V(0) for IPv4 and V(1024) for IPv6, as the kernel does.
         type: int
+      table:
+        description:
+          - Routing table, a number 1 to 4294967295 other than 255 (the kernel's local table), or V(main) (254,
+            the default) or V(default) (253). Traffic reaches another table through a rule (C(ip rule)).
+        type: raw
+      src:
+        description:
+          - Preferred source address for traffic this route carries (C(ip route ... src)), an address of the
+            destination's family, usually one of this router's.
+        type: str
+      from:
+        description:
+          - Source prefix of a source-specific route (C(ip route ... from)), for example the prefix a provider
+            delegated, so a multihomed router sends that prefix's traffic to that provider.
+          - IPv6 only, the Linux IPv4 routing table has none - for IPv4 put the route in its own O(routes[].table)
+            and add a rule for the source.
+        type: str
   state:
     description: Whether the tunnel should exist.
     type: str
@@ -326,6 +359,15 @@ options:
           metric:
             description: See O(routes[].metric).
             type: int
+          table:
+            description: See O(routes[].table).
+            type: raw
+          src:
+            description: See O(routes[].src).
+            type: str
+          from:
+            description: See O(routes[].from).
+            type: str
       state:
         description: See O(state).
         type: str

@@ -64,7 +64,7 @@ NLA_F_NESTED = 1 << 15
 NLA_TYPE_MASK = 0x3fff
 
 IFA_ADDRESS, IFA_LOCAL, IFA_BROADCAST = 1, 2, 4
-RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_TABLE = 1, 4, 5, 6, 15
+RTA_DST, RTA_SRC, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_PREFSRC, RTA_TABLE = 1, 2, 4, 5, 6, 7, 15
 
 IFF_UP = 0x1
 
@@ -307,12 +307,17 @@ def parse_addr(body):
 
 
 def parse_route(body):
-    """An RTM_NEWROUTE body -> ``{family, dst_len, table, proto, oif, dst, gateway, priority}``."""
-    family, dst_len, _src_len, _tos, table, proto, _scope, _type, _flags = RTMSG.unpack_from(body)
+    """An RTM_NEWROUTE body -> ``{family, dst_len, src_len, table, proto, oif, dst, src, gateway,
+    prefsrc, priority}`` (``src``/``src_len``: a source-specific route's prefix; ``prefsrc``: the
+    preferred source address)."""
+    family, dst_len, src_len, _tos, table, proto, _scope, _type, _flags = RTMSG.unpack_from(body)
     a = attrs(body, RTMSG.size)
     return {
         'family': family,
         'dst_len': dst_len,
+        'src_len': src_len,
+        'src': _ip(a[RTA_SRC]) if RTA_SRC in a else None,
+        'prefsrc': _ip(a[RTA_PREFSRC]) if RTA_PREFSRC in a else None,
         'table': _unsigned(a[RTA_TABLE]) if RTA_TABLE in a else table,
         'proto': proto,
         'oif': _unsigned(a[RTA_OIF]) if RTA_OIF in a else None,
@@ -387,15 +392,17 @@ def addr_body(index, address, prefixlen, broadcast=False):
 
 
 def route_body(oif, dst_len, dst=None, gateway=None, priority=None, family=None, table=RT_TABLE_MAIN,
-               proto=RTPROT_UNSPEC, route_type=RTN_UNSPEC, scope=RT_SCOPE_UNIVERSE):
+               proto=RTPROT_UNSPEC, route_type=RTN_UNSPEC, scope=RT_SCOPE_UNIVERSE, src=None, src_len=0, prefsrc=None):
     """An rtmsg + attributes for RTM_NEWROUTE or RTM_DELROUTE, as pyroute2 0.7.2's
     ``IPRoute.route()`` sent them: scope universe (also for routes without a gateway, where
     ``ip route`` would say link), the table both in the header and as RTA_TABLE, then RTA_OIF,
-    RTA_TABLE, RTA_DST (not for a default route), RTA_GATEWAY, RTA_PRIORITY in that order."""
+    RTA_TABLE, RTA_DST (not for a default route), RTA_GATEWAY, then a source prefix (RTA_SRC, its
+    length in the header) and a preferred source (RTA_PREFSRC) when given, RTA_PRIORITY last."""
     family = family or _family_of(dst or gateway or '0.0.0.0')
-    out = RTMSG.pack(family, dst_len, 0, 0, table if table < 256 else RT_TABLE_COMPAT, proto, scope, route_type, 0)
+    out = RTMSG.pack(family, dst_len, src_len if src else 0, 0, table if table < 256 else RT_TABLE_COMPAT, proto, scope,
+                     route_type, 0)
     out += attr(RTA_OIF, _U32.pack(oif)) + attr(RTA_TABLE, _U32.pack(table))
-    for number, value in ((RTA_DST, dst), (RTA_GATEWAY, gateway)):
+    for number, value in ((RTA_DST, dst), (RTA_GATEWAY, gateway), (RTA_SRC, src), (RTA_PREFSRC, prefsrc)):
         if value:
             out += attr(number, socket.inet_pton(family, value))
     if priority:

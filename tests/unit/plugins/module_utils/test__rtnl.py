@@ -101,7 +101,8 @@ def test_addresses_and_routes():
         + rtnl.attr(rtnl.RTA_OIF, struct.pack('=I', 5)) + rtnl.attr(rtnl.RTA_PRIORITY, struct.pack('=I', 1024)) \
         + rtnl.attr(rtnl.RTA_TABLE, struct.pack('=I', 254))
     assert rtnl.parse_route(route) == {'family': socket.AF_INET6, 'dst_len': 48, 'table': 254, 'proto': 4, 'oif': 5,
-                                       'dst': '2001:db8:beef::', 'gateway': '2001:db8::1', 'priority': 1024}
+                                       'dst': '2001:db8:beef::', 'gateway': '2001:db8::1', 'priority': 1024,
+                                       'src': None, 'src_len': 0, 'prefsrc': None}
 
 
 def test_a_dump_skips_stale_answers_and_ends_at_done():
@@ -270,7 +271,15 @@ def test_route_writes_field_by_field():
     assert rtnl.RTMSG.unpack_from(body) == (socket.AF_INET6, 48, 0, 0, rtnl.RT_TABLE_MAIN, rtnl.RTPROT_STATIC,
                                             rtnl.RT_SCOPE_UNIVERSE, rtnl.RTN_UNICAST, 0)
     assert rtnl.parse_route(body) == {'family': socket.AF_INET6, 'dst_len': 48, 'table': 254, 'proto': 4, 'oif': 5,
-                                      'dst': '2001:db8:beef::', 'gateway': '2001:db8::1', 'priority': 10}
+                                      'dst': '2001:db8:beef::', 'gateway': '2001:db8::1', 'priority': 10,
+                                      'src': None, 'src_len': 0, 'prefsrc': None}
+    # a source-specific route in table 100 with a preferred source: the prefix length in the header
+    _type, _flags, body = rtnl.new_route_request(oif=5, dst_len=0, family=socket.AF_INET6, table=100,
+                                                 src='2001:db8:1::', src_len=48, prefsrc='2001:db8:1::1')
+    assert rtnl.RTMSG.unpack_from(body)[2] == 48 and rtnl.RTMSG.unpack_from(body)[4] == 100
+    route = rtnl.parse_route(body)
+    assert (route['table'], route['src'], route['src_len'], route['prefsrc'], route['dst']) == \
+        (100, '2001:db8:1::', 48, '2001:db8:1::1', None)
     # a table id beyond 8 bits: RT_TABLE_COMPAT in the header, the real id in RTA_TABLE
     _type, _flags, body = rtnl.del_route_request(oif=5, dst_len=0, family=socket.AF_INET, table=1000)
     assert body[4] == rtnl.RT_TABLE_COMPAT and rtnl.parse_route(body)['table'] == 1000
