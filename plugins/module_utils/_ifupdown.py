@@ -28,7 +28,7 @@ from ansible_collections.edgenet.router.plugins.module_utils._networkd import Ne
 __all__ = ['IfupdownError', 'InterfacesDir', 'HOOKS', 'parse_stanza', 'render_stanza', 'sourcing_problem']
 
 # The hook options of an ``inet manual`` stanza the stores write, in the order ifupdown runs them.
-HOOKS = ('pre-up', 'up', 'post-down')
+HOOKS = ('pre-up', 'up', 'down', 'post-down')
 
 
 class IfupdownError(Exception):

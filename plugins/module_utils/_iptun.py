@@ -19,7 +19,7 @@ from ansible_collections.edgenet.router.plugins.module_utils._names import link_
 from ansible_collections.edgenet.router.plugins.module_utils._netlink import check_netns, open_netlink
 from ansible_collections.edgenet.router.plugins.module_utils._resolve import resolve_endpoint
 from ansible_collections.edgenet.router.plugins.module_utils._task import Task
-from ansible_collections.edgenet.router.plugins.module_utils._tunnel import TABLE, TYPES, TunnelError, desired_tunnel, check_name
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel import TABLE, TYPES, TunnelError, desired_tunnel, check_name, route_tables
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel_kernel import KernelTunnels
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel_persist import OPTIONS as PERSISTENT_OPTIONS, Refused, open_persistent
 
@@ -99,7 +99,7 @@ def desired_set(params, resolve=None, persistent=None):
             persistent.check_persistable(obj)
         return obj
     try:
-        desired = TASK.desired_set(params, canonical, _same_endpoints)
+        desired = TASK.desired_set(params, canonical, _across)
     except TunnelError as exc:
         if task_problem is None:
             raise
@@ -107,6 +107,11 @@ def desired_set(params, resolve=None, persistent=None):
     if task_problem is not None:
         raise TunnelError(task_problem)
     return desired
+
+
+def _across(desired):
+    """The rules between a task's tunnels."""
+    return _same_endpoints(desired) + _shared_tables(desired)
 
 
 def _same_endpoints(desired):
@@ -128,6 +133,21 @@ def _same_endpoints(desired):
                              '' if key[4] is None else ' or the key'))
         else:
             seen[key] = name
+    return errors
+
+
+def _shared_tables(desired):
+    """A tunnel with rules owns the tables its routes use (its rules are read back as those leading
+    there): another tunnel's routes in one of them would make both claim the rules."""
+    owners, errors = {}, []
+    for name in sorted(desired):
+        obj = desired[name]
+        for table in sorted(route_tables(obj['routes'])) if obj is not None else ():
+            owners.setdefault(table, []).append(name)
+    for table, names in sorted(owners.items()):
+        if len(names) > 1 and any(desired[name]['rules'] for name in names):
+            errors.append('tunnels %s have routes in table %d and rules: a tunnel with rules needs its tables to itself '
+                          '(its rules are the ones leading there); give each its own table' % (' and '.join(names), table))
     return errors
 
 

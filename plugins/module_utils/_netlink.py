@@ -301,6 +301,41 @@ class Netlink(object):
     def del_route(self, index, route):
         self._write('delete route %s' % route['dest'], _codec.del_route_request(**self._route_args(index, route)))
 
+    # ---- policy rules ----------------------------------------------------------------------------
+    def rules(self):
+        """The policy rules that send traffic to a table, both families, as ``{priority, table, from,
+        to, iif}`` (``from``/``to`` as ``net/len`` or None). The kernel's own (priority 0, 32766 and
+        32767: local, main, default) are left out."""
+        out = []
+        for family in (socket.AF_INET, socket.AF_INET6):
+            for rule in _call('list rules', self._rtnl.rules, family):
+                if rule['proto'] == _codec.RTPROT_KERNEL or rule['action'] != _codec.FR_ACT_TO_TBL:
+                    continue
+                out.append({'priority': rule['priority'], 'table': rule['table'],
+                            'from': '%s/%d' % (rule['src'], rule['src_len']) if rule['src'] else None,
+                            'to': '%s/%d' % (rule['dst'], rule['dst_len']) if rule['dst'] else None,
+                            'iif': rule['iif']})
+        return out
+
+    @staticmethod
+    def _rule_args(rule):
+        """A seam rule -> ``_codec.rule_body`` arguments (its family from its prefixes)."""
+        args = {'priority': rule['priority'], 'table': rule['table'], 'iif': rule.get('iif')}
+        family = socket.AF_INET
+        for key, address, length in (('from', 'src', 'src_len'), ('to', 'dst', 'dst_len')):
+            if rule.get(key):
+                prefix, bits = rule[key].split('/')
+                args[address], args[length] = prefix, int(bits)
+                family = socket.AF_INET6 if ':' in prefix else socket.AF_INET
+        args['family'] = family
+        return args
+
+    def add_rule(self, rule):
+        self._write('add rule priority %s' % rule['priority'], _codec.new_rule_request(**self._rule_args(rule)))
+
+    def del_rule(self, rule):
+        self._write('delete rule priority %s' % rule['priority'], _codec.del_rule_request(**self._rule_args(rule)))
+
     @staticmethod
     def kind_missing(kind):
         """See :func:`kind_missing`: why a ``kind`` link cannot be created here, or None."""

@@ -167,8 +167,9 @@ def _norm_table(value, dest):
     if number is None:
         number = integer(value)
     if number is None or not 1 <= number <= TABLE_MAX or number == 255:
-        raise TunnelError('route to %s: table %s must be a number 1-%d other than 255 (the kernel\'s local table), '
-                          'or main or default' % (dest, quoted(value), TABLE_MAX))
+        where = dest if isinstance(dest, str) else 'route to %s' % dest
+        raise TunnelError('%s: table %s must be a number 1-%d other than 255 (the kernel\'s local table), '
+                          'or main or default' % (where, quoted(value), TABLE_MAX))
     return None if number == RT_TABLE_MAIN else number
 
 
@@ -280,6 +281,73 @@ def _norm_route_list(routes):
     return sorted(seen.values(), key=_route_sort_key)
 
 
+RULE_KEYS = ('priority', 'table', 'from', 'to', 'iif')
+# The kernel's own rules sit at 0 (local), 32766 (main) and 32767 (default).
+RULE_PRIORITY_MAX = 32765
+
+
+def _rule_prefix(value, key, where):
+    if value in (None, ''):
+        return None
+    try:
+        return parsed(_any_network, value.strip()).with_prefixlen
+    except (AttributeError, ValueError):
+        raise TunnelError('%s: %s %s is not a network such as 192.0.2.0/24 or 2001:db8:1::/48' % (where, key, quoted(value)))
+
+
+def _norm_rule(rule):
+    """``{priority, table, from, to, iif}``: a policy rule sending what matches its source prefix,
+    destination prefix and incoming interface to ``table``; keys it does not use are None."""
+    if not isinstance(rule, dict):
+        raise TunnelError('rule %s must be a dict with priority, table and from or to' % quoted(rule))
+    unknown = set(rule) - set(RULE_KEYS)
+    if unknown:
+        raise TunnelError('rule %s has unknown keys: %s' % (quoted(rule), ', '.join(sorted(quoted(k) for k in unknown))))
+    priority = integer(rule.get('priority'))
+    if priority is None or not 1 <= priority <= RULE_PRIORITY_MAX:
+        raise TunnelError('rule %s: priority %s must be a number 1-%d (0, 32766 and 32767 are the kernel\'s own rules)'
+                          % (quoted(rule), quoted(rule.get('priority')), RULE_PRIORITY_MAX))
+    where = 'rule %d' % priority
+    out = {'priority': priority, 'from': _rule_prefix(rule.get('from'), 'from', where),
+           'to': _rule_prefix(rule.get('to'), 'to', where), 'iif': None}
+    if out['from'] is None and out['to'] is None:
+        raise TunnelError('%s needs from or to (a prefix, which also says the address family)' % where)
+    if out['from'] and out['to'] and (':' in out['from']) != (':' in out['to']):
+        raise TunnelError('%s: from %s and to %s are of different address families' % (where, out['from'], out['to']))
+    if rule.get('iif') not in (None, ''):
+        problem = link_name_problem(rule['iif'])
+        if problem is not None:
+            raise TunnelError('%s: iif %s is not a valid interface name: %s' % (where, quoted(rule['iif']), problem))
+        out['iif'] = rule['iif']
+    table = _norm_table(rule.get('table'), where) if rule.get('table') not in (None, '') else None
+    if table is None:
+        raise TunnelError('%s needs table, a table other than main that this tunnel\'s routes use' % where)
+    out['table'] = table
+    return out
+
+
+def _rule_sort_key(rule):
+    return (rule['priority'], rule['table'], rule['from'] or '', rule['to'] or '', rule['iif'] or '')
+
+
+def _norm_rules(rules):
+    """Rules as :func:`_norm_rule` makes them, sorted (a store's view)."""
+    return sorted((_norm_rule(r) for r in rules), key=_rule_sort_key)
+
+
+def _norm_rule_list(rules):
+    """The task's ``rules``, refusing one listed twice (the kernel would refuse the second)."""
+    seen = {}
+    for rule in rules:
+        rule = _norm_rule(rule)
+        key = (rule['priority'], rule['from'], rule['to'], rule['iif'], ':' in (rule['from'] or rule['to']))
+        if key in seen:
+            raise TunnelError('rules lists rule %d (from %s, to %s) twice; list it once'
+                              % (rule['priority'], rule['from'] or 'all', rule['to'] or 'all'))
+        seen[key] = rule
+    return sorted(seen.values(), key=_rule_sort_key)
+
+
 def _norm_sixrd_prefix(value):
     """An IPv6 network, compressed (host bits cleared, as the kernel stores it)."""
     try:
@@ -338,6 +406,12 @@ TABLE = ObjectTable('tunnel', [
                    'table': {'type': 'raw'},
                    'src': {'type': 'str'},
                    'from': {'type': 'str'}}),
+    Field('rules', type='list', elements='dict', normalise=_norm_rule_list,
+          options={'priority': {'type': 'int', 'required': True},
+                   'table': {'type': 'raw', 'required': True},
+                   'from': {'type': 'str'},
+                   'to': {'type': 'str'},
+                   'iif': {'type': 'str'}}),
 ])
 
 FIELD_NAMES = tuple(f.name for f in TABLE)
@@ -453,11 +527,28 @@ def desired_tunnel(params, resolve=resolve_endpoint):
                               'nopmtudisc); use ttl 0 (inherit) or pmtudisc: true' % (where, values['ttl']))
     values['tos'] = 0 if values['tos'] is None else values['tos']
     _sixrd(values, ttype, where)
+    _rules_reach_own_tables(values, where)
     if values['link'] is not None:
         if values['link'] == params['name']:
             raise TunnelError('%s: link %s is the tunnel itself; the underlay is the device the outer packets '
                               'leave by, such as eth0' % (where, values['link']))
     return values
+
+
+def route_tables(routes):
+    """The tables other than main that ``routes`` use: a tunnel's rules are those leading there."""
+    return set(route['table'] for route in routes or () if route.get('table'))
+
+
+def _rules_reach_own_tables(values, where):
+    """A tunnel's rules lead to its own tables: that is how the kernel view tells them apart from
+    other rules (the kernel ties a rule to no link)."""
+    tables = route_tables(values['routes'])
+    for rule in values['rules'] or ():
+        if rule['table'] not in tables:
+            raise TunnelError('%s: rule %d leads to table %d, which none of this tunnel\'s routes use; a tunnel\'s rules '
+                              'lead to its own tables (give a route in table %d, or the rule to the tunnel whose routes '
+                              'are there)' % (where, rule['priority'], rule['table'], rule['table']))
 
 
 def _gre_shorthands(values, kind, where):

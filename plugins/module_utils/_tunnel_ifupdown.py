@@ -32,9 +32,9 @@ from ansible_collections.edgenet.router.plugins.module_utils._ifupdown import (
 )
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel import (
     GRE_FIELDS, GRE_KINDS, GRE_SHORTHANDS, TABLE, TYPES, KIND_FIELDS, TUNNEL_FIELDS, TunnelError, _norm_address_list,
-    _norm_key, _norm_routes,
+    _norm_key, _norm_routes, _norm_rules,
 )
-from ansible_collections.edgenet.router.plugins.module_utils._tunnel_kernel import link_words, route_words
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel_kernel import link_words, route_words, rule_from_words, rule_words
 
 __all__ = ['IfupdownTunnels', 'check_persistable', 'render_hooks', 'parse_hooks']
 
@@ -71,8 +71,15 @@ def render_hooks(obj):
     hooks.append(('up', ['ip', 'link', 'set', name, 'up' if obj['enabled'] else 'down']))
     hooks += [('up', ['ip', 'addr', 'add', address, 'dev', name]) for address in obj.get('addresses') or []]
     hooks += [('up', ['ip', 'route', 'add'] + route_words(route) + ['dev', name]) for route in obj.get('routes') or []]
+    # rules are tied to no link: they come with the tunnel and go before it
+    hooks += [('up', _ip_rule(rule) + ['add'] + rule_words(rule)) for rule in obj.get('rules') or []]
+    hooks += [('down', _ip_rule(rule) + ['del'] + rule_words(rule)) for rule in obj.get('rules') or []]
     hooks.append(('post-down', ['ip', 'link', 'del', name]))
     return hooks
+
+
+def _ip_rule(rule):
+    return ['ip', '-6', 'rule'] if ':' in (rule.get('from') or rule.get('to') or '') else ['ip', 'rule']
 
 
 def _value(field, word):
@@ -124,7 +131,7 @@ def parse_hooks(name, auto, hooks):
     or without the ``ip link add`` line (boot would build nothing)."""
     obj = dict((f.name, None) for f in TABLE)
     obj.update(name=name, local='any', remote='any', enabled=True)
-    addresses, routes, kind = [], [], None
+    addresses, routes, rules, kind = [], [], [], None
     for hook, argv in hooks:
         head, args = argv[:3], argv[3:]
         if hook == 'pre-up' and head == ['ip', 'link', 'add'] and args[:1] == [name]:
@@ -144,6 +151,10 @@ def parse_hooks(name, auto, hooks):
                     route[key] = words[words.index(key) + 1]
             route['metric'] = _value('metric', route['metric']) if route['metric'] is not None else None
             routes.append(route)
+        elif hook == 'up' and argv[:2] == ['ip', 'rule'] and argv[2:3] == ['add']:
+            rules.append(rule_from_words(argv[3:]))
+        elif hook == 'up' and argv[:3] == ['ip', '-6', 'rule'] and argv[3:4] == ['add']:
+            rules.append(rule_from_words(argv[4:]))
     if not auto or kind is None:
         return None
     for field in TUNNEL_FIELDS:
@@ -155,6 +166,7 @@ def parse_hooks(name, auto, hooks):
                 obj[field] = 'none' if field.endswith('key') else False
     obj['addresses'] = _norm_address_list(addresses)
     obj['routes'] = _norm_routes(routes)
+    obj['rules'] = _norm_rules(rules)
     return obj
 
 

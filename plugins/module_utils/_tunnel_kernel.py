@@ -18,7 +18,8 @@ import ipaddress
 from ansible_collections.edgenet.router.plugins.module_utils._engine import RECREATE, RUNTIME, Store, CREATE, DELETE, MODIFY
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel import (
     FALLBACK_DEVICES, FIELD_NAMES, GRE_KINDS, IPPROTO_IPIP, IPPROTO_IPV6, LINK_PARAMETERS,
-    SIXRD_DEFAULT_PREFIX, SIXRD_DEFAULT_RELAY_PREFIX, TYPES, TunnelError, _norm_address_list, _norm_routes,
+    SIXRD_DEFAULT_PREFIX, SIXRD_DEFAULT_RELAY_PREFIX, TYPES, TunnelError, _norm_address_list, _norm_routes, _norm_rules,
+    route_tables,
 )
 from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, address_commands, change_link, change_tunnel, delete_link, new_link
 from ansible_collections.edgenet.router.plugins.module_utils._values import removed
@@ -100,8 +101,9 @@ def _tunnel_addresses(kind, addresses):
     return [a for a in addresses if not (a.endswith('/96') and ipaddress.ip_interface(a).ip in ipaddress.ip_network('::/96'))]
 
 
-def from_kernel(link, addresses, routes, index_names):
-    """A link as read by the netlink seam -> canonical tunnel dict."""
+def from_kernel(link, addresses, routes, index_names, rules=()):
+    """A link as read by the netlink seam -> canonical tunnel dict. ``rules`` are every policy
+    rule; the tunnel's are those leading to the tables its routes use."""
     kind = link['kind']
     data = link['data']
     obj = dict.fromkeys(FIELD_NAMES)
@@ -117,6 +119,8 @@ def from_kernel(link, addresses, routes, index_names):
         'addresses': _norm_address_list(_tunnel_addresses(kind, addresses)) if addresses else [],
         'routes': _norm_routes(routes) if routes else [],
     })
+    tables = route_tables(obj['routes'])
+    obj['rules'] = _norm_rules([rule for rule in rules if rule['table'] in tables]) if tables else []
     if TYPES[obj['type']]['family'] == 6:  # ip6tnl, ip6gre, ip6gretap: IP6_TNL_F_* flags and flowinfo
         flags = data.get('flags', 0) or 0
         flowinfo = data.get('flowinfo', 0) or 0
@@ -257,13 +261,44 @@ def iproute2_commands(change, netns=None):
         cmds.append('%s route del %s dev %s' % (ip, ' '.join(route_words(route)), name))
     for route in removed(after.get('routes'), before.get('routes') or []):
         cmds.append('%s route add %s dev %s' % (ip, ' '.join(route_words(route)), name))
+    for rule in removed(before.get('rules'), after.get('rules')):
+        cmds.append('%s rule del %s' % (_ip_family(ip, rule), ' '.join(rule_words(rule))))
+    for rule in removed(after.get('rules'), before.get('rules') or []):
+        cmds.append('%s rule add %s' % (_ip_family(ip, rule), ' '.join(rule_words(rule))))
     return cmds
 
 
+def _ip_family(ip, rule):
+    """``ip`` or ``ip -6``: ``ip rule`` is IPv4's unless told."""
+    return ip + ' -6' if ':' in (rule.get('from') or rule.get('to') or '') else ip
+
+
+def rule_words(rule):
+    """``ip rule add ...`` words of a canonical rule (after ``ip [-6] rule add``)."""
+    words = ['priority', str(rule['priority'])]
+    for key in ('from', 'to', 'iif'):
+        if rule.get(key):
+            words += [key, rule[key]]
+    return words + ['table', str(rule['table'])]
+
+
+def rule_from_words(words):
+    """The rule of ``priority N [from P] [to P] [iif NAME] table T`` words (as :func:`rule_words`
+    writes them; also NetworkManager's routing-rule syntax), for its store's normaliser to check."""
+    rule = {}
+    for key, value in zip(words[::2], words[1::2]):
+        if key in ('priority', 'from', 'to', 'iif', 'table'):
+            rule[key] = value
+    return rule
+
+
+LIST_FIELDS = ('addresses', 'routes', 'rules')
+
+
 def _lists_change(before, after):
-    """Whether a write adds or removes addresses or routes."""
+    """Whether a write adds or removes addresses, routes or rules."""
     return any(removed(before.get(f), after.get(f)) or removed(after.get(f), before.get(f) or [])
-               for f in ('addresses', 'routes'))
+               for f in LIST_FIELDS)
 
 
 def route_words(route):
@@ -317,15 +352,16 @@ class KernelTunnels(Store):
         if self._stale:
             self._refresh()
         links = self._dump()
-        # One dump each of links, addresses and routes, whatever the number of tunnels.
+        # One dump each of links, addresses, routes and rules, whatever the number of tunnels.
         addresses = self.nl.addresses()
         routes = self.nl.routes()
+        rules = self.nl.rules()
         out = {}
         for name, link in links.items():
             if link['kind'] not in KINDS or name in FALLBACK_DEVICES:
                 continue
             out[name] = from_kernel(link, addresses.get(link['index'], []), routes.get(link['index'], []),
-                                    self._index_names)
+                                    self._index_names, rules)
         return out
 
     def managed(self):
@@ -417,8 +453,15 @@ class KernelTunnels(Store):
                     raise
         for route in removed(after.get('routes'), before.get('routes') or []):
             self.nl.add_route(index, route)
+        # The kernel ties a rule to no link: its rules go and come here, not with the link.
+        for rule in removed(before.get('rules'), after.get('rules')):
+            self.nl.del_rule(rule)
+        for rule in removed(after.get('rules'), before.get('rules') or []):
+            self.nl.add_rule(rule)
 
     def delete(self, key, obj):
+        for rule in (obj or {}).get('rules') or ():   # they would outlive the link
+            self.nl.del_rule(rule)
         link = (self._links or {}).pop(key, None)
         index = link['index'] if link is not None else self.nl.link_index(key)
         self._stale = True
@@ -433,7 +476,9 @@ class KernelTunnels(Store):
         that changes addresses or routes, or names a link the dump did not show, goes alone."""
         if action == DELETE:
             index = self._dumped_index(key)
-            return None if index is None else (action, key, [delete_link(index, key)])
+            if index is None or (before or {}).get('rules'):   # rules go one by one first (see delete)
+                return None
+            return action, key, [delete_link(index, key)]
         if _lists_change(before or {}, after):
             return None
         return action, key, self._link_calls(action, key, before or {}, after, self._dumped_index)

@@ -25,7 +25,7 @@ from __future__ import annotations
 from ansible_collections.edgenet.router.plugins.module_utils._engine import PERSISTENT, Store, DELETE
 from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdDir, NetworkdError, parse, reload, render
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel import (
-    GRE_KINDS, SIXRD_DEFAULT_RELAY_PREFIX, TABLE, TYPES, TunnelError, _norm_address_list, _norm_key, _norm_routes,
+    GRE_KINDS, SIXRD_DEFAULT_RELAY_PREFIX, TABLE, TYPES, TunnelError, _norm_address_list, _norm_key, _norm_routes, _norm_rules,
 )
 
 __all__ = ['NetworkdTunnels', 'check_persistable', 'render_files', 'parse_files']
@@ -43,6 +43,8 @@ _BOOLEANS = {'1': True, 'yes': True, 'y': True, 'true': True, 't': True, 'on': T
 
 # a route's table, preferred source and source prefix as [Route] keys (render leaves out None)
 ROUTE_KEYS = (('table', 'Table'), ('src', 'PreferredSource'), ('from', 'Source'))
+# a rule as [RoutingPolicyRule] keys (networkd takes the family from From=/To=)
+RULE_KEYS = (('priority', 'Priority'), ('from', 'From'), ('to', 'To'), ('iif', 'IncomingInterface'), ('table', 'Table'))
 
 
 def check_persistable(obj):
@@ -127,6 +129,8 @@ def render_files(obj):
                # A tunnel is no reason to hold up boot in systemd-networkd-wait-online.
                ('Link', [('ActivationPolicy', 'up' if obj['enabled'] else 'down'), ('RequiredForOnline', 'no')]),
                ('Network', [('ConfigureWithoutCarrier', 'yes')] + [('Address', a) for a in obj.get('addresses') or []])]
+    for rule in obj.get('rules') or []:
+        network.append(('RoutingPolicyRule', [(key, rule.get(field)) for field, key in RULE_KEYS]))
     for route in obj.get('routes') or []:
         network.append(('Route', [('Destination', route['dest']), ('Gateway', route['via']),
                                   ('Metric', route['metric'])] + [(key, route.get(field)) for field, key in ROUTE_KEYS]))
@@ -230,6 +234,9 @@ def parse_files(name, files):
             route.update((field, keys[key]) for field, key in ROUTE_KEYS if key in keys)
             routes.append(route)
     obj['routes'] = _norm_routes(routes)
+    rules = [dict((field, keys[key]) for field, key in RULE_KEYS if key in keys)
+             for keys in (dict(items) for section, items in network if section == 'RoutingPolicyRule')]
+    obj['rules'] = _norm_rules(rules)
     return obj
 
 

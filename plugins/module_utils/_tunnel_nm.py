@@ -61,12 +61,13 @@ import os
 
 from ansible_collections.edgenet.router.plugins.module_utils._engine import PERSISTENT, Store, DELETE
 from ansible_collections.edgenet.router.plugins.module_utils._poll import until
+from ansible_collections.edgenet.router.plugins.module_utils._tunnel_kernel import rule_from_words, rule_words
 from ansible_collections.edgenet.router.plugins.module_utils._nm import (
     SUFFIX, KeyfileDir, NmError, activate, active_uuid, configured_directory, connection_uuid, device_known, loaded_files, parse, reapply,
     reload, render,
 )
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel import (
-    GRE_KINDS, KEY_MAX, TABLE, TYPES, KIND_FIELDS, TunnelError, _norm_address_list, _norm_routes,
+    GRE_KINDS, KEY_MAX, TABLE, TYPES, KIND_FIELDS, TunnelError, _norm_address_list, _norm_routes, _norm_rules,
 )
 
 __all__ = ['NmTunnels', 'check_persistable', 'render_groups', 'parse_groups']
@@ -111,6 +112,10 @@ def check_persistable(obj):
             # lab: such a keyfile was not loaded ("ipv6.addresses: this property cannot be empty ...")
             problems.append('routes: IPv%d routes without an IPv%d address, which NetworkManager cannot express (its '
                             'ipv%d method manual, the one that adds routes, needs an address)' % (version, version, version))
+        if any((':' in (r['from'] or r['to'])) == (version == 6) for r in obj.get('rules') or []) \
+                and not any(ipaddress.ip_interface(a).version == version for a in obj.get('addresses') or []):
+            problems.append('rules: IPv%d rules without an IPv%d address, which NetworkManager cannot express (its '
+                            'ipv%d method manual, the one that adds rules, needs an address)' % (version, version, version))
     if problems:
         raise TunnelError('tunnel %s cannot be made persistent with NetworkManager: %s. Use persistent: false, or '
                           'change the tunnel' % (obj['name'], '; '.join(problems)))
@@ -156,7 +161,7 @@ def _route_value(route):
 def _ip_group(obj, version):
     addresses = [a for a in obj.get('addresses') or [] if ipaddress.ip_interface(a).version == version]
     routes = [r for r in obj.get('routes') or [] if ipaddress.ip_network(r['dest']).version == version]
-    if not addresses and not routes:
+    if not addresses and not routes:   # (check_persistable: a family's rules need its routes here)
         # IPv4 "disabled" adds nothing; IPv6 "ignore" leaves the kernel's own link-local address as a
         # tunnel made over netlink has it ("disabled" would turn IPv6 off on the device).
         return [('method', 'disabled' if version == 4 else 'ignore')]
@@ -172,6 +177,8 @@ def _ip_group(obj, version):
         options = ','.join('%s=%s' % (key, route[key]) for key in ROUTE_OPTIONS if route.get(key) is not None)
         if options:
             pairs.append(('route%d_options' % i, options))
+    rules = [r for r in obj.get('rules') or [] if (':' in (r['from'] or r['to'])) == (version == 6)]
+    pairs += [('routing-rule%d' % i, ' '.join(rule_words(rule))) for i, rule in enumerate(rules, 1)]
     return pairs
 
 
@@ -287,14 +294,16 @@ def parse_groups(name, groups):
         obj['ikey'] = _key(tun.get('input-key'))
         obj['okey'] = _key(tun.get('output-key'))
         obj['icsum'] = obj['ocsum'] = obj['iseq'] = obj['oseq'] = False
-    addresses, routes = [], []
+    addresses, routes, rules = [], [], []
     for version in ('ipv4', 'ipv6'):
         group = groups.get(version, {})
         if group.get('method') == 'manual':   # NetworkManager configures addresses and routes only then
             addresses += [group[key].split(',')[0].strip() for key in _numbered(group, 'address')]
             routes += _routes(group)
+            rules += [rule_from_words(group[key].split()) for key in _numbered(group, 'routing-rule')]
     obj['addresses'] = _norm_address_list(addresses)
     obj['routes'] = _norm_routes(routes)
+    obj['rules'] = _norm_rules(rules)
     return obj
 
 

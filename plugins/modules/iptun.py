@@ -252,7 +252,41 @@ options:
           - Source prefix of a source-specific route (C(ip route ... from)), for example the prefix a provider
             delegated, so a multihomed router sends that prefix's traffic to that provider.
           - IPv6 only, the Linux IPv4 routing table has none - for IPv4 put the route in its own O(routes[].table)
-            and add a rule for the source.
+            and add a rule for the source (O(rules)).
+        type: str
+  rules:
+    description:
+      - Routing policy rules (C(ip rule)) that send traffic to this tunnel's tables, for example what comes from
+        a prefix to the table of this tunnel's routes. When given, the rules leading to the tables of this tunnel's
+        routes (other than main) are exactly these; omit to leave them unmanaged.
+      - The kernel ties a rule to no link, so a tunnel's rules are told apart by where they lead - each rule's
+        O(rules[].table) must be a table one of this tunnel's O(routes) use, and two tunnels with rules cannot
+        share a table. They are added after the tunnel's routes and removed with the tunnel.
+      - systemd-networkd keeps them as C([RoutingPolicyRule]) in the tunnel's C(.network), ifupdown as C(ip rule)
+        lines of the tunnel's stanza, NetworkManager as C(routing-rule) entries of the connection (which needs an
+        address of the rule's family).
+    type: list
+    elements: dict
+    suboptions:
+      priority:
+        description:
+          - The rule's priority, 1 to 32765 (0, 32766 and 32767 are the kernel's own rules); lower goes first.
+        type: int
+        required: true
+      table:
+        description:
+          - The table the rule leads to, a number other than main, 253 (V(default) also) or 255, that this tunnel's
+            routes use.
+        type: raw
+        required: true
+      from:
+        description: Source prefix the rule matches, for example V(10.1.0.0/16). O(rules[].from) or O(rules[].to) is required; they give the family.
+        type: str
+      to:
+        description: Destination prefix the rule matches.
+        type: str
+      iif:
+        description: Incoming interface the rule matches (a literal interface name).
         type: str
   state:
     description: Whether the tunnel should exist.
@@ -368,6 +402,28 @@ options:
           from:
             description: See O(routes[].from).
             type: str
+      rules:
+        description: See O(rules).
+        type: list
+        elements: dict
+        suboptions:
+          priority:
+            description: See O(rules[].priority).
+            type: int
+            required: true
+          table:
+            description: See O(rules[].table).
+            type: raw
+            required: true
+          from:
+            description: See O(rules[].from).
+            type: str
+          to:
+            description: See O(rules[].to).
+            type: str
+          iif:
+            description: See O(rules[].iif).
+            type: str
       state:
         description: See O(state).
         type: str
@@ -443,6 +499,19 @@ EXAMPLES = r'''
         csum: true
         addresses: ['10.60.1.1/30']
     persistent: false
+
+- name: A second uplink for one customer prefix - its traffic leaves by the tunnel, the rest by the main table
+  edgenet.router.iptun:
+    name: gre-isp2
+    type: gre
+    local: 192.0.2.1
+    remote: 198.51.100.9
+    addresses: ['10.60.2.1/30', '2001:db8:60::1/64']
+    routes:
+      - {dest: 0.0.0.0/0, table: 100, src: 10.60.2.1}
+      - {dest: '::/0', from: '2001:db8:77::/48'}      # IPv6 has source-specific routes of its own
+    rules:
+      - {priority: 1000, from: 10.77.0.0/16, table: 100}
 
 - name: An Ethernet segment over IPv6 (put the gretap link in a bridge to extend a LAN)
   edgenet.router.iptun:

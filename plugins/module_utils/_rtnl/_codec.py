@@ -26,6 +26,8 @@ __all__ = [
     'parse_link', 'parse_addr', 'parse_route', 'link_body', 'addr_body', 'ipv4_broadcast', 'route_body',
     'new_link_request', 'set_link_request', 'del_link_request',
     'new_addr_request', 'del_addr_request', 'new_route_request', 'del_route_request',
+    'parse_rule', 'rule_body', 'new_rule_request', 'del_rule_request', 'RTM_NEWRULE', 'RTM_DELRULE', 'RTM_GETRULE',
+    'FIB_RULE_HDR', 'RTPROT_KERNEL', 'FR_ACT_TO_TBL',
     'NETLINK_ROUTE', 'NLMSG_ERROR', 'NLMSG_DONE', 'NLM_F_REQUEST', 'NLM_F_ACK', 'NLM_F_DUMP',
     'NLM_F_EXCL', 'NLM_F_CREATE', 'RTM_NEWLINK', 'RTM_DELLINK', 'RTM_GETLINK', 'RTM_NEWADDR',
     'RTM_DELADDR', 'RTM_GETADDR', 'RTM_NEWROUTE', 'RTM_DELROUTE', 'RTM_GETROUTE', 'IFLA_ADDRESS',
@@ -52,6 +54,7 @@ NLM_F_CREATE = 0x400
 RTM_NEWLINK, RTM_DELLINK, RTM_GETLINK = 16, 17, 18
 RTM_NEWADDR, RTM_DELADDR, RTM_GETADDR = 20, 21, 22
 RTM_NEWROUTE, RTM_DELROUTE, RTM_GETROUTE = 24, 25, 26
+RTM_NEWRULE, RTM_DELRULE, RTM_GETRULE = 32, 33, 34
 
 IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_LINK = 1, 3, 4, 5
 IFLA_LINKINFO, IFLA_IFALIAS, IFLA_AF_SPEC, IFLA_EXT_MASK = 18, 20, 26, 29
@@ -72,13 +75,17 @@ NLMSGHDR = struct.Struct('=IHHII')     # len, type, flags, seq, pid
 IFINFOMSG = struct.Struct('=BxHiII')   # family, type, index, flags, change
 IFADDRMSG = struct.Struct('=BBBBi')    # family, prefixlen, flags, scope, index
 RTMSG = struct.Struct('=BBBBBBBBI')    # family, dst_len, src_len, tos, table, proto, scope, type, flags
+FIB_RULE_HDR = struct.Struct('=BBBBBBBBI')   # family, dst_len, src_len, tos, table, res1, res2, action, flags
 NLMSGERR = struct.Struct('=i')          # nlmsgerr.error: 0 (an acknowledgement) or a negative errno
 # offsets of header bytes the socket's dumps filter on before decoding anything
 IFA_FAMILY_OFFSET, IFA_SCOPE_OFFSET = 0, 3  # in an ifaddrmsg
 RTM_PROTOCOL_OFFSET = 5                     # in an rtmsg
 RT_SCOPE_UNIVERSE, RT_SCOPE_LINK, RT_SCOPE_NOWHERE = 0, 253, 255   # NOWHERE in a delete: any scope
 RT_TABLE_COMPAT, RT_TABLE_MAIN = 252, 254   # rtm_table is 8 bits: a larger id goes in RTA_TABLE only
-RTPROT_UNSPEC, RTPROT_BOOT, RTPROT_STATIC = 0, 3, 4   # rtm_protocol: a delete with UNSPEC matches any origin
+RTPROT_UNSPEC, RTPROT_KERNEL, RTPROT_BOOT, RTPROT_STATIC = 0, 2, 3, 4   # rtm_protocol: a delete with UNSPEC matches any origin
+# fib rules (linux/fib_rules.h): the attributes the collection writes and reads, and "go to a table"
+FRA_DST, FRA_SRC, FRA_IIFNAME, FRA_PRIORITY, FRA_TABLE, FRA_PROTOCOL = 1, 2, 3, 6, 15, 21
+FR_ACT_TO_TBL = 1
 RTN_UNSPEC, RTN_UNICAST = 0, 1              # rtm_type
 NLATTR = struct.Struct('=HH')
 
@@ -439,3 +446,48 @@ def del_route_request(**kwargs):
     any scope. systemd-networkd re-adds the routes of the files it reloads, those without a gateway
     at scope link; a delete at scope universe (pyroute2 0.7.2's) does not find them (ESRCH)."""
     return RTM_DELROUTE, 0, route_body(scope=RT_SCOPE_NOWHERE, **kwargs)
+
+
+# ---- policy rules (ip rule) ------------------------------------------------------------------
+def parse_rule(body):
+    """An RTM_NEWRULE body -> ``{family, priority, table, src, src_len, dst, dst_len, iif, proto}``."""
+    family, dst_len, src_len, _tos, table, _res1, _res2, action, _flags = FIB_RULE_HDR.unpack_from(body)
+    a = attrs(body, FIB_RULE_HDR.size)
+    return {
+        'family': family,
+        'action': action,
+        'priority': _unsigned(a[FRA_PRIORITY]) if FRA_PRIORITY in a else 0,
+        'table': _unsigned(a[FRA_TABLE]) if FRA_TABLE in a else table,
+        'src': _ip(a[FRA_SRC]) if FRA_SRC in a else None,
+        'src_len': src_len,
+        'dst': _ip(a[FRA_DST]) if FRA_DST in a else None,
+        'dst_len': dst_len,
+        'iif': _cstr(a[FRA_IIFNAME]) if FRA_IIFNAME in a else None,
+        'proto': _unsigned(a[FRA_PROTOCOL]) if FRA_PROTOCOL in a else RTPROT_UNSPEC,
+    }
+
+
+def rule_body(family, priority, table, src=None, src_len=0, dst=None, dst_len=0, iif=None, proto=None):
+    """A fib_rule_hdr + attributes for RTM_NEWRULE or RTM_DELRULE: "look up ``table``" for what
+    matches (source prefix, destination prefix, incoming interface), at ``priority``."""
+    out = FIB_RULE_HDR.pack(family, dst_len if dst else 0, src_len if src else 0, 0,
+                            table if table < 256 else RT_TABLE_COMPAT, 0, 0, FR_ACT_TO_TBL, 0)
+    out += attr(FRA_PRIORITY, _U32.pack(priority)) + attr(FRA_TABLE, _U32.pack(table))
+    for number, value in ((FRA_SRC, src), (FRA_DST, dst)):
+        if value:
+            out += attr(number, socket.inet_pton(family, value))
+    if iif:
+        out += attr(FRA_IIFNAME, iif.encode() + b'\0')
+    if proto is not None:
+        out += attr(FRA_PROTOCOL, bytes((proto,)))
+    return out
+
+
+def new_rule_request(**kwargs):
+    """A rule of origin static (``ip rule`` shows ``proto static``), as a route the collection adds."""
+    return RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, rule_body(proto=RTPROT_STATIC, **kwargs)
+
+
+def del_rule_request(**kwargs):
+    """A delete matches the rule by its selectors, priority and table, whatever its origin."""
+    return RTM_DELRULE, 0, rule_body(**kwargs)

@@ -23,6 +23,7 @@ from ansible_collections.edgenet.router.plugins.module_utils._rtnl._codec import
     IFA_FAMILY_OFFSET, IFA_SCOPE_OFFSET, IFADDRMSG, IFINFOMSG, IFLA_EXT_MASK, NETLINK_ROUTE, NLM_F_ACK, NLM_F_DUMP,
     NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSGERR, NLMSGHDR, RT_SCOPE_LINK, RTEXT_FILTER_SKIP_STATS, RTM_GETADDR,
     RTM_GETLINK, RTM_GETROUTE, RTM_PROTOCOL_OFFSET, RTMSG, attr, link_body, parse_addr, parse_link, parse_route,
+    RTM_GETRULE, FIB_RULE_HDR, parse_rule,
 )
 
 __all__ = ['RECV_BUFFER', 'NetlinkSocket', 'RtnlSocket']
@@ -190,6 +191,10 @@ class RtnlSocket(NetlinkSocket):
         if not ipv6_link_local:
             replies = [b for b in replies if not (b[IFA_FAMILY_OFFSET] == socket.AF_INET6 and b[IFA_SCOPE_OFFSET] == RT_SCOPE_LINK)]
         return [parse_addr(b) for b in replies]
+
+    def rules(self, family):
+        """The policy rules of ``family`` (``ip rule``), decoded."""
+        return [parse_rule(b) for b in self.dump(RTM_GETRULE, FIB_RULE_HDR.pack(family, 0, 0, 0, 0, 0, 0, 0, 0))]
 
     def routes(self, family, protocols=None):
         """Routes of ``family``; with ``protocols``, only routes of those origins (boot, static..),

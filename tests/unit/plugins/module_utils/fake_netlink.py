@@ -26,6 +26,7 @@ class FakeNetlink(object):
         self.links_by_name = {}
         self.addrs = {}
         self.route_table = {}
+        self.rule_list = []
         self.writes = []
         self.batches = []
         self.add_plain('lo', None)
@@ -144,6 +145,21 @@ class FakeNetlink(object):
 
     def routes(self):
         return copy.deepcopy(self.route_table)
+
+    def rules(self):
+        return copy.deepcopy(self.rule_list)
+
+    def add_rule(self, rule):
+        self._write(('rule add', rule['priority']))
+        if rule in self.rule_list:
+            raise NetlinkError('add rule priority %s: the object already exists' % rule['priority'], errno.EEXIST)
+        self.rule_list.append(dict(rule))
+
+    def del_rule(self, rule):
+        self._write(('rule del', rule['priority']))
+        if rule not in self.rule_list:
+            raise NetlinkError('delete rule priority %s: no such rule' % rule['priority'], errno.ENOENT)
+        self.rule_list.remove(rule)
 
     def add_route(self, index, route):
         self._write(('route add', route['dest']))

@@ -137,3 +137,98 @@ def test_networkmanager_keeps_them_as_route_options():
     assert groups['ipv6']['route2_options'] == 'table=100,src=2001:db8:6::1'
     assert groups['ipv6']['route3_options'] == 'from=2001:db8:1::/48'
     assert parse_groups('t6', groups)['routes'] == obj['routes']
+
+
+# ---- rules --------------------------------------------------------------------------------------
+RULED = dict(SIX, type='ip6gre', addresses=['2001:db8:6::1/64', '10.6.0.1/30'],
+             routes=[{'dest': '::/0', 'table': 100}, {'dest': '0.0.0.0/0', 'table': 100}],
+             rules=[{'priority': 100, 'from': '2001:db8:1::/48', 'table': 100},
+                    {'priority': 101, 'from': '10.1.0.0/16', 'to': '198.51.100.0/24', 'iif': 'eth0', 'table': 100}])
+
+
+@pytest.mark.parametrize('rule, message', [
+    ({'priority': 0, 'from': '10.0.0.0/8', 'table': 100}, 'priority 0 must be a number 1-32765'),
+    ({'priority': 32766, 'from': '10.0.0.0/8', 'table': 100}, 'must be a number 1-32765'),
+    ({'priority': 5, 'table': 100}, 'rule 5 needs from or to'),
+    ({'priority': 5, 'from': '10.0.0.0/8'}, 'rule 5 needs table'),
+    ({'priority': 5, 'from': '10.0.0.0/8', 'table': 'main'}, 'rule 5 needs table'),
+    ({'priority': 5, 'from': '10.0.0.0/8', 'to': '2001:db8::/32', 'table': 100}, 'of different address families'),
+    ({'priority': 5, 'from': 'x', 'table': 100}, "from 'x' is not a network"),
+    ({'priority': 5, 'from': '10.0.0.0/8', 'iif': 'e*', 'table': 100}, 'iif'),
+    ({'priority': 5, 'from': '10.0.0.0/8', 'table': 255}, 'rule 5: table 255 must be'),
+    ({'priority': 5, 'from': '10.0.0.0/8', 'table': 100, 'fwmark': 1}, 'unknown keys'),
+])
+def test_bad_rules_are_refused_with_the_reason(rule, message):
+    from ansible_collections.edgenet.router.plugins.module_utils._tunnel import _norm_rule
+    with pytest.raises(TunnelError) as caught:
+        _norm_rule(rule)
+    assert message in str(caught.value)
+
+
+def test_a_rule_leads_to_a_table_of_its_own_tunnels_routes(router):
+    with pytest.raises(TunnelError, match='rule 7 leads to table 200, which none of this tunnel'):
+        router.run(persistent=False, **dict(RULED, rules=[{'priority': 7, 'from': '10.1.0.0/16', 'table': 200}]))
+    with pytest.raises(TunnelError, match='tunnels t6 and t7 have routes in table 100 and rules'):
+        router.run(persistent=False, tunnels=[RULED, dict(SIX, name='t7', local='2001:db8::3', routes=[{'dest': '::/0', 'table': 100}])])
+
+
+def test_rules_apply_read_back_change_and_go_with_the_tunnel(router):
+    first = router.run(persistent=False, **RULED)
+    assert first['changed']
+    assert first['tunnel']['rules'] == [{'priority': 100, 'table': 100, 'from': '2001:db8:1::/48', 'to': None, 'iif': None},
+                                        {'priority': 101, 'table': 100, 'from': '10.1.0.0/16', 'to': '198.51.100.0/24', 'iif': 'eth0'}]
+    assert 'ip -6 rule add priority 100 from 2001:db8:1::/48 table 100' in first['commands']
+    assert 'ip rule add priority 101 from 10.1.0.0/16 to 198.51.100.0/24 iif eth0 table 100' in first['commands']
+    assert len(router.nl.rule_list) == 2
+    assert not router.run(persistent=False, **RULED)['changed']
+    # a rule another tunnel or a person added to another table is not this tunnel's
+    router.nl.rule_list.append({'priority': 50, 'table': 300, 'from': '10.9.0.0/16', 'to': None, 'iif': None})
+    assert not router.run(persistent=False, **RULED)['changed']
+    # a rule removed by hand is drift, put back
+    router.nl.rule_list.remove({'priority': 100, 'table': 100, 'from': '2001:db8:1::/48', 'to': None, 'iif': None})
+    drift = router.run(persistent=False, check_mode=True, **RULED)
+    assert drift['changed'] and list(drift['changes'][0]['fields']) == ['rules']
+    assert router.run(persistent=False, **RULED)['changed'] and len(router.nl.rule_list) == 3
+    moved = router.run(persistent=False, **dict(RULED, rules=[{'priority': 102, 'from': '2001:db8:1::/48', 'table': 100}]))
+    assert moved['commands'][-3:] == ['ip -6 rule del priority 100 from 2001:db8:1::/48 table 100',
+                                      'ip rule del priority 101 from 10.1.0.0/16 to 198.51.100.0/24 iif eth0 table 100',
+                                      'ip -6 rule add priority 102 from 2001:db8:1::/48 table 100']
+    gone = router.run(persistent=False, name='t6', state='absent')
+    assert gone['changed'] and router.nl.rule_list == [{'priority': 50, 'table': 300, 'from': '10.9.0.0/16', 'to': None, 'iif': None}]
+
+
+def _ruled_tunnel():
+    from ansible_collections.edgenet.router.plugins.module_utils._tunnel import desired_tunnel
+    from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.test__iptun import fake_resolve
+    return desired_tunnel(RULED, fake_resolve)
+
+
+def test_each_store_keeps_the_rules():
+    from ansible_collections.edgenet.router.plugins.module_utils._tunnel_networkd import parse_files, render_files
+    from ansible_collections.edgenet.router.plugins.module_utils._tunnel_ifupdown import parse_hooks, render_hooks
+    from ansible_collections.edgenet.router.plugins.module_utils._tunnel_nm import parse_groups, render_groups
+    obj = _ruled_tunnel()
+    files = render_files(obj)
+    assert '[RoutingPolicyRule]\nPriority=101\nFrom=10.1.0.0/16\nTo=198.51.100.0/24\nIncomingInterface=eth0\nTable=100' in files['network']
+    assert parse_files('t6', files)['rules'] == obj['rules']
+    hooks = render_hooks(obj)
+    assert ('up', ['ip', '-6', 'rule', 'add', 'priority', '100', 'from', '2001:db8:1::/48', 'table', '100']) in hooks
+    assert ('down', ['ip', '-6', 'rule', 'del', 'priority', '100', 'from', '2001:db8:1::/48', 'table', '100']) in hooks
+    assert parse_hooks('t6', True, hooks)['rules'] == obj['rules']
+    groups = dict((group, dict((key, str(value)) for key, value in pairs if value is not None))
+                  for group, pairs in render_groups(obj))
+    assert groups['ipv6']['routing-rule1'] == 'priority 100 from 2001:db8:1::/48 table 100'
+    assert groups['ipv4']['routing-rule1'] == 'priority 101 from 10.1.0.0/16 to 198.51.100.0/24 iif eth0 table 100'
+    assert parse_groups('t6', groups)['rules'] == obj['rules']
+    edited = dict(groups, ipv4=dict(groups['ipv4'], **{'routing-rule1': 'priority 101 from 10.1.0.0/16 table 100'}))
+    assert parse_groups('t6', edited)['rules'] != obj['rules']     # a hand edit is drift
+
+
+def test_the_rule_requests_bytes_read_back():
+    args = Netlink._rule_args({'priority': 101, 'table': 1000, 'from': '10.1.0.0/16', 'to': '198.51.100.0/24', 'iif': 'eth0'})
+    dummy, dummy, body = rtnl.new_rule_request(**args)
+    rule = rtnl.parse_rule(body)
+    assert (rule['family'], rule['priority'], rule['table'], rule['src'], rule['src_len'], rule['dst'], rule['dst_len'],
+            rule['iif'], rule['proto'], rule['action']) == \
+        (socket.AF_INET, 101, 1000, '10.1.0.0', 16, '198.51.100.0', 24, 'eth0', rtnl.RTPROT_STATIC, rtnl.FR_ACT_TO_TBL)
+    assert rtnl.FIB_RULE_HDR.unpack_from(body)[4] == rtnl.RT_TABLE_COMPAT      # a table above 255 in FRA_TABLE only
