@@ -435,7 +435,23 @@ class NmTunnels(Store):
         # device anew and fails with "exists" (seen in the lab on a loaded host): wait for it first,
         # bounded (a device that never comes is created by the activation, as before).
         until(lambda: device_known(self._run_command, name), DEVICE_WAIT)
-        activate(self._run_command, uuid)
+        refusals = []
+
+        def activated():
+            try:
+                activate(self._run_command, uuid)
+            except NmError as exc:
+                # NetworkManager may list a link before it has read the link's tunnel data: the first
+                # GRE link after ip_gre loaded was taken for another device, which it then tried to
+                # create ("exists"; lab, 1 fresh guest of 8). Try again for a while; any other
+                # refusal fails at once.
+                if 'exists' not in str(exc):
+                    raise
+                refusals.append(exc)
+                return False
+            return True
+        if not until(activated, DEVICE_WAIT, interval=1):
+            raise refusals[-1]
 
     def settle_again(self):
         """After a rollback restored the files: NetworkManager reloads them, and brings up again

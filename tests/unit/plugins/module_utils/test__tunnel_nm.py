@@ -169,6 +169,7 @@ class FakeNM(object):
         self.config_path = config_path
         self.refuse = set()
         self.fail_up = set()
+        self.exists_up = {}  # ifname -> how many activations fail with "exists" before one works
         self.unseen = {}  # ifname -> how many more polls before NetworkManager sees its link
         self.loaded = {}
         self.up = {}    # ifname -> (uuid, the ip-tunnel group it was activated with)
@@ -210,6 +211,10 @@ class FakeNM(object):
             path, name, groups = self.loaded[argv[-1]]
             if name in self.fail_up:
                 return 4, '', 'Error: Connection activation failed: Failed to find a compatible device'
+            if self.exists_up.get(name):
+                self.exists_up[name] -= 1
+                return 4, '', ("Error: Connection activation failed: %s failed to create resources: Failed to create GRE "
+                               "interface '%s' for 'edgenet-%s': exists" % (name, name, name))
             self.up[name] = (argv[-1], dict(groups['ip-tunnel']))
             return 0, '', ''
         raise AssertionError('unexpected command %r' % argv)
@@ -424,3 +429,21 @@ def test_a_gre_type_change_between_modes_is_refused_before_anything(host):
     assert host(**task)['changed'] is False
     with pytest.raises(TunnelError, match='from gre to gretap'):
         host(**dict(task, type='gretap'))
+
+
+def test_an_activation_that_finds_the_link_exists_is_tried_again(host, monkeypatch):
+    """NetworkManager may list a link before it read its tunnel data, take it for another device and
+    try to create it ("exists", the first GRE link after ip_gre loaded): tried again, bounded."""
+    from ansible_collections.edgenet.router.plugins.module_utils import _tunnel_nm
+    real_until = _tunnel_nm.until
+    monkeypatch.setattr(_tunnel_nm, 'until', lambda condition, seconds, interval=0.05: real_until(
+        condition, seconds, interval, sleep=lambda dummy: None))
+    host.nm.exists_up['he-ipv6'] = 2
+    assert host()['changed']
+    assert host.nm.calls.count('nmcli --wait 60 connection up uuid %s' % connection_uuid('he-ipv6')) == 3
+    assert host.nm.up['he-ipv6'][0] == connection_uuid('he-ipv6')
+    # one that keeps failing fails the task after the wait, rolled back; another refusal fails at once
+    monkeypatch.setattr(_tunnel_nm, 'DEVICE_WAIT', 0.2)
+    host.nm.exists_up['he-ipv6'] = 10 ** 6
+    with pytest.raises(engine.ApplyError, match="exists.*Rolled back"):
+        host(ttl=10)
