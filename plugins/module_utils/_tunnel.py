@@ -173,16 +173,22 @@ def _norm_table(value, dest):
     return None if number == RT_TABLE_MAIN else number
 
 
+def _route_address(value, dest, key):
+    """A route's ``via`` or ``src``: an IP address of the destination's family."""
+    try:
+        address = parsed(ipaddress.ip_address, value.strip())
+    except (AttributeError, ValueError):
+        raise TunnelError('route to %s: %s %s is not an IP address' % (dest, key, quoted(value)))
+    if address.version != dest.version:
+        raise TunnelError('route to %s: %s %s is of the other address family' % (dest, key, address))
+    return address
+
+
 def _norm_route_src(value, dest):
     """The preferred source address of a route (``ip route ... src``), of the destination's family."""
     if value in (None, ''):
         return None
-    try:
-        address = parsed(ipaddress.ip_address, value.strip())
-    except (AttributeError, ValueError):
-        raise TunnelError('route to %s: src %s is not an IP address' % (dest, quoted(value)))
-    if address.version != dest.version:
-        raise TunnelError('route to %s: src %s is of the other address family' % (dest, address))
+    address = _route_address(value, dest, 'src')
     if address.is_multicast or address.is_unspecified:
         raise TunnelError('route to %s: src %s is not a unicast address this router could send from' % (dest, address))
     return str(address)
@@ -221,12 +227,7 @@ def _norm_route(route):
                           % quoted(dest))
     via = route.get('via')
     if via not in (None, ''):
-        try:
-            via_addr = parsed(ipaddress.ip_address, via.strip())
-        except (AttributeError, ValueError):
-            raise TunnelError('route to %s: via %s is not an IP address' % (dest, quoted(via)))
-        if via_addr.version != dest.version:
-            raise TunnelError('route to %s: via %s is of the other address family' % (dest, via_addr))
+        via_addr = _route_address(via, dest, 'via')
         if via_addr.is_multicast or via_addr.is_loopback or via_addr.is_unspecified or str(via_addr) == '255.255.255.255':
             raise TunnelError('route to %s: via %s is not a unicast address, so it cannot be a gateway; give the '
                               'gateway\'s address on the tunnel, or omit via for an on-link route' % (dest, via_addr))

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import importlib
 import inspect
 import io
 import json
@@ -510,7 +511,9 @@ def _has_surrogate(value):
 
 
 def capture_spec(name):
-    """The ``AnsibleModule`` keyword arguments ``main()`` builds (argument_spec and the rules)."""
+    """The ``AnsibleModule`` keyword arguments ``main()`` builds (argument_spec and the rules), of a
+    module this driver runs or any other of the collection's modules (imported by name)."""
+    module = MODULES.get(name) or importlib.import_module('ansible_collections.edgenet.router.plugins.modules.' + name)
     captured = {}
 
     class Captured(Exception):
@@ -527,7 +530,7 @@ def capture_spec(name):
     try:
         with patch_module_args({}):
             try:
-                MODULES[name].main()
+                module.main()
             except Captured:
                 pass
     finally:
