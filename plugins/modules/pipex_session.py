@@ -375,7 +375,7 @@ RETURN = r'''
 session:
   description:
     - The session in the kernel after the task (in check mode, as it would be), in canonical form,
-      cookies masked; V(null) when absent. Single form only.
+      cookies masked (V(none), no cookie, is shown as it is); V(null) when absent. Single form only.
   returned: success and O(ifname) given
   type: dict
   sample:

@@ -84,7 +84,8 @@ def _scrub(text, values):
 def secret_texts(table, *snapshots):
     """The texts of every secret field value in ``snapshots`` (``{key: obj}`` maps or objects),
     for :meth:`ApplyError.mask`. Texts under four characters are left out: replacing every "1"
-    in a message would hide the message, and a secret that short is no secret."""
+    in a message would hide the message, and a secret that short is no secret. So are a field's
+    ``shown`` values (a cookie's ``none``), which say there is no secret."""
     names = table.secret_names()
     texts = set()
     for snapshot in snapshots:
@@ -93,9 +94,24 @@ def secret_texts(table, *snapshots):
                 continue
             for name in names:
                 value = obj.get(name)
-                if value is not None and len(str(value)) >= 4:
+                if value is not None and len(str(value)) >= 4 and value not in _shown(names, name):
                     texts.add(str(value))
     return texts
+
+
+class SecretNames(frozenset):
+    """The names of a table's secret fields (a frozenset, as callers test ``name in secrets``),
+    with ``shown``: per name, the values that are no secret and stay visible."""
+
+    def __new__(cls, fields):
+        fields = list(fields)
+        names = super(SecretNames, cls).__new__(cls, (f.name for f in fields))
+        names.shown = dict((f.name, tuple(f.shown)) for f in fields if f.shown)
+        return names
+
+
+def _shown(secrets, name):
+    return getattr(secrets, 'shown', {}).get(name, ())
 
 
 class Field(object):
@@ -107,6 +123,9 @@ class Field(object):
     the object). ``secret`` values are masked in diffs and commands and become ``no_log``;
     ``secret=False``, said outright, is a field whose name sounds secret but is not (a GRE key):
     its option says ``no_log: False``, as Ansible wants such an option to say.
+    ``shown`` lists values of a secret field that are no secret and stay visible: the word for
+    "no cookie" (``none``) says only that there is none, which every packet's length shows, and
+    a drift report can then tell one end with a cookie from one without.
     ``compare`` False means the field is written but never reported as drift (e.g. a value
     the kernel does not report back); a callable ``compare(have, wanted)`` says when a store's
     value counts as the wanted one (e.g. a timeout the kernel keeps in its own units).
@@ -116,7 +135,7 @@ class Field(object):
 
     def __init__(self, name, type='str', default=None, normalise=None, stores=(RUNTIME, PERSISTENT),
                  update=IN_PLACE, secret=None, choices=None, elements=None, aliases=None,
-                 required=False, compare=True, options=None, **extra):
+                 required=False, compare=True, options=None, shown=(), **extra):
         self.name = name
         self.type = type
         self.default = default
@@ -130,7 +149,10 @@ class Field(object):
         self.required = required
         self.compare = compare
         self.options = options
+        self.shown = tuple(shown)
         self.extra = extra
+        if self.shown and not secret:
+            raise ValueError('field %s: shown values are for secret fields only' % name)
 
     def same(self, have, wanted):
         """Whether ``have`` (a store's value) counts as ``wanted``: equal, or equal by the
@@ -195,7 +217,8 @@ class ObjectTable(object):
         return {f.name: obj[f.name] for f in self.fields if store in f.stores and f.name in obj}
 
     def secret_names(self):
-        return set(f.name for f in self.fields if f.secret)
+        """:class:`SecretNames` of the secret fields (with the values each shows)."""
+        return SecretNames(f for f in self.fields if f.secret)
 
 
 class Change(object):
@@ -370,7 +393,7 @@ class PutStore(Store):
 
 
 def _mask(name, value, secrets):
-    if name in secrets and value is not None:
+    if name in secrets and value is not None and value not in _shown(secrets, name):
         return SECRET_MASK
     return value
 

@@ -115,8 +115,10 @@ TABLE = ObjectTable('session', [
     Field('remote', normalise=norm_address('remote'), update=RECREATE, tunnel=True),
     Field('udp_sport', type='int', normalise=_norm_int(1, 65535, 'udp_sport'), update=RECREATE, tunnel=True),
     Field('udp_dport', type='int', normalise=_norm_int(1, 65535, 'udp_dport'), update=RECREATE, tunnel=True),
-    Field('cookie', type='raw', normalise=_norm_cookie('cookie'), update=RECREATE, secret=True),
-    Field('peer_cookie', type='raw', normalise=_norm_cookie('peer_cookie'), update=RECREATE, secret=True),
+    # Masked everywhere but their none, which says only that a packet carries no cookie (its length
+    # shows that), so a drift report can tell an end with a cookie from one without.
+    Field('cookie', type='raw', normalise=_norm_cookie('cookie'), update=RECREATE, secret=True, shown=('none',)),
+    Field('peer_cookie', type='raw', normalise=_norm_cookie('peer_cookie'), update=RECREATE, secret=True, shown=('none',)),
     # The kernel does not report the L2-specific sublayer back: written, never compared.
     Field('l2spec_type', default='default', choices=['default', 'none'], update=RECREATE, compare=False),
     Field('sequencing', default='none', choices=['none', 'send', 'recv', 'both']),

@@ -166,6 +166,35 @@ def test_store_errors_quoting_a_secret_are_masked():
     assert 'Rolled back: persistent s1 removed again' in str(err.value)
 
 
+SHOWN_TABLE = ObjectTable('session', [
+    Field('kind'),
+    Field('cookie', update=RECREATE, secret=True, shown=('none',)),
+])
+
+
+def test_a_secret_fields_shown_values_stay_visible_and_the_rest_masked():
+    st = [FakeStore(RUNTIME, {'s1': {'kind': 'eth', 'cookie': 'none'}, 's2': {'kind': 'eth', 'cookie': '1a2b3c4d'}})]
+    res = engine.run(SHOWN_TABLE, st, {'s1': {'kind': 'eth', 'cookie': '1a2b3c4d'}, 's2': {'kind': 'eth', 'cookie': 'none'}},
+                     check_mode=True)
+    assert '1a2b3c4d' not in repr(res)
+    assert res['before']['s1'][RUNTIME]['cookie'] == 'none' and res['after']['s1'][RUNTIME]['cookie'] == engine.SECRET_MASK
+    assert res['before']['s2'][RUNTIME]['cookie'] == engine.SECRET_MASK and res['after']['s2'][RUNTIME]['cookie'] == 'none'
+    fields = dict((c['object'], c['fields']['cookie']) for c in res['changes'])
+    assert fields == {'s1': {'before': 'none', 'after': engine.SECRET_MASK},
+                      's2': {'before': engine.SECRET_MASK, 'after': 'none'}}
+
+
+def test_shown_values_are_not_scrubbed_from_errors():
+    """'none' is no secret: an error that says "none" keeps the word."""
+    texts = engine.secret_texts(SHOWN_TABLE, {'s1': {'cookie': 'none'}, 's2': {'cookie': 'cafe0001'}})
+    assert texts == {'cafe0001'}
+
+
+def test_shown_values_need_a_secret_field():
+    with pytest.raises(ValueError, match='secret fields only'):
+        Field('kind', shown=('none',))
+
+
 # --- failure mid-apply --------------------------------------------------------------------------------
 def test_runtime_failure_restores_the_files_exactly():
     persistent = FakeStore(PERSISTENT, {'t1': persistent_view(T1)}, snapshots=True)
