@@ -33,7 +33,7 @@ COMMON = dict({
 
 
 TASK = Task(TABLE, key='name', bulk='tunnels', result='tunnel', error=TunnelError, common=COMMON,
-            check_key=check_name, purge=True)
+            check_key=check_name, purge=True, pairs=True)
 
 # The options the stores are built from: all a commit-confirm rollback keeps of the task.
 STORE_OPTIONS = ('persistent', 'netns') + tuple(PERSISTENT_OPTIONS)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ['LINK_NAME_RULE', 'link_name_problem', 'quoted']
+__all__ = ['LINK_NAME_RULE', 'inventory_name_problem', 'link_name_problem', 'quoted']
 
 _LINK_NAME_RE = re.compile(r'[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}\Z')
 
@@ -37,6 +37,29 @@ def link_name_problem(name):
         return 'it is not a string'
     if not _LINK_NAME_RE.match(name) or name.isdigit():
         return 'an interface name is %s' % LINK_NAME_RULE
+    return None
+
+
+# What Ansible reads as host patterns (``a,b``, ``web*``, ``db[1:3]``, ``!x``, ``&x``, ``~regex``):
+# a host named with them could not be targeted by its name.
+_PATTERN_CHARS = set(',*?[]')
+_PATTERN_LEADS = ('!', '&', '~')
+
+
+def inventory_name_problem(name):
+    """None when ``name`` could be an Ansible inventory host name, else why not.
+
+    Only the shape is checked (the module cannot see the inventory): 1-255 characters, no white
+    space or control character (INI inventories split on white space), no host-pattern character
+    (``,*?[]``) and no leading ``!``, ``&`` or ``~``. IPv6 addresses and domain names pass."""
+    if not isinstance(name, str):
+        return 'it is not a string'
+    if not name or len(name) > 255:
+        return 'an inventory host name is 1 to 255 characters'
+    if any(c.isspace() or not c.isprintable() for c in name):
+        return 'it holds white space or a control character'
+    if _PATTERN_CHARS.intersection(name) or name.startswith(_PATTERN_LEADS):
+        return 'it holds a host-pattern character (, * ? [ ] or a leading ! & ~)'
     return None
 
 

@@ -18,11 +18,19 @@ from __future__ import annotations
 import copy
 
 from ansible_collections.edgenet.router.plugins.module_utils._engine import RUNTIME
+from ansible_collections.edgenet.router.plugins.module_utils._names import inventory_name_problem, quoted
 
 # The option every task offers (see _confirm).
 CONFIRM_OPTION = {'confirm_timeout': {'type': 'int'}}
 
-__all__ = ['Task']
+# The option each object of a task with ``pairs`` offers: the inventory name of the host at the
+# object's far end (a tunnel's, a pseudowire's). It is an option of the task, not a field of the
+# object's table: a table field becomes a key of what every store reads (stores build their
+# objects from the table), and no store holds it. The module checks its shape and returns it in
+# ``peers``, where the drift_report callback finds both ends of a pair.
+PEER = 'peer'
+
+__all__ = ['PEER', 'Task']
 
 
 class Task(object):
@@ -35,10 +43,11 @@ class Task(object):
     ``purge: true`` (with the bulk form only); ``check_key(key)`` raises ``error`` for a key that
     cannot name an object; ``required_if`` the module's own rules of that kind between object
     options (AnsibleModule's form). Every task offers ``confirm_timeout`` (see ``_confirm``): its
-    module builds the ``Pending`` rollback and hands it to the engine.
+    module builds the ``Pending`` rollback and hands it to the engine. ``pairs`` gives each object
+    the option ``peer`` (see :data:`PEER`) and the result ``peers``.
     """
 
-    def __init__(self, table, key, bulk, result, error, common, check_key, purge=False, required_if=()):
+    def __init__(self, table, key, bulk, result, error, common, check_key, purge=False, required_if=(), pairs=False):
         if purge and bulk is None:
             raise ValueError('purge needs a bulk form: it removes what the bulk list leaves out')
         self.table = table
@@ -50,12 +59,20 @@ class Task(object):
         self.check_key = check_key
         self.purge = purge
         self.required_if = list(required_if)
+        self.pairs = pairs
+
+    def object_options(self):
+        """The options of one object: the table's (with ``state``), and ``peer`` with ``pairs``."""
+        options = self.table.object_options()
+        if self.pairs:
+            options[PEER] = {'type': 'str'}
+        return options
 
     def argument_spec(self):
-        spec = self.table.object_options()
+        spec = self.object_options()
         if self.bulk is not None:
             spec[self.key]['required'] = False
-            spec[self.bulk] = {'type': 'list', 'elements': 'dict', 'options': self.table.object_options()}
+            spec[self.bulk] = {'type': 'list', 'elements': 'dict', 'options': self.object_options()}
             spec[self.bulk]['options'][self.key]['required'] = True
         else:
             spec[self.key]['required'] = True
@@ -88,7 +105,7 @@ class Task(object):
         """The objects the task names, as parameter dicts with every object option (single form or
         bulk form). AnsibleModule fills the defaults already; doing it here keeps the task whole
         for callers that pass plain dicts (unit tests, roles' action code)."""
-        defaults = dict((name, spec.get('default')) for name, spec in self.table.object_options().items())
+        defaults = dict((name, spec.get('default')) for name, spec in self.object_options().items())
         items = params[self.bulk] if self.bulk_form(params) else [params]
         requested = []
         for item in items:
@@ -108,6 +125,7 @@ class Task(object):
                 key = item[self.key]
                 if key in desired:
                     raise self.error('%s %s is listed twice' % (self.table.kind, key))
+                self._check_peer(key, item.get(PEER))
                 desired[key] = None if item.get('state', 'present') == 'absent' else canonical(item)
             except self.error as exc:
                 errors.append(str(exc))
@@ -117,10 +135,25 @@ class Task(object):
             raise self.error('; '.join(errors))
         return desired
 
+    def _check_peer(self, key, peer):
+        if peer is None:
+            return
+        problem = inventory_name_problem(peer)
+        if problem is not None:
+            raise self.error('%s %s: peer %s is not an inventory host name: %s; give the name the inventory has for the '
+                             'host at the other end (the tunnel_end filter sets it)' % (self.table.kind, key, quoted(peer), problem))
+
+    def peers(self, params):
+        """``{key: peer}`` of the task's objects that name their far end's host."""
+        if not self.pairs:
+            return {}
+        return dict((item[self.key], item[PEER]) for item in self.requested(params) if item.get(PEER) is not None)
+
     def result(self, params, outcome, confirm=None):
         """The module result from :func:`_engine.run`'s outcome: the change, and the objects as the
         runtime store holds them (one object under ``result``, the bulk form under its plural);
-        ``confirm``, the rollback ``confirm_timeout`` scheduled, when there is one."""
+        ``confirm``, the rollback ``confirm_timeout`` scheduled, when there is one; ``peers``
+        (:meth:`peers`), when an object names its far end's host."""
         result = {
             'changed': outcome['changed'],
             'diff': {'before': outcome['before'], 'after': outcome['after']},
@@ -129,6 +162,9 @@ class Task(object):
         }
         if confirm is not None and confirm.result() is not None:
             result['confirm'] = confirm.result()
+        peers = self.peers(params)
+        if peers:
+            result['peers'] = peers
         after = outcome['after']
         if not self.bulk_form(params):
             key = params[self.key]

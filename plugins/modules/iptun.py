@@ -288,6 +288,15 @@ options:
       iif:
         description: Incoming interface the rule matches (a literal interface name).
         type: str
+  peer:
+    description:
+      - Inventory name of the host at the other end of the tunnel, as the P(edgenet.router.tunnel_end#filter)
+        filter sets it from a tunnel declared once for both hosts.
+      - Lives in no store and changes nothing on the router - the module checks that it looks like an inventory
+        host name and returns it in RV(peers), where the P(edgenet.router.drift_report#callback) callback
+        finds the two ends of a tunnel and reports where their kernel states no longer match (endpoints, keys,
+        checksums, sequence numbers, type, MTU).
+    type: str
   state:
     description: Whether the tunnel should exist.
     type: str
@@ -424,6 +433,9 @@ options:
           iif:
             description: See O(rules[].iif).
             type: str
+      peer:
+        description: See O(peer).
+        type: str
       state:
         description: See O(state).
         type: str
@@ -587,6 +599,13 @@ tunnels:
   returned: success and O(tunnels) given
   type: dict
   sample: {t-east: {name: t-east, type: ipip, local: 192.0.2.1, remote: 192.0.2.2, ttl: 0}}
+peers:
+  description:
+    - The O(peer) of each tunnel of the task that names one, keyed by tunnel name (single and bulk form
+      alike), for the P(edgenet.router.drift_report#callback) callback.
+  returned: when a tunnel names its O(peer)
+  type: dict
+  sample: {gre-east: rt-east}
 commands:
   description: What a person would run for the same change, iproute2 commands and file writes.
   returned: always

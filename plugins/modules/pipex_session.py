@@ -195,6 +195,15 @@ options:
         the interface.
     type: bool
     default: false
+  peer:
+    description:
+      - Inventory name of the host at the other end of the pseudowire, as the P(edgenet.router.tunnel_end#filter)
+        filter sets it from a pseudowire declared once for both hosts.
+      - Lives in no store and changes nothing on the router - the module checks that it looks like an inventory
+        host name and returns it in RV(peers), where the P(edgenet.router.drift_report#callback) callback
+        finds the two ends of a session and reports where their kernel states no longer match (endpoints, ids,
+        UDP ports, a cookie on one end only, encapsulation, MTU).
+    type: str
   state:
     description: Whether the session should exist.
     type: str
@@ -287,6 +296,9 @@ options:
         description: See O(ingress_filter).
         type: bool
         default: false
+      peer:
+        description: See O(peer).
+        type: str
       state:
         description: See O(state).
         type: str
@@ -436,6 +448,13 @@ ppp_sessions:
             user: alice, address: 100.64.0.10, uptime: 3600, idle_time: 12, in_kernel: true,
             adjust_tcpmss: true, ingress_filter: true,
             statistics: {rx_packets: 120, tx_packets: 118, rx_bytes: 10080, tx_bytes: 9912}}]
+peers:
+  description:
+    - The O(peer) of each session of the task that names one, keyed by interface name (single and bulk form
+      alike), for the P(edgenet.router.drift_report#callback) callback.
+  returned: when a session names its O(peer)
+  type: dict
+  sample: {pw-cust42: pe-west}
 commands:
   description: What a person would run for the same change, C(ip l2tp) / C(ip link) commands and file writes.
   returned: always

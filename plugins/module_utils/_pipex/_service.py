@@ -40,7 +40,7 @@ COMMON = {
 
 
 TASK = Task(TABLE, key='ifname', bulk='sessions', result='session', error=PipexError, common=COMMON,
-            check_key=check_ifname)
+            check_key=check_ifname, pairs=True)
 
 # The options the stores are built from: all a commit-confirm rollback keeps of the task.
 STORE_OPTIONS = ('persistent', 'netns', 'keep_tunnel', 'state_dir')

@@ -417,3 +417,24 @@ def test_bulk_result_is_a_dict_by_name_and_info_a_list_that_converts_to_it(route
     assert isinstance(res['tunnels'], dict) and isinstance(listing, list)
     assert [t['name'] for t in listing] == sorted(t['name'] for t in listing)
     assert dict((t['name'], t['runtime']) for t in listing) == res['tunnels']
+
+
+def test_peer_is_returned_and_reaches_no_store(router):
+    tun = dict(name='t-east', type='ipip', local='192.0.2.1', remote='192.0.2.2')
+    res = router.run(peer='rt-east', **tun)
+    assert res['peers'] == {'t-east': 'rt-east'}
+    assert 'peer' not in res['tunnel'] and 'peer' not in res['diff']['after'][engine.PERSISTENT]
+    assert not any('rt-east' in line for line in res['commands'])
+    assert not any('rt-east' in open(os.path.join(router.dir, name)).read() for name in router.files())
+    # another peer name changes nothing on the router
+    again = router.run(peer='rt-west', **tun)
+    assert again['changed'] is False and again['peers'] == {'t-east': 'rt-west'}
+    bulk = router.run(tunnels=[dict(tun, peer='rt-east'), dict(name='t2', type='ipip', local='192.0.2.1', remote='192.0.2.3')])
+    assert bulk['peers'] == {'t-east': 'rt-east'}
+    assert 'peers' not in router.run(**tun)
+
+
+def test_a_peer_that_is_no_inventory_name_is_refused_before_anything(router):
+    with pytest.raises(TunnelError, match="tunnel t-east: peer 'rt east' is not an inventory host name"):
+        router.run(peer='rt east', name='t-east', type='gre', local='192.0.2.1', remote='192.0.2.2')
+    assert router.link('t-east') is None and router.files() == []

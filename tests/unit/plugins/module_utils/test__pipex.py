@@ -498,3 +498,15 @@ def test_bulk_statistics_leave_out_a_session_with_nothing_to_count(router):
     gone = [dict(session(**WAN), state='absent'), dict(session(**wan(ifname='pw-b')), state='absent')]
     bulk = router.run(persistent=False, sessions=gone)
     assert sorted(bulk['statistics']) == ['l2tpeth-wan'] and bulk['statistics']['l2tpeth-wan']['rx_packets'] == 3
+
+
+def test_peer_is_returned_reaches_no_store_and_a_cookieless_end_shows_none(router):
+    res = router.run(peer='pe-west', **wan(cookie=None))
+    assert res['peers'] == {'l2tpeth-wan': 'pe-west'}
+    assert 'peer' not in res['session']
+    # no cookie is no secret: none shows; the cookie expected from the peer stays masked
+    assert res['session']['cookie'] == 'none' and res['session']['peer_cookie'] == engine.SECRET_MASK
+    assert not any('pe-west' in open(os.path.join(router.state_dir, n)).read() for n in os.listdir(router.state_dir))
+    assert router.run(peer='pe-east', **wan(cookie=None))['changed'] is False
+    with pytest.raises(PipexError, match="session l2tpeth-wan: peer '' is not an inventory host name"):
+        router.run(sessions=[session(peer='', **wan())])

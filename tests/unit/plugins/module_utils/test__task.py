@@ -100,3 +100,42 @@ def test_compare_stores_missing_keys_and_no_persistent_store():
     # No persistent store at all (a network namespace): only the runtime can be missing.
     assert engine.compare_stores(TABLE, {'a': A}, None) == {'a': {'runtime': A, 'persistent': None, 'missing': [], 'differs': []}}
     assert engine.compare_stores(TABLE, {}, None, keys=['a']) == {}
+
+
+# --- pairs: the peer option ------------------------------------------------------------------------------
+PAIR_TABLE = ObjectTable('link', [Field('name', required=True), Field('size', type='int')])
+
+
+def paired():
+    return Task(PAIR_TABLE, key='name', bulk='links', result='link', error=ThingError, common={}, check_key=check_name,
+                pairs=True)
+
+
+def test_pairs_offer_peer_on_each_object_in_both_forms_and_no_table_field():
+    spec = paired().argument_spec()
+    assert spec['peer'] == {'type': 'str'} and spec['links']['options']['peer'] == {'type': 'str'}
+    assert 'peer' not in PAIR_TABLE.by_name
+
+
+def test_peer_is_checked_with_every_other_error_and_never_reaches_the_object():
+    task = paired()
+    assert task.desired_set({'name': 'l1', 'peer': 'rt2.example'}, lambda item: {'size': item['size']}) == {'l1': {'size': None}}
+    with pytest.raises(ThingError) as err:
+        task.desired_set({'links': [{'name': 'l1', 'peer': 'rt 2'}, {'name': 'l2', 'peer': 'web*'}, {'name': 'a/b'}]}, dict)
+    text = str(err.value)
+    assert "link l1: peer 'rt 2' is not an inventory host name: it holds white space" in text
+    assert "link l2: peer 'web*' is not an inventory host name: it holds a host-pattern character" in text
+    assert "name 'a/b' is refused" in text and 'tunnel_end filter' in text
+
+
+def test_result_names_the_peers_in_both_forms():
+    task = paired()
+    outcome = {'changed': False, 'commands': [], 'changes': [],
+               'before': {'l1': {RUNTIME: None}, 'l2': {RUNTIME: None}}, 'after': {'l1': {RUNTIME: None}, 'l2': {RUNTIME: None}}}
+    assert task.result({'name': 'l1', 'peer': 'rt2'}, outcome)['peers'] == {'l1': 'rt2'}
+    bulk = task.result({'links': [{'name': 'l1', 'peer': 'rt2'}, {'name': 'l2'}]}, outcome)
+    assert bulk['peers'] == {'l1': 'rt2'}
+    assert 'peers' not in task.result({'name': 'l1'}, outcome)
+    # a task without pairs never returns peers, whatever its objects hold
+    assert 'peers' not in one().result({'name': 't1', 'peer': 'x'}, {
+        'changed': False, 'commands': [], 'changes': [], 'before': {'t1': {RUNTIME: None}}, 'after': {'t1': {RUNTIME: None}}})
