@@ -30,6 +30,18 @@ description:
     naming the task and module, and saying whether a diff was returned (no field table).
   - Tasks that failed with C(ignore_errors) are listed per host as not checked, with the failure
     message as the reason, and counted in the summary (C(not_checked)).
+  - "Pairs: a task of M(edgenet.router.iptun) or M(edgenet.router.pipex_session) whose objects name their
+    O(edgenet.router.iptun#module:peer) (the host at the other end, as the P(edgenet.router.tunnel_end#filter)
+    filter sets it) returns C(peers); at the end of the run the two hosts' results of that task are
+    compared, object by object, in the state of the kernel now (before the task in check mode, after it
+    otherwise): the fields that must mirror each other (one end's C(local) is the other's C(remote), its
+    C(ikey) the other's C(okey), its C(session_id) the other's C(peer_session_id), cookies and UDP ports
+    likewise) and those that must be equal (type, MTU, encapsulation). Each disagreement is one row of store
+    C(pair) and action C(mismatch), once per pair, under the host whose name sorts first - C(field) and
+    C(before) this host's, C(peer_field) and C(after) the other end's, C(peer) its name. A masked value (a
+    cookie) is only compared with an unmasked one (C(none)). When the other end has no result of the task
+    (failed, unreachable, skipped, censored), the pair is listed under the host as not checked. The summary
+    counts C(pairs), C(pair_rows) and C(pairs_not_checked)."
   - Values the modules masked stay masked. Results of C(no_log) tasks are never written; their row
     only says that the task changed something and that its result is censored.
   - The files are replaced atomically (written to a temporary file in O(dir), then renamed).
@@ -94,6 +106,7 @@ from ansible import context
 from ansible.plugins.callback import CallbackBase
 
 from ansible_collections.edgenet.router.plugins.module_utils import _files
+from ansible_collections.edgenet.router.plugins.plugin_utils._pairs import PairBook
 
 SCHEMA_VERSION = 1
 
@@ -104,7 +117,12 @@ _NO_LOG_KEY = '_ansible_no_log'
 # A not-checked task's reason is a failure message: enough to act on, not a whole traceback.
 _REASON_LENGTH = 300
 
-_ROW_KEYS = ('task', 'module', 'object', 'store', 'action', 'field', 'fields', 'before', 'after', 'diff', 'note')
+_ROW_KEYS = ('task', 'module', 'object', 'store', 'action', 'field', 'fields', 'before', 'after', 'diff', 'note',
+             'peer', 'peer_field')
+
+# A pair row's store and action: the two ends of a tunnel or pseudowire disagree.
+PAIR_STORE = 'pair'
+PAIR_ACTION = 'mismatch'
 
 
 def _now():
@@ -280,6 +298,7 @@ class CallbackModule(CallbackBase):
         self._hosts = {}
         self._playbooks = []
         self._started = _now()
+        self._pairs = PairBook()
 
     # ------------------------------------------------------------------ collection
 
@@ -295,6 +314,7 @@ class CallbackModule(CallbackBase):
         task_name = task.get_name()
         module = _module_name(task)
         censored = _is_censored(task, res)
+        self._pair_ends(host, task, module, res, failed, unreachable, censored)
         if unreachable:
             entry['unreachable'] = True
         if failed and ignore_errors and not unreachable:
@@ -332,6 +352,27 @@ class CallbackModule(CallbackBase):
         if _reports_drift(res):
             entry['rows'].extend(rows_from_result(task_name, module, res))
 
+    def _pair_ends(self, host, task, module, res, failed, unreachable, censored):
+        """Keep the ends of pairs a result names (``peers``), or why this host has none to offer."""
+        task_id = getattr(task, '_uuid', None) or task.get_name()
+        if unreachable or failed:
+            self._pairs.absent(task_id, host, 'was unreachable' if unreachable else 'failed this task')
+            return
+        if censored:
+            self._pairs.absent(task_id, host, 'has its result censored (no_log)')
+            return
+        check_mode = getattr(task, 'check_mode', None)
+        if not isinstance(check_mode, bool):  # not resolved yet: the run's --check decides
+            check_mode = bool(context.CLIARGS.get('check', False))
+        items = res.get('results') if isinstance(res.get('results'), list) else [res]
+        for item in items:
+            if not isinstance(item, dict):
+                continue
+            if _is_censored(task, item):
+                self._pairs.absent(task_id, host, 'has its result censored (no_log)')
+            elif isinstance(item.get('peers'), dict):
+                self._pairs.add(task_id, task.get_name(), module, host, item, check_mode)
+
     def v2_playbook_on_start(self, playbook):
         name = getattr(playbook, '_file_name', None)
         if name:
@@ -347,7 +388,10 @@ class CallbackModule(CallbackBase):
         self._record(result, unreachable=True)
 
     def v2_runner_on_skipped(self, result, **kwargs):
-        self._host(_attr(result, 'host').get_name())
+        host = _attr(result, 'host').get_name()
+        self._host(host)
+        task = _attr(result, 'task')
+        self._pairs.absent(getattr(task, '_uuid', None) or task.get_name(), host, 'skipped this task')
 
     def v2_playbook_on_stats(self, stats):
         for name in getattr(stats, 'processed', {}) or {}:
@@ -364,10 +408,17 @@ class CallbackModule(CallbackBase):
         """The report as plain data (the JSON file's content)."""
         hosts = {}
         summary = {'hosts': 0, 'clean': 0, 'drift': 0, 'failed': 0, 'unreachable': 0, 'rows': 0,
-                   'not_checked': 0, 'not_checked_hosts': 0}
-        for name in sorted(self._hosts):
-            entry = self._hosts[name]
-            rows = _plain(entry['rows'])
+                   'not_checked': 0, 'not_checked_hosts': 0, 'pairs': 0, 'pair_rows': 0, 'pairs_not_checked': 0}
+        pair_rows, pairs_not_checked, summary['pairs'] = self._pairs.check()
+        for name in sorted(set(self._hosts) | set(pair_rows) | set(pairs_not_checked)):
+            entry = self._hosts.get(name) or self._host(name)
+            mine = [_row(r['task'], r['module'], object=r['object'], store=PAIR_STORE, action=PAIR_ACTION,
+                         field=r['field'], before=r['before'], after=r['after'], diff=True, note=r['note'],
+                         peer=r['peer'], peer_field=r['peer_field']) for r in pair_rows.get(name, [])]
+            unpaired = [{'task': r['task'], 'module': r['module'], 'reason': r['reason']} for r in pairs_not_checked.get(name, [])]
+            summary['pair_rows'] += len(mine)
+            summary['pairs_not_checked'] += len(unpaired)
+            rows = _plain(entry['rows'] + mine)
             if entry['unreachable']:
                 status = 'unreachable'
             elif entry['failures']:
@@ -376,7 +427,7 @@ class CallbackModule(CallbackBase):
                 status = 'drift'
             else:
                 status = 'clean'
-            not_checked = _plain(entry['not_checked'])
+            not_checked = _plain(entry['not_checked'] + unpaired)
             hosts[name] = {'status': status, 'rows': rows, 'failures': _plain(entry['failures']),
                            'not_checked': not_checked}
             summary['hosts'] += 1
@@ -422,6 +473,8 @@ def summary_line(report, paths):
     files are (absolute: a CI log is read far from the working directory)."""
     s = report['summary']
     parts = ['%d of %d hosts drifted (%s)' % (s['drift'], s['hosts'], _plural(s['rows'], 'row'))]
+    if s.get('pair_rows'):
+        parts.append('%d of them where the two ends of a pair disagree' % s['pair_rows'])
     for key in ('failed', 'unreachable', 'not_checked'):
         if s.get(key):
             parts.append('%d %s' % (s[key], key.replace('_', ' ')))
@@ -463,6 +516,23 @@ def _status_text(host):
     return '%s, %d not checked' % (host['status'], count) if count else host['status']
 
 
+def _has_pairs(summary):
+    return bool(summary.get('pairs') or summary.get('pair_rows') or summary.get('pairs_not_checked'))
+
+
+def _pairs_unchecked_text(summary):
+    return ' or could not be compared with the other end of their pair' if summary.get('pairs_not_checked') else ''
+
+
+def _pairs_text(summary, strong):
+    """The pair check in one sentence: how many pairs, where their ends disagree, what was not compared."""
+    text = '%s compared (both ends of a tunnel or pseudowire), %s where the two ends disagree (store %s)' % (
+        _plural(summary.get('pairs', 0), 'pair'), _plural(summary.get('pair_rows', 0), 'row'), PAIR_STORE)
+    if summary.get('pairs_not_checked'):
+        text += ', %s not compared' % _plural(summary['pairs_not_checked'], 'pair')
+    return strong % 'Pairs' + ': ' + text + '.'
+
+
 def _field_cell(row, limit):
     """The field, or a created object's field names (its one row stands for all of them)."""
     if row.get('fields'):
@@ -484,9 +554,12 @@ def render_markdown(report, limit=80):
         s['drift'], s['hosts'], s['rows'], s['clean'], s['failed'], s['unreachable']))
     lines.append('')
     if s.get('not_checked'):
-        lines.append('**%d not checked**: %s on %s failed with errors ignored; their drift is unknown.' % (
-            s['not_checked'], _plural(s['not_checked'], 'task'), _plural(s.get('not_checked_hosts', 0), 'host')))
+        lines.append('**%d not checked**: %s on %s failed with errors ignored%s; their drift is unknown.' % (
+            s['not_checked'], _plural(s['not_checked'], 'task'), _plural(s.get('not_checked_hosts', 0), 'host'),
+            _pairs_unchecked_text(s)))
         lines.append('')
+    if _has_pairs(s):
+        lines.extend([_pairs_text(s, '**%s**'), ''])
     if report['hosts']:
         lines.extend(['| host | status | rows |', '|---|---|---|'])
         for name, host in report['hosts'].items():
@@ -876,9 +949,11 @@ def render_html(report, limit=80):
     ]
     if s.get('not_checked'):
         out.append('<p class="not-checked"><strong>%d not checked</strong>: %s on %s failed with errors '
-                   'ignored; their drift is unknown.</p>' % (
+                   'ignored%s; their drift is unknown.</p>' % (
                        s['not_checked'], _plural(s['not_checked'], 'task'),
-                       _plural(s.get('not_checked_hosts', 0), 'host')))
+                       _plural(s.get('not_checked_hosts', 0), 'host'), _esc(_pairs_unchecked_text(s))))
+    if _has_pairs(s):
+        out.append('<p class="pairs">%s</p>' % _pairs_text(s, '<strong>%s</strong>'))
     out.extend(_html_what_drifted(report))
     out.append(_html_filters())
     if report['hosts']:

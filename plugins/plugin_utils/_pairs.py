@@ -22,7 +22,7 @@ Controller-side only (no module imports this).
 
 from __future__ import annotations
 
-__all__ = ['KINDS', 'Kind', 'kind_of_module', 'mismatches', 'SECRET_MASK']
+__all__ = ['KINDS', 'Kind', 'PairBook', 'kind_of_module', 'mismatches', 'runtime_views', 'SECRET_MASK']
 
 # What the modules put in place of a secret value (_engine.SECRET_MASK), and what Ansible puts in
 # a string where a no_log value stood.
@@ -124,4 +124,117 @@ def mismatches(kind, mine, theirs):
             continue
         if not _same(mine.get(field), theirs.get(field)):
             out.append((field, mine.get(field), field, theirs.get(field)))
+    return out
+
+
+# ---------------------------------------------------------------------- the drift report's pair check
+
+def runtime_views(kind, res, check_mode):
+    """``{object: runtime view or None}`` of one module result, as the router holds it now: the
+    diff's ``before`` in check mode (``after`` is the prediction there), ``after`` otherwise (the
+    re-read after the change). The bulk form's diff is keyed by object name first; the single
+    form's is ``{runtime: view, persistent: view}`` (a tunnel's view has no ``runtime`` key), its
+    object named by ``peers`` or by the key field of a view."""
+    diff = res.get('diff') if isinstance(res.get('diff'), dict) else {}
+    side = diff.get('before' if check_mode else 'after')
+    if not isinstance(side, dict):
+        return {}
+    single = 'runtime' in side and not (isinstance(side['runtime'], dict) and 'runtime' in side['runtime'])
+    if not single:
+        return dict((str(name), views.get('runtime') if isinstance(views, dict) else None) for name, views in side.items())
+    names = list(res.get('peers') or {}) if isinstance(res.get('peers'), dict) else []
+    for either in (side, diff.get('after' if check_mode else 'before')):
+        if not names and isinstance(either, dict) and isinstance(either.get('runtime'), dict):
+            names = [either['runtime'].get(kind.key)]
+    return dict((str(name), side['runtime']) for name in names[:1] if name is not None)
+
+
+class PairBook(object):
+    """The ends of pairs the run's results name, per task, and what the pair check makes of them.
+
+    :meth:`add` takes every result of a module whose kind is in :data:`KINDS` and that returned
+    ``peers``; :meth:`absent` notes a host whose result of a task is missing for a reason (failed,
+    unreachable, skipped, censored). :meth:`check` compares each pair once."""
+
+    def __init__(self):
+        self._tasks = {}        # task id -> {'task', 'module', 'kind', 'hosts': {host: {'peers', 'views'}}}
+        self._absent = {}       # task id -> {host: reason}
+
+    def add(self, task_id, task, module, host, res, check_mode):
+        kind = kind_of_module(module)
+        if kind is None or not isinstance(res, dict):
+            return
+        peers = res.get('peers')
+        peers = dict((str(k), str(v)) for k, v in peers.items() if v is not None) if isinstance(peers, dict) else {}
+        entry = self._tasks.setdefault(task_id, {'task': task, 'module': module, 'kind': kind, 'hosts': {}})
+        mine = entry['hosts'].setdefault(host, {'peers': {}, 'views': {}})
+        mine['peers'].update(peers)
+        mine['views'].update(runtime_views(kind, res, check_mode))
+
+    def absent(self, task_id, host, reason):
+        self._absent.setdefault(task_id, {}).setdefault(host, reason)
+
+    def _other(self, task_id, entry, peer):
+        """The peer's ends of the same task; when the peer ran another copy of it (an include
+        loaded for it alone), the only task of the same name and module it has ends of."""
+        if peer in entry['hosts']:
+            return entry['hosts'][peer], None
+        reason = self._absent.get(task_id, {}).get(peer)
+        if reason is None:
+            same = [e for tid, e in self._tasks.items() if tid != task_id and e['task'] == entry['task']
+                    and e['module'] == entry['module'] and peer in e['hosts']]
+            if len(same) == 1:
+                return same[0]['hosts'][peer], None
+        return None, reason or 'has no result of this task (skipped, stopped earlier, or not in the play)'
+
+    def check(self):
+        """``(rows, not_checked, compared)``: per host, the mismatch rows it holds (each pair's rows
+        go to the end whose name sorts first) and the pairs it could not compare, as plain dicts;
+        and how many pairs were compared."""
+        rows, not_checked, compared = {}, {}, 0
+        for task_id, entry in self._tasks.items():
+            kind, done = entry['kind'], set()
+            for host in sorted(entry['hosts']):
+                mine = entry['hosts'][host]
+                for obj, peer in sorted(mine['peers'].items()):
+                    pair_id = (obj, frozenset((host, peer)))
+                    if pair_id in done:
+                        continue
+                    done.add(pair_id)
+                    base = {'task': entry['task'], 'module': entry['module'], 'object': obj, 'peer': peer}
+                    what = '%s %s with %s not compared: ' % (kind.key, obj, peer)
+                    if peer == host:
+                        not_checked.setdefault(host, []).append(dict(base, reason=what + 'it names this host as its own peer'))
+                        continue
+                    other, reason = self._other(task_id, entry, peer)
+                    if other is None:
+                        not_checked.setdefault(host, []).append(dict(base, reason=what + '%s %s' % (peer, reason)))
+                        continue
+                    if obj not in other['views']:
+                        not_checked.setdefault(host, []).append(
+                            dict(base, reason=what + 'the result of %s has no %s %s' % (peer, kind.key, obj)))
+                        continue
+                    if other['peers'].get(obj, host) != host:
+                        not_checked.setdefault(host, []).append(dict(base, reason=what + '%s names %s as the peer of %s' % (
+                            peer, other['peers'][obj], obj)))
+                        continue
+                    compared += 1
+                    first, second = sorted((host, peer))
+                    views = {host: mine['views'].get(obj), peer: other['views'].get(obj)}
+                    for row in _rows(kind, obj, first, second, views[first], views[second]):
+                        rows.setdefault(first, []).append(dict(base, peer=second, **row))
+        return rows, not_checked, compared
+
+
+def _rows(kind, obj, first, second, mine, theirs):
+    out = []
+    for field, value, peer_field, peer_value in mismatches(kind, mine, theirs):
+        if field is None:
+            out.append({'field': None, 'peer_field': None, 'before': 'present' if value else 'absent',
+                        'after': 'present' if peer_value else 'absent',
+                        'note': '%s %s %s in the kernel, %s %s' % (first, 'has' if value else 'has no', obj, second,
+                                                                  'has' if peer_value else 'has not')})
+            continue
+        out.append({'field': field, 'peer_field': peer_field, 'before': value, 'after': peer_value,
+                    'note': '%s\'s %s (before) differs from %s\'s %s (after)' % (first, field, second, peer_field)})
     return out

@@ -131,13 +131,14 @@ def test_field_drift_per_host_and_store(callback):
     assert report['check_mode'] is True and report['diff_mode'] is True
     assert report['playbooks'] == ['/srv/site/converge.yml']
     assert report['summary'] == {'hosts': 2, 'clean': 1, 'drift': 1, 'failed': 0, 'unreachable': 0, 'rows': 1,
-                                 'not_checked': 0, 'not_checked_hosts': 0}
+                                 'not_checked': 0, 'not_checked_hosts': 0, 'pairs': 0, 'pair_rows': 0,
+                                 'pairs_not_checked': 0}
     assert report['hosts']['r2'] == {'status': 'clean', 'rows': [], 'failures': [], 'not_checked': []}
     assert report['hosts']['r1']['status'] == 'drift'
     assert report['hosts']['r1']['rows'] == [{
         'task': 'Tunnel to the broker', 'module': 'edgenet.router.iptun', 'object': 'he',
         'store': 'runtime', 'action': 'modify', 'field': 'ttl', 'fields': None, 'before': 17, 'after': 64,
-        'diff': True, 'note': None,
+        'diff': True, 'note': None, 'peer': None, 'peer_field': None,
     }]
 
     assert '**1 of 2 hosts drifted** (1 rows); 1 clean, 0 failed, 0 unreachable.' in md
@@ -207,7 +208,7 @@ def test_no_log_results_are_never_written(callback, task, result):
     assert report['hosts']['r1']['rows'] == [{
         'task': 'Session', 'module': 'edgenet.router.pipex_session', 'object': None, 'store': None,
         'action': None, 'field': None, 'fields': None, 'before': None, 'after': None, 'diff': False,
-        'note': 'changed (result censored: no_log)',
+        'note': 'changed (result censored: no_log)', 'peer': None, 'peer_field': None,
     }]
     assert report['hosts']['r2']['status'] == 'failed'
     assert report['hosts']['r2']['failures'][0]['msg'] == '(censored: no_log)'
@@ -275,7 +276,8 @@ def test_failures_unreachable_and_ignored_errors(callback):
         ('failed_ignored', 'r3', task, {'failed': True, 'msg': 'ignored'}),
     ], ['r1', 'r2', 'r3'])
     assert report['summary'] == {'hosts': 3, 'clean': 1, 'drift': 0, 'failed': 1, 'unreachable': 1, 'rows': 0,
-                                 'not_checked': 1, 'not_checked_hosts': 1}
+                                 'not_checked': 1, 'not_checked_hosts': 1, 'pairs': 0, 'pair_rows': 0,
+                                 'pairs_not_checked': 0}
     assert report['hosts']['r1']['status'] == 'failed'
     assert report['hosts']['r1']['failures'] == [
         {'task': 'Tunnel', 'module': 'edgenet.router.iptun', 'unreachable': False, 'msg': 'kernel has no sit support'}]
