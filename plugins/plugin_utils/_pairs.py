@@ -230,10 +230,10 @@ def _rows(kind, obj, first, second, mine, theirs):
     out = []
     for field, value, peer_field, peer_value in mismatches(kind, mine, theirs):
         if field is None:
+            note = '%s %s %s in the kernel, %s %s' % (
+                first, 'has' if value else 'has no', obj, second, 'has' if peer_value else 'has not')
             out.append({'field': None, 'peer_field': None, 'before': 'present' if value else 'absent',
-                        'after': 'present' if peer_value else 'absent',
-                        'note': '%s %s %s in the kernel, %s %s' % (first, 'has' if value else 'has no', obj, second,
-                                                                  'has' if peer_value else 'has not')})
+                        'after': 'present' if peer_value else 'absent', 'note': note})
             continue
         out.append({'field': field, 'peer_field': peer_field, 'before': value, 'after': peer_value,
                     'note': '%s\'s %s (before) differs from %s\'s %s (after)' % (first, field, second, peer_field)})

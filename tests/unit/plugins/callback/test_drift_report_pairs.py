@@ -16,9 +16,7 @@ from ansible_collections.edgenet.router.plugins.callback import drift_report
 from ansible_collections.edgenet.router.plugins.filter.tunnel_end import tunnel_end
 from ansible_collections.edgenet.router.plugins.module_utils._engine import SECRET_MASK
 from ansible_collections.edgenet.router.plugins.plugin_utils._pairs import KINDS, mismatches, runtime_views
-from ansible_collections.edgenet.router.tests.unit.plugins.callback.test_drift_report import (  # noqa: F401 (fixtures)
-    FakeTask, callback, cli_check, load_callback, read_html, run,
-)
+from ansible_collections.edgenet.router.tests.unit.plugins.callback.test_drift_report import FakeTask, load_callback, read_html, run
 from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.test__iptun import Router as TunnelRouter
 from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.test__pipex import Router as PipexRouter
 
@@ -41,8 +39,20 @@ SESSION = FakeTask('Pseudowire', 'edgenet.router.pipex_session')
 TUNNEL = FakeTask('GRE tunnel', 'edgenet.router.iptun')
 
 
-def sessions(host, pair=PW, **changes):
-    item = tunnel_end(pair, host)
+@pytest.fixture
+def cli_check(monkeypatch):
+    monkeypatch.setattr(context, 'CLIARGS', ImmutableDict(check=True, diff=True))
+
+
+@pytest.fixture
+def callback(tmp_path, cli_check):
+    cb = load_callback()
+    cb.set_options(direct={'dir': str(tmp_path / 'out')})
+    return cb
+
+
+def sessions(host, pair=None, **changes):
+    item = tunnel_end(pair or PW, host)
     item.update(changes)
     return {'sessions': [dict((k, v) for k, v in item.items() if v is not None)], 'persistent': False}
 
@@ -180,7 +190,7 @@ def test_a_censored_other_end_and_an_end_that_names_another_peer(callback, route
     assert 'ifname pw-cust with pe-c not compared: pe-c has no result of this task' in reasons[-1]
 
 
-def test_a_gre_tunnel_in_a_real_run_compares_the_state_after_it(tmp_path, cli_check, monkeypatch):
+def test_a_gre_tunnel_in_a_real_run_compares_the_state_after_it(tmp_path, monkeypatch):
     """Without --check the ends are compared after the task, in the kernel as the run left it."""
     monkeypatch.setattr(context, 'CLIARGS', ImmutableDict(check=False, diff=False))
     routers = {}
