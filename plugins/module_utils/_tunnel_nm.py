@@ -443,8 +443,8 @@ class NmTunnels(Store):
             except NmError as exc:
                 # NetworkManager may list a link before it has read the link's tunnel data: the first
                 # GRE link after ip_gre loaded was taken for another device, which it then tried to
-                # create ("exists"; lab, 1 fresh guest of 8). Try again for a while; any other
-                # refusal fails at once.
+                # create ("exists"; once, in a fresh lab guest; ten runs by hand did not repeat it).
+                # Try again for a while; any other refusal fails at once.
                 if 'exists' not in str(exc):
                     raise
                 refusals.append(exc)
