@@ -352,10 +352,11 @@ class KernelTunnels(Store):
         if self._stale:
             self._refresh()
         links = self._dump()
-        # One dump each of links, addresses, routes and rules, whatever the number of tunnels.
+        # One dump each of links, addresses, routes and rules, whatever the number of tunnels; the
+        # rules only when a route is in a table other than main (a tunnel's rules lead there).
         addresses = self.nl.addresses()
         routes = self.nl.routes()
-        rules = self.nl.rules()
+        rules = self.nl.rules() if any(r.get('table') for rs in routes.values() for r in rs) else ()
         out = {}
         for name, link in links.items():
             if link['kind'] not in KINDS or name in FALLBACK_DEVICES:
