@@ -88,18 +88,6 @@ def load_callback():
     return cb
 
 
-@pytest.fixture
-def cli_check(monkeypatch):
-    monkeypatch.setattr(context, 'CLIARGS', ImmutableDict(check=True, diff=True))
-
-
-@pytest.fixture
-def callback(tmp_path, cli_check):
-    cb = load_callback()
-    cb.set_options(direct={'dir': str(tmp_path / 'out')})
-    return cb
-
-
 def run(cb, events, hosts):
     """Feed (method, host, task, result) tuples, then the end of the playbook; read the JSON and
     Markdown files (read_html reads the third)."""

@@ -39,18 +39,6 @@ SESSION = FakeTask('Pseudowire', 'edgenet.router.pipex_session')
 TUNNEL = FakeTask('GRE tunnel', 'edgenet.router.iptun')
 
 
-@pytest.fixture
-def cli_check(monkeypatch):
-    monkeypatch.setattr(context, 'CLIARGS', ImmutableDict(check=True, diff=True))
-
-
-@pytest.fixture
-def callback(tmp_path, cli_check):
-    cb = load_callback()
-    cb.set_options(direct={'dir': str(tmp_path / 'out')})
-    return cb
-
-
 def sessions(host, pair=None, **changes):
     item = tunnel_end(pair or PW, host)
     item.update(changes)
