@@ -37,8 +37,8 @@ description:
     excepted, which are the daemon's and change on them too); new sessions get the new ones. Users
     are read by pppd at each authentication, so a new password holds from the next login.
   - Where the daemon cannot keep sessions up - an LNS whose O(listen_address), O(local_address),
-    O(remote_pool) or O(max_sessions) changes restarts its xl2tpd (which reads them only at its
-    start), and the LNS's sessions end; the LACs dial again.
+    O(remote_pool) or O(max_sessions) changes, or whose O(tunnel_secret) is set or removed, restarts
+    its xl2tpd (which reads them only at its start), and the LNS's sessions end; the LACs dial again.
   - The config is checked by the module and again by the daemon before it is used; a daemon that
     does not report the new config within 10 seconds fails the task, and every store is put back.
   - O(users) is the whole set of the concentrator's users - one it leaves out is removed. pppd
@@ -85,7 +85,24 @@ options:
   listen_address:
     description:
       - L2TP only - the IPv4 address LACs send to (UDP port 1701), an address of O(interface).
-      - The LNS takes every LAC that reaches it (no L2TP tunnel secret); users authenticate in PPP.
+      - Without O(tunnel_secret) the LNS takes a tunnel from every LAC that reaches it; users still
+        authenticate in PPP.
+    type: str
+  tunnel_secret:
+    description:
+      - L2TP only - the shared secret of RFC 2661 tunnel authentication. The LNS challenges every
+        LAC and takes no call on a tunnel whose LAC does not answer with it (xl2tpd's
+        C(challenge); the LAC needs the same secret, and must send its host name). One secret for
+        every LAC.
+      - 1-64 printable characters without spaces, C(#) or C(;) (xl2tpd's secrets file reads them as
+        field ends and comments).
+      - Kept in the daemon's config files (mode 0600) and xl2tpd's secrets file (0600, next to the
+        runtime config); masked in the result, the diff and every message, as the passwords are.
+      - A new secret holds from the next tunnel (xl2tpd reads it at each challenge) and tunnels up
+        stay; setting or removing it restarts xl2tpd, which ends the LNS's sessions.
+      - It authenticates the tunnel's control messages only - L2TP carries sessions in clear. For
+        privacy run IPsec (transport mode, UDP port 1701) beside the LNS; the module does not
+        configure IPsec.
     type: str
   service_name:
     description:
@@ -183,8 +200,9 @@ options:
     type: bool
     default: false
 notes:
-  - Not yet here - per-user fixed addresses; L2TP tunnel authentication (a shared secret per LAC)
-    and IPsec.
+  - Not yet here - per-user fixed addresses; a tunnel secret per LAC (one secret serves every LAC);
+    IPsec for L2TP (L2TP/IPsec clients such as the VPN clients built into desktop and phone systems
+    need an IKE daemon, for example strongSwan, set up beside the LNS).
   - An LNS closes a session (M(edgenet.router.pipex_session) with V(absent)) through xl2tpd's control
     pipe, which names the LNS's session id alone; when two tunnels use the same session id the daemon
     refuses to close either (logged), rather than close the wrong one.
@@ -217,11 +235,12 @@ EXAMPLES = r'''
       - name: bob
         password: "{{ vault_bob_password }}"
 
-- name: An L2TPv2 LNS on the address LACs reach, CHAP users
+- name: An L2TPv2 LNS on the address LACs reach, LACs authenticated by a tunnel secret, CHAP users
   edgenet.router.ppp_server:
     interface: core0
     protocol: l2tp
     listen_address: 192.0.2.1
+    tunnel_secret: "{{ vault_lac_secret }}"
     local_address: 100.64.1.1
     remote_pool: 100.64.1.10-100.64.1.200
     dns_servers: [100.64.0.53]
@@ -252,13 +271,15 @@ EXAMPLES = r'''
 RETURN = r'''
 server:
   description: The concentrator as the running daemon reports it after the task (in check mode, as
-    it would), canonical; null when absent. Users are listed in RV(users), not here.
+    it would), canonical; null when absent. Users are listed in RV(users), not here. A
+    O(tunnel_secret) shows as a mask.
   returned: always
   type: dict
   sample:
     interface: access0
     protocol: pppoe
     listen_address: null
+    tunnel_secret: null
     service_name: isp
     ac_name: edgenet
     local_address: 100.64.0.1

@@ -138,6 +138,8 @@ PROTOCOLS = ('pppoe', 'l2tp')
 # An L2TP LNS's keys that xl2tpd reads at its start only (its own config file): a reload that
 # changes one restarts xl2tpd, and its sessions end. The rest are pppd's, read per session.
 XL2TPD_KEYS = ('listen_address', 'local_address', 'remote_pool', 'max_sessions')
+# xl2tpd reads its secrets file at each challenge, so a new tunnel secret holds from the next
+# tunnel without a restart; turning the challenge on or off is its config's, and restarts it.
 
 _ETH = struct.Struct('!6s6sH')
 _PPPOE = struct.Struct('!BBHH')
@@ -201,6 +203,16 @@ def printable(value, key, empty=False):
     return value
 
 
+def tunnel_secret(value):
+    """The L2TP tunnel secret as xl2tpd's secrets file can hold it, or :class:`BadConfig`
+    (never showing the value): one word of printable characters, since the file's fields end at
+    whitespace and "#" or ";" start a comment there; its lines are 100 bytes at most."""
+    if not isinstance(value, str) or not 1 <= len(value) <= 64 or \
+            any(ord(c) < 33 or ord(c) > 126 or c in '#;' for c in value):
+        raise BadConfig('tunnel_secret: give 1-64 printable characters without spaces, "#" or ";"')
+    return value
+
+
 def check_config(config):
     """The config as the daemon runs it, or :class:`BadConfig`: the module checked it already,
     and the daemon checks it again, since it builds pppd's argv from it."""
@@ -241,6 +253,8 @@ def check_config(config):
             out['listen_address'] = str(ipaddress.IPv4Address(config.get('listen_address')))
         except (ValueError, TypeError) as exc:
             raise BadConfig('listen_address: %s' % exc)
+        secret = config.get('tunnel_secret')
+        out['tunnel_secret'] = None if secret is None else tunnel_secret(secret)
     return out
 
 
@@ -411,10 +425,14 @@ def l2tp_tag(interface):
     return '%s:l2tp' % interface
 
 
-def xl2tpd_conf(config, options_path):
+def xl2tpd_conf(config, options_path, secrets_path):
     """xl2tpd's config for the LNS: the pool cut to ``max_sessions`` addresses (xl2tpd refuses
-    a call when its range has none left: its only session limit), no authentication of our own
-    to the LAC, and every pppd option in ``options_path`` (see :func:`l2tp_options`)."""
+    a call when its range has none left: its only session limit), PPP authentication left to
+    pppd, every pppd option in ``options_path`` (see :func:`l2tp_options`), and the tunnel
+    secrets in ``secrets_path`` (:func:`xl2tpd_secrets`; ours even without a secret, so that
+    the system's ``/etc/xl2tpd/l2tp-secrets`` never answers for this LNS). With a
+    ``tunnel_secret`` every LAC must answer the LNS's challenge (RFC 2661 tunnel
+    authentication) before a call is taken."""
     pool = _pool(config)[:config['max_sessions']]
     return '\n'.join([
         '; ' + MARKER.lstrip('# '),
@@ -422,15 +440,26 @@ def xl2tpd_conf(config, options_path):
         'listen-addr = %s' % config['listen_address'],
         'port = %d' % L2TP_PORT,
         'access control = no',
+        'auth file = %s' % secrets_path,
         '[lns default]',
         'ip range = %s-%s' % (pool[0], pool[-1]),
         'local ip = %s' % config['local_address'],
+        'challenge = %s' % ('yes' if config.get('tunnel_secret') else 'no'),
         'refuse pap = yes',
         'refuse chap = yes',
         'require authentication = no',
         'length bit = yes',
         'pppoptfile = %s' % options_path,
         ''])
+
+
+def xl2tpd_secrets(config):
+    """xl2tpd's secrets file (l2tp-secrets(5): our name, the LAC's name, the secret): the one
+    tunnel secret for every LAC, or no line."""
+    lines = ['# ' + MARKER.lstrip('# ')]
+    if config.get('tunnel_secret'):
+        lines.append('* * %s' % config['tunnel_secret'])
+    return '\n'.join(lines) + '\n'
 
 
 def l2tp_options(config):
@@ -585,7 +614,7 @@ class L2tpLns(object):
         self.config = config
         self.proc = proc
         self.paths = dict((kind, os.path.join(directory, '%s.xl2tpd.%s' % (config['interface'], kind)))
-                          for kind in ('conf', 'options', 'control', 'pid'))
+                          for kind in ('conf', 'options', 'secrets', 'control', 'pid'))
         self.pid = None
         self.sessions = {}   # l2tp_key(tunnel, session) -> session
         self.closing = {}    # key -> until when it is still expected in the kernel
@@ -595,7 +624,8 @@ class L2tpLns(object):
 
     def write_files(self):
         _write(self.paths['options'], l2tp_options(self.config), 0o644)
-        _write(self.paths['conf'], xl2tpd_conf(self.config, self.paths['options']), 0o644)
+        _write(self.paths['secrets'], xl2tpd_secrets(self.config), 0o600)
+        _write(self.paths['conf'], xl2tpd_conf(self.config, self.paths['options'], self.paths['secrets']), 0o644)
 
     def start(self):
         self.write_files()
@@ -634,6 +664,8 @@ class L2tpLns(object):
         (:data:`XL2TPD_KEYS`) only at its start, so a change there restarts it and ends the
         sessions (said in ppp_server's docs). True when it restarted."""
         changed = [key for key in XL2TPD_KEYS if config.get(key) != self.config.get(key)]
+        if bool(config.get('tunnel_secret')) != bool(self.config.get('tunnel_secret')):
+            changed.append('tunnel authentication')
         self.config = config
         if changed:
             log('xl2tpd restarts for a new %s: its sessions end' % ', '.join(changed))

@@ -131,6 +131,13 @@ def _int_range(what, low, high):
     return norm
 
 
+def _tunnel_secret(value):
+    try:
+        return _pppoed.tunnel_secret(value)
+    except _pppoed.BadConfig as exc:
+        raise PppError('%s (the value itself is not shown: it is a secret)' % exc)
+
+
 def _dns(value):
     out = [_ipv4('dns_servers')(v) for v in value]
     if len(out) > 2:
@@ -150,6 +157,7 @@ TABLE = ObjectTable('ppp server', [
     Field('interface', required=True, normalise=_interface),
     Field('protocol', default='pppoe', choices=list(_pppoed.PROTOCOLS)),
     Field('listen_address', normalise=_ipv4('listen_address')),
+    Field('tunnel_secret', secret=True, normalise=_tunnel_secret),
     Field('service_name', default='', normalise=_words('service_name', empty=True)),
     Field('ac_name', default='edgenet', normalise=_words('ac_name')),
     Field('local_address', normalise=_ipv4('local_address')),
@@ -218,6 +226,9 @@ def desired_server(params):
                        % (where, _pppoed.L2TP_PORT))
     if values['protocol'] != 'l2tp' and values['listen_address'] is not None:
         raise PppError('%s: listen_address is for protocol l2tp; a PPPoE concentrator listens on the interface' % where)
+    if values['protocol'] != 'l2tp' and values['tunnel_secret'] is not None:
+        raise PppError('%s: tunnel_secret is for protocol l2tp (the LACs\' tunnel authentication); PPPoE has no tunnel'
+                       % where)
     for name in ('mtu', 'mru'):
         if values[name] is None:
             values[name] = DEFAULT_MTU[values['protocol']]

@@ -297,8 +297,11 @@ def test_an_lns_config_needs_its_listen_address_and_a_pppoe_one_keeps_none():
 
 
 def test_xl2tpd_gets_the_pool_cut_to_max_sessions_and_pppd_every_option_from_the_checked_config():
-    conf = pppoed.xl2tpd_conf(pppoed.check_config(L2TP), '/run/edgenet/ppp/lns0.xl2tpd.options')
+    conf = pppoed.xl2tpd_conf(pppoed.check_config(L2TP), '/run/edgenet/ppp/lns0.xl2tpd.options',
+                              '/run/edgenet/ppp/lns0.xl2tpd.secrets')
     assert 'listen-addr = 192.0.2.1\n' in conf and 'port = 1701\n' in conf
+    # our own secrets file even without a secret: the system's l2tp-secrets never answers for the LNS
+    assert 'auth file = /run/edgenet/ppp/lns0.xl2tpd.secrets\n' in conf and 'challenge = no\n' in conf
     assert 'ip range = 10.0.0.10-10.0.0.11\n' in conf      # max_sessions 2 of a pool of 3
     assert 'local ip = 10.0.0.1\n' in conf and 'pppoptfile = /run/edgenet/ppp/lns0.xl2tpd.options\n' in conf
     assert 'require authentication = no' in conf             # pppd's "auth" is in the options file
@@ -307,6 +310,36 @@ def test_xl2tpd_gets_the_pool_cut_to_max_sessions_and_pppd_every_option_from_the
     assert options[1:] == ['name edgenet-l2tp-lns0', 'auth', 'require-pap', 'require-chap', 'ms-dns 10.0.0.53',
                            'mtu 1460', 'mru 1460', 'lcp-echo-interval 10', 'lcp-echo-failure 3', 'idle 600',
                            'nodefaultroute', 'ip-up-script %s' % pppoed.UP_SCRIPT, 'ipparam lns0:l2tp']
+
+
+def test_a_tunnel_secret_turns_the_challenge_on_and_is_the_secrets_files_one_line():
+    config = pppoed.check_config(dict(L2TP, tunnel_secret='s3cret-!x'))
+    conf = pppoed.xl2tpd_conf(config, '/o', '/s')
+    assert 'challenge = yes\n' in conf and 'auth file = /s\n' in conf and 's3cret' not in conf
+    lines = pppoed.xl2tpd_secrets(config).splitlines()
+    assert lines[0].startswith('# ') and lines[1:] == ['* * s3cret-!x']
+    assert pppoed.xl2tpd_secrets(pppoed.check_config(L2TP)).splitlines()[1:] == []
+    assert pppoed.check_config(L2TP)['tunnel_secret'] is None
+    # a field of xl2tpd's file ends at whitespace, and "#" or ";" start a comment there
+    for bad in ('two words', 'a#b', 'a;b', '', 'x' * 65, 'tab\there', 'caf\u00e9', 7):
+        with pytest.raises(pppoed.BadConfig) as exc:
+            pppoed.check_config(dict(L2TP, tunnel_secret=bad))
+        assert str(bad) not in str(exc.value) or bad in ('', 7)
+
+
+def test_a_new_tunnel_secret_is_rewritten_in_place_and_turning_the_challenge_on_or_off_restarts_xl2tpd(tmp_path, monkeypatch):
+    lns = pppoed.L2tpLns(pppoed.check_config(dict(L2TP, tunnel_secret='first')), str(tmp_path))
+    restarts = []
+    monkeypatch.setattr(lns, 'stop', lambda: restarts.append('stop'))
+    monkeypatch.setattr(lns, 'start', lambda: (restarts.append('start'), lns.write_files()))
+    lns.write_files()
+    secrets = tmp_path / 'lns0.xl2tpd.secrets'
+    assert secrets.stat().st_mode & 0o777 == 0o600 and secrets.read_text().endswith('* * first\n')
+    assert lns.reconfigure(pppoed.check_config(dict(L2TP, tunnel_secret='second'))) is False
+    assert restarts == [] and secrets.read_text().endswith('* * second\n')
+    assert lns.reconfigure(pppoed.check_config(L2TP)) is True
+    assert restarts == ['stop', 'start'] and 'challenge = no' in (tmp_path / 'lns0.xl2tpd.conf').read_text()
+    assert 'second' not in secrets.read_text()
 
 
 def test_the_kernel_sessions_of_an_lns_are_read_from_proc_with_their_link():

@@ -136,7 +136,8 @@ def test_a_change_is_a_reload_and_drift_in_each_store_is_named_and_repaired(rout
     assert [(c['store'], c['action'], sorted(c['fields'])) for c in drift['changes']] == [
         ('secrets', 'modify', ['password']), ('persistent', 'modify', ['mtu']),
         # a create row folds the fields with a value: a PPPoE concentrator has no listen_address
-        ('runtime', 'create', sorted(f for f in _server.DAEMON_KEYS if f != 'listen_address'))]
+        # and no tunnel_secret
+        ('runtime', 'create', sorted(f for f in _server.DAEMON_KEYS if f not in ('listen_address', 'tunnel_secret')))]
     repaired = run(stores, task(idle_timeout=600, users=[{'name': 'user1', 'password': 'new-secret'}]))
     assert repaired['changed'] and repaired['server']['idle_timeout'] == 600
     assert not run(stores, task(idle_timeout=600, users=[{'name': 'user1', 'password': 'new-secret'}]))['changed']
@@ -266,3 +267,29 @@ def test_an_l2tp_lns_runs_from_the_same_stores_with_its_own_users_and_mtu(router
     # the running concentrator serves PPPoE: it is not turned into an LNS by a reload
     with pytest.raises(engine.ApplyError, match='runs protocol l2tp: to serve pppoe there, remove it first'):
         _server.run_ppp(task(), *stores())
+
+
+def test_an_lns_tunnel_secret_reaches_the_daemon_and_never_the_result_and_pppoe_refuses_one(router, tmp_path):
+    """The tunnel secret is in the daemon's config files (0600) and masked in the result, the
+    diff, the changes and every message; a new one is a change (masked too), the same one is none."""
+    dummy, systemd, stores = router
+    tunnel_secret = 'lac-Secret-42'
+    secrets, boot, live = stores()
+    secrets = _server.Secrets('ac0', secrets.files, protocol='l2tp')
+    lns = task(protocol='l2tp', listen_address='192.0.2.1', tunnel_secret=tunnel_secret)
+    applied = _server.run_ppp(lns, secrets, boot, live, xl2tpd='/bin/sh')
+    assert applied['changed'] and tunnel_secret not in json.dumps(applied)
+    assert applied['server']['tunnel_secret'] == engine.SECRET_MASK
+    for path in (tmp_path / 'boot' / 'ac0.conf', tmp_path / 'live' / 'ac0.conf'):
+        assert _pppoed.parse_config(path.read_text())['tunnel_secret'] == tunnel_secret
+        assert path.stat().st_mode & 0o777 == 0o600
+    assert not _server.run_ppp(lns, secrets, boot, live, xl2tpd='/bin/sh')['changed']
+    renewed = _server.run_ppp(dict(lns, tunnel_secret='another-one'), secrets, boot, live, check_mode=True, xl2tpd='/bin/sh')
+    assert [(c['store'], sorted(c['fields'])) for c in renewed['changes']] == [
+        ('persistent', ['tunnel_secret']), ('runtime', ['tunnel_secret'])]
+    assert tunnel_secret not in json.dumps(renewed) and 'another-one' not in json.dumps(renewed)
+    with pytest.raises(_server.PppError, match='tunnel_secret is for protocol l2tp'):
+        _server.run_ppp(task(tunnel_secret=tunnel_secret), *stores())
+    with pytest.raises(_server.PppError, match='not shown: it is a secret') as exc:
+        _server.run_ppp(dict(lns, tunnel_secret='has space'), secrets, boot, live, xl2tpd='/bin/sh')
+    assert 'has space' not in str(exc.value)
