@@ -15,9 +15,15 @@ The GRE kinds, as networkd v252 and v257 build them (src/network/netdev/tunnel.c
 ``InputKey=``/``OutputKey=`` (``Key=`` for both) set a key, and a key of 0 is no key;
 ``SerializeTunneledPackets=`` sets sequence numbers in both directions, for gre and gretap
 only; nothing sets a checksum. For ip6gre and ip6gretap it sends the hop limit, the flow label
-and the flags (``EncapsulationLimit=none``), but no traffic class (``CopyDSCP=`` is ip6tnl's)
-and no encapsulation limit, which the kernel then holds as 0 (``ip6gre_netlink_parms`` zeroes
-what a request leaves out). :func:`check_persistable` refuses the rest.
+and the flags (``EncapsulationLimit=none``), but no traffic class and no encapsulation limit,
+which the kernel then holds as 0 (``ip6gre_netlink_parms`` zeroes what a request leaves out).
+:func:`check_persistable` refuses the rest.
+
+No networkd kind takes an IPv6 traffic class, fixed or inherited. ip6tnl's ``CopyDSCP=yes`` is
+not ``tclass inherit``: networkd turns it into ``IP6_TNL_F_RCV_DSCP_COPY`` (the outer DSCP copied
+into the inner packet on receive; ``ip -d link`` says ``tclass 0x00 ... dscp inherit``), not
+``IP6_TNL_F_USE_ORIG_TCLASS`` (seen in a Debian 12 guest, networkd 252). So it is never written,
+and a file that has it (an older version of this store wrote it for inherit) reads as drift.
 """
 
 from __future__ import annotations
@@ -59,8 +65,9 @@ def check_persistable(obj):
                         'which this module does not own' % name)
     if obj['tos'] == 'inherit' and TYPES[obj['type']]['family'] == 4:
         problems.append('tos inherit cannot be written as a networkd TOS= value')
-    if kind == 'ip6tnl' and obj['tos'] not in (0, 'inherit'):
-        problems.append('a fixed tclass cannot be written in networkd (only CopyDSCP=, i.e. inherit)')
+    if kind == 'ip6tnl' and obj['tos'] != 0:
+        problems.append('tclass %s: networkd sets no traffic class for ip6tnl, fixed or inherited (its CopyDSCP= copies '
+                        'the outer DSCP into received packets, which is not tclass inherit); use tclass 0' % obj['tos'])
     if obj['type'] == '6rd' and obj.get('sixrd_relay_prefix') not in (None, SIXRD_DEFAULT_RELAY_PREFIX):
         # networkd's [Tunnel] has IPv6RapidDeploymentPrefix= but nothing for the relay prefix.
         problems.append('a 6rd relay prefix (%s, i.e. an IPv4 mask length above 0) has no systemd-networkd '
@@ -87,8 +94,8 @@ def _gre_problems(obj, kind):
             problems.append('sequence numbers on %s: networkd\'s SerializeTunneledPackets= applies to gre and '
                             'gretap only' % kind)
         if obj['tos'] != 0:
-            problems.append('tclass %s: networkd sets no traffic class for %s, fixed or inherited (CopyDSCP= is '
-                            'ip6tnl\'s); use tclass 0' % (obj['tos'], kind))
+            problems.append('tclass %s: networkd sets no traffic class for %s, fixed or inherited; use tclass 0'
+                            % (obj['tos'], kind))
         if obj['encaplimit'] not in (0, 'none'):
             problems.append('encaplimit %s: networkd sends no encapsulation limit for %s, so the kernel holds 0 '
                             'after boot; use encaplimit 0 or none' % (obj['encaplimit'], kind))
@@ -110,8 +117,7 @@ def render_files(obj):
     tunnel = [('Independent', 'yes'), ('Local', obj['local']), ('Remote', obj['remote'])]
     if kind == 'ip6tnl':
         tunnel += [('Mode', IP6TNL_MODES[obj['type']]), ('TTL', obj['ttl']),
-                   ('EncapsulationLimit', obj['encaplimit']), ('IPv6FlowLabel', obj['flowlabel']),
-                   ('CopyDSCP', _yes(obj['tos'] == 'inherit'))]
+                   ('EncapsulationLimit', obj['encaplimit']), ('IPv6FlowLabel', obj['flowlabel'])]
     elif kind in IP6GRE_KINDS:
         tunnel += [('TTL', obj['ttl']), ('EncapsulationLimit', obj['encaplimit']), ('IPv6FlowLabel', obj['flowlabel'])]
     else:
@@ -203,7 +209,8 @@ def parse_files(name, files):
         obj['encaplimit'] = tun.get('EncapsulationLimit')
         obj['encaplimit'] = obj['encaplimit'] if obj['encaplimit'] == 'none' else _int(obj['encaplimit'])
         obj['flowlabel'] = _int(tun.get('IPv6FlowLabel'))
-        obj['tos'] = 'inherit' if tun.get('CopyDSCP') == 'yes' else 0
+        # CopyDSCP=yes boots a receive-side DSCP copy, which no task asks for: drift, shown as written
+        obj['tos'] = 'CopyDSCP=yes' if _boolean(tun.get('CopyDSCP'), False) is True else 0
     elif kind in ('ipip', 'sit'):
         obj['type'] = kind
         if kind == 'sit' and tun.get('Remote') in (None, 'any'):

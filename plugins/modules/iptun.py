@@ -102,8 +102,9 @@ options:
       - TOS byte (IPv4 outer) or traffic class (IPv6 outer) of the outer header, a number
         0-255 or V(inherit) to copy it from the inner packet. Default V(0).
       - Persistent stores - systemd-networkd writes no V(inherit) for ipip, sit, gre and gretap types (its
-        C(TOS=) takes a number), no fixed traffic class for ip6tnl types (only C(CopyDSCP=), that is
-        V(inherit)), and no traffic class at all for ip6gre and ip6gretap (only V(0) is kept); NetworkManager
+        C(TOS=) takes a number), and no traffic class at all for the IPv6 types ip6tnl, ip6gre and ip6gretap
+        (only V(0) is kept; its C(CopyDSCP=) copies the outer DSCP into received packets, which is not
+        V(inherit)); NetworkManager
         cannot keep V(1) for ipip, sit, gre and gretap (it writes inherit as 1), nor V(inherit) for ip6gre and
         ip6gretap (1.42 refuses ip-tunnel flags on those modes). The ifupdown store keeps every value.
     type: raw

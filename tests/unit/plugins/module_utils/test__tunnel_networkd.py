@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The networkd persistent store of tunnels, GRE family: every GRE type round trip with and without
-keys, the [Tunnel] keys networkd reads, what networkd cannot bring back refused with the reason,
+"""The networkd persistent store of tunnels, GRE family (and ip6tnl's traffic class): every GRE
+type round trip with and without keys, the [Tunnel] keys networkd reads, what networkd cannot bring back refused with the reason,
 hand edits read as networkd builds the link (drift), and the store in the engine's cycle (fake
 kernel). The other tunnel types are tested through test__iptun.py and test__sixtofour.py."""
 
@@ -45,6 +45,9 @@ REFUSED = [
     (dict(GRE6, type='ip6gretap', tos='inherit'), 'tclass inherit: networkd sets no traffic class for ip6gretap'),
     (dict(GRE6, encaplimit=None), 'encaplimit 4: networkd sends no encapsulation limit for ip6gre, so the kernel '
                                   'holds 0 after boot; use encaplimit 0 or none'),
+    # ip6tnl: CopyDSCP= is a receive-side DSCP copy, not tclass inherit (a Debian 12 guest's ip -d link)
+    (dict(GRE6, name='t6', type='ip6ip6', tos='inherit'), 'tclass inherit: networkd sets no traffic class for ip6tnl'),
+    (dict(GRE6, name='t6', type='ipip6', tos=0x20), 'tclass 32: networkd sets no traffic class for ip6tnl'),
 ]
 
 
@@ -120,6 +123,15 @@ def test_an_ip6gre_file_reads_as_networkd_builds_the_link():
     assert (back['encaplimit'], back['tos'], back['iseq'], back['oseq']) == (0, 0, False, False)
     assert (back['ikey'], back['okey'], back['icsum'], back['ocsum']) == (5, 6, False, False)
     assert back['pmtudisc'] is None
+
+
+def test_an_ip6tnl_file_never_says_copydscp_and_one_that_does_is_drift():
+    obj = canonical(dict(GRE6, name='t6', type='ip6ip6'))
+    text = render_files(obj)['netdev']
+    assert 'CopyDSCP' not in text and parse_files('t6', {'netdev': text})['tos'] == 0
+    # an older version wrote it for tclass inherit; networkd boots it as a receive-side DSCP copy
+    assert parse_files('t6', {'netdev': text + 'CopyDSCP=yes\n'})['tos'] == 'CopyDSCP=yes'
+    assert parse_files('t6', {'netdev': text + 'CopyDSCP=no\n'})['tos'] == 0
 
 
 def test_other_kinds_have_no_gre_fields():
