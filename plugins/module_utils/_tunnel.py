@@ -33,8 +33,10 @@ __all__ = [
     'IPPROTO_IPV6',
     'SIXRD_DEFAULT_PREFIX',
     'SIXRD_DEFAULT_RELAY_PREFIX',
+    'TOS_INHERIT',
     'TunnelError',
     'check_link',
+    'tos_one_problem',
     'check_name',
     'desired_tunnel',
 ]
@@ -84,6 +86,22 @@ def _norm_type(value):
     """User type or alias -> canonical type name."""
     value = str(value).strip().lower()
     return TYPE_ALIASES.get(value, value)
+
+
+# The IPv4 kinds' (ipip, sit, gre, gretap) outer TOS byte 1: the kernel's "inherit" (ip_tunnel
+# copies the inner TOS when bit 0 is set; iproute2 prints "tos inherit"). It is how the kernel,
+# NetworkManager and networkd's TOS= hold inherit.
+TOS_INHERIT = 1
+IPV4_TOS_KINDS = ('ipip', 'sit', 'gre', 'gretap')
+
+
+def tos_one_problem(obj, kind):
+    """The refusal of a numeric tos 1 for a store that writes inherit as 1 (it would read back as
+    inherit), else None."""
+    if kind in IPV4_TOS_KINDS and obj.get('tos') == TOS_INHERIT:
+        return ('tos 1 is how the kernel writes "inherit" for %s, so it would read back as inherit; write tos inherit, '
+                'or another value' % kind)
+    return None
 
 
 def _norm_tos(value):

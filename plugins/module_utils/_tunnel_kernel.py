@@ -18,7 +18,7 @@ import ipaddress
 from ansible_collections.edgenet.router.plugins.module_utils._engine import RECREATE, RUNTIME, Store, CREATE, DELETE, MODIFY
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel import (
     FALLBACK_DEVICES, FIELD_NAMES, GRE_KINDS, IPPROTO_IPIP, IPPROTO_IPV6, LINK_PARAMETERS,
-    SIXRD_DEFAULT_PREFIX, SIXRD_DEFAULT_RELAY_PREFIX, TYPES, TunnelError, _norm_address_list, _norm_routes, _norm_rules,
+    SIXRD_DEFAULT_PREFIX, SIXRD_DEFAULT_RELAY_PREFIX, TOS_INHERIT, TYPES, TunnelError, _norm_address_list, _norm_routes, _norm_rules,
     route_tables,
 )
 from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, address_commands, change_link, change_tunnel, delete_link, new_link
@@ -50,7 +50,6 @@ IP6_FLOWINFO_FLOWLABEL = 0x000FFFFF
 IP6_FLOWINFO_TCLASS_SHIFT = 20   # the traffic class sits above the 20-bit flow label
 
 # ipip/sit/gre: a TOS of 1 means "inherit from the inner packet" (iproute2 prints "tos inherit").
-IPTUN_TOS_INHERIT = 1
 
 # GRE header bits of IFLA_GRE_IFLAGS/OFLAGS (linux/if_tunnel.h, host order here: the codec
 # reads the big-endian word), per in/out pair of fields: (key field, checksum, sequence)
@@ -129,7 +128,7 @@ def from_kernel(link, addresses, routes, index_names, rules=()):
         obj['flowlabel'] = flowinfo & IP6_FLOWINFO_FLOWLABEL
     else:
         tos = data.get('tos', 0) or 0
-        obj['tos'] = 'inherit' if tos == IPTUN_TOS_INHERIT else tos
+        obj['tos'] = 'inherit' if tos == TOS_INHERIT else tos
         obj['pmtudisc'] = bool(data.get('pmtudisc', 1))
     if obj['type'] == '6rd':
         obj['sixrd_prefix'], obj['sixrd_relay_prefix'] = _sixrd_of(data)
@@ -175,7 +174,7 @@ def kernel_data(obj, link_index):
         data['flags'] = flags
         data['flowinfo'] = flowinfo
     else:
-        data['tos'] = IPTUN_TOS_INHERIT if obj['tos'] == 'inherit' else obj['tos']
+        data['tos'] = TOS_INHERIT if obj['tos'] == 'inherit' else obj['tos']
         data['pmtudisc'] = 1 if obj['pmtudisc'] else 0
     if obj['type'] == '6rd':
         prefix = ipaddress.IPv6Network(obj['sixrd_prefix'])

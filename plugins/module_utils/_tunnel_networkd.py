@@ -31,7 +31,8 @@ from __future__ import annotations
 from ansible_collections.edgenet.router.plugins.module_utils._engine import PERSISTENT, Store, DELETE
 from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdDir, NetworkdError, parse, reload, render
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel import (
-    GRE_KINDS, SIXRD_DEFAULT_RELAY_PREFIX, TABLE, TYPES, TunnelError, _norm_address_list, _norm_key, _norm_routes, _norm_rules,
+    GRE_KINDS, SIXRD_DEFAULT_RELAY_PREFIX, TABLE, TOS_INHERIT, TYPES, TunnelError, _norm_address_list, _norm_key, _norm_routes,
+    _norm_rules, tos_one_problem,
 )
 
 __all__ = ['NetworkdTunnels', 'check_persistable', 'render_files', 'parse_files']
@@ -63,8 +64,8 @@ def check_persistable(obj):
     if obj.get('link'):
         problems.append('link (underlay device) needs Tunnel=%s in the underlay\'s own .network file, '
                         'which this module does not own' % name)
-    if obj['tos'] == 'inherit' and TYPES[obj['type']]['family'] == 4:
-        problems.append('tos inherit cannot be written as a networkd TOS= value')
+    if tos_one_problem(obj, kind):
+        problems.append(tos_one_problem(obj, kind))
     if kind == 'ip6tnl' and obj['tos'] != 0:
         problems.append('tclass %s: networkd sets no traffic class for ip6tnl, fixed or inherited (its CopyDSCP= copies '
                         'the outer DSCP into received packets, which is not tclass inherit); use tclass 0' % obj['tos'])
@@ -109,6 +110,16 @@ def _yes(value):
     return 'yes' if value else 'no'
 
 
+def _ipv4_tos(tos):
+    """TOS= of the IPv4 kinds: a number, inherit as the kernel's 1 (networkd sends TOS= as it is)."""
+    return TOS_INHERIT if tos == 'inherit' else tos
+
+
+def _ipv4_tos_from(value):
+    tos = _int(value)
+    return 'inherit' if tos == TOS_INHERIT else tos
+
+
 def render_files(obj):
     """Canonical tunnel -> ``{'netdev': text, 'network': text}``."""
     spec = TYPES[obj['type']]
@@ -121,7 +132,7 @@ def render_files(obj):
     elif kind in IP6GRE_KINDS:
         tunnel += [('TTL', obj['ttl']), ('EncapsulationLimit', obj['encaplimit']), ('IPv6FlowLabel', obj['flowlabel'])]
     else:
-        tunnel += [('TTL', obj['ttl']), ('TOS', obj['tos']), ('DiscoverPathMTU', _yes(obj['pmtudisc']))]
+        tunnel += [('TTL', obj['ttl']), ('TOS', _ipv4_tos(obj['tos'])), ('DiscoverPathMTU', _yes(obj['pmtudisc']))]
     if obj['type'] == '6rd':
         tunnel.append(('IPv6RapidDeploymentPrefix', obj['sixrd_prefix']))
     if kind in GRE_KINDS:
@@ -191,7 +202,7 @@ def _gre_from(obj, kind, tun):
         obj['flowlabel'] = _int(tun.get('IPv6FlowLabel', 0))
     else:
         obj['iseq'] = obj['oseq'] = _boolean(tun.get('SerializeTunneledPackets'), False)
-        obj['tos'] = _int(tun.get('TOS', 0))
+        obj['tos'] = _ipv4_tos_from(tun.get('TOS', 0))
         obj['pmtudisc'] = _boolean(tun.get('DiscoverPathMTU'), True)
 
 
@@ -219,7 +230,7 @@ def parse_files(name, files):
                 obj['type'] = '6rd'
                 obj['sixrd_prefix'] = tun['IPv6RapidDeploymentPrefix']
                 obj['sixrd_relay_prefix'] = SIXRD_DEFAULT_RELAY_PREFIX
-        obj['tos'] = _int(tun.get('TOS', 0))
+        obj['tos'] = _ipv4_tos_from(tun.get('TOS', 0))
         obj['pmtudisc'] = tun.get('DiscoverPathMTU', 'yes') == 'yes'
     elif kind in GRE_KINDS:
         obj['type'] = kind

@@ -67,7 +67,7 @@ from ansible_collections.edgenet.router.plugins.module_utils._nm import (
     reload, render,
 )
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel import (
-    GRE_KINDS, KEY_MAX, TABLE, TYPES, KIND_FIELDS, TunnelError, _norm_address_list, _norm_routes, _norm_rules,
+    GRE_KINDS, KEY_MAX, TABLE, TOS_INHERIT, TYPES, KIND_FIELDS, TunnelError, tos_one_problem, _norm_address_list, _norm_routes, _norm_rules,
 )
 
 __all__ = ['NmTunnels', 'check_persistable', 'render_groups', 'parse_groups']
@@ -80,8 +80,6 @@ MODE_TYPES = {1: 'ipip', 2: 'gre', 3: 'sit', 6: 'ip6ip6', 7: 'ipip6', 8: 'ip6gre
 # ip6tnl flags (NMIPTunnelFlags = the kernel's IP6_TNL_F_*).
 FLAG_IGN_ENCAP_LIMIT = 0x1
 FLAG_USE_ORIG_TCLASS = 0x2
-# ipip/sit: the kernel's tos 1 means "inherit" (iproute2 prints "tos inherit").
-TOS_INHERIT = 1
 ANY = {4: '0.0.0.0', 6: '::'}
 
 REFUSED_TYPES = {
@@ -101,9 +99,8 @@ def check_persistable(obj):
         problems.append('enabled false: NetworkManager brings a connection\'s device up when it creates it at boot, '
                         'and has no setting for a tunnel that exists but stays down')
     kind = TYPES.get(obj['type'], {}).get('kind')
-    if kind in ('ipip', 'sit', 'gre', 'gretap') and obj.get('tos') == TOS_INHERIT:
-        problems.append('tos 1 is how the kernel and NetworkManager write "inherit" for %s, so it would read back as '
-                        'inherit; write tos inherit, or another value' % kind)
+    if tos_one_problem(obj, kind):
+        problems.append(tos_one_problem(obj, kind))
     if kind in GRE_KINDS:
         problems += _gre_problems(obj, kind)
     for version in (4, 6):

@@ -39,7 +39,7 @@ REFUSED = [
     (dict(GRE4, iseq=True), 'sequence numbers in one direction only (iseq True, oseq False)'),
     (dict(GRE4, ikey=0), 'ikey 0: networkd sets no GRE key when a key is 0'),
     (dict(GRE4, key='0.0.0.0'), 'okey 0: networkd sets no GRE key'),
-    (dict(GRE4, tos='inherit'), 'tos inherit cannot be written as a networkd TOS= value'),
+    (dict(GRE4, tos=1), 'tos 1 is how the kernel writes "inherit" for gre, so it would read back as inherit'),
     (dict(GRE6, seq=True), "sequence numbers on ip6gre: networkd's SerializeTunneledPackets= applies to gre"),
     (dict(GRE6, tos=0x20), 'tclass 32: networkd sets no traffic class for ip6gre'),
     (dict(GRE6, type='ip6gretap', tos='inherit'), 'tclass inherit: networkd sets no traffic class for ip6gretap'),
@@ -123,6 +123,14 @@ def test_an_ip6gre_file_reads_as_networkd_builds_the_link():
     assert (back['encaplimit'], back['tos'], back['iseq'], back['oseq']) == (0, 0, False, False)
     assert (back['ikey'], back['okey'], back['icsum'], back['ocsum']) == (5, 6, False, False)
     assert back['pmtudisc'] is None
+
+
+@pytest.mark.parametrize('kind', ['ipip', 'sit', 'gre', 'gretap'])
+def test_tos_inherit_of_an_ipv4_kind_is_the_kernels_tos_1(kind):
+    obj = canonical(dict(GRE4, name='t4', type=kind, tos='inherit'))
+    check_persistable(obj)
+    assert netdev(obj)['TOS'] == '1' and parse_files('t4', render_files(obj))['tos'] == 'inherit'
+    assert parse_files('t4', render_files(dict(obj, tos=0x10)))['tos'] == 0x10
 
 
 def test_an_ip6tnl_file_never_says_copydscp_and_one_that_does_is_drift():

@@ -363,7 +363,7 @@ GRE_TUNNELS = [
 GRE_REFUSED = [
     (dict(GRE4, csum=True), 'icsum, ocsum: NetworkManager\'s ip-tunnel setting has no GRE checksum or sequence number'),
     (dict(GRE4, oseq=True), 'oseq: NetworkManager\'s ip-tunnel setting has no GRE checksum'),
-    (dict(GRE4, type='gretap', tos=1), 'tos 1 is how the kernel and NetworkManager write "inherit" for gretap'),
+    (dict(GRE4, type='gretap', tos=1), 'tos 1 is how the kernel writes "inherit" for gretap'),
     (dict(GRE6, encaplimit='none'), 'encaplimit none: these are ip-tunnel flags, which NetworkManager 1.42 refuses on ip6gre'),
     (dict(GRE6, type='ip6gretap', tos='inherit'), 'tclass inherit: these are ip-tunnel flags'),
     (dict(GRE6, local=None), 'no local: NetworkManager sends the remote of an ip6gre link only when local is set'),
