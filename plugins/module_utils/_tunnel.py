@@ -36,7 +36,6 @@ __all__ = [
     'TOS_INHERIT',
     'TunnelError',
     'check_link',
-    'tos_one_problem',
     'check_name',
     'desired_tunnel',
 ]
@@ -90,18 +89,9 @@ def _norm_type(value):
 
 # The IPv4 kinds' (ipip, sit, gre, gretap) outer TOS byte 1: the kernel's "inherit" (ip_tunnel
 # copies the inner TOS when bit 0 is set; iproute2 prints "tos inherit"). It is how the kernel,
-# NetworkManager and networkd's TOS= hold inherit.
+# NetworkManager and networkd's TOS= hold inherit, so a task's tos 1 is taken as inherit.
 TOS_INHERIT = 1
 IPV4_TOS_KINDS = ('ipip', 'sit', 'gre', 'gretap')
-
-
-def tos_one_problem(obj, kind):
-    """The refusal of a numeric tos 1 for a store that writes inherit as 1 (it would read back as
-    inherit), else None."""
-    if kind in IPV4_TOS_KINDS and obj.get('tos') == TOS_INHERIT:
-        return ('tos 1 is how the kernel writes "inherit" for %s, so it would read back as inherit; write tos inherit, '
-                'or another value' % kind)
-    return None
 
 
 def _norm_tos(value):
@@ -545,6 +535,8 @@ def desired_tunnel(params, resolve=resolve_endpoint):
             raise TunnelError('%s: a fixed ttl (%d) needs pmtudisc (the kernel refuses ttl with '
                               'nopmtudisc); use ttl 0 (inherit) or pmtudisc: true' % (where, values['ttl']))
     values['tos'] = 0 if values['tos'] is None else values['tos']
+    if kind in IPV4_TOS_KINDS and values['tos'] == TOS_INHERIT:
+        values['tos'] = 'inherit'   # what the kernel makes of it, and reads back
     _sixrd(values, ttype, where)
     _rules_reach_own_tables(values, where)
     if values['link'] is not None:

@@ -32,7 +32,7 @@ from ansible_collections.edgenet.router.plugins.module_utils._engine import PERS
 from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdDir, NetworkdError, parse, reload, render
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel import (
     GRE_KINDS, SIXRD_DEFAULT_RELAY_PREFIX, TABLE, TOS_INHERIT, TYPES, TunnelError, _norm_address_list, _norm_key, _norm_routes,
-    _norm_rules, tos_one_problem,
+    _norm_rules,
 )
 
 __all__ = ['NetworkdTunnels', 'check_persistable', 'render_files', 'parse_files']
@@ -64,8 +64,6 @@ def check_persistable(obj):
     if obj.get('link'):
         problems.append('link (underlay device) needs Tunnel=%s in the underlay\'s own .network file, '
                         'which this module does not own' % name)
-    if tos_one_problem(obj, kind):
-        problems.append(tos_one_problem(obj, kind))
     if kind == 'ip6tnl' and obj['tos'] != 0:
         problems.append('tclass %s: networkd sets no traffic class for ip6tnl, fixed or inherited (its CopyDSCP= copies '
                         'the outer DSCP into received packets, which is not tclass inherit); use tclass 0' % obj['tos'])

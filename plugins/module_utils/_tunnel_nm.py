@@ -67,7 +67,7 @@ from ansible_collections.edgenet.router.plugins.module_utils._nm import (
     reload, render,
 )
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel import (
-    GRE_KINDS, KEY_MAX, TABLE, TOS_INHERIT, TYPES, KIND_FIELDS, TunnelError, tos_one_problem, _norm_address_list, _norm_routes, _norm_rules,
+    GRE_KINDS, KEY_MAX, TABLE, TOS_INHERIT, TYPES, KIND_FIELDS, TunnelError, _norm_address_list, _norm_routes, _norm_rules,
 )
 
 __all__ = ['NmTunnels', 'check_persistable', 'render_groups', 'parse_groups']
@@ -99,8 +99,6 @@ def check_persistable(obj):
         problems.append('enabled false: NetworkManager brings a connection\'s device up when it creates it at boot, '
                         'and has no setting for a tunnel that exists but stays down')
     kind = TYPES.get(obj['type'], {}).get('kind')
-    if tos_one_problem(obj, kind):
-        problems.append(tos_one_problem(obj, kind))
     if kind in GRE_KINDS:
         problems += _gre_problems(obj, kind)
     for version in (4, 6):

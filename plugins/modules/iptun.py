@@ -102,9 +102,9 @@ options:
       - TOS byte (IPv4 outer) or traffic class (IPv6 outer) of the outer header, a number
         0-255 or V(inherit) to copy it from the inner packet. Default V(0).
       - For ipip, sit, gre and gretap the kernel holds V(inherit) as the TOS byte 1 (C(ip) prints 1 as
-        C(tos inherit)), so V(1) would read back as V(inherit).
+        C(tos inherit)), so V(1) is taken as V(inherit) there.
       - Persistent stores - systemd-networkd and NetworkManager write V(inherit) for ipip, sit, gre and
-        gretap as C(TOS=1) / C(tos=1), and so cannot keep V(1); systemd-networkd keeps no traffic class at
+        gretap as C(TOS=1) / C(tos=1); systemd-networkd keeps no traffic class at
         all for the IPv6 types ip6tnl, ip6gre and ip6gretap (only V(0); its C(CopyDSCP=) copies the outer
         DSCP into received packets, which is not V(inherit)); NetworkManager cannot keep V(inherit) for ip6gre and
         ip6gretap (1.42 refuses ip-tunnel flags on those modes). The ifupdown store keeps every value.

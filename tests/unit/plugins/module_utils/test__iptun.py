@@ -438,3 +438,13 @@ def test_a_peer_that_is_no_inventory_name_is_refused_before_anything(router):
     with pytest.raises(TunnelError, match="tunnel t-east: peer 'rt east' is not an inventory host name"):
         router.run(peer='rt east', name='t-east', type='gre', local='192.0.2.1', remote='192.0.2.2')
     assert router.link('t-east') is None and router.files() == []
+
+
+def test_a_tos_of_1_is_inherit_for_the_ipv4_kinds_and_a_traffic_class_of_1_for_ip6tnl(router):
+    """ip_tunnel takes the TOS byte 1 as inherit and reads it back so: the task's 1 is inherit
+    from the start, not a value the verify step would find unkept; ip6tnl's traffic class 1 is 1."""
+    four = dict(persistent=False, name='t1', type='ipip', local='192.0.2.1', remote='192.0.2.2', tos=1)
+    assert router.run(**four)['tunnel']['tos'] == 'inherit'
+    assert not router.run(**four)['changed'] and not router.run(**dict(four, tos='inherit'))['changed']
+    six = dict(persistent=False, name='t6', type='ip6ip6', local='2001:db8::1', remote='2001:db8::2', tos=1)
+    assert router.run(**six)['tunnel']['tos'] == 1 and not router.run(**six)['changed']

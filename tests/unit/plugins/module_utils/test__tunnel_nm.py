@@ -45,7 +45,6 @@ REFUSED = [
     (dict(name='tv4', type='ipv4', local='192.0.2.1', remote='192.0.2.5'), 'type ipv4'),
     (dict(name='tv6', type='ipv6', local='2001:db8:f::1', remote='2001:db8:f::4'), 'type ipv6'),
     (dict(TUNNELS[0], enabled=False), 'enabled false'),
-    (dict(TUNNELS[0], tos=1), 'tos 1 is how the kernel'),
     (dict(TUNNELS[4], routes=[{'dest': '2001:db8:9::/48'}]), 'routes: IPv6 routes without an IPv6 address'),
 ]
 
@@ -363,7 +362,6 @@ GRE_TUNNELS = [
 GRE_REFUSED = [
     (dict(GRE4, csum=True), 'icsum, ocsum: NetworkManager\'s ip-tunnel setting has no GRE checksum or sequence number'),
     (dict(GRE4, oseq=True), 'oseq: NetworkManager\'s ip-tunnel setting has no GRE checksum'),
-    (dict(GRE4, type='gretap', tos=1), 'tos 1 is how the kernel writes "inherit" for gretap'),
     (dict(GRE6, encaplimit='none'), 'encaplimit none: these are ip-tunnel flags, which NetworkManager 1.42 refuses on ip6gre'),
     (dict(GRE6, type='ip6gretap', tos='inherit'), 'tclass inherit: these are ip-tunnel flags'),
     (dict(GRE6, local=None), 'no local: NetworkManager sends the remote of an ip6gre link only when local is set'),
