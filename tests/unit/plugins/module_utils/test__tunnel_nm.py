@@ -351,7 +351,7 @@ GRE4 = dict(name='g1', type='gre', local='192.0.2.1', remote='192.0.2.2')
 GRE6 = dict(name='g6', type='ip6gre', local='2001:db8::1', remote='2001:db8::2')
 GRE_TUNNELS = [
     dict(GRE4),
-    dict(GRE4, name='gt1', type='gretap', local=None, key=0, ttl=64, tos='inherit', mtu=1400,
+    dict(GRE4, name='gt1', type='gretap', local=None, key=0, ttl=64, mtu=1400,
          addresses=['10.9.0.1/30'], routes=[{'dest': '10.9.1.0/24', 'via': '10.9.0.2'}]),
     dict(GRE4, name='g2', ikey='0.0.0.7', okey=4294967295, pmtudisc=False, link='eth0'),
     dict(GRE6),
@@ -360,6 +360,8 @@ GRE_TUNNELS = [
     dict(GRE6, name='g7', okey=9),
 ]
 GRE_REFUSED = [
+    (dict(GRE4, tos='inherit'), 'tos inherit: NetworkManager 1.42 does not take over a running gre link with a TOS'),
+    (dict(GRE4, type='gretap', tos=16), 'tos 16: NetworkManager 1.42 does not take over a running gretap link'),
     (dict(GRE4, csum=True), 'icsum, ocsum: NetworkManager\'s ip-tunnel setting has no GRE checksum or sequence number'),
     (dict(GRE4, oseq=True), 'oseq: NetworkManager\'s ip-tunnel setting has no GRE checksum'),
     (dict(GRE6, encaplimit='none'), 'encaplimit none: these are ip-tunnel flags, which NetworkManager 1.42 refuses on ip6gre'),
@@ -378,7 +380,7 @@ def test_every_gre_type_reads_back_as_written(tmp_path, task):
 def test_the_gre_keys_networkmanager_reads():
     tunnel = dict(dict(render_groups(canonical(GRE_TUNNELS[1])))['ip-tunnel'])
     # gretap is mode 10; a key is decimal text and 0 is a key (NetworkManager sets GRE_KEY for it)
-    assert (tunnel['mode'], tunnel['input-key'], tunnel['output-key'], tunnel['tos']) == (10, '0', '0', 1)
+    assert (tunnel['mode'], tunnel['input-key'], tunnel['output-key'], tunnel['tos']) == (10, '0', '0', 0)
     assert tunnel['path-mtu-discovery'] is True and 'flags' not in tunnel
     tunnel = dict(dict(render_groups(canonical(GRE_TUNNELS[2])))['ip-tunnel'])
     assert (tunnel['mode'], tunnel['input-key'], tunnel['output-key'], tunnel['parent']) == (2, '7', '4294967295', 'eth0')
