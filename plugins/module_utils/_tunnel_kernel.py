@@ -103,6 +103,16 @@ def _tunnel_addresses(kind, addresses):
 def from_kernel(link, addresses, routes, index_names, rules=()):
     """A link as read by the netlink seam -> canonical tunnel dict. ``rules`` are every policy
     rule; the tunnel's are those leading to the tables its routes use."""
+    obj = _link_fields(link, index_names)
+    obj['addresses'] = _norm_address_list(_tunnel_addresses(link['kind'], addresses)) if addresses else []
+    obj['routes'] = _norm_routes(routes) if routes else []
+    tables = route_tables(obj['routes'])
+    obj['rules'] = _norm_rules([rule for rule in rules if rule['table'] in tables]) if tables else []
+    return obj
+
+
+def _link_fields(link, index_names):
+    """The canonical tunnel dict of a link, but for its addresses, routes and rules (None)."""
     kind = link['kind']
     data = link['data']
     obj = dict.fromkeys(FIELD_NAMES)
@@ -115,11 +125,7 @@ def from_kernel(link, addresses, routes, index_names, rules=()):
         'mtu': link['mtu'],
         'link': index_names.get(data.get('link')) if data.get('link') else None,
         'enabled': link['up'],
-        'addresses': _norm_address_list(_tunnel_addresses(kind, addresses)) if addresses else [],
-        'routes': _norm_routes(routes) if routes else [],
     })
-    tables = route_tables(obj['routes'])
-    obj['rules'] = _norm_rules([rule for rule in rules if rule['table'] in tables]) if tables else []
     if TYPES[obj['type']]['family'] == 6:  # ip6tnl, ip6gre, ip6gretap: IP6_TNL_F_* flags and flowinfo
         flags = data.get('flags', 0) or 0
         flowinfo = data.get('flowinfo', 0) or 0
@@ -300,6 +306,23 @@ def _lists_change(before, after):
                for f in LIST_FIELDS)
 
 
+def _info_data_only(change):
+    """Whether ``change`` is a modify whose writes replace the link's IFLA_INFO_DATA and nothing
+    else (endpoints, underlay, ttl, tos, keys...; no MTU, up/down, address, route or rule).
+
+    The kernel keeps a link's addresses and routes through such a change: ip_tunnel_update (and
+    its ip6tnl and sit siblings) rehashes the tunnel, sets a new underlay's MTU by plain
+    assignment (no NETDEV_CHANGEMTU) and ends in netdev_state_change, whose NETDEV_CHANGE at most
+    marks routes linkdown. What does move them: an MTU below 1280 (IPv6 drops the link's
+    addresses), down (NETDEV_DOWN flushes its routes), a delete or recreate (the link goes with
+    all it held), and rules are written only with routes."""
+    if change.action != MODIFY:
+        return False
+    before, after = change.before or {}, change.after or {}
+    return not _lists_change(before, after) and all(
+        after.get(field) is None or after.get(field) == before.get(field) for field in ('mtu', 'enabled'))
+
+
 def route_words(route):
     """``ip route add ...`` words of a canonical route (before ``dev``)."""
     words = [route['dest']]
@@ -331,6 +354,7 @@ class KernelTunnels(Store):
         self.netns = netns
         self._links = None
         self._stale = True
+        self._lists = None   # {index: [addresses, routes, rules]} of each tunnel the last read() saw
 
     def _refresh(self):
         links = self.nl.links()
@@ -347,21 +371,43 @@ class KernelTunnels(Store):
             self._refresh()
         return self._links
 
+    def _tunnel_links(self):
+        return [(name, link) for name, link in self._dump().items() if link['kind'] in KINDS and name not in FALLBACK_DEVICES]
+
     def read(self):
         if self._stale:
             self._refresh()
-        links = self._dump()
         # One dump each of links, addresses, routes and rules, whatever the number of tunnels; the
         # rules only when a route is in a table other than main (a tunnel's rules lead there).
         addresses = self.nl.addresses()
         routes = self.nl.routes()
         rules = self.nl.rules() if any(r.get('table') for rs in routes.values() for r in rs) else ()
         out = {}
-        for name, link in links.items():
-            if link['kind'] not in KINDS or name in FALLBACK_DEVICES:
-                continue
-            out[name] = from_kernel(link, addresses.get(link['index'], []), routes.get(link['index'], []),
-                                    self._index_names, rules)
+        self._lists = {}
+        for name, link in self._tunnel_links():
+            obj = out[name] = from_kernel(link, addresses.get(link['index'], []), routes.get(link['index'], []),
+                                          self._index_names, rules)
+            self._lists[link['index']] = [obj[field] for field in LIST_FIELDS]
+        return out
+
+    def read_after(self, changes):
+        """The read verify makes. After writes that only replaced tunnels' IFLA_INFO_DATA (see
+        :func:`_info_data_only`), the links are dumped again but their addresses, routes and rules
+        are those :meth:`read` saw before the writes: the kernel keeps them through such a change,
+        and verify checks only what a change wrote, which was none of them. A ttl change of 1000
+        tunnels then skips three dumps and decoding 1000 tunnels' lists again. Any other change in
+        the run (in any store: a network manager's settle may reconfigure the link), or a tunnel
+        the last read did not see (by index: a link made again has a new one), reads all."""
+        if self._lists is None or not all(change.store == self.name and _info_data_only(change) for change in changes):
+            return self.read()
+        self._refresh()
+        out = {}
+        for name, link in self._tunnel_links():
+            lists = self._lists.get(link['index'])
+            if lists is None:
+                return self.read()
+            obj = out[name] = _link_fields(link, self._index_names)
+            obj.update(zip(LIST_FIELDS, lists))
         return out
 
     def managed(self):

@@ -108,7 +108,7 @@ def run_parts(parts, check_mode=False, recreate='allowed', confirm=None):
                 problems = []
 
                 def kept():
-                    reread.update((s.name, s.read()) for s in stores)
+                    reread.update((s.name, s.read_after(changes)) for s in stores)
                     problems[:] = []
                     for part in parts:
                         mine = set(s.name for s in part.stores)

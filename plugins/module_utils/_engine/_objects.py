@@ -266,6 +266,13 @@ class Store(object):
     def read(self):
         raise NotImplementedError
 
+    def read_after(self, changes):
+        """The read verify makes once ``changes`` (the whole run's, every store's) are applied and
+        settled: :meth:`read` by default. A store may keep, from its last :meth:`read`, what none of
+        ``changes`` can have touched (see ``KernelTunnels``): verify checks only the fields the
+        changes wrote, and the rest is the result's ``after``."""
+        return self.read()
+
     def prepare(self, desired, current):
         """Called by :func:`run` between the read and the plan, in check mode too, with the task's
         objects and what this store has just read: a store refuses here (by raising) what would

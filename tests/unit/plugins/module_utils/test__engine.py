@@ -514,3 +514,21 @@ def test_check_mode_plans_every_part_and_writes_none():
 def test_two_stores_of_one_run_may_not_share_a_name():
     with pytest.raises(ValueError, match='share a name'):
         engine.run_parts([engine.Part(BOXES, [FakeStore(RUNTIME)], {}), engine.Part(ITEMS, [FakeStore(RUNTIME)], {})])
+
+
+def test_verify_hands_each_store_every_change_of_the_run():
+    """A store may keep part of its last read for verify (KernelTunnels.read_after): it can only
+    tell what the run did if it sees the other stores' changes too (a settle may reconfigure)."""
+    seen = []
+
+    class Watching(FakeStore):
+        verifies = True
+
+        def read_after(self, changes):
+            seen.append((self.name, sorted((c.store, c.key, c.action) for c in changes)))
+            return super(Watching, self).read_after(changes)
+
+    persistent, runtime = Watching(PERSISTENT, {}), Watching(RUNTIME, {'t2': desired(kind='ipip', ttl=1)})
+    engine.run(TABLE, [persistent, runtime], {'t1': desired(kind='ipip', ttl=10), 't2': None})
+    every = [(PERSISTENT, 't1', 'create'), (RUNTIME, 't1', 'create'), (RUNTIME, 't2', 'delete')]
+    assert seen == [(PERSISTENT, every), (RUNTIME, every)]

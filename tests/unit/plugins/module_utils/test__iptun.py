@@ -448,3 +448,102 @@ def test_a_tos_of_1_is_inherit_for_the_ipv4_kinds_and_a_traffic_class_of_1_for_i
     assert not router.run(**four)['changed'] and not router.run(**dict(four, tos='inherit'))['changed']
     six = dict(persistent=False, name='t6', type='ip6ip6', local='2001:db8::1', remote='2001:db8::2', tos=1)
     assert router.run(**six)['tunnel']['tos'] == 1 and not router.run(**six)['changed']
+
+
+# --- verify after a change: what it reads again -------------------------------------------------------
+class DumpCounting(FakeNetlink):
+    """Counts the dumps of each kind (links, addresses, routes, rules)."""
+
+    def __init__(self):
+        super(DumpCounting, self).__init__()
+        self.dumps = {}
+        for kind in ('links', 'addresses', 'routes', 'rules'):
+            self.dumps[kind] = 0
+            setattr(self, kind, self._counting(kind, getattr(self, kind)))
+
+    def _counting(self, kind, dump):
+        def counted():
+            self.dumps[kind] += 1
+            return dump()
+        return counted
+
+
+ROUTED = [dict(name='t%d' % i, type='ipip', local='192.0.2.1', remote='198.51.100.%d' % (i + 1), ttl=64,
+               addresses=['10.0.%d.1/30' % i], routes=[{'dest': '203.0.113.%d/32' % i, 'table': 100 + i}],
+               rules=[{'priority': 100 + i, 'from': '10.0.%d.0/30' % i, 'table': 100 + i}]) for i in range(3)]
+
+
+def routed_router(router):
+    router.nl = DumpCounting()
+    router.run(tunnels=ROUTED, persistent=False)
+    router.nl.dumps = dict.fromkeys(router.nl.dumps, 0)
+    return router
+
+
+def test_a_ttl_change_reads_the_links_again_and_keeps_the_addresses_routes_and_rules_read_before(router):
+    routed_router(router)
+    res = router.run(tunnels=[dict(t, ttl=10) for t in ROUTED], persistent=False)
+    assert res['changed'] and all(router.link(t['name'])['data']['ttl'] == 10 for t in ROUTED)
+    # before the plan: every dump; verify: the links only (the kernel keeps the rest through the change)
+    assert router.nl.dumps == {'links': 2, 'addresses': 1, 'routes': 1, 'rules': 1}
+    assert res['tunnels']['t1']['ttl'] == 10 and res['tunnels']['t1']['addresses'] == ['10.0.1.1/30']
+    assert res['tunnels']['t1']['routes'] == [{'dest': '203.0.113.1/32', 'via': None, 'metric': 0, 'table': 101}]
+    assert res['tunnels']['t1']['rules'][0]['priority'] == 101
+    assert router.run(check_mode=True, tunnels=[dict(t, ttl=10) for t in ROUTED], persistent=False)['changed'] is False
+
+
+@pytest.mark.parametrize('change', [
+    pytest.param({'t1': dict(type='gre')}, id='recreate (a new link holds nothing)'),
+    pytest.param({'t1': dict(mtu=1400)}, id='mtu (IPv6 drops addresses below 1280)'),
+    pytest.param({'t1': dict(enabled=False)}, id='down (routes are flushed)'),
+    pytest.param({'t1': dict(addresses=['10.0.1.2/30'])}, id='an address'),
+    pytest.param({'t1': dict(routes=[{'dest': '203.0.113.9/32', 'table': 101}])}, id='a route'),
+    pytest.param({'t1': dict(rules=[{'priority': 99, 'from': '10.0.1.0/30', 'table': 101}])}, id='a rule'),
+    pytest.param({'t2': dict(state='absent')}, id='a delete beside the ttl changes'),
+    pytest.param({'t3': dict(name='t3', type='ipip', local='192.0.2.1', remote='198.51.100.9')}, id='a create beside them'),
+])
+def test_any_other_change_in_the_run_reads_everything_again(router, change):
+    routed_router(router)
+    tunnels = dict((t['name'], dict(t, ttl=10)) for t in ROUTED)
+    for name, values in change.items():
+        tunnels[name] = dict(tunnels.get(name, {}), **values)
+    res = router.run(tunnels=list(tunnels.values()), persistent=False)
+    assert res['changed']
+    assert router.nl.dumps['addresses'] == router.nl.dumps['routes'] == 2
+
+
+def test_a_ttl_change_with_the_files_written_too_reads_everything_again(router):
+    """The persistent store's settle asks the network manager to reload, which may reconfigure the
+    link (NetworkManager activates the connection again): verify reads what the kernel holds then."""
+    router.nl = DumpCounting()
+    router.run(**dict(HE, name='he-ipv6'))
+    router.nl.dumps = dict.fromkeys(router.nl.dumps, 0)
+    assert router.run(**dict(HE, ttl=10))['changed']
+    assert router.nl.dumps['addresses'] == router.nl.dumps['routes'] == 2
+
+
+def test_after_a_recreate_the_result_shows_the_addresses_the_new_link_holds(router, monkeypatch):
+    """A recreated link holds none of the old one's addresses and routes: they are read again, so the
+    result tells the truth when the create did not put one back (here the kernel drops the address
+    add; the routes went back). Kept from the read before, it would show the old address."""
+    routed_router(router)
+    monkeypatch.setattr(router.nl, 'add_address', lambda index, cidr: None)
+    res = router.run(tunnels=[dict(ROUTED[0], type='gre')] + ROUTED[1:], persistent=False)
+    assert [c['action'] for c in res['changes']] == ['recreate']
+    assert res['tunnels']['t0']['addresses'] == [] and res['tunnels']['t1']['addresses'] == ['10.0.1.1/30']
+    assert res['tunnels']['t0']['routes'] == [{'dest': '203.0.113.0/32', 'via': None, 'metric': 0, 'table': 100}]
+
+
+def test_a_tunnel_made_by_someone_else_meanwhile_reads_everything_again(router, monkeypatch):
+    """Verify keeps the earlier read of a link by its index: a link it did not see then (made between
+    the read and verify, or made again under its old name) has its lists read again."""
+    routed_router(router)
+    real = router.nl.set_kind_data
+
+    def and_another(index, name, kind, data):
+        real(index, name, kind, data)
+        if 'x0' not in router.nl.links_by_name:
+            router.nl.add_link('x0', 'ipip', {'local': '192.0.2.1', 'remote': '198.51.100.99'}, up=True)
+    monkeypatch.setattr(router.nl, 'set_kind_data', and_another)
+    res = router.run(tunnels=[dict(t, ttl=10) for t in ROUTED], persistent=False)
+    assert res['changed'] and router.nl.dumps['addresses'] == 2
