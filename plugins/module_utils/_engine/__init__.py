@@ -129,11 +129,14 @@ def run_parts(parts, check_mode=False, recreate='allowed', confirm=None):
         commands.extend(by_name[change.store].commands(_masked_change(change, tables[change.store].secret_names())))
     names = [s.name for s in task.stores]
     keys = set(wanted[-1])
+    before = view(task.table, names, current, keys)
     return {
         'changed': bool(changes),
         'changes': [c.as_dict(tables[c.store].secret_names()) for c in changes],
-        'before': view(task.table, names, current, keys),
-        'after': view(task.table, names, after, keys),
+        'before': before,
+        # Without changes the prediction is what was read: its view is the same, not built twice
+        # (a tenth of a no-op check of 1000 tunnels). Nothing changes a view once built.
+        'after': view(task.table, names, after, keys) if changes else before,
         'commands': commands,
     }
 
