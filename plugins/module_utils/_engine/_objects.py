@@ -188,6 +188,8 @@ class ObjectTable(object):
         self.by_name = dict((f.name, f) for f in self.fields)
         if len(self.by_name) != len(self.fields):
             raise ValueError('duplicate field in %s table' % kind)
+        self._names = [f.name for f in self.fields]
+        self._normalisers = [(f.name, f.normalise) for f in self.fields if f.normalise is not None]
 
     def __iter__(self):
         return iter(self.fields)
@@ -206,9 +208,16 @@ class ObjectTable(object):
         return options
 
     def normalise(self, values):
-        """Canonical dict of the table's fields; ``None`` means "not managed by this task"."""
+        """Canonical dict of the table's fields; ``None`` means "not managed by this task".
+        The same as each field's :meth:`Field.canonical`, with the normalisers looked up once per
+        table: a bulk task normalises every field of every object (26 of 1000 tunnels), and the
+        method call per field was a third of it."""
         get = values.get
-        return {f.name: f.canonical(get(f.name)) for f in self.fields}
+        out = {name: get(name) for name in self._names}
+        for name, normalise in self._normalisers:
+            if out[name] is not None:
+                out[name] = normalise(out[name])
+        return out
 
     def project(self, obj, store):
         """The part of ``obj`` that lives in ``store``."""
