@@ -25,6 +25,8 @@ __all__ = ['integer', 'int_in_range', 'interface_address', 'address_list', 'task
 # a task names at most a few thousand texts. Under emulation this parsing was a fifth of a
 # 1000-tunnel no-op check.
 _PARSED = {}
+# The same for what address lists derive from an address text (see _facts).
+_FACTS = {}
 
 
 def parsed(parse, text):
@@ -82,9 +84,20 @@ def interface_address(value, error):
     return iface
 
 
-def _sort_key(cidr):
-    iface = parsed(ipaddress.ip_interface, cidr)
-    return (iface.version, iface.ip.packed, iface.network.prefixlen)
+def _facts(value, error):
+    """``(cidr, sort key, kind)`` of one ``addr/len`` (see :func:`interface_address`): its canonical
+    text, its place in a sorted list, and what makes it no address of an interface's own
+    (``unspecified``, ``multicast``, ``loopback``) or None. Remembered by text as :data:`_PARSED`
+    is: the task and the kernel's dump name the same texts, and these values (ipaddress
+    properties and text, each made anew per call) cost more than the parse."""
+    facts = _FACTS.get(value) if isinstance(value, str) else None
+    if facts is None:
+        iface = interface_address(value, error)
+        address = iface.ip
+        kind = ('unspecified' if address.is_unspecified else 'multicast' if address.is_multicast
+                else 'loopback' if address.is_loopback else None)
+        facts = _FACTS[value] = (iface.with_prefixlen, (iface.version, address.packed, iface.network.prefixlen), kind)
+    return facts
 
 
 def _items(values, error):
@@ -96,27 +109,24 @@ def _items(values, error):
 def address_list(values, error):
     """What a store holds: CIDR strings, compressed, host bits kept, sorted, unique (a
     hand-edited file may repeat a line; the task's list goes through :func:`task_addresses`)."""
-    return sorted(set(interface_address(value, error).with_prefixlen for value in _items(values, error)), key=_sort_key)
+    keys = dict(_facts(value, error)[:2] for value in _items(values, error))
+    return sorted(keys, key=keys.get)
 
 
 def task_addresses(values, error):
     """The task's ``addresses``: as :func:`address_list`, each a unicast address an interface can
     have, each listed once (also in two spellings): silently dropping one hides a typo."""
-    seen = {}
+    seen, keys = {}, {}
     for value in _items(values, error):
-        iface = interface_address(value, error)
-        address = iface.ip
-        kind = ('unspecified' if address.is_unspecified else 'multicast' if address.is_multicast
-                else 'loopback' if address.is_loopback else None)
+        cidr, key, kind = _facts(value, error)
         if kind:
             raise error('address %s is %s, not a unicast address, which an interface address must be; give the '
                         'interface\'s own address' % (quoted(value), kind))
-        cidr = iface.with_prefixlen
         if cidr in seen:
             raise error('addresses lists %s twice (as %s and %s); list each address once'
                         % (cidr, quoted(seen[cidr]), quoted(value)))
-        seen[cidr] = value
-    return sorted(seen, key=_sort_key)
+        seen[cidr], keys[cidr] = value, key
+    return sorted(seen, key=keys.get)
 
 
 def removed(old, new):
