@@ -224,12 +224,12 @@ def _norm_route(route):
     only the three keys (the form it always had)."""
     if not isinstance(route, dict):
         raise TunnelError('route %s must be a dict with dest (and optional via, metric, table, src, from)' % quoted(route))
-    unknown = set(route) - set(ROUTE_KEYS)
-    if unknown:
+    if not _ROUTE_KEY_SET.issuperset(route):
+        unknown = set(route) - _ROUTE_KEY_SET
         raise TunnelError('route %s has unknown keys: %s' % (quoted(route), ', '.join(sorted(quoted(k) for k in unknown))))
     dest = route.get('dest')
     try:
-        dest = parsed(_any_network, dest.strip())
+        dest, dest_text = parsed(_network_and_text, dest.strip())
     except (AttributeError, ValueError):
         raise TunnelError('route dest %s is not a network such as ::/0 or 198.51.100.0/24; every route needs one'
                           % quoted(dest))
@@ -248,17 +248,30 @@ def _norm_route(route):
     number = integer(metric)
     if number is None or not 0 <= number <= METRIC_MAX:
         raise TunnelError('route to %s: metric %s must be a number between 0 and %d' % (dest, quoted(metric), METRIC_MAX))
-    out = {'dest': dest.with_prefixlen, 'via': via, 'metric': number}
-    for key, normalise in (('table', _norm_table), ('src', _norm_route_src), ('from', _norm_route_from)):
-        value = normalise(route.get(key), dest)
-        if value is not None:
-            out[key] = value
+    out = {'dest': dest_text, 'via': via, 'metric': number}
+    for key, normalise in _ROUTE_OPTIONALS:
+        value = route.get(key)
+        if value is not None:   # each normaliser's None (and '': none either) is no key
+            value = normalise(value, dest)
+            if value is not None:
+                out[key] = value
     return out
 
 
 def _any_network(text):
     """A network, host bits cleared (a route's destination)."""
     return ipaddress.ip_network(text, strict=False)
+
+
+def _network_and_text(text):
+    """:func:`_any_network` and its canonical text, for :func:`parsed` to remember both (the text
+    is made anew each time it is asked for)."""
+    network = _any_network(text)
+    return network, network.with_prefixlen
+
+
+_ROUTE_KEY_SET = frozenset(ROUTE_KEYS)
+_ROUTE_OPTIONALS = (('table', _norm_table), ('src', _norm_route_src), ('from', _norm_route_from))
 
 
 def _route_sort_key(route):
