@@ -190,6 +190,7 @@ class ObjectTable(object):
             raise ValueError('duplicate field in %s table' % kind)
         self._names = [f.name for f in self.fields]
         self._normalisers = [(f.name, f.normalise) for f in self.fields if f.normalise is not None]
+        self._in_store = {}   # store name -> its fields (see in_store)
 
     def __iter__(self):
         return iter(self.fields)
@@ -219,11 +220,19 @@ class ObjectTable(object):
                 out[name] = normalise(out[name])
         return out
 
+    def in_store(self, store):
+        """The fields that live in ``store``, in table order (found once per store: plan asks for
+        each object)."""
+        fields = self._in_store.get(store)
+        if fields is None:
+            fields = self._in_store[store] = [f for f in self.fields if store in f.stores]
+        return fields
+
     def project(self, obj, store):
         """The part of ``obj`` that lives in ``store``."""
         if obj is None:
             return None
-        return {f.name: obj[f.name] for f in self.fields if store in f.stores and f.name in obj}
+        return {f.name: obj[f.name] for f in self.in_store(store) if f.name in obj}
 
     def secret_names(self):
         """:class:`SecretNames` of the secret fields (with the values each shows)."""

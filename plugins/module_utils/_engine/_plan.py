@@ -21,14 +21,13 @@ __all__ = ['plan', 'unkept', 'predict', 'view', 'compare_stores']
 def _differences(table, store, before, desired):
     """Fields whose desired value is set and differs from ``before``."""
     fields = {}
-    for field in table:
-        if store not in field.stores or not field.compare:
-            continue
+    for field in table.in_store(store):
         wanted = desired.get(field.name)
-        if wanted is None:
+        if wanted is None or not field.compare:
             continue
-        if not field.same(before.get(field.name), wanted):
-            fields[field.name] = (before.get(field.name), wanted)
+        have = before.get(field.name)
+        if have != wanted and not field.same(have, wanted):
+            fields[field.name] = (have, wanted)
     return fields
 
 
