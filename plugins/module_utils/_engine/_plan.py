@@ -132,6 +132,7 @@ def predict(stores, current, changes):
 def view(table, stores, snapshot, keys):
     """``{key: {store: object or None}}`` for ``keys``, secrets masked: the diff's shape."""
     secrets = table.secret_names()
+    orders = {}   # an object's names -> sorted: a store's objects share theirs, sorted once
     out = {}
     for key in sorted(keys):
         out[key] = {}
@@ -139,10 +140,15 @@ def view(table, stores, snapshot, keys):
             obj = snapshot[store].get(key)
             if obj is None:
                 out[key][store] = None
-            elif secrets:
-                out[key][store] = dict((name, _mask(name, value, secrets)) for name, value in sorted(obj.items()))
+                continue
+            names = tuple(obj)
+            order = orders.get(names)
+            if order is None:
+                order = orders[names] = sorted(names)
+            if secrets:
+                out[key][store] = {name: _mask(name, obj[name], secrets) for name in order}
             else:
-                out[key][store] = dict(sorted(obj.items()))
+                out[key][store] = {name: obj[name] for name in order}
     return out
 
 
