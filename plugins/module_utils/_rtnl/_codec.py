@@ -304,10 +304,16 @@ def _mac_or_ip(raw):
     return ':'.join('%02x' % b for b in raw)
 
 
+# The attributes parse_addr and parse_route read: the others (an address's label, flags and
+# cache info, a route's preference and cache info...) are not copied out of the message.
+_ADDR_ATTRS = frozenset((IFA_ADDRESS, IFA_LOCAL))
+_ROUTE_ATTRS = frozenset((RTA_DST, RTA_SRC, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_PREFSRC, RTA_TABLE))
+
+
 def parse_addr(body):
     """An RTM_NEWADDR body -> ``(index, family, address, prefixlen)``."""
     family, prefixlen, _flags, _scope, index = IFADDRMSG.unpack_from(body)
-    a = attrs(body, IFADDRMSG.size)
+    a = attrs(body, IFADDRMSG.size, wanted=_ADDR_ATTRS)
     raw = a.get(IFA_LOCAL) if family == socket.AF_INET else None
     raw = raw or a.get(IFA_ADDRESS) or a.get(IFA_LOCAL)
     return index, family, _ip(raw) if raw else None, prefixlen
@@ -318,7 +324,7 @@ def parse_route(body):
     prefsrc, priority}`` (``src``/``src_len``: a source-specific route's prefix; ``prefsrc``: the
     preferred source address)."""
     family, dst_len, src_len, _tos, table, proto, _scope, _type, _flags = RTMSG.unpack_from(body)
-    a = attrs(body, RTMSG.size)
+    a = attrs(body, RTMSG.size, wanted=_ROUTE_ATTRS)
     return {
         'family': family,
         'dst_len': dst_len,
