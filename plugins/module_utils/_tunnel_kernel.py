@@ -301,9 +301,13 @@ LIST_FIELDS = ('addresses', 'routes', 'rules')
 
 
 def _lists_change(before, after):
-    """Whether a write adds or removes addresses, routes or rules."""
-    return any(removed(before.get(f), after.get(f)) or removed(after.get(f), before.get(f) or [])
-               for f in LIST_FIELDS)
+    """Whether a write adds or removes addresses, routes or rules. Equal lists (the usual case,
+    tested first) add and remove nothing."""
+    for field in LIST_FIELDS:
+        old, new = before.get(field), after.get(field)
+        if old != new and (removed(old, new) or removed(new, old or [])):
+            return True
+    return False
 
 
 def _info_data_only(change):
