@@ -45,6 +45,7 @@ import time
 # bench_common lives beside this script (its directory is first on sys.path when it runs)
 import bench_common  # pylint: disable=import-error
 from bench_common import timed  # pylint: disable=import-error
+from ansible_collections.edgenet.router.plugins.module_utils import _values
 from ansible_collections.edgenet.router.plugins.module_utils._iptun import argument_spec, run_iptun
 from ansible_collections.edgenet.router.plugins.module_utils._netlink import Netlink, open_netlink
 from ansible_collections.edgenet.router.plugins.module_utils._rtnl._socket import RtnlSocket
@@ -92,8 +93,18 @@ def params(**kwargs):
     return out
 
 
+def cold():
+    """Forget what earlier runs of this process parsed (``_values``' caches of address and route
+    texts): a module run is a process of its own and starts with them empty, so every timed run
+    here does too (with them warm, a no-op check of 1000 tunnels took a quarter less CPU)."""
+    _values._PARSED.clear()  # pylint: disable=protected-access
+    _values._FACTS.clear()  # pylint: disable=protected-access
+
+
 def run_on(nl, check_mode=False, **kwargs):
-    """One run_iptun call over an open netlink handle (live, recording or replaying)."""
+    """One run_iptun call over an open netlink handle (live, recording or replaying), its caches
+    cold as in a module's process."""
+    cold()
     return run_iptun(params(**kwargs), KernelTunnels(nl, NETNS), None, check_mode=check_mode)
 
 
