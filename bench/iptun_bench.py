@@ -260,7 +260,7 @@ def replay(path, repeat):
     with open(path) as f:
         recorded = json.load(f)
     TYPE = recorded.get('type', 'ipip')
-    print('bulk sequence of %d tunnels, the kernel\'s answers replayed (the module\'s own time):' % recorded['n'])
+    print('bulk sequence of %d %s tunnels, the kernel\'s answers replayed (the module\'s own time):' % (recorded['n'], TYPE))
     for op, kwargs in bulk_operations(recorded['n']):
         answers = [base64.b64decode(a) for a in recorded['answers'][op]]
         times = []
@@ -284,7 +284,8 @@ def main():
     args = parser.parse_args()
     global TYPE  # pylint: disable=global-statement
     TYPE = args.type
-    print('kernel %s, python %s, %s tunnels with an address and a route each' % (os.uname().release, sys.version.split()[0], TYPE))
+    print('kernel %s, python %s, %s tunnels with an address and a route each'
+          % (os.uname().release, sys.version.split()[0], 'recorded' if args.replay else TYPE))
     print('python speed: %.3fs for the fixed workload (bench/iptun_bench.py --speed on the host to compare)'
           % python_speed())
     if args.speed:
