@@ -33,10 +33,11 @@ __all__ = [
     'IPPROTO_IPV6',
     'SIXRD_DEFAULT_PREFIX',
     'SIXRD_DEFAULT_RELAY_PREFIX',
-    'TOS_INHERIT',
     'TunnelError',
     'check_link',
     'check_name',
+    'tos_byte',
+    'tos_of_byte',
     'desired_tunnel',
 ]
 
@@ -92,6 +93,16 @@ def _norm_type(value):
 # NetworkManager and networkd's TOS= hold inherit, so a task's tos 1 is taken as inherit.
 TOS_INHERIT = 1
 IPV4_TOS_KINDS = ('ipip', 'sit', 'gre', 'gretap')
+
+
+def tos_byte(tos):
+    """The IPv4 kinds' canonical tos -> the TOS byte the kernel and the managers' files hold."""
+    return TOS_INHERIT if tos == 'inherit' else tos
+
+
+def tos_of_byte(byte):
+    """The IPv4 kinds' TOS byte -> canonical tos (:func:`tos_byte` undone)."""
+    return 'inherit' if byte == TOS_INHERIT else byte
 
 
 def _norm_tos(value):
@@ -548,8 +559,8 @@ def desired_tunnel(params, resolve=resolve_endpoint):
             raise TunnelError('%s: a fixed ttl (%d) needs pmtudisc (the kernel refuses ttl with '
                               'nopmtudisc); use ttl 0 (inherit) or pmtudisc: true' % (where, values['ttl']))
     values['tos'] = 0 if values['tos'] is None else values['tos']
-    if kind in IPV4_TOS_KINDS and values['tos'] == TOS_INHERIT:
-        values['tos'] = 'inherit'   # what the kernel makes of it, and reads back
+    if kind in IPV4_TOS_KINDS:
+        values['tos'] = tos_of_byte(values['tos'])   # a 1 is what the kernel makes of it, and reads back: inherit
     _sixrd(values, ttype, where)
     _rules_reach_own_tables(values, where)
     if values['link'] is not None:

@@ -18,8 +18,8 @@ import ipaddress
 from ansible_collections.edgenet.router.plugins.module_utils._engine import RECREATE, RUNTIME, Store, CREATE, DELETE, MODIFY
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel import (
     FALLBACK_DEVICES, FIELD_NAMES, GRE_KINDS, IPPROTO_IPIP, IPPROTO_IPV6, LINK_PARAMETERS,
-    SIXRD_DEFAULT_PREFIX, SIXRD_DEFAULT_RELAY_PREFIX, TOS_INHERIT, TYPES, TunnelError, _norm_address_list, _norm_routes, _norm_rules,
-    route_tables,
+    SIXRD_DEFAULT_PREFIX, SIXRD_DEFAULT_RELAY_PREFIX, TYPES, TunnelError, _norm_address_list, _norm_routes, _norm_rules,
+    route_tables, tos_byte, tos_of_byte,
 )
 from ansible_collections.edgenet.router.plugins.module_utils._netlink import NetlinkError, address_commands, change_link, change_tunnel, delete_link, new_link
 from ansible_collections.edgenet.router.plugins.module_utils._values import removed
@@ -48,8 +48,6 @@ IP6_TNL_F_USE_ORIG_FLOWLABEL = 0x4
 IP6_FLOWINFO_TCLASS = 0x0FF00000
 IP6_FLOWINFO_FLOWLABEL = 0x000FFFFF
 IP6_FLOWINFO_TCLASS_SHIFT = 20   # the traffic class sits above the 20-bit flow label
-
-# ipip/sit/gre: a TOS of 1 means "inherit from the inner packet" (iproute2 prints "tos inherit").
 
 # GRE header bits of IFLA_GRE_IFLAGS/OFLAGS (linux/if_tunnel.h, host order here: the codec
 # reads the big-endian word), per in/out pair of fields: (key field, checksum, sequence)
@@ -133,8 +131,7 @@ def _link_fields(link, index_names):
         obj['tos'] = 'inherit' if flags & IP6_TNL_F_USE_ORIG_TCLASS else (flowinfo & IP6_FLOWINFO_TCLASS) >> IP6_FLOWINFO_TCLASS_SHIFT
         obj['flowlabel'] = flowinfo & IP6_FLOWINFO_FLOWLABEL
     else:
-        tos = data.get('tos', 0) or 0
-        obj['tos'] = 'inherit' if tos == TOS_INHERIT else tos
+        obj['tos'] = tos_of_byte(data.get('tos', 0) or 0)
         obj['pmtudisc'] = bool(data.get('pmtudisc', 1))
     if obj['type'] == '6rd':
         obj['sixrd_prefix'], obj['sixrd_relay_prefix'] = _sixrd_of(data)
@@ -180,7 +177,7 @@ def kernel_data(obj, link_index):
         data['flags'] = flags
         data['flowinfo'] = flowinfo
     else:
-        data['tos'] = TOS_INHERIT if obj['tos'] == 'inherit' else obj['tos']
+        data['tos'] = tos_byte(obj['tos'])
         data['pmtudisc'] = 1 if obj['pmtudisc'] else 0
     if obj['type'] == '6rd':
         prefix = ipaddress.IPv6Network(obj['sixrd_prefix'])

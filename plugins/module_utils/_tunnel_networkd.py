@@ -31,8 +31,8 @@ from __future__ import annotations
 from ansible_collections.edgenet.router.plugins.module_utils._engine import PERSISTENT, Store, DELETE
 from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdDir, NetworkdError, parse, reload, render
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel import (
-    GRE_KINDS, SIXRD_DEFAULT_RELAY_PREFIX, TABLE, TOS_INHERIT, TYPES, TunnelError, _norm_address_list, _norm_key, _norm_routes,
-    _norm_rules,
+    GRE_KINDS, SIXRD_DEFAULT_RELAY_PREFIX, TABLE, TYPES, TunnelError, _norm_address_list, _norm_key, _norm_routes,
+    _norm_rules, tos_byte, tos_of_byte,
 )
 
 __all__ = ['NetworkdTunnels', 'check_persistable', 'render_files', 'parse_files']
@@ -108,16 +108,6 @@ def _yes(value):
     return 'yes' if value else 'no'
 
 
-def _ipv4_tos(tos):
-    """TOS= of the IPv4 kinds: a number, inherit as the kernel's 1 (networkd sends TOS= as it is)."""
-    return TOS_INHERIT if tos == 'inherit' else tos
-
-
-def _ipv4_tos_from(value):
-    tos = _int(value)
-    return 'inherit' if tos == TOS_INHERIT else tos
-
-
 def render_files(obj):
     """Canonical tunnel -> ``{'netdev': text, 'network': text}``."""
     spec = TYPES[obj['type']]
@@ -130,7 +120,7 @@ def render_files(obj):
     elif kind in IP6GRE_KINDS:
         tunnel += [('TTL', obj['ttl']), ('EncapsulationLimit', obj['encaplimit']), ('IPv6FlowLabel', obj['flowlabel'])]
     else:
-        tunnel += [('TTL', obj['ttl']), ('TOS', _ipv4_tos(obj['tos'])), ('DiscoverPathMTU', _yes(obj['pmtudisc']))]
+        tunnel += [('TTL', obj['ttl']), ('TOS', tos_byte(obj['tos'])), ('DiscoverPathMTU', _yes(obj['pmtudisc']))]
     if obj['type'] == '6rd':
         tunnel.append(('IPv6RapidDeploymentPrefix', obj['sixrd_prefix']))
     if kind in GRE_KINDS:
@@ -200,7 +190,7 @@ def _gre_from(obj, kind, tun):
         obj['flowlabel'] = _int(tun.get('IPv6FlowLabel', 0))
     else:
         obj['iseq'] = obj['oseq'] = _boolean(tun.get('SerializeTunneledPackets'), False)
-        obj['tos'] = _ipv4_tos_from(tun.get('TOS', 0))
+        obj['tos'] = tos_of_byte(_int(tun.get('TOS', 0)))
         obj['pmtudisc'] = _boolean(tun.get('DiscoverPathMTU'), True)
 
 
@@ -228,7 +218,7 @@ def parse_files(name, files):
                 obj['type'] = '6rd'
                 obj['sixrd_prefix'] = tun['IPv6RapidDeploymentPrefix']
                 obj['sixrd_relay_prefix'] = SIXRD_DEFAULT_RELAY_PREFIX
-        obj['tos'] = _ipv4_tos_from(tun.get('TOS', 0))
+        obj['tos'] = tos_of_byte(_int(tun.get('TOS', 0)))
         obj['pmtudisc'] = tun.get('DiscoverPathMTU', 'yes') == 'yes'
     elif kind in GRE_KINDS:
         obj['type'] = kind

@@ -67,7 +67,8 @@ from ansible_collections.edgenet.router.plugins.module_utils._nm import (
     reload, render,
 )
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel import (
-    GRE_KINDS, KEY_MAX, TABLE, TOS_INHERIT, TYPES, KIND_FIELDS, TunnelError, _norm_address_list, _norm_routes, _norm_rules,
+    GRE_KINDS, KEY_MAX, TABLE, TYPES, KIND_FIELDS, TunnelError, _norm_address_list, _norm_routes, _norm_rules, tos_byte,
+    tos_of_byte,
 )
 
 __all__ = ['NmTunnels', 'check_persistable', 'render_groups', 'parse_groups']
@@ -201,7 +202,7 @@ def render_groups(obj):
                    ('encapsulation-limit', 0 if obj['encaplimit'] == 'none' else obj['encaplimit']),
                    ('flow-label', obj['flowlabel']), ('flags', flags)]
     else:
-        tunnel += [('tos', TOS_INHERIT if obj['tos'] == 'inherit' else obj['tos']),
+        tunnel += [('tos', tos_byte(obj['tos'])),
                    ('path-mtu-discovery', bool(obj['pmtudisc']))]
     if kind in GRE_KINDS:
         tunnel += [('input-key', _key_text(obj['ikey'])), ('output-key', _key_text(obj['okey']))]
@@ -287,7 +288,7 @@ def parse_groups(name, groups):
         obj['encaplimit'] = 'none' if flags & FLAG_IGN_ENCAP_LIMIT else _int(tun.get('encapsulation-limit'), 0)
         obj['flowlabel'] = _int(tun.get('flow-label'), 0)
     else:
-        obj['tos'] = 'inherit' if tos == TOS_INHERIT else tos
+        obj['tos'] = tos_of_byte(tos)
         obj['pmtudisc'] = _bool(tun.get('path-mtu-discovery'), True)
     for field in ('ttl', 'tos', 'pmtudisc', 'encaplimit', 'flowlabel'):
         if field not in KIND_FIELDS[kind]:

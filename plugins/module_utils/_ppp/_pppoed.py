@@ -138,8 +138,6 @@ PROTOCOLS = ('pppoe', 'l2tp')
 # An L2TP LNS's keys that xl2tpd reads at its start only (its own config file): a reload that
 # changes one restarts xl2tpd, and its sessions end. The rest are pppd's, read per session.
 XL2TPD_KEYS = ('listen_address', 'local_address', 'remote_pool', 'max_sessions')
-# xl2tpd reads its secrets file at each challenge, so a new tunnel secret holds from the next
-# tunnel without a restart; turning the challenge on or off is its config's, and restarts it.
 
 _ETH = struct.Struct('!6s6sH')
 _PPPOE = struct.Struct('!BBHH')
@@ -664,6 +662,8 @@ class L2tpLns(object):
         (:data:`XL2TPD_KEYS`) only at its start, so a change there restarts it and ends the
         sessions (said in ppp_server's docs). True when it restarted."""
         changed = [key for key in XL2TPD_KEYS if config.get(key) != self.config.get(key)]
+        # xl2tpd reads its secrets file at each challenge, so a new tunnel secret holds from the next
+        # tunnel without a restart; turning the challenge on or off is its config's, and restarts it.
         if bool(config.get('tunnel_secret')) != bool(self.config.get('tunnel_secret')):
             changed.append('tunnel authentication')
         self.config = config
