@@ -125,10 +125,11 @@ def _gre_problems(obj, kind):
         problems.append('%s: NetworkManager\'s ip-tunnel setting has no GRE checksum or sequence number setting '
                         '(only input-key and output-key)' % ', '.join(flags))
     if kind in ('gre', 'gretap') and obj.get('tos') != 0:
-        # Seen in fresh Debian 12 guests (NetworkManager 1.42.4), 3 of 3 with a TOS, 0 of 2 without: when
-        # the link already runs (the runtime store made it), NetworkManager does not take it over ("skip
-        # adding link due to existing interface") and the activation fails with "exists". ipip and sit
-        # with tos inherit were taken over.
+        # Seen in fresh Debian 12 guests (NetworkManager 1.42.4): when the link already runs (the runtime
+        # store made it), NetworkManager does not take it over ("skip adding link due to existing
+        # interface") and the activation fails with "exists": every time with a TOS (3 of 3), now and
+        # then without one (2 of 7 runs of the NetworkManager target, see the retry in _bring_up).
+        # ipip and sit with tos inherit were taken over.
         problems.append('tos %s: NetworkManager 1.42 does not take over a running %s link with a TOS (its activation '
                         'fails with "exists"); use tos 0, or the networkd or ifupdown store' % (obj.get('tos'), kind))
     if kind in ('ip6gre', 'ip6gretap'):
@@ -444,10 +445,10 @@ class NmTunnels(Store):
             try:
                 activate(self._run_command, uuid)
             except NmError as exc:
-                # NetworkManager may list a link before it has read the link's tunnel data: the first
-                # GRE link after ip_gre loaded was taken for another device, which it then tried to
-                # create ("exists"; once, in a fresh lab guest; ten runs by hand did not repeat it).
-                # Try again for a while; any other refusal fails at once.
+                # NetworkManager may not take over the running GRE link and try to create it
+                # ("exists"): in fresh lab guests, 2 of 7 runs of the NetworkManager target with a gre
+                # without TOS, and the retry did not always help (session 19). Try again for a while;
+                # any other refusal fails at once.
                 if 'exists' not in str(exc):
                     raise
                 refusals.append(exc)
