@@ -128,7 +128,7 @@ def _gre_problems(obj, kind):
         # Seen in fresh Debian 12 guests (NetworkManager 1.42.4): when the link already runs (the runtime
         # store made it), NetworkManager does not take it over ("skip adding link due to existing
         # interface") and the activation fails with "exists": every time with a TOS (3 of 3), now and
-        # then without one (2 of 8 runs of the NetworkManager target, see the retry in _bring_up).
+        # then without one (2 of 9 runs of the NetworkManager target, see the retry in _bring_up).
         # ipip and sit with tos inherit were taken over.
         problems.append('tos %s: NetworkManager 1.42 does not take over a running %s link with a TOS (its activation '
                         'fails with "exists"); use tos 0, or the networkd or ifupdown store' % (obj.get('tos'), kind))
@@ -446,7 +446,7 @@ class NmTunnels(Store):
                 activate(self._run_command, uuid)
             except NmError as exc:
                 # NetworkManager may not take over the running GRE link and try to create it
-                # ("exists"): in fresh lab guests, 2 of 8 runs of the NetworkManager target with a gre
+                # ("exists"): in fresh lab guests, 2 of 9 runs of the NetworkManager target with a gre
                 # without TOS, and the retry did not always help (session 19). Try again for a while;
                 # any other refusal fails at once.
                 if 'exists' not in str(exc):
