@@ -60,6 +60,7 @@ import ipaddress
 import os
 
 from ansible_collections.edgenet.router.plugins.module_utils._engine import PERSISTENT, Store, DELETE
+from ansible_collections.edgenet.router.plugins.module_utils._command import checked
 from ansible_collections.edgenet.router.plugins.module_utils._poll import until
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel_kernel import rule_from_words, rule_words
 from ansible_collections.edgenet.router.plugins.module_utils._nm import (
@@ -77,6 +78,8 @@ __all__ = ['NmTunnels', 'check_persistable', 'render_groups', 'parse_groups']
 MODES = {'ipip': 1, 'gre': 2, 'sit': 3, '6to4': 3, 'ip6ip6': 6, 'ipip6': 7, 'ip6gre': 8, 'gretap': 10, 'ip6gretap': 11}
 # How long to wait for NetworkManager to see a link the runtime store made (see _bring_up).
 DEVICE_WAIT = 10
+# How long to retry an activation that finds the link exists before making it anew (see _bring_up).
+EXISTS_WAIT = 5
 MODE_TYPES = {1: 'ipip', 2: 'gre', 3: 'sit', 6: 'ip6ip6', 7: 'ipip6', 8: 'ip6gre', 10: 'gretap', 11: 'ip6gretap'}
 # ip6tnl flags (NMIPTunnelFlags = the kernel's IP6_TNL_F_*).
 FLAG_IGN_ENCAP_LIMIT = 0x1
@@ -353,6 +356,7 @@ class NmTunnels(Store):
         self._written = {}   # name -> True (written) / False (removed) since the last settle
         self._restorable = set()   # names a rollback may restore (snapshots taken, records replayed)
         self._reloaded = False     # a settle reloaded the files and then failed
+        self.notes = []
 
     @staticmethod
     def host_problem(directory, run_command=None):
@@ -447,15 +451,23 @@ class NmTunnels(Store):
             except NmError as exc:
                 # NetworkManager may not take over the running GRE link and try to create it
                 # ("exists"): in fresh lab guests, 2 of 9 runs of the NetworkManager target with a gre
-                # without TOS, and the retry did not always help (session 19). Try again for a while;
-                # any other refusal fails at once.
+                # without TOS. Try again for a while; any other refusal fails at once.
                 if 'exists' not in str(exc):
                     raise
                 refusals.append(exc)
                 return False
             return True
-        if not until(activated, DEVICE_WAIT, interval=1):
-            raise refusals[-1]
+        if until(activated, EXISTS_WAIT, interval=1):
+            return
+        # Still "exists": NetworkManager will not take this link over (the retries did not always
+        # help, session 19). Remove it, and the activation makes the device from the connection, as
+        # at boot; the verify that follows reads what it made. The link is the tunnel this apply
+        # wrote (its name is a validated tunnel name), so nothing but it is down for that moment.
+        checked(self._run_command, ['ip', 'link', 'delete', 'dev', name], NmError)
+        activate(self._run_command, uuid)
+        self.notes.append('%s: NetworkManager would not take over the running link (its activation failed with '
+                          '"exists"), so the link was removed and NetworkManager made it from its connection; '
+                          'the tunnel was down for that moment' % name)
 
     def settle_again(self):
         """After a rollback restored the files: NetworkManager reloads them, and brings up again

@@ -160,15 +160,19 @@ class FakeNM(object):
     """run_command of a host where NetworkManager runs and reads ``directory`` as it would: after
     ``reload`` it holds each marked or unmarked keyfile there that has a uuid (``refuse``: names
     it will not load); ``connection up`` activates (``fail_up``: names whose activation fails);
-    ``device reapply`` works when the connection is active and only addresses changed."""
+    ``device reapply`` works when the connection is active and only addresses changed. With
+    ``netlink`` (a FakeNetlink) ``ip link delete`` removes its link, and the next activation makes
+    it again (a new index), as NetworkManager makes a device from its connection."""
 
-    def __init__(self, directory, active=True, config_path=None):
+    def __init__(self, directory, active=True, config_path=None, netlink=None):
         self.directory = directory
         self.active = active
         self.config_path = config_path
         self.refuse = set()
         self.fail_up = set()
-        self.exists_up = {}  # ifname -> how many activations fail with "exists" before one works
+        self.exists_up = {}  # ifname -> how many activations fail with "exists" while the link runs
+        self.netlink = netlink
+        self.removed = {}  # ifname -> the link (with its addresses and routes) ip link delete removed
         self.unseen = {}  # ifname -> how many more polls before NetworkManager sees its link
         self.loaded = {}
         self.up = {}    # ifname -> (uuid, the ip-tunnel group it was activated with)
@@ -210,11 +214,22 @@ class FakeNM(object):
             path, name, groups = self.loaded[argv[-1]]
             if name in self.fail_up:
                 return 4, '', 'Error: Connection activation failed: Failed to find a compatible device'
-            if self.exists_up.get(name):
+            if self.exists_up.get(name) and name not in self.removed:
                 self.exists_up[name] -= 1
                 return 4, '', ("Error: Connection activation failed: %s failed to create resources: Failed to create GRE "
                                "interface '%s' for 'edgenet-%s': exists" % (name, name, name))
+            if name in self.removed:
+                link, addresses, routes = self.removed.pop(name)
+                self.netlink.add_plain(name, link['kind'])
+                made = self.netlink.links_by_name[name]
+                made.update(dict(link, index=made['index']))
+                self.netlink.addrs[made['index']], self.netlink.route_table[made['index']] = addresses, routes
             self.up[name] = (argv[-1], dict(groups['ip-tunnel']))
+            return 0, '', ''
+        if argv[:4] == ['ip', 'link', 'delete', 'dev'] and self.netlink is not None:
+            link = self.netlink.links_by_name.pop(argv[4])
+            self.removed[argv[4]] = (link, self.netlink.addrs.pop(link['index']), self.netlink.route_table.pop(link['index']))
+            self.up.pop(argv[4], None)
             return 0, '', ''
         raise AssertionError('unexpected command %r' % argv)
 
@@ -223,7 +238,7 @@ class FakeNM(object):
 def host(tmp_path):
     nl = FakeNetlink()
     directory = str(tmp_path / 'system-connections')
-    nm = FakeNM(directory)
+    nm = FakeNM(directory, netlink=nl)
 
     def run(check_mode=False, **changes):
         nl.read_only = check_mode
@@ -431,19 +446,30 @@ def test_a_gre_type_change_between_modes_is_refused_before_anything(host):
         host(**dict(task, type='gretap'))
 
 
-def test_an_activation_that_finds_the_link_exists_is_tried_again(host, monkeypatch):
-    """NetworkManager may list a link before it read its tunnel data, take it for another device and
-    try to create it ("exists", the first GRE link after ip_gre loaded): tried again, bounded."""
+def test_an_activation_that_finds_the_link_exists_is_tried_again_then_made_anew(host, monkeypatch):
+    """NetworkManager may not take over the running link and try to create it ("exists"; lab: now
+    and then on a gre's first apply): tried again, bounded; then the link is removed and the
+    activation makes it from the connection, as at boot, and the verify reads what it made."""
     from ansible_collections.edgenet.router.plugins.module_utils import _tunnel_nm
     real_until = _tunnel_nm.until
     monkeypatch.setattr(_tunnel_nm, 'until', lambda condition, seconds, interval=0.05: real_until(
         condition, seconds, interval, sleep=lambda dummy: None))
+    up = 'nmcli --wait 60 connection up uuid %s' % connection_uuid('he-ipv6')
     host.nm.exists_up['he-ipv6'] = 2
-    assert host()['changed']
-    assert host.nm.calls.count('nmcli --wait 60 connection up uuid %s' % connection_uuid('he-ipv6')) == 3
+    first = host()
+    assert first['changed'] and first['warnings'] == []
+    assert host.nm.calls.count(up) == 3 and 'ip link delete dev he-ipv6' not in host.nm.calls
     assert host.nm.up['he-ipv6'][0] == connection_uuid('he-ipv6')
-    # one that keeps failing fails the task after the wait, rolled back; another refusal fails at once
-    monkeypatch.setattr(_tunnel_nm, 'DEVICE_WAIT', 0.2)
+    # one that keeps failing: after the wait the link goes and the activation makes it anew
+    monkeypatch.setattr(_tunnel_nm, 'EXISTS_WAIT', 0.2)
     host.nm.exists_up['he-ipv6'] = 10 ** 6
-    with pytest.raises(engine.ApplyError, match="exists.*Rolled back"):
-        host(ttl=10)
+    host.nm.calls[:] = []
+    index = host.nl.link_index('he-ipv6')
+    result = host(ttl=10)
+    assert result['changed'] and host.nm.calls[-2:] == ['ip link delete dev he-ipv6', up]
+    assert result['warnings'] == ['he-ipv6: NetworkManager would not take over the running link (its activation failed '
+                                  'with "exists"), so the link was removed and NetworkManager made it from its '
+                                  'connection; the tunnel was down for that moment']
+    assert host.nl.link_index('he-ipv6') != index and host.nl.links_by_name['he-ipv6']['data']['ttl'] == 10
+    assert host.nm.up['he-ipv6'][0] == connection_uuid('he-ipv6')
+    assert not host(ttl=10)['changed']
