@@ -127,14 +127,6 @@ def _gre_problems(obj, kind):
     if flags:
         problems.append('%s: NetworkManager\'s ip-tunnel setting has no GRE checksum or sequence number setting '
                         '(only input-key and output-key)' % ', '.join(flags))
-    if kind in ('gre', 'gretap') and obj.get('tos') != 0:
-        # Seen in fresh Debian 12 guests (NetworkManager 1.42.4): when the link already runs (the runtime
-        # store made it), NetworkManager does not take it over ("skip adding link due to existing
-        # interface") and the activation fails with "exists": every time with a TOS (3 of 3), now and
-        # then without one (2 of 9 runs of the NetworkManager target, see the retry in _bring_up).
-        # ipip and sit with tos inherit were taken over.
-        problems.append('tos %s: NetworkManager 1.42 does not take over a running %s link with a TOS (its activation '
-                        'fails with "exists"); use tos 0, or the networkd or ifupdown store' % (obj.get('tos'), kind))
     if kind in ('ip6gre', 'ip6gretap'):
         flagged = ['encaplimit none'] if obj.get('encaplimit') == 'none' else []
         flagged += ['tclass inherit'] if obj.get('tos') == 'inherit' else []

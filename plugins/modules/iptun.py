@@ -107,8 +107,7 @@ options:
         gretap as C(TOS=1) / C(tos=1); systemd-networkd keeps no traffic class at
         all for the IPv6 types ip6tnl, ip6gre and ip6gretap (only V(0); its C(CopyDSCP=) copies the outer
         DSCP into received packets, which is not V(inherit)); NetworkManager cannot keep V(inherit) for ip6gre and
-        ip6gretap (1.42 refuses ip-tunnel flags on those modes), nor any TOS but V(0) for gre and gretap (1.42 does
-        not take over the running link then, and its activation fails with C(exists)). The ifupdown store keeps every value.
+        ip6gretap (1.42 refuses ip-tunnel flags on those modes). The ifupdown store keeps every value.
     type: raw
     aliases: [tclass]
   pmtudisc:

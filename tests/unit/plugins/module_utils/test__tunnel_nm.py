@@ -373,10 +373,10 @@ GRE_TUNNELS = [
     dict(GRE6, name='gt6', type='ip6gretap', key=5, tos=0x28, encaplimit=0, flowlabel=0x12345, ttl=10,
          addresses=['2001:db8:9::1/64']),
     dict(GRE6, name='g7', okey=9),
+    dict(GRE4, name='g3', tos='inherit'),     # the kernel's TOS byte 1: tos=1
+    dict(GRE4, name='gt3', type='gretap', tos=16),
 ]
 GRE_REFUSED = [
-    (dict(GRE4, tos='inherit'), 'tos inherit: NetworkManager 1.42 does not take over a running gre link with a TOS'),
-    (dict(GRE4, type='gretap', tos=16), 'tos 16: NetworkManager 1.42 does not take over a running gretap link'),
     (dict(GRE4, csum=True), 'icsum, ocsum: NetworkManager\'s ip-tunnel setting has no GRE checksum or sequence number'),
     (dict(GRE4, oseq=True), 'oseq: NetworkManager\'s ip-tunnel setting has no GRE checksum'),
     (dict(GRE6, encaplimit='none'), 'encaplimit none: these are ip-tunnel flags, which NetworkManager 1.42 refuses on ip6gre'),
@@ -405,6 +405,7 @@ def test_the_gre_keys_networkmanager_reads():
         (11, 0x28, 0, 0x12345, 0)
     assert (dict(dict(render_groups(canonical(GRE_TUNNELS[3])))['ip-tunnel'])['mode'],
             dict(dict(render_groups(canonical(GRE_TUNNELS[5])))['ip-tunnel'])['output-key']) == (8, '9')
+    assert [dict(dict(render_groups(canonical(t)))['ip-tunnel'])['tos'] for t in GRE_TUNNELS[6:]] == [1, 16]
     text = render_file(canonical(GRE_TUNNELS[1]))
     assert '[ethernet]' not in text   # the tap modes need none
 
