@@ -257,6 +257,8 @@ class Change(object):
         self.after = after
         self.fields = fields or {}
         self.level = level
+        # a recreate's: the task's values for the object (set by plan), all of which verify checks
+        self.wanted = None
 
     def as_dict(self, secrets=()):
         fields = dict((name, {'before': _mask(name, b, secrets), 'after': _mask(name, a, secrets)})

@@ -77,7 +77,10 @@ def plan(table, stores, desired, current, recreate='allowed'):
                         '%s %r -> %r' % (n, _mask(n, b, secrets), _mask(n, a, secrets))
                         for n, (b, a) in sorted(fields.items())
                         if table[n].update == RECREATE)))
-            updates.append(Change(store, key, action, have, _merged(have, want_here), fields))
+            change = Change(store, key, action, have, _merged(have, want_here), fields)
+            if action == RECREATE:
+                change.wanted = dict((k, v) for k, v in want_here.items() if v is not None)
+            updates.append(change)
     if refused:
         raise PlanError('Changing these fields requires deleting and re-creating the object, '
                         'which recreate=never forbids: %s' % '; '.join(refused))
@@ -104,7 +107,7 @@ def unkept(table, changes, reread, verified):
         if got is None:
             problems.append('%s %s is not there after its %s' % (change.store, change.key, change.action))
             continue
-        for name, (dummy, wanted) in sorted(change.fields.items()):
+        for name, wanted in _written(change):
             field = table[name]
             if wanted is None or not field.compare or change.store not in field.stores:
                 continue
@@ -112,6 +115,15 @@ def unkept(table, changes, reread, verified):
                 problems.append('%s %s: %s reads back as %r, not the %r written' % (
                     change.store, change.key, name, _mask(name, got.get(name), secrets), _mask(name, wanted, secrets)))
     return problems
+
+
+def _written(change):
+    """``(field name, value)`` of what ``change`` wrote, for verify: a create's or a modify's fields; a
+    recreate's whole task (a new link gets its addresses and routes anew, and one it did not get is
+    not kept even when that field did not differ)."""
+    if change.action == RECREATE:
+        return sorted(change.wanted.items())
+    return sorted((name, wanted) for name, (dummy, wanted) in change.fields.items())
 
 
 def predict(stores, current, changes):

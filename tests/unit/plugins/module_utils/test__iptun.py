@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import socket
 
@@ -522,16 +523,17 @@ def test_a_ttl_change_with_the_files_written_too_reads_everything_again(router):
     assert router.nl.dumps['addresses'] == router.nl.dumps['routes'] == 2
 
 
-def test_after_a_recreate_the_result_shows_the_addresses_the_new_link_holds(router, monkeypatch):
-    """A recreated link holds none of the old one's addresses and routes: they are read again, so the
-    result tells the truth when the create did not put one back (here the kernel drops the address
-    add; the routes went back). Kept from the read before, it would show the old address."""
+def test_a_recreate_is_verified_whole_an_address_the_new_link_did_not_get_fails_it(router, monkeypatch):
+    """A recreated link holds none of the old one's addresses and routes; the create puts them back,
+    and verify checks every field of the new link, not only those that differed (the type here):
+    when the kernel drops the address add, the task fails naming it and is rolled back."""
     routed_router(router)
+    before = copy.deepcopy(router.nl.links_by_name['t0'])
     monkeypatch.setattr(router.nl, 'add_address', lambda index, cidr: None)
-    res = router.run(tunnels=[dict(ROUTED[0], type='gre')] + ROUTED[1:], persistent=False)
-    assert [c['action'] for c in res['changes']] == ['recreate']
-    assert res['tunnels']['t0']['addresses'] == [] and res['tunnels']['t1']['addresses'] == ['10.0.1.1/30']
-    assert res['tunnels']['t0']['routes'] == [{'dest': '203.0.113.0/32', 'via': None, 'metric': 0, 'table': 100}]
+    with pytest.raises(engine.ApplyError, match=r"runtime t0: addresses reads back as \[\], not the \['10.0.0.1/30'\] "
+                       r"written.*Rolled back"):
+        router.run(tunnels=[dict(ROUTED[0], type='gre')] + ROUTED[1:], persistent=False)
+    assert router.nl.links_by_name['t0']['kind'] == before['kind'] == 'ipip'
 
 
 def test_a_tunnel_made_by_someone_else_meanwhile_reads_everything_again(router, monkeypatch):
