@@ -18,7 +18,9 @@ import ipaddress
 from ansible_collections.edgenet.router.plugins.module_utils._engine import Field, ObjectTable, RECREATE
 from ansible_collections.edgenet.router.plugins.module_utils._names import link_name_problem, quoted
 from ansible_collections.edgenet.router.plugins.module_utils._resolve import ResolveError, resolve_endpoint
-from ansible_collections.edgenet.router.plugins.module_utils._values import address_list, int_in_range, integer, parsed, task_addresses
+from ansible_collections.edgenet.router.plugins.module_utils._values import (
+    address_list, int_in_range, integer, parsed, plain_ipv4_prefix, task_addresses,
+)
 
 __all__ = [
     'TABLE',
@@ -276,7 +278,13 @@ def _any_network(text):
 
 def _network_and_text(text):
     """:func:`_any_network` and its canonical text, for :func:`parsed` to remember both (the text
-    is made anew each time it is asked for)."""
+    is made anew each time it is asked for). A plain ``a.b.c.d/len`` skips ipaddress's parser, and
+    is its own canonical text when it has no host bits."""
+    plain = plain_ipv4_prefix(text)
+    if plain is not None:
+        number = int.from_bytes(plain[0], 'big')
+        network = ipaddress.IPv4Network((number, plain[1]), strict=False)
+        return network, text if int(network.network_address) == number else network.with_prefixlen
     network = _any_network(text)
     return network, network.with_prefixlen
 

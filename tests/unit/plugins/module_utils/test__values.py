@@ -56,3 +56,58 @@ def test_addresses_as_a_store_holds_them_are_sorted_and_unique():
 def test_a_tasks_addresses_are_unicast_and_listed_once(addresses, message):
     with pytest.raises(Refused, match=message):
         task_addresses(addresses, Refused)
+
+
+# Texts for the plain dotted-quad fast path: each either takes it with ipaddress's own result, or
+# is left to ipaddress (leading zeros, a netmask, spaces, a zone, IPv6, nonsense).
+PLAIN_OR_NOT = [
+    '10.0.0.1/30', '0.0.0.0/0', '0.0.0.0/32', '255.255.255.255/32', '224.0.0.1/32', '239.255.255.255/8', '127.0.0.1/8',
+    '126.255.255.255/8', '128.0.0.1/1', '240.0.0.1/4', '100.64.3.129/30', '192.0.2.0/24', '192.0.2.7/24', '1.2.3.4/0',
+    '010.0.0.1/30', '10.0.0.01/30', '10.0.0.1/030', '10.0.0.1/00', '10.0.0.1/33', '10.0.0.1/255.255.255.0',
+    ' 10.0.0.1/30', '10.0.0.1/30 ', '10.0.0.1', '10.0.0.1/', '10.0.0/24', '10.0.0.256/24', '10.0.0.1%eth0/30',
+    '1.2.3.4/٣', '١.2.3.4/8', '2001:db8::1/64', '::ffff:10.0.0.1/128', 'a.b.c.d/8', '', '/', '10.0.0.1/3 0', '0x1.2.3.4/8',
+]
+
+
+@pytest.mark.parametrize('text', PLAIN_OR_NOT)
+def test_the_plain_ipv4_fast_path_gives_what_ipaddress_gives(text):
+    import ipaddress
+    from ansible_collections.edgenet.router.plugins.module_utils import _tunnel, _values
+
+    _values._FACTS.clear()
+    try:
+        iface = ipaddress.ip_interface(text.strip())
+        address = iface.ip
+        kind = ('unspecified' if address.is_unspecified else 'multicast' if address.is_multicast
+                else 'loopback' if address.is_loopback else None)
+        expected = (iface.with_prefixlen, (iface.version, address.packed, iface.network.prefixlen), kind)
+        if '/' not in text or '%' in text:
+            expected = ValueError
+    except ValueError:
+        expected = ValueError
+    try:
+        got = _values._facts(text, ValueError)
+    except ValueError:
+        got = ValueError
+    assert got == expected
+    plain = _values.plain_ipv4_prefix(text)
+    if plain is not None:   # taken only for ipaddress's own text of an address and length
+        assert expected is not ValueError and expected[0] == text and plain == expected[1][1:]
+    try:
+        network = ipaddress.ip_network(text.strip(), strict=False)
+        expected = (network, network.with_prefixlen)
+    except ValueError:
+        expected = ValueError
+    try:
+        got = _tunnel._network_and_text(text.strip())
+    except ValueError:
+        got = ValueError
+    assert got == expected
+
+
+def test_the_fast_path_takes_plain_texts_only():
+    from ansible_collections.edgenet.router.plugins.module_utils._values import plain_ipv4, plain_ipv4_prefix
+    assert plain_ipv4_prefix('10.0.0.1/30') == (b'\n\0\0\x01', 30) and plain_ipv4_prefix('0.0.0.0/0') == (bytes(4), 0)
+    assert plain_ipv4('192.0.2.1') == b'\xc0\0\x02\x01'
+    assert [plain_ipv4_prefix(t) for t in ('010.0.0.1/30', '10.0.0.1/030', '10.0.0.1', ' 10.0.0.1/30', '10.0.0.1/33')] == [None] * 5
+    assert [plain_ipv4(t) for t in ('192.0.2.01', '192.0.2', '::1', '192.0.2.1 ')] == [None] * 4
