@@ -427,7 +427,8 @@ class NmTunnels(Store):
         """Make NetworkManager hold the tunnel's device with the connection just written: reapply
         when it is active already and only addresses, routes or mtu changed (no interruption),
         else activate it (on the device the runtime store made: NetworkManager takes it over
-        without recreating it; an active one is deactivated and activated again)."""
+        without recreating it; an active one is deactivated and activated again). When it will
+        not take the link over, the link is removed and NetworkManager makes it (a note says so)."""
         uuid = connection_uuid(name)
         if active_uuid(self._run_command, name) == uuid and reapply(self._run_command, name):
             return
@@ -435,18 +436,16 @@ class NmTunnels(Store):
         # device anew and fails with "exists" (seen in the lab on a loaded host): wait for it first,
         # bounded (a device that never comes is created by the activation, as before).
         until(lambda: device_known(self._run_command, name), DEVICE_WAIT)
-        refusals = []
 
         def activated():
             try:
                 activate(self._run_command, uuid)
             except NmError as exc:
                 # NetworkManager may not take over the running GRE link and try to create it
-                # ("exists"): in fresh lab guests, 2 of 9 runs of the NetworkManager target with a gre
-                # without TOS. Try again for a while; any other refusal fails at once.
+                # ("exists"): in fresh lab guests, 2 of 13 runs of the NetworkManager target (sessions
+                # 18-20). Try again for a while; any other refusal fails at once.
                 if 'exists' not in str(exc):
                     raise
-                refusals.append(exc)
                 return False
             return True
         if until(activated, EXISTS_WAIT, interval=1):
