@@ -39,13 +39,15 @@ options:
         NetworkManager reloads the files (C(nmcli connection reload)) and is made to hold each
         tunnel written with its connection (C(nmcli device reapply NAME) when only addresses,
         routes or mtu changed, else C(nmcli connection up)); it takes over the device the runtime
-        store made, without recreating it. Left alone after a reload, NetworkManager takes such
-        devices over by itself a moment later and may flush their addresses and routes, so the
-        module does it and waits. A keyfile NetworkManager does not load, or a connection it
-        cannot activate, fails the task and every store is rolled back. NetworkManager cannot
-        express type V(ipv4), V(ipv6), V(6rd), a tunnel that stays down (C(enabled=false)),
-        tos V(1) on ipip/sit/gre/gretap, routes of an address family without an address, GRE checksums
-        or sequence numbers, and for ip6gre/ip6gretap encaplimit V(none), tos V(inherit) or no local;
+        store made, without recreating it (when it will not take a running link over and its
+        activation keeps failing with C(exists), the link is removed and NetworkManager makes it
+        from the connection; the task warns that the tunnel was down for that moment). Left alone
+        after a reload, NetworkManager takes such devices over by itself a moment later and may
+        flush their addresses and routes, so the module does it and waits. A keyfile
+        NetworkManager does not load, or a connection it cannot activate, fails the task and every
+        store is rolled back. NetworkManager cannot express type V(ipv4), V(ipv6), V(6rd), a tunnel
+        that stays down (C(enabled=false)), routes of an address family without an address, GRE
+        checksums or sequence numbers, and for ip6gre/ip6gretap encaplimit V(none), tos V(inherit) or no local;
         such a tunnel is refused naming the field (use O(persistent=false)). A change of type between
         ipip, gre, sit, ip6ip6, ipip6, ip6gre, gretap and ip6gretap is refused (remove the tunnel first).
       - A manager named directly must be running (it need not manage a link yet). A manager that
