@@ -78,8 +78,10 @@ __all__ = ['NmTunnels', 'check_persistable', 'render_groups', 'parse_groups']
 MODES = {'ipip': 1, 'gre': 2, 'sit': 3, '6to4': 3, 'ip6ip6': 6, 'ipip6': 7, 'ip6gre': 8, 'gretap': 10, 'ip6gretap': 11}
 # How long to wait for NetworkManager to see a link the runtime store made (see _bring_up).
 DEVICE_WAIT = 10
-# How long to retry an activation that finds the link exists before making it anew (see _bring_up).
+# How long to retry an activation NetworkManager refuses while its view of the link lags, before
+# making the link anew ("exists") or failing (see _bring_up); the words of those refusals.
 EXISTS_WAIT = 5
+LAGGING_REFUSALS = ('exists', 'Failed to find a compatible device')
 MODE_TYPES = {1: 'ipip', 2: 'gre', 3: 'sit', 6: 'ip6ip6', 7: 'ipip6', 8: 'ip6gre', 10: 'gretap', 11: 'ip6gretap'}
 # ip6tnl flags (NMIPTunnelFlags = the kernel's IP6_TNL_F_*).
 FLAG_IGN_ENCAP_LIMIT = 0x1
@@ -437,19 +439,26 @@ class NmTunnels(Store):
         # bounded (a device that never comes is created by the activation, as before).
         until(lambda: device_known(self._run_command, name), DEVICE_WAIT)
 
+        refused = []
+
         def activated():
             try:
                 activate(self._run_command, uuid)
             except NmError as exc:
-                # NetworkManager may not take over the running GRE link and try to create it
-                # ("exists"): in fresh lab guests, 2 of 13 runs of the NetworkManager target (sessions
-                # 18-20). Try again for a while; any other refusal fails at once.
-                if 'exists' not in str(exc):
+                # NetworkManager's view of a link the runtime store has just made may lag: it does not
+                # take it over and tries to create it ("exists": 2 of 13 NetworkManager-target runs in
+                # fresh lab guests, sessions 18-20), or finds it incompatible with the connection
+                # ("Failed to find a compatible device": a sit, once, in session 20's make test). Try
+                # again for a while; any other refusal fails at once.
+                if not any(words in str(exc) for words in LAGGING_REFUSALS):
                     raise
+                refused[:] = [exc]
                 return False
             return True
         if until(activated, EXISTS_WAIT, interval=1):
             return
+        if 'exists' not in str(refused[0]):
+            raise refused[0]
         # Still "exists": NetworkManager will not take this link over (the retries did not always
         # help, session 19). Remove it, and the activation makes the device from the connection, as
         # at boot; the verify that follows reads what it made. The link is the tunnel this apply
