@@ -53,8 +53,6 @@ def _check_usable(address, what):
     """Refuse addresses no tunnel endpoint can have."""
     if address.version == 4:
         number = int(address)
-        if 0 < number < 0xE0000000 and number >> 24 != 127:
-            return   # none of _IPV4_PROBLEMS (the usual case: bulk mode asks for every endpoint)
         problems = ((bad(number), word) for bad, word in _IPV4_PROBLEMS)
     else:
         problems = ((address.is_unspecified, 'unspecified'), (address.is_multicast, 'multicast'),
