@@ -438,7 +438,6 @@ class NmTunnels(Store):
         # device anew and fails with "exists" (seen in the lab on a loaded host): wait for it first,
         # bounded (a device that never comes is created by the activation, as before).
         until(lambda: device_known(self._run_command, name), DEVICE_WAIT)
-
         refused = []
 
         def activated():
@@ -446,10 +445,11 @@ class NmTunnels(Store):
                 activate(self._run_command, uuid)
             except NmError as exc:
                 # NetworkManager's view of a link the runtime store has just made may lag: it does not
-                # take it over and tries to create it ("exists": 2 of 13 NetworkManager-target runs in
-                # fresh lab guests, sessions 18-20), or finds it incompatible with the connection
-                # ("Failed to find a compatible device": a sit, once, in session 20's make test). Try
-                # again for a while; any other refusal fails at once.
+                # take it over and tries to create it ("exists": 2 of 9 NetworkManager-target runs in
+                # fresh lab guests in sessions 18-19, none of 9 in session 20), or finds it incompatible
+                # with the connection ("Failed to find a compatible device": 2 of those 9 in session
+                # 20, one of them after these tries, so they do not always cure it). Try again for a
+                # while; any other refusal fails at once.
                 if not any(words in str(exc) for words in LAGGING_REFUSALS):
                     raise
                 refused[:] = [exc]

@@ -213,8 +213,10 @@ class FakeNM(object):
             return (0, '', '') if self.loaded[uuid][2]['ip-tunnel'] == tunnel else (1, '', "Can't reapply ip-tunnel.ttl")
         if argv[:5] == ['nmcli', '--wait', '60', 'connection', 'up']:
             path, name, groups = self.loaded[argv[-1]]
-            if name in self.fail_up or self.incompatible_up.get(name):
-                self.incompatible_up[name] = self.incompatible_up.get(name, 1) - 1
+            incompatible = name in self.fail_up or self.incompatible_up.get(name, 0) > 0
+            if name in self.incompatible_up:
+                self.incompatible_up[name] -= 1
+            if incompatible:
                 return 4, '', 'Error: Connection activation failed: Failed to find a compatible device for this connection'
             if self.exists_up.get(name) and name not in self.removed:
                 self.exists_up[name] -= 1
