@@ -16,7 +16,7 @@ import pytest
 from ansible_collections.edgenet.router.plugins.module_utils._rtnl import _codec as rtnl
 from ansible_collections.edgenet.router.plugins.module_utils._rtnl import _socket
 from ansible_collections.edgenet.router.plugins.module_utils._rtnl._socket import RtnlSocket
-from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.fake_rtnl import ack, message, sock_with
+from ansible_collections.edgenet.router.tests.unit.plugins.module_utils.fake_rtnl import FakeSocket, ack, message, sock_with
 
 TUNNELS = [
     ('ipip', {'local': '192.0.2.1', 'remote': '198.51.100.2', 'ttl': 64, 'tos': 1, 'proto': 4, 'pmtudisc': 1,
@@ -158,6 +158,48 @@ def test_a_route_dump_keeps_only_the_asked_origins():
     assert [r['dst'] for r in s.routes(socket.AF_INET6, (3, 4))] == ['2001:db8:1::', '2001:db8:2::']
     s = sock_with([replies, done])
     assert [r['proto'] for r in s.routes(socket.AF_INET6)] == [2, 4, 3, 9]
+
+
+class _FilteringSocket(FakeSocket):
+    """A kernel socket's stand-in that takes socket options (or refuses them, as before 4.20)."""
+
+    def __init__(self, datagrams, refuses=False):
+        FakeSocket.__init__(self, datagrams)
+        self.refuses = refuses
+        self.options = []
+
+    def setsockopt(self, level, option, value):
+        if self.refuses:
+            raise OSError(92, 'Protocol not available')
+        self.options.append((level, option, value))
+
+
+def test_a_route_dump_asks_the_kernel_for_each_origin_with_strict_checking_on_just_for_it():
+    def route(seq, proto, dst):
+        return message(rtnl.RTM_NEWROUTE, seq, rtnl.RTMSG.pack(socket.AF_INET, 24, 0, 0, 254, proto, 0, 1, 0)
+                       + rtnl.attr(rtnl.RTA_DST, socket.inet_aton(dst)) + rtnl.attr(rtnl.RTA_OIF, struct.pack('=I', 5)))
+    done = [message(rtnl.NLMSG_DONE, seq, struct.pack('=i', 0)) for seq in (1, 2)]
+    fake = _FilteringSocket([route(1, 3, '10.0.3.0'), done[0], route(2, 4, '10.0.4.0'), done[1]])
+    s = RtnlSocket.over(fake)
+    assert [r['dst'] for r in s.routes(socket.AF_INET, (3, 4))] == ['10.0.3.0', '10.0.4.0']
+    asked = [rtnl.RTMSG.unpack_from(sent, rtnl.NLMSGHDR.size) for sent in fake.sent]
+    assert [(a[0], a[5]) for a in asked] == [(socket.AF_INET, 3), (socket.AF_INET, 4)]   # family, protocol
+    assert fake.options == [(_socket.SOL_NETLINK, _socket.NETLINK_GET_STRICT_CHK, 1),
+                            (_socket.SOL_NETLINK, _socket.NETLINK_GET_STRICT_CHK, 0)]
+    # every origin: one dump, and the option is not touched
+    fake = _FilteringSocket([route(1, 2, '10.0.2.0'), done[0]])
+    assert [r['proto'] for r in RtnlSocket.over(fake).routes(socket.AF_INET)] == [2]
+    assert fake.options == []
+
+
+def test_a_kernel_without_strict_checking_sends_every_route_and_the_others_are_dropped_here():
+    def route(proto, dst):
+        return message(rtnl.RTM_NEWROUTE, 1, rtnl.RTMSG.pack(socket.AF_INET, 24, 0, 0, 254, proto, 0, 1, 0)
+                       + rtnl.attr(rtnl.RTA_DST, socket.inet_aton(dst)) + rtnl.attr(rtnl.RTA_OIF, struct.pack('=I', 5)))
+    fake = _FilteringSocket([route(2, '10.0.2.0') + route(4, '10.0.4.0') + route(3, '10.0.3.0'),
+                             message(rtnl.NLMSG_DONE, 1, struct.pack('=i', 0))], refuses=True)
+    assert [r['dst'] for r in RtnlSocket.over(fake).routes(socket.AF_INET, (3, 4))] == ['10.0.4.0', '10.0.3.0']
+    assert len(fake.sent) == 1 and rtnl.RTMSG.unpack_from(fake.sent[0], rtnl.NLMSGHDR.size)[5] == 0
 
 
 def test_a_refusal_is_an_oserror_with_the_errno():
