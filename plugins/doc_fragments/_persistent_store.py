@@ -39,9 +39,9 @@ options:
         NetworkManager reloads the files (C(nmcli connection reload)) and is made to hold each
         tunnel written with its connection (C(nmcli device reapply NAME) when only addresses,
         routes or mtu changed, else C(nmcli connection up)); it takes over the device the runtime
-        store made, without recreating it (when it will not take a running link over and its
-        activation keeps failing with C(exists), the link is removed and NetworkManager makes it
-        from the connection; the task warns that the tunnel was down for that moment). Left alone
+        store made, without recreating it (the reload waits until NetworkManager has a device for
+        each link the runtime store made: a connection loaded before gets a device of its own that
+        never takes the link over). Left alone
         after a reload, NetworkManager takes such devices over by itself a moment later and may
         flush their addresses and routes, so the module does it and waits. A keyfile
         NetworkManager does not load, or a connection it cannot activate, fails the task and every

@@ -174,7 +174,7 @@ def run_iptun(params, runtime, persistent=None, check_mode=False, resolve=None, 
     outcome = engine.run(TABLE, stores, desired, check_mode=check_mode, recreate=params.get('recreate', 'allowed'),
                          confirm=confirm)
     result = TASK.result(params, outcome, confirm)
-    result['warnings'] = _missing_kinds(outcome, runtime) if check_mode else [note for s in stores for note in s.notes]
+    result['warnings'] = _missing_kinds(outcome, runtime) if check_mode else []
     return result
 
 

@@ -60,12 +60,11 @@ import ipaddress
 import os
 
 from ansible_collections.edgenet.router.plugins.module_utils._engine import PERSISTENT, Store, DELETE
-from ansible_collections.edgenet.router.plugins.module_utils._command import checked
 from ansible_collections.edgenet.router.plugins.module_utils._poll import until
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel_kernel import rule_from_words, rule_words
 from ansible_collections.edgenet.router.plugins.module_utils._nm import (
     SUFFIX, KeyfileDir, NmError, activate, active_uuid, configured_directory, connection_uuid, device_known, loaded_files, parse, reapply,
-    reload, render,
+    reload, render, running,
 )
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel import (
     GRE_KINDS, KEY_MAX, TABLE, TYPES, KIND_FIELDS, TunnelError, _norm_address_list, _norm_routes, _norm_rules, tos_byte,
@@ -76,10 +75,10 @@ __all__ = ['NmTunnels', 'check_persistable', 'render_groups', 'parse_groups']
 
 # type -> NetworkManager's ip-tunnel mode (NMIPTunnelMode, nm-dbus-interface.h).
 MODES = {'ipip': 1, 'gre': 2, 'sit': 3, '6to4': 3, 'ip6ip6': 6, 'ipip6': 7, 'ip6gre': 8, 'gretap': 10, 'ip6gretap': 11}
-# How long to wait for NetworkManager to see a link the runtime store made (see _bring_up).
+# How long to wait for NetworkManager to see a link the runtime store made (see settle).
 DEVICE_WAIT = 10
 # How long to retry an activation NetworkManager refuses while its view of the link lags, before
-# making the link anew ("exists") or failing (see _bring_up); the words of those refusals.
+# failing (see _bring_up); the words of those refusals.
 EXISTS_WAIT = 5
 LAGGING_REFUSALS = ('exists', 'Failed to find a compatible device')
 MODE_TYPES = {1: 'ipip', 2: 'gre', 3: 'sit', 6: 'ip6ip6', 7: 'ipip6', 8: 'ip6gre', 10: 'gretap', 11: 'ip6gretap'}
@@ -350,7 +349,6 @@ class NmTunnels(Store):
         self._written = {}   # name -> True (written) / False (removed) since the last settle
         self._restorable = set()   # names a rollback may restore (snapshots taken, records replayed)
         self._reloaded = False     # a settle reloaded the files and then failed
-        self.notes = []
 
     @staticmethod
     def host_problem(directory, run_command=None):
@@ -405,7 +403,19 @@ class NmTunnels(Store):
         connection written from its file and none of those removed. A failure rolls the whole
         apply back."""
         written, self._written = self._written, {}
-        if not written or self._run_command is None or not reload(self._run_command):
+        if not written or self._run_command is None or not running(self._run_command):
+            return
+        # NetworkManager must have made its device of each link the runtime store wrote before it
+        # loads the connection: loaded first, the connection gets a device of its own that never
+        # takes the link over, so every activation tries to create the link and fails ("exists",
+        # then "Failed to find a compatible device"), and removing the link removes that device
+        # too. Its debug journal showed it (lab, NetworkManager 1.42, a first apply in a fresh
+        # guest): the link's new-link event still queued when the reload came, 0.6 s after the
+        # link was made. So wait, bounded, until it knows each link (a link it never shows is
+        # left to the activation, as before).
+        for name in sorted(name for name, present in written.items() if present):
+            until(lambda: device_known(self._run_command, name), DEVICE_WAIT)
+        if not reload(self._run_command):
             return
         # From here NetworkManager holds the new files: if this fails, the engine's rollback restores
         # the files before any "settled again" step exists (that is journaled after a settle that
@@ -429,14 +439,12 @@ class NmTunnels(Store):
         """Make NetworkManager hold the tunnel's device with the connection just written: reapply
         when it is active already and only addresses, routes or mtu changed (no interruption),
         else activate it (on the device the runtime store made: NetworkManager takes it over
-        without recreating it; an active one is deactivated and activated again). When it will
-        not take the link over, the link is removed and NetworkManager makes it (a note says so)."""
+        without recreating it; an active one is deactivated and activated again)."""
         uuid = connection_uuid(name)
         if active_uuid(self._run_command, name) == uuid and reapply(self._run_command, name):
             return
-        # Activated before NetworkManager has seen the link the runtime store made, it creates the
-        # device anew and fails with "exists" (seen in the lab on a loaded host): wait for it first,
-        # bounded (a device that never comes is created by the activation, as before).
+        # A rollback's restore reloads without settle's wait: wait here too, bounded (a device
+        # that never comes is created by the activation, as before).
         until(lambda: device_known(self._run_command, name), DEVICE_WAIT)
         refused = []
 
@@ -444,30 +452,16 @@ class NmTunnels(Store):
             try:
                 activate(self._run_command, uuid)
             except NmError as exc:
-                # NetworkManager's view of a link the runtime store has just made may lag: it does not
-                # take it over and tries to create it ("exists": 2 of 9 NetworkManager-target runs in
-                # fresh lab guests in sessions 18-19, none of 9 in session 20), or finds it incompatible
-                # with the connection ("Failed to find a compatible device": 2 of those 9 in session
-                # 20, one of them after these tries, so they do not always cure it). Try again for a
-                # while; any other refusal fails at once.
+                # Refusals of a NetworkManager whose view of the link lags (settle's wait is for
+                # the device; its properties follow the link's events): tried again for a while;
+                # any other refusal fails at once.
                 if not any(words in str(exc) for words in LAGGING_REFUSALS):
                     raise
                 refused[:] = [exc]
                 return False
             return True
-        if until(activated, EXISTS_WAIT, interval=1):
-            return
-        if 'exists' not in str(refused[0]):
+        if not until(activated, EXISTS_WAIT, interval=1):
             raise refused[0]
-        # Still "exists": NetworkManager will not take this link over (the retries did not always
-        # help, session 19). Remove it, and the activation makes the device from the connection, as
-        # at boot; the verify that follows reads what it made. The link is the tunnel this apply
-        # wrote (its name is a validated tunnel name), so nothing but it is down for that moment.
-        checked(self._run_command, ['ip', 'link', 'delete', 'dev', name], NmError)
-        activate(self._run_command, uuid)
-        self.notes.append('%s: NetworkManager would not take over the running link (its activation failed with '
-                          '"exists"), so the link was removed and NetworkManager made it from its connection; '
-                          'the tunnel was down for that moment' % name)
 
     def settle_again(self):
         """After a rollback restored the files: NetworkManager reloads them, and brings up again

@@ -282,9 +282,6 @@ class Store(object):
     # True: apply() hands the store each run of consecutive writes at once (write_many), so it
     # can send them to the kernel together instead of one round trip per write.
     batches = False
-    # What an apply did that the task's result should say (module warnings): a store appends to
-    # its own list (see NmTunnels._bring_up).
-    notes = ()
 
     def read(self):
         raise NotImplementedError
