@@ -40,8 +40,8 @@ options:
         tunnel written with its connection (C(nmcli device reapply NAME) when only addresses,
         routes or mtu changed, else C(nmcli connection up)); it takes over the device the runtime
         store made, without recreating it (the reload waits until NetworkManager has a device for
-        each link the runtime store made: a connection loaded before gets a device of its own that
-        never takes the link over). Left alone
+        each link the runtime store made, since a connection loaded before gets a device of its own
+        that never takes the link over). Left alone
         after a reload, NetworkManager takes such devices over by itself a moment later and may
         flush their addresses and routes, so the module does it and waits. A keyfile
         NetworkManager does not load, or a connection it cannot activate, fails the task and every
