@@ -399,9 +399,9 @@ class NmTunnels(Store):
         return self.files.locked()
 
     def settle(self):
-        """``nmcli connection reload`` when NetworkManager runs, then check that it holds every
-        connection written from its file and none of those removed. A failure rolls the whole
-        apply back."""
+        """``nmcli connection reload`` when NetworkManager runs, once it has a device for each
+        link written; then check that it holds every connection written from its file and none of
+        those removed, and bring each written one up. A failure rolls the whole apply back."""
         written, self._written = self._written, {}
         if not written or self._run_command is None or not running(self._run_command):
             return
