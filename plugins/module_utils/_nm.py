@@ -175,8 +175,13 @@ def reload(run_command):
     when it starts)."""
     if not running(run_command):
         return False
-    checked(run_command, ['nmcli', 'connection', 'reload'], NmError)
+    reload_running(run_command)
     return True
+
+
+def reload_running(run_command):
+    """:func:`reload` for a caller that has just seen NetworkManager run (:func:`running`)."""
+    checked(run_command, ['nmcli', 'connection', 'reload'], NmError)
 
 
 def activate(run_command, connection, timeout=60):

@@ -64,7 +64,7 @@ from ansible_collections.edgenet.router.plugins.module_utils._poll import until
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel_kernel import rule_from_words, rule_words
 from ansible_collections.edgenet.router.plugins.module_utils._nm import (
     SUFFIX, KeyfileDir, NmError, activate, active_uuid, configured_directory, connection_uuid, device_known, loaded_files, parse, reapply,
-    reload, render, running,
+    reload, reload_running, render, running,
 )
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel import (
     GRE_KINDS, KEY_MAX, TABLE, TYPES, KIND_FIELDS, TunnelError, _norm_address_list, _norm_routes, _norm_rules, tos_byte,
@@ -415,8 +415,7 @@ class NmTunnels(Store):
         # left to the activation, as before).
         for name in sorted(name for name, present in written.items() if present):
             until(lambda: device_known(self._run_command, name), DEVICE_WAIT)
-        if not reload(self._run_command):
-            return
+        reload_running(self._run_command)
         # From here NetworkManager holds the new files: if this fails, the engine's rollback restores
         # the files before any "settled again" step exists (that is journaled after a settle that
         # succeeded), so each restore reloads by itself (see _Restore).
@@ -432,20 +431,22 @@ class NmTunnels(Store):
                 raise NmError('NetworkManager still holds the connection of %s after nmcli connection reload' % path)
         for name, present in sorted(written.items()):
             if present:
-                self._bring_up(name)
+                self._bring_up(name, waited=True)
         self._reloaded = False
 
-    def _bring_up(self, name):
+    def _bring_up(self, name, waited=False):
         """Make NetworkManager hold the tunnel's device with the connection just written: reapply
         when it is active already and only addresses, routes or mtu changed (no interruption),
         else activate it (on the device the runtime store made: NetworkManager takes it over
-        without recreating it; an active one is deactivated and activated again)."""
+        without recreating it; an active one is deactivated and activated again). ``waited``:
+        settle has already waited for NetworkManager to know the device."""
         uuid = connection_uuid(name)
         if active_uuid(self._run_command, name) == uuid and reapply(self._run_command, name):
             return
-        # A rollback's restore reloads without settle's wait: wait here too, bounded (a device
-        # that never comes is created by the activation, as before).
-        until(lambda: device_known(self._run_command, name), DEVICE_WAIT)
+        if not waited:
+            # A rollback's restore reloads without settle's wait: wait here, bounded (a device
+            # that never comes is created by the activation, as before).
+            until(lambda: device_known(self._run_command, name), DEVICE_WAIT)
         refused = []
 
         def activated():

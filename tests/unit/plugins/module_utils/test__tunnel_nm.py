@@ -254,9 +254,10 @@ def test_the_store_in_the_cycle_check_apply_idempotent_change_remove(host):
     applied = host()
     assert [c['store'] for c in applied['changes']] == ['persistent', 'runtime']
     uuid = connection_uuid('he-ipv6')
-    assert host.nm.calls[-5:] == ['nmcli connection reload', 'nmcli -t -f UUID,FILENAME connection show',
-                                  'nmcli -g GENERAL.CON-UUID device show he-ipv6',
+    assert host.nm.calls[-6:] == ['systemctl is-active --quiet NetworkManager.service',
                                   'nmcli -g GENERAL.DEVICE device show he-ipv6',
+                                  'nmcli connection reload', 'nmcli -t -f UUID,FILENAME connection show',
+                                  'nmcli -g GENERAL.CON-UUID device show he-ipv6',
                                   'nmcli --wait 60 connection up uuid %s' % uuid]
     assert host.nm.up['he-ipv6'][0] == uuid
     calls = len(host.nm.calls)
@@ -266,8 +267,8 @@ def test_the_store_in_the_cycle_check_apply_idempotent_change_remove(host):
     assert host.nm.calls[-1] == 'nmcli device reapply he-ipv6'
     # the ttl: NetworkManager refuses to reapply it, so the connection is activated again
     host(ttl=20)
-    assert host.nm.calls[-3:] == ['nmcli device reapply he-ipv6', 'nmcli -g GENERAL.DEVICE device show he-ipv6',
-                                  'nmcli --wait 60 connection up uuid %s' % uuid]
+    assert host.nm.calls[-2:] == ['nmcli device reapply he-ipv6', 'nmcli --wait 60 connection up uuid %s' % uuid]
+    assert host.nm.calls.count('nmcli -g GENERAL.DEVICE device show he-ipv6') == 3   # once per apply, before the reload
     removed = host(state='absent')
     assert removed['changed'] and not os.path.exists(host.path) and uuid not in host.nm.loaded
 
@@ -354,8 +355,8 @@ def test_the_reload_waits_until_networkmanager_sees_the_link(host):
     host()
     calls = host.nm.calls
     asked = [i for i, c in enumerate(calls) if c == 'nmcli -g GENERAL.DEVICE device show he-ipv6']
-    assert len(asked) == 5   # three unseen, the one that sees it, and the activation's own look
-    assert asked[3] < calls.index('nmcli connection reload') < asked[4] < \
+    assert len(asked) == 4   # three unseen and the one that sees it, all before the reload
+    assert asked[3] < calls.index('nmcli connection reload') < \
         calls.index('nmcli --wait 60 connection up uuid %s' % connection_uuid('he-ipv6'))
     assert host.nm.twins == set() and host.nm.up['he-ipv6'][0] == connection_uuid('he-ipv6')
 
