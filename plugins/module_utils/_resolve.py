@@ -38,31 +38,48 @@ class ResolveError(ValueError):
     pass
 
 
-_IPV4_PROBLEMS = (
-    # (test on the address as an int, word): the rules of ipaddress's properties (used for IPv6
-    # below) as integer tests, which cost a ninth as much: bulk mode checks every endpoint.
-    (lambda n: n == 0, 'unspecified'),
-    (lambda n: n >> 28 == 0xE, 'multicast'),
-    (lambda n: n >> 24 == 127, 'loopback'),
-    (lambda n: n == 0xFFFFFFFF, 'broadcast'),
-    (lambda n: n >> 28 == 0xF, 'reserved (240.0.0.0/4)'),
-)
+def _ipv4_problem(number):
+    """What makes the IPv4 address ``number`` (an int) no tunnel endpoint, as a word, or None:
+    the rules of ipaddress's properties (used for IPv6 below) as integer tests, which cost a ninth
+    as much: bulk mode checks every endpoint. Broadcast is tested before the reserved /4 it lies in."""
+    if number == 0:
+        return 'unspecified'
+    if number >> 28 == 0xE:
+        return 'multicast'
+    if number >> 24 == 127:
+        return 'loopback'
+    if number == 0xFFFFFFFF:
+        return 'broadcast'
+    if number >> 28 == 0xF:
+        return 'reserved (240.0.0.0/4)'
+    return None
+
+
+def _ipv6_problem(address):
+    """:func:`_ipv4_problem` for an IPv6Address."""
+    if address.is_unspecified:
+        return 'unspecified'
+    if address.is_multicast:
+        return 'multicast'
+    if address.is_loopback:
+        return 'loopback'
+    if address.ipv4_mapped is not None:
+        # ::ffff:a.b.c.d is an IPv4 host as seen by a dual-stack socket; on the wire it is no IPv6 endpoint.
+        return 'IPv4-mapped (::ffff:0:0/96: use an IPv4 tunnel type)'
+    return None
 
 
 def _check_usable(address, what):
-    """Refuse addresses no tunnel endpoint can have."""
-    if address.version == 4:
-        number = int(address)
-        problems = ((bad(number), word) for bad, word in _IPV4_PROBLEMS)
-    else:
-        problems = ((address.is_unspecified, 'unspecified'), (address.is_multicast, 'multicast'),
-                    (address.is_loopback, 'loopback'),
-                    # ::ffff:a.b.c.d is an IPv4 host as seen by a dual-stack socket; on the wire it is no IPv6 endpoint.
-                    (address.ipv4_mapped is not None, 'IPv4-mapped (::ffff:0:0/96: use an IPv4 tunnel type)'))
-    for bad, word in problems:
-        if bad:
-            article = 'an' if word[0] in 'aeiouAEIOU' else 'a'
-            raise ResolveError('%s %s is %s %s address and cannot be a tunnel endpoint' % (what, address, article, word))
+    """Refuse an address (an ipaddress object) no tunnel endpoint can have."""
+    word = _ipv4_problem(int(address)) if address.version == 4 else _ipv6_problem(address)
+    _refuse(word, address, what)
+
+
+def _refuse(word, address, what):
+    """ResolveError when the address (an object or its canonical text) has a problem ``word``."""
+    if word is not None:
+        article = 'an' if word[0] in 'aeiouAEIOU' else 'a'
+        raise ResolveError('%s %s is %s %s address and cannot be a tunnel endpoint' % (what, address, article, word))
 
 
 def _parse(text):
@@ -101,6 +118,10 @@ def resolve_endpoint(text, family, what, getaddrinfo=socket.getaddrinfo):
     if not isinstance(text, str):
         raise ResolveError('%s %s is refused: it must be %s' % (what, quoted(text), HOST_RULE))
     text = text.strip()
+    packed = plain_ipv4(text) if family == 4 else None
+    if packed is not None:  # its own canonical text (see plain_ipv4): no ipaddress object to make
+        _refuse(_ipv4_problem(int.from_bytes(packed, 'big')), text, what)
+        return text
     address = _parse(text)
     if address is not None:
         return _canonical(address, family, what)

@@ -14,6 +14,7 @@ hold tunnels are ``_tunnel_kernel`` (runtime) and ``_tunnel_networkd`` (persiste
 from __future__ import annotations
 
 import ipaddress
+import socket
 
 from ansible_collections.edgenet.router.plugins.module_utils._engine import Field, ObjectTable, RECREATE
 from ansible_collections.edgenet.router.plugins.module_utils._names import link_name_problem, quoted
@@ -179,43 +180,43 @@ TABLE_MAX = 2 ** 32 - 1
 ROUTE_KEYS = ('dest', 'via', 'metric', 'table', 'src', 'from')
 
 
-def _norm_table(value, dest):
+def _norm_table(value, where):
     """A routing table: a number 1-4294967295 but 255 (local), or main/default; main (254) is
-    None in the canonical form, so a route in the main table has no ``table`` key at all."""
+    None in the canonical form, so a route in the main table has no ``table`` key at all.
+    ``where``: the route or rule, for the message."""
     if value in (None, ''):
         return None
     number = TABLE_NAMES.get(value.strip().lower()) if isinstance(value, str) else None
     if number is None:
         number = integer(value)
     if number is None or not 1 <= number <= TABLE_MAX or number == 255:
-        where = dest if isinstance(dest, str) else 'route to %s' % dest
         raise TunnelError('%s: table %s must be a number 1-%d other than 255 (the kernel\'s local table), '
                           'or main or default' % (where, quoted(value), TABLE_MAX))
     return None if number == RT_TABLE_MAIN else number
 
 
-def _route_address(value, dest, key):
-    """A route's ``via`` or ``src``: an IP address of the destination's family."""
+def _route_address(value, version, dest, key):
+    """A route's ``via`` or ``src``: an IP address of the destination's family (``version``)."""
     try:
         address = parsed(ipaddress.ip_address, value.strip())
     except (AttributeError, ValueError):
         raise TunnelError('route to %s: %s %s is not an IP address' % (dest, key, quoted(value)))
-    if address.version != dest.version:
+    if address.version != version:
         raise TunnelError('route to %s: %s %s is of the other address family' % (dest, key, address))
     return address
 
 
-def _norm_route_src(value, dest):
+def _norm_route_src(value, version, dest):
     """The preferred source address of a route (``ip route ... src``), of the destination's family."""
     if value in (None, ''):
         return None
-    address = _route_address(value, dest, 'src')
+    address = _route_address(value, version, dest, 'src')
     if address.is_multicast or address.is_unspecified:
         raise TunnelError('route to %s: src %s is not a unicast address this router could send from' % (dest, address))
     return str(address)
 
 
-def _norm_route_from(value, dest):
+def _norm_route_from(value, version, dest):
     """The source prefix of a source-specific route (``ip route ... from``): IPv6 only, the IPv4
     routing table has no source prefix (a rule to another table does that); ::/0 is none."""
     if value in (None, ''):
@@ -224,7 +225,7 @@ def _norm_route_from(value, dest):
         network = parsed(_any_network, value.strip())
     except (AttributeError, ValueError):
         raise TunnelError('route to %s: from %s is not a network such as 2001:db8:1::/48' % (dest, quoted(value)))
-    if dest.version == 4 or network.version == 4:
+    if version == 4 or network.version == 4:
         raise TunnelError('route to %s: from %s - only IPv6 routes can have a source prefix; for IPv4, put the route in '
                           'its own table and add a rule for the source (ip rule)' % (dest, network))
     return None if network.prefixlen == 0 else network.with_prefixlen
@@ -242,13 +243,13 @@ def _norm_route(route):
         raise TunnelError('route %s has unknown keys: %s' % (quoted(route), ', '.join(sorted(quoted(k) for k in unknown))))
     dest = route.get('dest')
     try:
-        dest, dest_text = parsed(_network_and_text, dest.strip())
+        version, dest = parsed(_version_and_text, dest.strip())
     except (AttributeError, ValueError):
         raise TunnelError('route dest %s is not a network such as ::/0 or 198.51.100.0/24; every route needs one'
                           % quoted(dest))
     via = route.get('via')
     if via not in (None, ''):
-        via_addr = _route_address(via, dest, 'via')
+        via_addr = _route_address(via, version, dest, 'via')
         if via_addr.is_multicast or via_addr.is_loopback or via_addr.is_unspecified or str(via_addr) == '255.255.255.255':
             raise TunnelError('route to %s: via %s is not a unicast address, so it cannot be a gateway; give the '
                               'gateway\'s address on the tunnel, or omit via for an on-link route' % (dest, via_addr))
@@ -257,15 +258,15 @@ def _norm_route(route):
         via = None
     metric = route.get('metric')
     if metric in (None, ''):
-        metric = DEFAULT_METRIC[dest.version]
+        metric = DEFAULT_METRIC[version]
     number = integer(metric)
     if number is None or not 0 <= number <= METRIC_MAX:
         raise TunnelError('route to %s: metric %s must be a number between 0 and %d' % (dest, quoted(metric), METRIC_MAX))
-    out = {'dest': dest_text, 'via': via, 'metric': number}
+    out = {'dest': dest, 'via': via, 'metric': number}
     for key, normalise in _ROUTE_OPTIONALS:
         value = route.get(key)
         if value is not None:   # each normaliser's None (and '': none either) is no key
-            value = normalise(value, dest)
+            value = normalise(value, version, dest)
             if value is not None:
                 out[key] = value
     return out
@@ -276,21 +277,27 @@ def _any_network(text):
     return ipaddress.ip_network(text, strict=False)
 
 
-def _network_and_text(text):
-    """:func:`_any_network` and its canonical text, for :func:`parsed` to remember both (the text
-    is made anew each time it is asked for). A plain ``a.b.c.d/len`` skips ipaddress's parser, and
-    is its own canonical text when it has no host bits."""
+def _version_and_text(text):
+    """The IP version of a network (:func:`_any_network`) and its canonical text, host bits
+    cleared, for :func:`parsed` to remember both. A plain ``a.b.c.d/len`` skips ipaddress's
+    parser and objects (a bulk task names a route per tunnel), and is its own canonical text
+    when it has no host bits."""
     plain = plain_ipv4_prefix(text)
     if plain is not None:
-        number = int.from_bytes(plain[0], 'big')
-        network = ipaddress.IPv4Network((number, plain[1]), strict=False)
-        return network, text if int(network.network_address) == number else network.with_prefixlen
+        packed, length = plain
+        number = int.from_bytes(packed, 'big')
+        network = number & (0xFFFFFFFF << (32 - length)) & 0xFFFFFFFF
+        return 4, text if network == number else '%s/%d' % (socket.inet_ntop(socket.AF_INET, network.to_bytes(4, 'big')), length)
     network = _any_network(text)
-    return network, network.with_prefixlen
+    return network.version, network.with_prefixlen
 
 
 _ROUTE_KEY_SET = frozenset(ROUTE_KEYS)
-_ROUTE_OPTIONALS = (('table', _norm_table), ('src', _norm_route_src), ('from', _norm_route_from))
+def _norm_route_table(value, _version, dest):
+    return _norm_table(value, 'route to %s' % dest)
+
+
+_ROUTE_OPTIONALS = (('table', _norm_route_table), ('src', _norm_route_src), ('from', _norm_route_from))
 
 
 def _route_sort_key(route):
@@ -473,6 +480,9 @@ KIND_FIELDS = {
     'ip6gretap': IP6_OUTER_FIELDS + GRE_FIELDS,
 }
 TUNNEL_FIELDS = ('ttl', 'tos', 'pmtudisc', 'encaplimit', 'flowlabel') + GRE_FIELDS
+# kind -> the tunnel fields it does not have (a task giving one is refused)
+OTHER_KINDS_FIELDS = dict((kind, tuple(name for name in TUNNEL_FIELDS if name not in fields))
+                          for kind, fields in KIND_FIELDS.items())
 # Everything IFLA_INFO_DATA carries: a change to any of them resends the whole set.
 LINK_PARAMETERS = ('local', 'remote', 'link') + TUNNEL_FIELDS + SIXRD_FIELDS
 
@@ -548,8 +558,8 @@ def desired_tunnel(params, resolve=resolve_endpoint):
                               % (where, values['remote']))
 
     _gre_shorthands(values, kind, where)
-    for name in TUNNEL_FIELDS:
-        if name not in KIND_FIELDS[kind] and values[name] is not None:
+    for name in OTHER_KINDS_FIELDS[kind]:
+        if values[name] is not None:
             raise TunnelError('%s: %s does not apply to type %s (%s)' % (where, name, ttype, kind))
     if kind in GRE_KINDS:
         # no key, checksum or sequence number unless asked, as iproute2 makes a GRE link

@@ -95,11 +95,11 @@ def test_the_plain_ipv4_fast_path_gives_what_ipaddress_gives(text):
         assert expected is not ValueError and expected[0] == text and plain == expected[1][1:]
     try:
         network = ipaddress.ip_network(text.strip(), strict=False)
-        expected = (network, network.with_prefixlen)
+        expected = (network.version, network.with_prefixlen)
     except ValueError:
         expected = ValueError
     try:
-        got = _tunnel._network_and_text(text.strip())
+        got = _tunnel._version_and_text(text.strip())
     except ValueError:
         got = ValueError
     assert got == expected
