@@ -293,7 +293,10 @@ def _version_and_text(text):
 
 
 _ROUTE_KEY_SET = frozenset(ROUTE_KEYS)
+
+
 def _norm_route_table(value, _version, dest):
+    """A route's ``table`` (:func:`_norm_table`), with the other route options' arguments."""
     return _norm_table(value, 'route to %s' % dest)
 
 

@@ -64,7 +64,7 @@ from ansible_collections.edgenet.router.plugins.module_utils._poll import until
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel_kernel import rule_from_words, rule_words
 from ansible_collections.edgenet.router.plugins.module_utils._nm import (
     SUFFIX, KeyfileDir, NmError, activate, active_uuid, configured_directory, connection_uuid, device_known, loaded_files, parse, reapply,
-    reload, reload_running, render, running,
+    reload_running, render, running,
 )
 from ansible_collections.edgenet.router.plugins.module_utils._tunnel import (
     GRE_KINDS, KEY_MAX, TABLE, TYPES, KIND_FIELDS, TunnelError, _norm_address_list, _norm_routes, _norm_rules, tos_byte,
@@ -334,7 +334,8 @@ class NmTunnels(Store):
     written, then has it hold each tunnel written with that connection (reapplied or activated on
     the device the runtime store made: see ``_nm`` for why and the lab figures): a keyfile it
     refused or a connection it could not activate fails the task and rolls every store back.
-    None: nothing is asked (tests, callers that reload themselves).
+    None: nothing is asked (tests, callers that reload themselves). ``link_present(name)`` tells
+    whether the kernel has the link (a rollback waits for NetworkManager's device of those only).
     """
 
     name = PERSISTENT
@@ -343,12 +344,12 @@ class NmTunnels(Store):
     settles_again = True
     check_persistable = staticmethod(check_persistable)
 
-    def __init__(self, directory, run_command=None):
+    def __init__(self, directory, run_command=None, link_present=None):
         self.files = KeyfileDir(directory)
         self._run_command = run_command
+        self._link_present = link_present or _link_in_sysfs
         self._written = {}   # name -> True (written) / False (removed) since the last settle
         self._restorable = set()   # names a rollback may restore (snapshots taken, records replayed)
-        self._reloaded = False     # a settle reloaded the files and then failed
 
     @staticmethod
     def host_problem(directory, run_command=None):
@@ -413,13 +414,11 @@ class NmTunnels(Store):
         # guest): the link's new-link event still queued when the reload came, 0.6 s after the
         # link was made. So wait, bounded, until it knows each link (a link it never shows is
         # left to the activation, as before).
-        for name in sorted(name for name, present in written.items() if present):
-            until(lambda: device_known(self._run_command, name), DEVICE_WAIT)
+        self._wait_for_devices(name for name, present in written.items() if present)
         reload_running(self._run_command)
-        # From here NetworkManager holds the new files: if this fails, the engine's rollback restores
-        # the files before any "settled again" step exists (that is journaled after a settle that
-        # succeeded), so each restore reloads by itself (see _Restore).
-        self._reloaded = True
+        # From here NetworkManager holds the new files: if this fails, the engine's rollback
+        # restores the files and the links, then settles again (settle_again).
+        self.settled_in_part = True
         loaded = loaded_files(self._run_command)
         for name, present in sorted(written.items()):
             path = self.files.path(name, SUFFIX)
@@ -431,22 +430,29 @@ class NmTunnels(Store):
                 raise NmError('NetworkManager still holds the connection of %s after nmcli connection reload' % path)
         for name, present in sorted(written.items()):
             if present:
-                self._bring_up(name, waited=True)
-        self._reloaded = False
+                self._bring_up(name)
+        self.settled_in_part = False
 
-    def _bring_up(self, name, waited=False):
-        """Make NetworkManager hold the tunnel's device with the connection just written: reapply
-        when it is active already and only addresses, routes or mtu changed (no interruption),
-        else activate it (on the device the runtime store made: NetworkManager takes it over
-        without recreating it; an active one is deactivated and activated again). ``waited``:
-        settle has already waited for NetworkManager to know the device."""
+    def _wait_for_devices(self, names):
+        """Before a reload: wait, bounded, until NetworkManager has a device of each link named
+        (see settle; a link it never shows is left to the activation, which creates it)."""
+        for name in sorted(names):
+            until(lambda: device_known(self._run_command, name), DEVICE_WAIT)
+
+    def _restored_links(self, names):
+        """Of the tunnels a rollback restored, those whose link the kernel has again: the runtime
+        store may have just made it anew (a deleted tunnel put back), the race settle waits out."""
+        return [name for name in names if self._link_present(name)]
+
+    def _bring_up(self, name):
+        """Make NetworkManager hold the tunnel's device with the connection just loaded (after the
+        wait for its device: :meth:`_wait_for_devices`): reapply when it is active already and only
+        addresses, routes or mtu changed (no interruption), else activate it (on the device the
+        runtime store made: NetworkManager takes it over without recreating it; an active one is
+        deactivated and activated again)."""
         uuid = connection_uuid(name)
         if active_uuid(self._run_command, name) == uuid and reapply(self._run_command, name):
             return
-        if not waited:
-            # A rollback's restore reloads without settle's wait: wait here, bounded (a device
-            # that never comes is created by the activation, as before).
-            until(lambda: device_known(self._run_command, name), DEVICE_WAIT)
         refused = []
 
         def activated():
@@ -465,23 +471,19 @@ class NmTunnels(Store):
             raise refused[0]
 
     def settle_again(self):
-        """After a rollback restored the files: NetworkManager reloads them, and brings up again
-        each restored connection it loaded (a restored modify is the old connection active again)."""
+        """After a rollback restored the files and the links (the engine runs this last, see
+        ``_engine._apply``; also after a settle that failed after its reload): NetworkManager reloads the
+        files, once it has a device of each restored link (see settle), and brings up again each
+        restored connection it loaded (a restored modify is the old connection active again)."""
         self._written = {}
-        if self._run_command is None or not reload(self._run_command):
+        if self._run_command is None or not running(self._run_command):
             return
+        self._wait_for_devices(self._restored_links(self._restorable))
+        reload_running(self._run_command)
         loaded = loaded_files(self._run_command)
         for name in sorted(self._restorable):
             if loaded.get(connection_uuid(name)) == self.files.path(name, SUFFIX):
                 self._bring_up(name)
-
-    def after_restore(self, name):
-        """A file restored by a rollback after a settle failed halfway: NetworkManager reloads it,
-        and brings the restored connection up again when there is one."""
-        if not self._reloaded or not reload(self._run_command):
-            return
-        if loaded_files(self._run_command).get(connection_uuid(name)) == self.files.path(name, SUFFIX):
-            self._bring_up(name)
 
     def managed(self):
         return set(self.read())
@@ -499,7 +501,7 @@ class NmTunnels(Store):
 
     def snapshot(self, key):
         self._restorable.add(key)
-        return _Restore(self, key, self.files.snapshot(key))
+        return self.files.snapshot(key)
 
     def restore_record(self, record):
         self.files.restore_record(record)
@@ -514,20 +516,7 @@ class NmTunnels(Store):
         return ['write %s' % path, 'nmcli connection reload', 'nmcli connection up uuid %s' % connection_uuid(change.key)]
 
 
-class _Restore(object):
-    """A snapshot of one tunnel's keyfile (see ``_files.Snapshot``) that, once it put the file
-    back, makes NetworkManager take it when a settle had already loaded the new one
-    (:meth:`NmTunnels.after_restore`). ``record()`` is the snapshot's own: a commit-confirm
-    rollback replays records through ``restore_record`` and then settles again."""
-
-    def __init__(self, store, name, snapshot):
-        self.store = store
-        self.name = name
-        self.snapshot = snapshot
-
-    def __call__(self):
-        self.snapshot()
-        self.store.after_restore(self.name)
-
-    def record(self):
-        return self.snapshot.record()
+def _link_in_sysfs(name):
+    """Whether the host's kernel has a link ``name`` (a literal interface name: see check_name):
+    the store writes the host namespace's files only."""
+    return os.path.lexists(os.path.join('/sys/class/net', name))

@@ -103,11 +103,19 @@ def _settle(stores, steps, journal):
         try:
             stores[name].settle()
         except Exception as exc:  # pylint: disable=broad-except
+            if stores[name].settled_in_part:   # some writes took effect: the undo settles again too
+                _settle_again_last(journal, stores[name])
             raise _rollback(journal, exc, Change(name, None, SETTLE, None, None))
-        if stores[name].settles_again:
-            # First in the journal, so undone last: after the writes it would make take effect.
-            journal.insert(0, ('%s store settled again' % name, stores[name].settle_again,
-                               {'store': name, 'undo': SETTLE, 'description': '%s store settled again' % name}))
+        _settle_again_last(journal, stores[name])
+
+
+def _settle_again_last(journal, store):
+    """Journal the store's :meth:`settle_again`, when it has one, first, so undone last: after
+    every write it would make take effect was undone, in every store (a link the runtime store
+    makes anew is there before a manager reloads the file that describes it)."""
+    if store.settles_again:
+        description = '%s store settled again' % store.name
+        journal.insert(0, (description, store.settle_again, {'store': store.name, 'undo': SETTLE, 'description': description}))
 
 
 def _journal(journal, store, change, action, before, after, restore=None):

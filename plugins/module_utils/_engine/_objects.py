@@ -337,6 +337,10 @@ class Store(object):
     # :meth:`settle_again` after the undo, so the restored state takes effect the same way.
     settles_again = False
 
+    # True once a settle that fails has made some writes take effect (a manager that loaded the
+    # new files, then could not bring one up): the undo then settles again too, last.
+    settled_in_part = False
+
     def settle_again(self):
         """Make what a rollback restored take effect (see ``settles_again``)."""
 

@@ -238,7 +238,8 @@ def host(tmp_path):
     def run(check_mode=False, **changes):
         nl.read_only = check_mode
         try:
-            return run_iptun(params(**dict(HE, **changes)), KernelTunnels(nl), NmTunnels(directory, nm),
+            return run_iptun(params(**dict(HE, **changes)), KernelTunnels(nl),
+                             NmTunnels(directory, nm, link_present=lambda name: name in nl.links_by_name),
                              check_mode=check_mode, resolve=fake_resolve)
         finally:
             nl.read_only = False
@@ -372,6 +373,37 @@ def test_a_connection_loaded_before_networkmanager_saw_its_link_is_a_failed_task
     with pytest.raises(engine.ApplyError, match='failed to create resources: exists.*Rolled back'):
         host()
     assert host.nm.twins == {'he-ipv6'} and not os.path.exists(host.path) and 'he-ipv6' not in host.nl.links_by_name
+
+
+def test_a_rollback_that_makes_a_link_anew_waits_for_its_device_before_the_reload(tmp_path):
+    # One task removes a tunnel and changes another, whose activation fails: the rollback makes
+    # the removed tunnel's link anew and puts its file back, then NetworkManager reloads. Loaded
+    # before NetworkManager saw the new link, the connection would get a device of its own that
+    # never takes the link over (the fake's twins), as in settle.
+    nl = FakeNetlink()
+    directory = str(tmp_path / 'system-connections')
+    nm = FakeNM(directory)
+    second = dict(HE, name='he-two', remote='203.0.113.9', addresses=['2001:db8:2::2/64'], routes=[])
+
+    def run(*tunnels):
+        task = params(tunnels=[dict(t) for t in tunnels], purge=False)
+        return run_iptun(task, KernelTunnels(nl), NmTunnels(directory, nm, link_present=lambda name: name in nl.links_by_name),
+                         resolve=fake_resolve)
+    run(HE, second)
+    nm.fail_up.add('he-two')
+    nm.unseen['he-ipv6'] = 2     # the link the rollback makes anew: unseen for two polls
+    start = len(nm.calls)
+    with pytest.raises(engine.ApplyError) as err:
+        run(dict(HE, state='absent'), dict(second, ttl=20))
+    # the links and files first, then one reload (settled again, last)
+    assert err.value.restored == ['runtime he-two set back', 'persistent he-two set back', 'persistent he-ipv6 put back',
+                                  'runtime he-ipv6 put back', 'persistent store settled again']
+    calls = nm.calls[start:]
+    polls = [i for i, c in enumerate(calls) if c == 'nmcli -g GENERAL.DEVICE device show he-ipv6']
+    last_reload = len(calls) - calls[::-1].index('nmcli connection reload') - 1
+    assert len(polls) == 3 and polls[-1] < last_reload   # two unseen, then seen: all before the reload
+    assert nm.twins == set() and nm.up['he-ipv6'][0] == connection_uuid('he-ipv6')
+    assert 'he-ipv6' in nl.links_by_name and os.path.exists(os.path.join(directory, 'edgenet-he-ipv6.nmconnection'))
 
 
 # --- the GRE family -------------------------------------------------------------------------------
