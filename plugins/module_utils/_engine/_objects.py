@@ -191,6 +191,7 @@ class ObjectTable(object):
         self._names = [f.name for f in self.fields]
         self._normalisers = [(f.name, f.normalise) for f in self.fields if f.normalise is not None]
         self._in_store = {}   # store name -> its fields (see in_store)
+        self._compared = {}   # store name -> (name, field) of its compared fields (see compared_in)
 
     def __iter__(self):
         return iter(self.fields)
@@ -227,6 +228,14 @@ class ObjectTable(object):
         if fields is None:
             fields = self._in_store[store] = [f for f in self.fields if store in f.stores]
         return fields
+
+    def compared_in(self, store):
+        """``(name, field)`` of the fields of ``store`` that are compared (``compare`` set), in
+        table order: plan looks at each of every object's (found once per store)."""
+        compared = self._compared.get(store)
+        if compared is None:
+            compared = self._compared[store] = [(f.name, f) for f in self.in_store(store) if f.compare]
+        return compared
 
     def project(self, obj, store):
         """The part of ``obj`` that lives in ``store``."""

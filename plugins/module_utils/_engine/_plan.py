@@ -21,13 +21,13 @@ __all__ = ['plan', 'unkept', 'predict', 'view', 'compare_stores']
 def _differences(table, store, before, desired):
     """Fields whose desired value is set and differs from ``before``."""
     fields = {}
-    for field in table.in_store(store):
-        wanted = desired.get(field.name)
-        if wanted is None or not field.compare:
+    for name, field in table.compared_in(store):
+        wanted = desired.get(name)
+        if wanted is None:
             continue
-        have = before.get(field.name)
+        have = before.get(name)
         if have != wanted and not field.same(have, wanted):
-            fields[field.name] = (have, wanted)
+            fields[name] = (have, wanted)
     return fields
 
 
