@@ -472,9 +472,10 @@ class NmTunnels(Store):
 
     def settle_again(self):
         """After a rollback restored the files and the links (the engine runs this last, see
-        ``_engine._apply``; also after a settle that failed after its reload): NetworkManager reloads the
-        files, once it has a device of each restored link (see settle), and brings up again each
-        restored connection it loaded (a restored modify is the old connection active again)."""
+        ``_engine._apply``; also after a settle that failed after its reload): NetworkManager
+        reloads the files, once it has a device of each restored link (see settle), and brings
+        up again each restored connection it loaded (a restored modify is the old connection
+        active again)."""
         self._written = {}
         if self._run_command is None or not running(self._run_command):
             return
