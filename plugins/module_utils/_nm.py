@@ -64,7 +64,7 @@ from ansible_collections.edgenet.router.plugins.module_utils._networkd import Ne
 from ansible_collections.edgenet.router.plugins.module_utils._command import checked, unit_active
 
 __all__ = ['DEFAULT_DIRECTORY', 'SUFFIX', 'KeyfileDir', 'NmError', 'activate', 'active_uuid', 'configured_directory',
-           'connection_uuid', 'device_known', 'loaded_files', 'parse', 'reapply', 'reload', 'render', 'running']
+           'connection_uuid', 'device_known', 'loaded_files', 'parse', 'reapply', 'reload_running', 'render', 'running']
 
 DEFAULT_DIRECTORY = '/etc/NetworkManager/system-connections'
 UNIT = 'NetworkManager.service'
@@ -168,19 +168,10 @@ def running(run_command):
     return unit_active(run_command, UNIT)
 
 
-def reload(run_command):
-    """Ask a running NetworkManager to re-read every keyfile (``nmcli connection reload``): it
-    adds, changes or forgets connections; it activates none that is already active and changes
-    no device. True if it was asked, False when NetworkManager does not run (it reads the files
-    when it starts)."""
-    if not running(run_command):
-        return False
-    reload_running(run_command)
-    return True
-
-
 def reload_running(run_command):
-    """:func:`reload` for a caller that has just seen NetworkManager run (:func:`running`)."""
+    """Ask NetworkManager, which the caller has just seen run (:func:`running`), to re-read every
+    keyfile (``nmcli connection reload``): it adds, changes or forgets connections; it activates
+    none that is already active and changes no device."""
     checked(run_command, ['nmcli', 'connection', 'reload'], NmError)
 
 
