@@ -41,7 +41,7 @@ import threading
 
 from ansible_collections.edgenet.router.plugins.module_utils._poll import until
 
-__all__ = ['LOCK_NAME', 'MANAGED_MARKER', 'FilesError', 'atomic_write', 'fsync_directory', 'is_managed', 'is_ours', 'load',
+__all__ = ['LOCK_NAME', 'MANAGED_MARKER', 'FilesError', 'StoreError', 'atomic_write', 'fsync_directory', 'is_managed', 'is_ours', 'load',
            'load_json_object', 'locked', 'remove', 'snapshot', 'Snapshot']
 
 LOCK_NAME = '.edgenet-router.lock'
@@ -52,6 +52,12 @@ MANAGED_MARKER = '# Managed by edgenet.router: edits here are reported as drift 
 
 class FilesError(Exception):
     """The default ``error``: a file operation failed; the message names the path."""
+
+
+class StoreError(Exception):
+    """The base of what a store of files raises (systemd-networkd's, ifupdown's, NetworkManager's
+    ``error``): one of its files or its manager's commands failed. A module catches this one class
+    without importing every store (see ``_tunnel_persist``: only the chosen one is imported)."""
 
 
 def is_managed(text):

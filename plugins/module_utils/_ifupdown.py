@@ -22,6 +22,7 @@ import fnmatch
 import os
 import shlex
 
+from ansible_collections.edgenet.router.plugins.module_utils._files import StoreError
 from ansible_collections.edgenet.router.plugins.module_utils._names import quoted
 from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdDir
 
@@ -31,7 +32,7 @@ __all__ = ['IfupdownError', 'InterfacesDir', 'HOOKS', 'parse_stanza', 'render_st
 HOOKS = ('pre-up', 'up', 'down', 'post-down')
 
 
-class IfupdownError(Exception):
+class IfupdownError(StoreError):
     pass
 
 

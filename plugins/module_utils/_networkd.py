@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 
 from ansible_collections.edgenet.router.plugins.module_utils import _files
-from ansible_collections.edgenet.router.plugins.module_utils._files import MANAGED_MARKER, is_managed, is_ours
+from ansible_collections.edgenet.router.plugins.module_utils._files import MANAGED_MARKER, StoreError, is_managed, is_ours
 from ansible_collections.edgenet.router.plugins.module_utils._names import link_name_problem, quoted
 from ansible_collections.edgenet.router.plugins.module_utils._command import checked, unit_active
 
@@ -41,7 +41,7 @@ _FORBIDDEN = ('\n', '\r', '\0')
 _LINK_NAME_KEYS = (('Match', 'Name'), ('NetDev', 'Name'))
 
 
-class NetworkdError(Exception):
+class NetworkdError(StoreError):
     """A file or networkd operation failed, or text cannot be a networkd file; the message names
     the path, command or value."""
 

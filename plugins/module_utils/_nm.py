@@ -59,6 +59,7 @@ import os
 import re
 import uuid
 
+from ansible_collections.edgenet.router.plugins.module_utils._files import StoreError
 from ansible_collections.edgenet.router.plugins.module_utils._names import quoted
 from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdDir, section_text
 from ansible_collections.edgenet.router.plugins.module_utils._command import checked, unit_active
@@ -80,7 +81,7 @@ _KEY_RE = re.compile(r'[A-Za-z0-9][A-Za-z0-9_.-]*\Z')
 _UNESCAPE = {'s': ' ', 'n': '\n', 't': '\t', 'r': '\r', '\\': '\\'}
 
 
-class NmError(Exception):
+class NmError(StoreError):
     """A keyfile or NetworkManager operation failed, or text cannot be a keyfile; the message names
     the path, command or value."""
 

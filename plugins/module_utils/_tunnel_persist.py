@@ -13,7 +13,7 @@ the one it finds. None, or more than one, is refused with what was found; so is 
 explicitly whose manager is not running. The refusal is a problem of the task, reported with
 every field error (see ``_iptun.desired_set``), before anything is changed.
 
-Each entry of :data:`MANAGERS` names the store class that writes its files, offering
+Each entry of :data:`MANAGERS` names (a function importing) the store class that writes its files, offering
 ``check_persistable(obj)`` (what its manager cannot bring back at boot) and
 ``host_problem(directory, run_command)`` (None, or why its manager would not read that directory
 at boot), built from its own directory option (:func:`store_for`).
@@ -25,30 +25,46 @@ from __future__ import annotations
 import collections
 import os
 
-from ansible_collections.edgenet.router.plugins.module_utils._ifupdown import IfupdownError
-from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdError
-from ansible_collections.edgenet.router.plugins.module_utils._nm import NmError
-from ansible_collections.edgenet.router.plugins.module_utils._tunnel_ifupdown import IfupdownTunnels
-from ansible_collections.edgenet.router.plugins.module_utils._tunnel_networkd import NetworkdTunnels
-from ansible_collections.edgenet.router.plugins.module_utils._tunnel_nm import NmTunnels
 from ansible_collections.edgenet.router.plugins.module_utils._command import unit_active
+from ansible_collections.edgenet.router.plugins.module_utils._files import StoreError
 
 __all__ = ['ERRORS', 'MANAGERS', 'OPTIONS', 'Choice', 'Refused', 'choose', 'managing', 'open_persistent', 'store_for']
 
-Manager = collections.namedtuple('Manager', 'label unit dir_option default_dir store')
+Manager = collections.namedtuple('Manager', 'label unit dir_option default_dir store_class')
 
-# Every manager the detection knows, with the store class that writes its files.
+
+# A store's module is imported when its manager is chosen, not with this one: a task compiles every
+# module it imports from source (Ansible runs it from a zip, where no bytecode is kept), and a host
+# has one manager, so the other stores (a third of iptun's code) were compiled for nothing in each
+# task. Ansible still ships them: it finds the imports inside these functions too.
+def _networkd_store():
+    from ansible_collections.edgenet.router.plugins.module_utils._tunnel_networkd import NetworkdTunnels
+    return NetworkdTunnels
+
+
+def _ifupdown_store():
+    from ansible_collections.edgenet.router.plugins.module_utils._tunnel_ifupdown import IfupdownTunnels
+    return IfupdownTunnels
+
+
+def _nm_store():
+    from ansible_collections.edgenet.router.plugins.module_utils._tunnel_nm import NmTunnels
+    return NmTunnels
+
+
+# Every manager the detection knows, with (the function that imports) the store class that writes its files.
 MANAGERS = collections.OrderedDict([
     ('networkd', Manager('systemd-networkd', 'systemd-networkd.service', 'networkd_dir', '/etc/systemd/network',
-                         NetworkdTunnels)),
+                         _networkd_store)),
     ('ifupdown', Manager('ifupdown', 'networking.service', 'ifupdown_dir', '/etc/network/interfaces.d',
-                         IfupdownTunnels)),
+                         _ifupdown_store)),
     ('networkmanager', Manager('NetworkManager', 'NetworkManager.service', 'networkmanager_dir',
-                               '/etc/NetworkManager/system-connections', NmTunnels)),
+                               '/etc/NetworkManager/system-connections', _nm_store)),
 ])
 
-# What the stores raise (a file they cannot read, write or restore): the modules report it.
-ERRORS = (NetworkdError, IfupdownError, NmError)
+# What the stores raise (a file they cannot read, write or restore; every store's error is one): the
+# modules report it.
+ERRORS = (StoreError,)
 
 OPTIONS = collections.OrderedDict(
     [('persistent_store', {'type': 'str', 'default': 'auto', 'choices': ['auto'] + list(MANAGERS)})]
@@ -149,7 +165,7 @@ def choose(params, run_command, paths=None):
             return Choice(name, seen, 'persistent_store %s: %s does not run on this host (%s): nothing would read its '
                                       'files at boot; choose the manager that runs, or persistent: false'
                                       % (name, MANAGERS[name].label, seen))
-    problem = MANAGERS[name].store.host_problem(_directory(name, params), run_command)
+    problem = MANAGERS[name].store_class().host_problem(_directory(name, params), run_command)
     if problem is not None:
         return Choice(name, why, 'persistent_store %s: %s' % (name, problem))
     return Choice(name, why)
@@ -162,7 +178,7 @@ def _directory(name, params):
 
 def store_for(choice, params, run_command):
     """The store of ``choice`` over the directory its option names (``''`` is refused by the store)."""
-    return MANAGERS[choice.name].store(_directory(choice.name, params), run_command)
+    return MANAGERS[choice.name].store_class()(_directory(choice.name, params), run_command)
 
 
 class Refused(object):

@@ -5,6 +5,10 @@ the refusals when no single manager is found (nothing is written then)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from ansible_collections.edgenet.router.plugins.module_utils import _tunnel_persist as persist
@@ -157,3 +161,34 @@ def test_a_refused_store_fails_the_task_with_every_field_error_and_writes_nothin
         run_iptun(task, KernelTunnels(nl), store, resolve=fake_resolve)
     assert 'ttl' in str(err.value) and 'no network manager manages this host' in str(err.value)
     assert nl.writes == [] and not (tmp_path / 'net').exists()
+
+
+STORE_MODULES = ('_tunnel_networkd', '_tunnel_ifupdown', '_tunnel_nm')
+
+
+def _store_modules_after(code):
+    """The tunnel store modules a fresh Python has imported after running ``code``."""
+    script = ('import sys\n%s\nprint(" ".join(sorted(m.split(".")[-1] for m in sys.modules\n'
+              '    if m.split(".")[-1] in %r)))' % (code, STORE_MODULES))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    done = subprocess.run([sys.executable, '-c', script], env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
+def test_a_tunnel_module_imports_no_store_until_one_is_chosen_and_then_only_that_one():
+    """Each task compiles what it imports (Ansible runs modules from a zip): the stores of the
+    managers a host does not run are not imported."""
+    modules = ('from ansible_collections.edgenet.router.plugins.modules import iptun, iptun_info, sixtofour_relay\n'
+               'from ansible_collections.edgenet.router.plugins.module_utils import _tunnel_persist as persist')
+    assert _store_modules_after(modules) == []
+    for name, module in (('networkd', '_tunnel_networkd'), ('ifupdown', '_tunnel_ifupdown'), ('networkmanager', '_tunnel_nm')):
+        assert _store_modules_after('%s\npersist.MANAGERS[%r].store_class()' % (modules, name)) == [module]
+
+
+def test_every_store_error_is_what_the_modules_catch():
+    from ansible_collections.edgenet.router.plugins.module_utils._ifupdown import IfupdownError
+    from ansible_collections.edgenet.router.plugins.module_utils._networkd import NetworkdError
+    from ansible_collections.edgenet.router.plugins.module_utils._nm import NmError
+    for error in (NetworkdError, IfupdownError, NmError):
+        assert issubclass(error, persist.ERRORS)
