@@ -358,7 +358,7 @@ class KernelTunnels(Store):
         self._lists = None   # {index: [addresses, routes, rules]} of each tunnel the last read() saw
 
     def _refresh(self):
-        links = self.nl.links()
+        links = self.nl.links(rp_filter=False)   # a tunnel has no rp_filter field
         self._links = dict((link['name'], link) for link in links)
         self._index_names = dict((link['index'], link['name']) for link in links)
         self._stale = False

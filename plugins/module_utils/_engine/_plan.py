@@ -19,7 +19,8 @@ __all__ = ['plan', 'unkept', 'predict', 'view', 'compare_stores']
 
 
 def _differences(table, store, before, desired):
-    """Fields whose desired value is set and differs from ``before``."""
+    """Fields of ``store`` whose desired value is set and differs from ``before`` (``desired``: the
+    whole object or its part in ``store``, only the store's compared fields are read)."""
     fields = {}
     for name, field in table.compared_in(store):
         wanted = desired.get(name)
@@ -60,15 +61,17 @@ def plan(table, stores, desired, current, recreate='allowed'):
                 if have is not None:
                     removals.append(Change(store, key, DELETE, have, None))
                 continue
-            want_here = table.project(want, store)
             if have is None:
-                after = dict((k, v) for k, v in want_here.items() if v is not None)
+                after = dict((k, v) for k, v in table.project(want, store).items() if v is not None)
                 updates.append(Change(store, key, CREATE, None, after,
                                       dict((k, (None, v)) for k, v in after.items())))
                 continue
-            fields = _differences(table, store, have, want_here)
+            # the store's compared fields of the whole object: an object in place, as most are in a
+            # check, is not projected at all
+            fields = _differences(table, store, have, want)
             if not fields:
                 continue
+            want_here = table.project(want, store)
             action = MODIFY
             if any(table[name].update == RECREATE for name in fields):
                 action = RECREATE

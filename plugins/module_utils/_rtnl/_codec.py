@@ -245,7 +245,8 @@ def encode_info_data(kind, data):
 
 
 # ---- messages -------------------------------------------------------------------------------
-_LINK_ATTRS = frozenset((IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_LINK, IFLA_LINKINFO, IFLA_IFALIAS, IFLA_AF_SPEC))
+_LINK_ATTRS = frozenset((IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_LINK, IFLA_LINKINFO, IFLA_IFALIAS))
+_LINK_ATTRS_RP_FILTER = _LINK_ATTRS | frozenset((IFLA_AF_SPEC,))
 
 
 def _rp_filter(body, span):
@@ -261,10 +262,11 @@ def _rp_filter(body, span):
     return _U32.unpack_from(body, conf[0] + offset)[0]
 
 
-def parse_link(body):
-    """An RTM_NEWLINK body -> the seam's link dict."""
+def parse_link(body, rp_filter=True):
+    """An RTM_NEWLINK body -> the seam's link dict; ``rp_filter`` False leaves that key out (the
+    tunnel store does not read it, and a link's sysctls are the largest of its attributes)."""
     _family, _type, index, flags, _change = IFINFOMSG.unpack_from(body)
-    at = _spans(body, IFINFOMSG.size, len(body), _LINK_ATTRS)
+    at = _spans(body, IFINFOMSG.size, len(body), _LINK_ATTRS_RP_FILTER if rp_filter else _LINK_ATTRS)
     kind, data = None, {}
     if IFLA_LINKINFO in at:
         info = _spans(body, *at[IFLA_LINKINFO])
@@ -283,7 +285,7 @@ def parse_link(body):
         return _U32.unpack_from(body, span[0])[0] if span is not None else None
 
     address = at.get(IFLA_ADDRESS)
-    return {
+    link = {
         'index': index,
         'name': text(IFLA_IFNAME),
         'kind': kind,
@@ -293,8 +295,10 @@ def parse_link(body):
         'link': number(IFLA_LINK),
         'address': _mac_or_ip(body[address[0]:address[1]]) if address is not None else None,
         'data': data,
-        'rp_filter': _rp_filter(body, at.get(IFLA_AF_SPEC)),
     }
+    if rp_filter:
+        link['rp_filter'] = _rp_filter(body, at.get(IFLA_AF_SPEC))
+    return link
 
 
 def _mac_or_ip(raw):

@@ -160,20 +160,22 @@ class RtnlSocket(NetlinkSocket):
 
     def _attach(self, sock):
         NetlinkSocket._attach(self, sock)
-        self._parsed_links = {}
+        self._parsed_links, self._parsed_with = {}, None   # the last dump's links, and its rp_filter
 
     # ---- the seam's operations ------------------------------------------------------------
-    def links(self):
-        """Every link, decoded. A link whose bytes are those of the last dump is not decoded
-        again: the read after a change then decodes the changed links only (the others come
-        back byte for byte). The dicts are shared between dumps: callers must not change them."""
+    def links(self, rp_filter=True):
+        """Every link, decoded (``rp_filter``: see ``parse_link``). A link whose bytes are those of
+        the last dump is not decoded again: the read after a change then decodes the changed links
+        only (the others come back byte for byte). The dicts are shared between dumps: callers
+        must not change them."""
         body = IFINFOMSG.pack(socket.AF_UNSPEC, 0, 0, 0, 0) + attr(IFLA_EXT_MASK, struct.pack('=I', RTEXT_FILTER_SKIP_STATS))
-        last, self._parsed_links = self._parsed_links, {}
+        last = self._parsed_links if self._parsed_with == rp_filter else {}
+        self._parsed_links, self._parsed_with = {}, rp_filter
         out = []
         for raw in self.dump(RTM_GETLINK, body):
             link = last.get(raw)
             if link is None:
-                link = parse_link(raw)
+                link = parse_link(raw, rp_filter)
             self._parsed_links[raw] = link
             out.append(link)
         return out

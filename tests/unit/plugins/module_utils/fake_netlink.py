@@ -49,8 +49,12 @@ class FakeNetlink(object):
                 return link
         raise NetlinkError('no such device', 19)
 
-    def links(self):
-        return [copy.deepcopy(link) for link in self.links_by_name.values()]
+    def links(self, rp_filter=True):
+        links = [copy.deepcopy(link) for link in self.links_by_name.values()]
+        if not rp_filter:   # as the seam: the key is left out
+            for link in links:
+                link.pop('rp_filter', None)
+        return links
 
     def link_index(self, name):
         link = self.links_by_name.get(name)

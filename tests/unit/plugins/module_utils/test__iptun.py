@@ -296,9 +296,9 @@ class CountingNetlink(FakeNetlink):
         super(CountingNetlink, self).__init__()
         self.calls = {'links': 0, 'link_index': 0}
 
-    def links(self):
+    def links(self, rp_filter=True):
         self.calls['links'] += 1
-        return super(CountingNetlink, self).links()
+        return super(CountingNetlink, self).links(rp_filter)
 
     def link_index(self, name):
         self.calls['link_index'] += 1
@@ -463,9 +463,9 @@ class DumpCounting(FakeNetlink):
             setattr(self, kind, self._counting(kind, getattr(self, kind)))
 
     def _counting(self, kind, dump):
-        def counted():
+        def counted(*args, **kwargs):
             self.dumps[kind] += 1
-            return dump()
+            return dump(*args, **kwargs)
         return counted
 
 

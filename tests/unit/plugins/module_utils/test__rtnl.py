@@ -82,6 +82,7 @@ def test_rp_filter_comes_with_the_link_dump(rp_filter):
     body = (rtnl.IFINFOMSG.pack(0, 1, 9, 0x1043, 0) + rtnl.attr(rtnl.IFLA_IFNAME, b'l2tpeth0\0')
             + rtnl.attr(rtnl.IFLA_AF_SPEC | rtnl.NLA_F_NESTED, af_spec))
     assert rtnl.parse_link(body)['rp_filter'] == rp_filter
+    assert 'rp_filter' not in rtnl.parse_link(body, rp_filter=False)   # the tunnel store's dump
     # a short array (an older kernel's) has no value to give
     short = rtnl.attr(socket.AF_INET | rtnl.NLA_F_NESTED, rtnl.attr(rtnl.IFLA_INET_CONF, struct.pack('=4I', 1, 0, 0, 0)))
     body = rtnl.IFINFOMSG.pack(0, 1, 9, 0x1043, 0) + rtnl.attr(rtnl.IFLA_AF_SPEC | rtnl.NLA_F_NESTED, short)
@@ -124,11 +125,20 @@ def test_a_link_unchanged_since_the_last_dump_is_not_decoded_again(monkeypatch):
                    message(rtnl.NLMSG_DONE, 2, struct.pack('=i', 0))])
     before = s.links()
     decoded, parse_link = [], rtnl.parse_link
-    monkeypatch.setattr(_socket, 'parse_link', lambda body: decoded.append(body) or parse_link(body))
+    monkeypatch.setattr(_socket, 'parse_link', lambda body, rp_filter=True: decoded.append(body) or parse_link(body, rp_filter))
     after = s.links()
     assert decoded == [changed_now]                  # only the link whose bytes changed
     assert after[0] is before[0]
     assert [link['data']['ttl'] for link in after] == [9, 10]
+
+
+def test_a_dump_without_rp_filter_decodes_anew_what_one_with_it_decoded():
+    link = rtnl.link_body(index=4, name='t1', kind='ipip', data={'ttl': 9})
+    s = sock_with([message(rtnl.RTM_NEWLINK, seq, link) + message(rtnl.NLMSG_DONE, seq, struct.pack('=i', 0))
+                   for seq in (1, 2, 3)])
+    assert 'rp_filter' in s.links()[0]
+    assert 'rp_filter' not in s.links(rp_filter=False)[0]
+    assert 'rp_filter' in s.links()[0]
 
 
 def test_an_address_dump_can_leave_out_ipv6_link_local_by_the_header():
