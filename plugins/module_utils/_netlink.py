@@ -17,6 +17,7 @@ guest. L2TP (``_l2tp.py``) has its own codec over ``_rtnl``'s socket too: no mod
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import os
 import re
@@ -352,7 +353,6 @@ def _setns(fd):
     if hasattr(os, 'setns'):  # Python 3.12+
         os.setns(fd, CLONE_NEWNET)
         return
-    import ctypes  # only here: a task compiles what it imports, and Python 3.12+ needs none of it
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.setns(fd, CLONE_NEWNET) != 0:
         code = ctypes.get_errno()
