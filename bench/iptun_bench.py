@@ -10,13 +10,16 @@ address and a route, as a router's tunnels have:
   process; for the no-op check, iproute2's JSON dumps of the links, addresses and routes
   (``ip -d -j link show``, ``ip -j addr show``, ``ip -j route show table all``), which is what
   reading them takes without comparing anything: read side by side with the module's check, just
-  before it, of the very tunnels it checks (``NOOP_PAIRS`` pairs a round);
+  before it, of the very tunnels it checks (``NOOP_PAIRS`` pairs a round); for the modify,
+  ``ip -batch`` changing the ttl of those same tunnels, just before the module changes it again
+  (``MODIFY_PAIRS`` pairs a round);
 - bulk: one ``run_iptun`` call with ``tunnels:`` (what one Ansible task does, minus transport);
 - singles: one ``run_iptun`` call per tunnel, each with its own netlink socket (what a loop of
   single tasks does, minus Ansible's ~2 s per task transport under TCG, reported separately by
   bench/run-iptun).
 
-Each figure is the best of ``--repeat`` rounds, a round being ip -batch then bulk back to back:
+Each figure is the best of ``--repeat`` rounds, a round being ip -batch then bulk back to back
+(the no-op check and the modify: their pairs, see above):
 the emulated CPU shares a host with other work, and its speed varies by a factor of two from
 one minute to the next. Beside the ratio of the best times, the median of the rounds' own
 ratios, which a slow minute moves less.
@@ -167,7 +170,9 @@ def bench_batch(n):
     modify = ip_batch([link_line('set', i, 10) for i in range(n)])
     links_after = _ip_seconds(DUMPS[0][1])
     delete = ip_batch(['link del b%d' % i for i in range(n)])
-    times = {'create': create, 'modify': modify, 'delete': delete}   # the no-op's floor: see NOOP_PAIRS
+    # the no-op's and the modify's floors: see NOOP_PAIRS and MODIFY_PAIRS; this namespace's modify
+    # is printed beside them, as the bench timed it before session 24
+    times = {'create': create, 'modify_own_namespace': modify, 'delete': delete}
     times.update(('dump_' + name, seconds) for name, seconds in read.items())
     times['own_routes'] = own_routes
     # Not in the floor either: a modify that reads as the module does (the three dumps to plan,
@@ -193,24 +198,33 @@ def bulk_operations(n):
 # varies a lot (1.07x to 1.98x in one guest, udev idle): the median of all rounds' pairs is the figure.
 NOOP_PAIRS = 5
 
+# The bulk modify against ip -batch, side by side the same way: ip -batch sets the ttl of the
+# module's tunnels to MODIFY_FLOOR_TTL, then the module sets it back to the task's, this many
+# times a round (each a change of every tunnel, both sides). Before (session 23 and earlier) the
+# two modifies ran in two namespaces a minute apart, and the median of three rounds' ratios
+# swung with ip -batch's own rounds (0.80 s to 1.2 s in one run).
+MODIFY_PAIRS = 3
+MODIFY_FLOOR_TTL = 20
+
 
 def bench_bulk(n):
-    """Seconds of each bulk operation; for the no-op check the best of ``NOOP_PAIRS`` side by side
-    with the floor, whose best is ``noop_floor``, and every pair's ratio in ``noop_ratios``."""
+    """Seconds of each bulk operation; for the no-op check and the modify the best of their pairs
+    with the floor (``NOOP_PAIRS``, ``MODIFY_PAIRS``), whose best is ``<op>_floor``, and every
+    pair's ratio in ``<op>_ratios``."""
     fresh_netns()
     times = {}
     for op, kwargs in bulk_operations(n):
-        if op == 'noop_check':
-            floors, checks = noop_side_by_side(kwargs)
-            times.update(noop_check=min(checks), noop_floor=min(floors),
-                         noop_ratios=[check / floor for floor, check in zip(floors, checks)])
+        if op in ('noop_check', 'modify'):
+            floors, runs = (noop_side_by_side if op == 'noop_check' else modify_side_by_side)(n, kwargs)
+            times[op], times[op + '_floor'] = min(runs), min(floors)
+            times[op + '_ratios'] = [seconds / floor for floor, seconds in zip(floors, runs)]
             continue
         times[op], res = timed(run, **kwargs)
         assert res['changed'], '%s: changed is %s' % (op, res['changed'])
     return times
 
 
-def noop_side_by_side(kwargs):
+def noop_side_by_side(dummy_n, kwargs):
     """``(floors, checks)``: seconds of the floor's three dumps and of the module's no-op check
     (``kwargs``), one after the other, ``NOOP_PAIRS`` times."""
     floors, checks = [], []
@@ -220,6 +234,20 @@ def noop_side_by_side(kwargs):
         assert not res['changed'], 'noop_check: changed is %s' % res['changed']
         checks.append(seconds)
     return floors, checks
+
+
+def modify_side_by_side(n, kwargs):
+    """``(floors, modifies)``: seconds of ``ip -batch`` setting the ttl of the n tunnels to
+    ``MODIFY_FLOOR_TTL`` and of the module's modify (``kwargs``) setting it back, one after the
+    other, ``MODIFY_PAIRS`` times."""
+    assert all(t['ttl'] != MODIFY_FLOOR_TTL for t in kwargs['tunnels'])
+    floors, modifies = [], []
+    for dummy in range(MODIFY_PAIRS):
+        floors.append(ip_batch([link_line('set', i, MODIFY_FLOOR_TTL) for i in range(n)]))
+        seconds, res = timed(run, **kwargs)
+        assert res['changed'] and len(res['changes']) == n, 'modify: changed is %s' % res['changed']
+        modifies.append(seconds)
+    return floors, modifies
 
 
 def bench_singles(n):
@@ -239,10 +267,14 @@ def rounds(repeat, n):
         batches.append(bench_batch(n))
         bulks.append(bench_bulk(n))
     batch = dict((op, min(run[op] for run in batches)) for op in batches[0])
-    bulk = dict((op, min(run[op] for run in bulks)) for op in bulks[0] if op != 'noop_ratios')
-    batch['noop_check'] = bulk.pop('noop_floor')   # the floor read side by side (see NOOP_PAIRS)
-    ratios = {'noop_check': statistics.median(r for run in bulks for r in run['noop_ratios'])}
-    for op in ('create', 'modify', 'delete'):
+    bulk = dict((op, min(run[op] for run in bulks)) for op in bulks[0] if not op.endswith('_ratios'))
+    ratios = {}
+    for op in ('noop_check', 'modify'):   # their floors timed side by side (NOOP_PAIRS, MODIFY_PAIRS)
+        batch[op] = bulk.pop(op + '_floor')
+        pairs = [r for run in bulks for r in run[op + '_ratios']]
+        ratios[op] = statistics.median(pairs)
+        ratios[op + '_spread'] = (min(pairs), max(pairs), len(pairs))
+    for op in ('create', 'delete'):
         ratios[op] = statistics.median(b[op] / a[op] for a, b in zip(batches, bulks))
     return batch, bulk, ratios
 
@@ -354,9 +386,11 @@ def main():
         subprocess.run(['ip', 'netns', 'del', NETNS], stderr=subprocess.DEVNULL, check=False)
     print()
     print('ip -batch: for noop_check, the three iproute2 JSON dumps (links -d, addresses, routes table all) added up, '
-          'read %d times a round just before the module\'s check, on its tunnels; median ratio: of those pairs' % NOOP_PAIRS)
-    print('times: best of %d rounds; bulk/batch: of the best times, and the median of the rounds\' ratios'
-          % args.repeat)
+          'read %d times a round just before the module\'s check, on its tunnels; for modify, ip -batch setting the ttl '
+          'of those tunnels %d times a round just before the module sets it back; median ratio: of those pairs'
+          % (NOOP_PAIRS, MODIFY_PAIRS))
+    print('times: best of %d rounds; bulk/batch: of the best times, and the median of the rounds\' ratios (noop_check and '
+          'modify: of all their pairs, whose range the pairs row gives)' % args.repeat)
     print('%6s  %-10s  %10s  %10s  %10s  %12s  %12s'
           % ('N', 'operation', 'ip -batch', 'bulk', 'singles', 'bulk/batch', 'median ratio'))
     for n, batch, bulk, singles, ratios in rows:
@@ -367,10 +401,14 @@ def main():
                 '%.3fs' % singles[op] if op in singles else '-',
                 '%.2fx' % (bulk[op] / b) if b else '-',
                 '%.2fx' % ratios[op] if op in ratios else '-'))
+        print('%6d  %-10s  %s' % (n, 'pairs', ', '.join('%s %.2fx-%.2fx (%d)' % ((op,) + ratios[op + '_spread'])
+                                                      for op in ('noop_check', 'modify'))))
         print('%6d  %-10s  %s (after ip -batch); not in the floor: routes proto boot and static %.3fs' % (
             n, 'dumps', ', '.join('%s %.3fs' % (name, batch['dump_' + name]) for name, dummy in DUMPS), batch['own_routes']))
-        print('%6d  %-10s  not in the floor: the three dumps, ip -batch, the links dump again %.3fs (bulk/that %.2fx)' % (
-            n, 'modify', batch['modify_reading'], bulk['modify'] / batch['modify_reading']))
+        print('%6d  %-10s  not in the floor: ip -batch in a namespace of its own (as timed before session 24) %.3fs '
+              '(bulk/that %.2fx); the three dumps, that ip -batch, the links dump again %.3fs (bulk/that %.2fx)' % (
+                  n, 'modify', batch['modify_own_namespace'], bulk['modify'] / batch['modify_own_namespace'],
+                  batch['modify_reading'], bulk['modify'] / batch['modify_reading']))
 
 
 if __name__ == '__main__':
