@@ -401,8 +401,8 @@ def main():
                 '%.3fs' % singles[op] if op in singles else '-',
                 '%.2fx' % (bulk[op] / b) if b else '-',
                 '%.2fx' % ratios[op] if op in ratios else '-'))
-        print('%6d  %-10s  %s' % (n, 'pairs', ', '.join('%s %.2fx-%.2fx (%d)' % ((op,) + ratios[op + '_spread'])
-                                                      for op in ('noop_check', 'modify'))))
+        spreads = ['%s %.2fx-%.2fx (%d)' % ((op,) + ratios[op + '_spread']) for op in ('noop_check', 'modify')]
+        print('%6d  %-10s  %s' % (n, 'pairs', ', '.join(spreads)))
         print('%6d  %-10s  %s (after ip -batch); not in the floor: routes proto boot and static %.3fs' % (
             n, 'dumps', ', '.join('%s %.3fs' % (name, batch['dump_' + name]) for name, dummy in DUMPS), batch['own_routes']))
         print('%6d  %-10s  not in the floor: ip -batch in a namespace of its own (as timed before session 24) %.3fs '
