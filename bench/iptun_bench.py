@@ -214,8 +214,8 @@ def bench_bulk(n):
     fresh_netns()
     times = {}
     for op, kwargs in bulk_operations(n):
-        if op in ('noop_check', 'modify'):
-            floors, runs = (noop_side_by_side if op == 'noop_check' else modify_side_by_side)(n, kwargs)
+        if op in SIDE_BY_SIDE:
+            floors, runs = SIDE_BY_SIDE[op](n, kwargs)
             times[op], times[op + '_floor'] = min(runs), min(floors)
             times[op + '_ratios'] = [seconds / floor for floor, seconds in zip(floors, runs)]
             continue
@@ -245,9 +245,13 @@ def modify_side_by_side(n, kwargs):
     for dummy in range(MODIFY_PAIRS):
         floors.append(ip_batch([link_line('set', i, MODIFY_FLOOR_TTL) for i in range(n)]))
         seconds, res = timed(run, **kwargs)
-        assert res['changed'] and len(res['changes']) == n, 'modify: changed is %s' % res['changed']
+        assert res['changed'] and len(res['changes']) == n, 'modify: %d of %d tunnels changed' % (len(res['changes']), n)
         modifies.append(seconds)
     return floors, modifies
+
+
+# The operations timed in pairs with their floor, and how: ``(floors, runs)`` from ``f(n, kwargs)``.
+SIDE_BY_SIDE = {'noop_check': noop_side_by_side, 'modify': modify_side_by_side}
 
 
 def bench_singles(n):
@@ -269,12 +273,12 @@ def rounds(repeat, n):
     batch = dict((op, min(run[op] for run in batches)) for op in batches[0])
     bulk = dict((op, min(run[op] for run in bulks)) for op in bulks[0] if not op.endswith('_ratios'))
     ratios = {}
-    for op in ('noop_check', 'modify'):   # their floors timed side by side (NOOP_PAIRS, MODIFY_PAIRS)
+    for op in SIDE_BY_SIDE:   # their floors timed side by side (NOOP_PAIRS, MODIFY_PAIRS)
         batch[op] = bulk.pop(op + '_floor')
         pairs = [r for run in bulks for r in run[op + '_ratios']]
         ratios[op] = statistics.median(pairs)
         ratios[op + '_spread'] = (min(pairs), max(pairs), len(pairs))
-    for op in ('create', 'delete'):
+    for op in ('create', 'delete'):   # the others: the rounds' ratios
         ratios[op] = statistics.median(b[op] / a[op] for a, b in zip(batches, bulks))
     return batch, bulk, ratios
 
@@ -401,7 +405,7 @@ def main():
                 '%.3fs' % singles[op] if op in singles else '-',
                 '%.2fx' % (bulk[op] / b) if b else '-',
                 '%.2fx' % ratios[op] if op in ratios else '-'))
-        spreads = ['%s %.2fx-%.2fx (%d)' % ((op,) + ratios[op + '_spread']) for op in ('noop_check', 'modify')]
+        spreads = ['%s %.2fx-%.2fx (%d)' % ((op,) + ratios[op + '_spread']) for op in SIDE_BY_SIDE]
         print('%6d  %-10s  %s' % (n, 'pairs', ', '.join(spreads)))
         print('%6d  %-10s  %s (after ip -batch); not in the floor: routes proto boot and static %.3fs' % (
             n, 'dumps', ', '.join('%s %.3fs' % (name, batch['dump_' + name]) for name, dummy in DUMPS), batch['own_routes']))
