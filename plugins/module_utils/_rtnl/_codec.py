@@ -23,7 +23,7 @@ import struct
 
 __all__ = [
     'FORMATS', 'INFO_DATA', 'attr', 'attrs', 'decode_info_data', 'encode_info_data',
-    'parse_link', 'parse_addr', 'parse_route', 'link_body', 'addr_body', 'ipv4_broadcast', 'route_body',
+    'parse_link', 'parse_link_spanned', 'reparse_link', 'parse_addr', 'parse_route', 'link_body', 'addr_body', 'ipv4_broadcast', 'route_body',
     'new_link_request', 'set_link_request', 'del_link_request',
     'new_addr_request', 'del_addr_request', 'new_route_request', 'del_route_request',
     'parse_rule', 'rule_body', 'new_rule_request', 'del_rule_request', 'RTM_NEWRULE', 'RTM_DELRULE', 'RTM_GETRULE',
@@ -265,16 +265,23 @@ def _rp_filter(body, span):
 def parse_link(body, rp_filter=True):
     """An RTM_NEWLINK body -> the seam's link dict; ``rp_filter`` False leaves that key out (the
     tunnel store does not read it, and a link's sysctls are the largest of its attributes)."""
+    return parse_link_spanned(body, rp_filter)[0]
+
+
+def parse_link_spanned(body, rp_filter=True):
+    """``(link, span)``: :func:`parse_link`'s dict, and where in ``body`` its IFLA_INFO_DATA
+    payload lies (``(start, stop)``, None without one): see :func:`reparse_link`."""
     _family, _type, index, flags, _change = IFINFOMSG.unpack_from(body)
     at = _spans(body, IFINFOMSG.size, len(body), _LINK_ATTRS_RP_FILTER if rp_filter else _LINK_ATTRS)
-    kind, data = None, {}
+    kind, data, data_span = None, {}, None
     if IFLA_LINKINFO in at:
         info = _spans(body, *at[IFLA_LINKINFO])
         if IFLA_INFO_KIND in info:
             start, stop = info[IFLA_INFO_KIND]
             kind = _cstr(body[start:stop])
-            if IFLA_INFO_DATA in info:
-                data = decode_info_data(kind, body, *info[IFLA_INFO_DATA])
+            data_span = info.get(IFLA_INFO_DATA)
+            if data_span is not None:
+                data = decode_info_data(kind, body, *data_span)
 
     def text(number):
         span = at.get(number)
@@ -298,6 +305,21 @@ def parse_link(body, rp_filter=True):
     }
     if rp_filter:
         link['rp_filter'] = _rp_filter(body, at.get(IFLA_AF_SPEC))
+    return link, data_span
+
+
+def reparse_link(body, before, link, span):
+    """``body`` decoded from ``link``, the dict :func:`parse_link_spanned` made of the same link's
+    ``before`` bytes, when the two differ only inside the IFLA_INFO_DATA payload at ``span`` (a
+    tunnel's parameters changed, its name, flags, MTU and the rest not): only that payload is
+    decoded again. None when they differ elsewhere, or in length."""
+    if span is None or len(body) != len(before):
+        return None
+    start, stop = span
+    if body[:start] != before[:start] or body[stop:] != before[stop:]:
+        return None
+    link = dict(link)
+    link['data'] = decode_info_data(link['kind'], body, start, stop)
     return link
 
 

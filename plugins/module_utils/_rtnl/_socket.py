@@ -22,8 +22,8 @@ import struct
 from ansible_collections.edgenet.router.plugins.module_utils._rtnl._codec import (
     IFA_FAMILY_OFFSET, IFA_SCOPE_OFFSET, IFADDRMSG, IFINFOMSG, IFLA_EXT_MASK, NETLINK_ROUTE, NLM_F_ACK, NLM_F_DUMP,
     NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSGERR, NLMSGHDR, RT_SCOPE_LINK, RTEXT_FILTER_SKIP_STATS, RTM_GETADDR,
-    RTM_GETLINK, RTM_GETROUTE, RTM_PROTOCOL_OFFSET, RTMSG, attr, link_body, parse_addr, parse_link, parse_route,
-    RTM_GETRULE, FIB_RULE_HDR, parse_rule,
+    RTM_GETLINK, RTM_GETROUTE, RTM_PROTOCOL_OFFSET, RTMSG, attr, link_body, parse_addr, parse_link, parse_link_spanned,
+    parse_route, reparse_link, RTM_GETRULE, FIB_RULE_HDR, parse_rule,
 )
 
 __all__ = ['RECV_BUFFER', 'NetlinkSocket', 'RtnlSocket']
@@ -160,22 +160,34 @@ class RtnlSocket(NetlinkSocket):
 
     def _attach(self, sock):
         NetlinkSocket._attach(self, sock)
-        self._parsed_links, self._parsed_with = {}, None   # the last dump's links, and its rp_filter
+        # the last dump's links: by their bytes, and (bytes, link, IFLA_INFO_DATA span) by index;
+        # and its rp_filter
+        self._parsed_links, self._parsed_at, self._parsed_with = {}, {}, None
 
     # ---- the seam's operations ------------------------------------------------------------
     def links(self, rp_filter=True):
         """Every link, decoded (``rp_filter``: see ``parse_link``). A link whose bytes are those of
         the last dump is not decoded again: the read after a change then decodes the changed links
-        only (the others come back byte for byte). The dicts are shared between dumps: callers
-        must not change them."""
+        only (the others come back byte for byte); and of a changed link whose bytes differ from
+        the last dump's only inside its IFLA_INFO_DATA (a tunnel's ttl, endpoints, keys...), only
+        that is decoded (``reparse_link``): verify's read of a bulk modify. The dicts are shared
+        between dumps: callers must not change them."""
         body = IFINFOMSG.pack(socket.AF_UNSPEC, 0, 0, 0, 0) + attr(IFLA_EXT_MASK, struct.pack('=I', RTEXT_FILTER_SKIP_STATS))
-        last = self._parsed_links if self._parsed_with == rp_filter else {}
-        self._parsed_links, self._parsed_with = {}, rp_filter
+        same = self._parsed_with == rp_filter
+        last, last_at = (self._parsed_links, self._parsed_at) if same else ({}, {})
+        self._parsed_links, self._parsed_at, self._parsed_with = {}, {}, rp_filter
         out = []
         for raw in self.dump(RTM_GETLINK, body):
             link = last.get(raw)
             if link is None:
-                link = parse_link(raw, rp_filter)
+                index = IFINFOMSG.unpack_from(raw)[2]
+                before = last_at.get(index)
+                if before is not None:
+                    link = reparse_link(raw, *before)
+                    span = before[2]
+                if link is None:
+                    link, span = parse_link_spanned(raw, rp_filter)
+                self._parsed_at[index] = (raw, link, span)
             self._parsed_links[raw] = link
             out.append(link)
         return out

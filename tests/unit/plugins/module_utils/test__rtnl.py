@@ -124,12 +124,44 @@ def test_a_link_unchanged_since_the_last_dump_is_not_decoded_again(monkeypatch):
                    message(rtnl.RTM_NEWLINK, 2, kept) + message(rtnl.RTM_NEWLINK, 2, changed_now),
                    message(rtnl.NLMSG_DONE, 2, struct.pack('=i', 0))])
     before = s.links()
-    decoded, parse_link = [], rtnl.parse_link
-    monkeypatch.setattr(_socket, 'parse_link', lambda body, rp_filter=True: decoded.append(body) or parse_link(body, rp_filter))
+    decoded, parse = [], rtnl.parse_link_spanned
+    monkeypatch.setattr(_socket, 'parse_link_spanned', lambda body, rp_filter=True: decoded.append(body) or parse(body, rp_filter))
     after = s.links()
-    assert decoded == [changed_now]                  # only the link whose bytes changed
+    assert decoded == []                             # t1 is byte for byte the same; of t2 only its data changed
     assert after[0] is before[0]
     assert [link['data']['ttl'] for link in after] == [9, 10]
+    assert after[1] == dict(before[1], data=dict(before[1]['data'], ttl=10))
+    assert before[1]['data']['ttl'] == 9             # the last dump's dict is shared, never changed
+
+
+def test_a_link_changed_outside_its_info_data_is_decoded_whole(monkeypatch):
+    def dumped(*bodies):
+        return [message(rtnl.RTM_NEWLINK, 1, b''.join(bodies)), message(rtnl.NLMSG_DONE, 1, struct.pack('=i', 0))]
+    first = rtnl.link_body(index=5, name='t2', kind='ipip', data={'ttl': 9}, mtu=1480)
+    renamed = rtnl.link_body(index=5, name='t3', kind='ipip', data={'ttl': 10}, mtu=1480)        # same length
+    longer = rtnl.link_body(index=5, name='t3', kind='ipip', data={'ttl': 10, 'tos': 1}, mtu=1480)
+    mtu = rtnl.link_body(index=5, name='t3', kind='ipip', data={'ttl': 10, 'tos': 1}, mtu=1400)
+    for old, new in ((first, renamed), (renamed, longer), (longer, mtu)):
+        s = sock_with([message(rtnl.RTM_NEWLINK, 1, old), message(rtnl.NLMSG_DONE, 1, struct.pack('=i', 0)),
+                       message(rtnl.RTM_NEWLINK, 2, new), message(rtnl.NLMSG_DONE, 2, struct.pack('=i', 0))])
+        s.links()
+        decoded, parse = [], rtnl.parse_link_spanned
+        monkeypatch.setattr(_socket, 'parse_link_spanned', lambda body, rp_filter=True: decoded.append(body) or parse(body, rp_filter))
+        assert s.links() == [rtnl.parse_link(new)]
+        assert decoded == [new]
+        monkeypatch.setattr(_socket, 'parse_link_spanned', parse)
+
+
+def test_reparse_link_decodes_only_the_info_data_and_only_when_nothing_else_differs():
+    body = rtnl.link_body(index=5, name='t2', kind='ipip', data={'ttl': 9, 'remote': '192.0.2.9'})
+    link, span = rtnl.parse_link_spanned(body)
+    ttl = rtnl.link_body(index=5, name='t2', kind='ipip', data={'ttl': 64, 'remote': '192.0.2.9'})
+    assert rtnl.reparse_link(ttl, body, link, span) == rtnl.parse_link(ttl)
+    assert rtnl.reparse_link(rtnl.link_body(index=6, name='t2', kind='ipip', data={'ttl': 64, 'remote': '192.0.2.9'}),
+                             body, link, span) is None          # the header differs
+    assert rtnl.reparse_link(rtnl.link_body(index=5, name='t2', kind='ipip', data={'ttl': 64}), body, link, span) is None
+    assert rtnl.reparse_link(body, body, link, None) is None   # no IFLA_INFO_DATA to go by
+    assert rtnl.parse_link_spanned(rtnl.link_body(index=5, name='t2', kind='ipip'))[1] is None
 
 
 def test_a_dump_without_rp_filter_decodes_anew_what_one_with_it_decoded():
