@@ -18,6 +18,7 @@ here knows about Ansible, tunnels as objects, or namespaces.
 
 from __future__ import annotations
 
+import operator
 import socket
 import struct
 
@@ -166,9 +167,9 @@ INFO_DATA = dict(
     for kind, (numbering, overrides) in _KIND_OVERRIDES.items()
 )
 # the same tables with each format's function looked up, built once at import (not per link):
-# by attribute number for decoding, by name for encoding
+# by attribute number for decoding (name, format, reader), by name for encoding
 _DECODERS = dict(
-    (kind, dict((number, (name, FORMATS[fmt][0])) for name, (number, fmt) in table.items()))
+    (kind, dict((number, (name, fmt, FORMATS[fmt][0])) for name, (number, fmt) in table.items()))
     for kind, table in INFO_DATA.items()
 )
 _ENCODERS = dict(
@@ -194,6 +195,42 @@ def _spans(buf, offset, end, wanted=None):
     return out
 
 
+# A message's layout: the lengths and types of its attributes, in order, checked in one unpack.
+# A dump of many links of one kind holds few: same-length messages mostly share one.
+_LAYOUTS = {}
+_LAYOUTS_KEPT = 64
+
+
+def _layout_spans(buf, offset, wanted):
+    """:func:`_spans` of ``buf[offset:]``, wanted types only, by the layout of the last message
+    of the same length and ``wanted`` when this one has it: its attribute headers all read the
+    same (one unpack of them all, then a compare), so a walk would visit the same places and find
+    the same spans. Else a walk, whose layout is kept when it ends exactly at the end of ``buf``
+    (a message with trailing bytes is walked each time). The spans are shared: callers must not
+    change them."""
+    key = (len(buf), offset, wanted)
+    layout = _LAYOUTS.get(key)
+    if layout is not None and layout[0].unpack_from(buf, offset) == layout[1]:
+        return layout[2]
+    end = len(buf)
+    spans, fmt, headers = {}, ['='], []
+    unpack = NLATTR.unpack_from
+    while offset + 4 <= end:
+        length, kind = unpack(buf, offset)
+        if length < 4:
+            break
+        fmt.append('HH%dx' % (((length + 3) & ~3) - 4))
+        headers += (length, kind)
+        if kind & NLA_TYPE_MASK in wanted:
+            spans[kind & NLA_TYPE_MASK] = (offset + 4, offset + length)
+        offset += (length + 3) & ~3
+    if offset == end:
+        if len(_LAYOUTS) >= _LAYOUTS_KEPT:
+            _LAYOUTS.clear()
+        _LAYOUTS[key] = (struct.Struct(''.join(fmt)), tuple(headers), spans)
+    return spans
+
+
 def attrs(buf, offset=0, end=None, wanted=None):
     """``{type: payload bytes}`` of the netlink attributes in ``buf[offset:end]`` (last wins),
     only those of ``wanted`` types when given (a link carries dozens we never read)."""
@@ -213,22 +250,121 @@ def _cstr(raw):
 
 def decode_info_data(kind, buf, offset=0, end=None):
     """IFLA_INFO_DATA of a tunnel kind (the payload in ``buf[offset:end]``) ->
-    ``{local: ..., ttl: ...}``; other kinds: ``{}``."""
+    ``{local: ..., ttl: ...}``; other kinds: ``{}``. By the layout of the last payload of the same
+    kind and length when this one has it (its attribute headers all read the same: a walk would
+    find the same attributes in the same places), with every value read in the same unpack; else
+    by a walk (see _DataLayout)."""
     decoders = _DECODERS.get(kind)
     if decoders is None:
         return {}
-    out = {}
-    unpack = NLATTR.unpack_from
     end = len(buf) if end is None else end
-    while offset + 4 <= end:  # _spans' walk, decoding in the same pass: the hottest loop of a dump
+    key = (kind, end - offset)
+    layout = _DATA_LAYOUTS.get(key)
+    if layout is not None:
+        read = layout.struct.unpack_from(buf, offset)
+        if layout.headers(read) == layout.expected:
+            out = dict(zip(layout.names, layout.values(read)))
+            for name, post in layout.posts:
+                out[name] = post(out[name])
+            return out
+    out, layout = _walk_info_data(decoders, buf, offset, end)
+    if layout is not None:
+        if len(_DATA_LAYOUTS) >= _LAYOUTS_KEPT:
+            _DATA_LAYOUTS.clear()
+        _DATA_LAYOUTS[key] = layout
+    return out
+
+
+def _from_be(raw):
+    return int.from_bytes(raw, 'big')
+
+
+# FORMATS name -> (payload size, struct code reading it, function of what the code read: None
+# when it is the value); 'unsigned' is read by the size the kernel sent
+_PACKED = {
+    'u8': (1, 'B', None), 'u16': (2, 'H', None), 'u32': (4, 'I', None), 'be16': (2, '2s', _from_be),
+    'be32': (4, '4s', _from_be), 'ip4': (4, '4s', _ip4), 'ip6': (16, '16s', _ip6),
+}
+_UNSIGNED_CODES = {1: 'B', 2: 'H', 4: 'I', 8: 'Q'}
+_DATA_LAYOUTS = {}
+
+
+def _packed(fmt, size):
+    """``(struct code, post)`` reading a ``size``-byte payload of format ``fmt``, or None: a size
+    other than the format's (the walk's reader then decides, each time)."""
+    if fmt == 'unsigned':
+        code = _UNSIGNED_CODES.get(size)
+        return (code, None) if code is not None else None
+    want, code, post = _PACKED[fmt]
+    return (code, post) if size == want else None
+
+
+def _picker(positions):
+    """A function of a tuple -> the tuple of its items at ``positions`` (itemgetter's, also for
+    one position or none)."""
+    if len(positions) == 1:
+        position = positions[0]
+        return lambda read: (read[position],)
+    if not positions:
+        return lambda read: ()
+    return operator.itemgetter(*positions)
+
+
+class _DataLayout(object):
+    """The layout of an IFLA_INFO_DATA payload: ``struct`` reads every attribute's header and each
+    decoded attribute's payload; ``headers(read)`` picks the headers, which must be ``expected``;
+    ``values(read)`` the payloads, named ``names``; ``posts`` ``(name, function)`` turn the bytes
+    read into the value (addresses, big-endian numbers)."""
+
+    __slots__ = ('struct', 'headers', 'expected', 'names', 'values', 'posts')
+
+    def __init__(self, fmt, header_positions, expected, names, value_positions, posts):
+        self.struct = struct.Struct(fmt)
+        self.headers = _picker(header_positions)
+        self.expected = tuple(expected)
+        self.names = tuple(names)
+        self.values = _picker(value_positions)
+        self.posts = tuple(posts.items())
+
+
+def _walk_info_data(decoders, buf, offset, end):
+    """``(values, layout)``: the payload decoded attribute by attribute, and its :class:`_DataLayout`
+    (None when one cannot say it all: a payload of an unexpected size, bytes after the last
+    attribute, no attribute)."""
+    out = {}
+    fmt, header_positions, expected, names, value_positions, posts = ['='], [], [], [], [], {}
+    position, packable = 0, True
+    unpack = NLATTR.unpack_from
+    while offset + 4 <= end:  # _spans' walk, decoding in the same pass
         length, number = unpack(buf, offset)
         if length < 4:
             break
-        decoder = decoders.get(number & NLA_TYPE_MASK)
-        if decoder is not None:
-            out[decoder[0]] = decoder[1](buf, offset + 4, length - 4)
-        offset += (length + 3) & ~3
-    return out
+        padded = (length + 3) & ~3
+        fmt.append('HH')
+        header_positions += (position, position + 1)
+        expected += (length, number)
+        position += 2
+        skip = padded - 4
+        found = decoders.get(number & NLA_TYPE_MASK)
+        if found is not None:
+            name, fmt_name, read = found
+            out[name] = read(buf, offset + 4, length - 4)
+            packed = _packed(fmt_name, length - 4)
+            if packed is None:
+                packable = False
+            else:
+                fmt.append(packed[0])
+                names.append(name)
+                value_positions.append(position)
+                position += 1
+                skip = padded - length
+                if packed[1] is not None:
+                    posts[name] = packed[1]
+        fmt.append('%dx' % skip)
+        offset += padded
+    if not packable or offset != end or not expected:
+        return out, None
+    return out, _DataLayout(''.join(fmt), header_positions, expected, names, value_positions, posts)
 
 
 def encode_info_data(kind, data):
@@ -272,7 +408,7 @@ def parse_link_spanned(body, rp_filter=True):
     """``(link, span)``: :func:`parse_link`'s dict, and where in ``body`` its IFLA_INFO_DATA
     payload lies (``(start, stop)``, None without one): see :func:`reparse_link`."""
     _family, _type, index, flags, _change = IFINFOMSG.unpack_from(body)
-    at = _spans(body, IFINFOMSG.size, len(body), _LINK_ATTRS_RP_FILTER if rp_filter else _LINK_ATTRS)
+    at = _layout_spans(body, IFINFOMSG.size, _LINK_ATTRS_RP_FILTER if rp_filter else _LINK_ATTRS)
     kind, data, data_span = None, {}, None
     if IFLA_LINKINFO in at:
         info = _spans(body, *at[IFLA_LINKINFO])

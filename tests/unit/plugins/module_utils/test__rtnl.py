@@ -164,6 +164,57 @@ def test_reparse_link_decodes_only_the_info_data_and_only_when_nothing_else_diff
     assert rtnl.parse_link_spanned(rtnl.link_body(index=5, name='t2', kind='ipip'))[1] is None
 
 
+def _walked(kind, body, span):
+    """What the attribute-by-attribute walk makes of an IFLA_INFO_DATA payload (no layout)."""
+    return rtnl._walk_info_data(rtnl._DECODERS[kind], body, *span)[0]  # pylint: disable=protected-access
+
+
+def test_a_layout_decodes_what_the_walk_does_and_a_payload_of_another_layout_is_walked(monkeypatch):
+    monkeypatch.setattr(rtnl, '_DATA_LAYOUTS', {})
+    monkeypatch.setattr(rtnl, '_LAYOUTS', {})
+    bodies = [rtnl.link_body(index=5, name='t%d' % i, kind=kind, data=dict(data, ttl=i))
+              for i in range(3) for kind, data in TUNNELS]
+    # the same length as ipip's with ttl and tos, other attributes: a layout of the same length
+    # must not be taken for this one's (its headers differ)
+    bodies += [rtnl.link_body(index=5, name='t9', kind='ipip', data={'ttl': 7, 'link': 9}),
+               rtnl.link_body(index=5, name='t9', kind='ipip', data={'ttl': 7, 'tos': 9}),
+               rtnl.link_body(index=5, name='t9', kind='ipip', data={'tos': 7, 'ttl': 9})]
+    # and at the top level: an MTU or an alias of as many bytes
+    bodies += [rtnl.link_body(index=5, name='t9', mtu=1480, kind='ipip', data={'ttl': 7}),
+               rtnl.link_body(index=5, name='t9', alias='abc', kind='ipip', data={'ttl': 7})]
+    assert len(set(len(body) for body in bodies[-5:])) == 1
+    for body in bodies + bodies:
+        link, span = rtnl.parse_link_spanned(body)
+        assert link['data'] == _walked(link['kind'], body, span)
+        assert link == rtnl.parse_link_spanned(body)[0]
+    assert rtnl._DATA_LAYOUTS and rtnl._LAYOUTS   # pylint: disable=protected-access
+
+
+def test_a_layout_is_not_kept_for_what_it_cannot_say(monkeypatch):
+    monkeypatch.setattr(rtnl, '_DATA_LAYOUTS', {})
+    # a ttl of 4 bytes (ipip's is one): its reader takes the first byte, each time, by the walk
+    data = rtnl.attr(4, struct.pack('=I', 300)) + rtnl.attr(1, struct.pack('=I', 3))
+    assert rtnl.decode_info_data('ipip', data) == {'ttl': 44, 'link': 3}
+    assert rtnl.decode_info_data('ipip', data) == {'ttl': 44, 'link': 3}
+    assert not rtnl._DATA_LAYOUTS   # pylint: disable=protected-access
+    # bytes after the last attribute
+    assert rtnl.decode_info_data('ipip', rtnl.attr(4, b'\x07') + b'\0\0') == {'ttl': 7}
+    assert rtnl.decode_info_data('ipip', b'') == {}
+    assert not rtnl._DATA_LAYOUTS   # pylint: disable=protected-access
+    assert rtnl.decode_info_data('ipip', rtnl.attr(4, b'\x07')) == {'ttl': 7}
+    assert rtnl.decode_info_data('ipip', rtnl.attr(4, b'\x08')) == {'ttl': 8}   # by the layout now
+    assert list(rtnl._DATA_LAYOUTS) == [('ipip', 8)]   # pylint: disable=protected-access
+
+
+def test_the_layouts_kept_are_bounded(monkeypatch):
+    monkeypatch.setattr(rtnl, '_DATA_LAYOUTS', {})
+    monkeypatch.setattr(rtnl, '_LAYOUTS', {})
+    for i in range(3 * rtnl._LAYOUTS_KEPT):   # pylint: disable=protected-access
+        body = rtnl.link_body(index=5, name='t' * (1 + i % 15), alias='a' * i, kind='ipip', data={'ttl': 1, 'link': i})
+        assert rtnl.parse_link(body)['alias'] == 'a' * i or i == 0
+    assert len(rtnl._LAYOUTS) <= rtnl._LAYOUTS_KEPT   # pylint: disable=protected-access
+
+
 def test_a_dump_without_rp_filter_decodes_anew_what_one_with_it_decoded():
     link = rtnl.link_body(index=4, name='t1', kind='ipip', data={'ttl': 9})
     s = sock_with([message(rtnl.RTM_NEWLINK, seq, link) + message(rtnl.NLMSG_DONE, seq, struct.pack('=i', 0))
