@@ -215,6 +215,20 @@ def test_the_layouts_kept_are_bounded(monkeypatch):
     assert len(rtnl._LAYOUTS) <= rtnl._LAYOUTS_KEPT   # pylint: disable=protected-access
 
 
+def test_encoded_attributes_are_remembered_by_kind_name_and_value(monkeypatch):
+    monkeypatch.setattr(rtnl, '_ENCODED', {})
+    monkeypatch.setattr(rtnl, '_ENCODED_KEPT', 4)
+    # the same name and value, two numberings: ipip's ttl is attribute 4, gre's 8
+    assert rtnl.encode_info_data('ipip', {'ttl': 9}) == rtnl.attr(4, b'\x09')
+    assert rtnl.encode_info_data('gre', {'ttl': 9}) == rtnl.attr(8, b'\x09')
+    assert rtnl.encode_info_data('ipip', {'ttl': 9, 'link': 9}) == rtnl.attr(4, b'\x09') + rtnl.attr(1, struct.pack('=I', 9))
+    for ttl in range(10):
+        assert rtnl.encode_info_data('ipip', {'ttl': ttl}) == rtnl.attr(4, bytes((ttl,)))
+    assert len(rtnl._ENCODED) <= 4   # pylint: disable=protected-access
+    with pytest.raises(ValueError, match='no ipip attribute'):
+        rtnl.encode_info_data('ipip', {'ikey': 9})
+
+
 def test_a_dump_without_rp_filter_decodes_anew_what_one_with_it_decoded():
     link = rtnl.link_body(index=4, name='t1', kind='ipip', data={'ttl': 9})
     s = sock_with([message(rtnl.RTM_NEWLINK, seq, link) + message(rtnl.NLMSG_DONE, seq, struct.pack('=i', 0))
