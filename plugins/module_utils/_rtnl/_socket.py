@@ -89,35 +89,40 @@ class NetlinkSocket(object):
                 yield msg_type, msg_seq, buf, offset + NLMSGHDR.size, offset + length
                 offset += (length + 3) & ~3
 
-    def _replies(self, seq):
-        """Yield ``(type, body)`` for ``seq`` until DONE or the ACK/error (raised as OSError)."""
+    def _bodies(self, seq):
+        """The bodies of the messages answering ``seq``, until DONE or the ACK (an error raised as
+        OSError): a list made in one loop over :meth:`_messages` (a generator between the two and a
+        list made of its pairs cost a dump a microsecond a message, a tenth of reading 1000 links
+        whose bytes had not changed)."""
+        bodies = []
         for msg_type, msg_seq, buf, start, end in self._messages():
             if msg_seq != seq:
                 continue  # a late answer to an earlier request
             if msg_type == NLMSG_DONE:
-                return
+                break
             if msg_type == NLMSG_ERROR:
                 code = -NLMSGERR.unpack_from(buf, start)[0]
                 if code:
                     raise OSError(code, os.strerror(code))
-                return
-            yield msg_type, buf[start:end]
+                break
+            bodies.append(buf[start:end])
+        return bodies
 
     def dump(self, msg_type, body):
         """Every message of a dump request (``body``: the family header plus attributes)."""
         seq = self._send(msg_type, NLM_F_REQUEST | NLM_F_DUMP, body)
         try:
-            return [b for _t, b in self._replies(seq)]
+            return self._bodies(seq)
         except OSError as exc:
             if exc.errno == errno.EINTR:  # the dump changed while we read it: once more
                 seq = self._send(msg_type, NLM_F_REQUEST | NLM_F_DUMP, body)
-                return [b for _t, b in self._replies(seq)]
+                return self._bodies(seq)
             raise
 
     def request(self, msg_type, body, flags=0):
         """Send one request and wait for its acknowledgement; answers (if any) are returned."""
         seq = self._send(msg_type, NLM_F_REQUEST | NLM_F_ACK | flags, body)
-        return [b for _t, b in self._replies(seq)]
+        return self._bodies(seq)
 
     # Requests per datagram in request_many: each is acknowledged in a datagram of its own,
     # and 64 acknowledgements (an error one echoes its request) stay far below the socket's
