@@ -165,9 +165,9 @@ class RtnlSocket(NetlinkSocket):
 
     def _attach(self, sock):
         NetlinkSocket._attach(self, sock)
-        # the last dump's links: by their bytes, and (bytes, link, IFLA_INFO_DATA span) by index;
-        # and its rp_filter
-        self._parsed_links, self._parsed_at, self._parsed_with = {}, {}, None
+        # the last dump's links by index, each (its bytes, its dict, its IFLA_INFO_DATA span); and
+        # its rp_filter
+        self._parsed_at, self._parsed_with = {}, None
 
     # ---- the seam's operations ------------------------------------------------------------
     def links(self, rp_filter=True):
@@ -178,22 +178,19 @@ class RtnlSocket(NetlinkSocket):
         that is decoded (``reparse_link``): verify's read of a bulk modify. The dicts are shared
         between dumps: callers must not change them."""
         body = IFINFOMSG.pack(socket.AF_UNSPEC, 0, 0, 0, 0) + attr(IFLA_EXT_MASK, struct.pack('=I', RTEXT_FILTER_SKIP_STATS))
-        same = self._parsed_with == rp_filter
-        last, last_at = (self._parsed_links, self._parsed_at) if same else ({}, {})
-        self._parsed_links, self._parsed_at, self._parsed_with = {}, {}, rp_filter
+        last = self._parsed_at if self._parsed_with == rp_filter else {}
+        self._parsed_at, self._parsed_with = {}, rp_filter
         out = []
         for raw in self.dump(RTM_GETLINK, body):
-            link = last.get(raw)
+            index = IFINFOMSG.unpack_from(raw)[2]
+            before = last.get(index)
+            link = None
+            if before is not None:   # the same bytes, or the same but for its parameters: the same span
+                link = before[1] if before[0] == raw else reparse_link(raw, *before)
+                span = before[2]
             if link is None:
-                index = IFINFOMSG.unpack_from(raw)[2]
-                before = last_at.get(index)
-                if before is not None:
-                    link = reparse_link(raw, *before)
-                    span = before[2]
-                if link is None:
-                    link, span = parse_link_spanned(raw, rp_filter)
-                self._parsed_at[index] = (raw, link, span)
-            self._parsed_links[raw] = link
+                link, span = parse_link_spanned(raw, rp_filter)
+            self._parsed_at[index] = (raw, link, span)
             out.append(link)
         return out
 

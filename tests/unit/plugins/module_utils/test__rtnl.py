@@ -134,6 +134,20 @@ def test_a_link_unchanged_since_the_last_dump_is_not_decoded_again(monkeypatch):
     assert before[1]['data']['ttl'] == 9             # the last dump's dict is shared, never changed
 
 
+def test_a_link_unchanged_in_one_dump_is_still_reparsed_in_the_next(monkeypatch):
+    first = rtnl.link_body(index=5, name='t2', kind='ipip', data={'ttl': 9})
+    later = rtnl.link_body(index=5, name='t2', kind='ipip', data={'ttl': 10})
+    done = [message(rtnl.NLMSG_DONE, seq, struct.pack('=i', 0)) for seq in (1, 2, 3)]
+    s = sock_with([message(rtnl.RTM_NEWLINK, 1, first), done[0], message(rtnl.RTM_NEWLINK, 2, first), done[1],
+                   message(rtnl.RTM_NEWLINK, 3, later), done[2]])
+    s.links()
+    s.links()                                        # byte for byte the same: kept for the next
+    decoded, parse = [], rtnl.parse_link_spanned
+    monkeypatch.setattr(_socket, 'parse_link_spanned', lambda body, rp_filter=True: decoded.append(body) or parse(body, rp_filter))
+    assert s.links() == [rtnl.parse_link(later)]
+    assert decoded == []
+
+
 def test_a_link_changed_outside_its_info_data_is_decoded_whole(monkeypatch):
     def dumped(*bodies):
         return [message(rtnl.RTM_NEWLINK, 1, b''.join(bodies)), message(rtnl.NLMSG_DONE, 1, struct.pack('=i', 0))]
