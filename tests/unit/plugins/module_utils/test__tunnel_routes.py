@@ -232,3 +232,18 @@ def test_the_rule_requests_bytes_read_back():
             rule['iif'], rule['proto'], rule['action']) == \
         (socket.AF_INET, 101, 1000, '10.1.0.0', 16, '198.51.100.0', 24, 'eth0', rtnl.RTPROT_STATIC, rtnl.FR_ACT_TO_TBL)
     assert rtnl.FIB_RULE_HDR.unpack_from(body)[4] == rtnl.RT_TABLE_COMPAT      # a table above 255 in FRA_TABLE only
+
+
+def test_a_modify_says_the_commands_of_what_it_changes_and_only_those(router):
+    """The commands of a modify: a parameter alone is one ``link set``; lists that change say their
+    adds and removes, in the order they are written (addresses, then up, then routes)."""
+    four = dict(name='t4', type='ipip', local='192.0.2.1', remote='192.0.2.2', addresses=['10.9.0.1/30'],
+                routes=[{'dest': '198.51.100.0/24'}])
+    assert router.run(persistent=False, **four)['changed']
+    ttl = router.run(persistent=False, **dict(four, ttl=10))
+    assert ttl['commands'] == ['ip link set t4 type ipip local 192.0.2.1 remote 192.0.2.2 ttl 10 tos 0 pmtudisc']
+    lists = router.run(persistent=False, **dict(four, ttl=10, enabled=False, addresses=['10.9.1.1/30'],
+                                                routes=[{'dest': '203.0.113.0/24'}]))
+    assert lists['commands'] == ['ip addr del 10.9.0.1/30 dev t4', 'ip addr add 10.9.1.1/30 brd + dev t4',
+                                 'ip link set t4 down',
+                                 'ip route del 198.51.100.0/24 metric 0 dev t4', 'ip route add 203.0.113.0/24 metric 0 dev t4']
