@@ -109,8 +109,10 @@ class Task(object):
         items = params[self.bulk] if self.bulk_form(params) else [params]
         requested = []
         for item in items:
-            values = dict(defaults)
-            values.update((name, value) for name, value in item.items() if name in defaults)
+            values = defaults.copy()
+            for name, value in item.items():
+                if name in defaults:
+                    values[name] = value
             requested.append(values)
         return requested
 
