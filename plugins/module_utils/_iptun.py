@@ -155,27 +155,28 @@ def run_iptun(params, runtime, persistent=None, check_mode=False, resolve=None, 
     """The iptun module's behaviour. ``runtime`` is a KernelTunnels-like store; ``persistent``
     the persistent store (NetworkdTunnels-like, or ``_tunnel_persist.Refused``) or None; ``confirm`` the commit-confirm
     rollback to schedule (``_confirm.Pending``) or None. Returns the result dict."""
-    desired = desired_set(params, resolve, persistent)
-    foreign = sorted('%s (a %s link)' % (name, runtime.foreign_kind(name))
-                     for name in desired if runtime.foreign_kind(name))
-    if foreign:
-        raise TunnelError('these names are held by links that are not IP tunnels, which this module '
-                          'never touches: %s' % ', '.join(foreign))
-    if params.get('purge'):
-        ours = set(runtime.managed())
-        if persistent is not None:
-            ours |= set(persistent.managed())
-        for name in ours - set(desired):
-            desired[name] = None
-    if confirm is not None and persistent is not None and persistent.manager is not None:
-        # The rollback reopens the store this run chose, not whatever auto would find then.
-        confirm.pin(persistent_store=persistent.manager)
-    stores = [s for s in (persistent, runtime) if s is not None]
-    outcome = engine.run(TABLE, stores, desired, check_mode=check_mode, recreate=params.get('recreate', 'allowed'),
-                         confirm=confirm)
-    result = TASK.result(params, outcome, confirm)
-    result['warnings'] = _missing_kinds(outcome, runtime) if check_mode else []
-    return result
+    with engine.collector_paused():   # a bulk task of 1000 tunnels: see collector_paused
+        desired = desired_set(params, resolve, persistent)
+        foreign = sorted('%s (a %s link)' % (name, runtime.foreign_kind(name))
+                         for name in desired if runtime.foreign_kind(name))
+        if foreign:
+            raise TunnelError('these names are held by links that are not IP tunnels, which this module '
+                              'never touches: %s' % ', '.join(foreign))
+        if params.get('purge'):
+            ours = set(runtime.managed())
+            if persistent is not None:
+                ours |= set(persistent.managed())
+            for name in ours - set(desired):
+                desired[name] = None
+        if confirm is not None and persistent is not None and persistent.manager is not None:
+            # The rollback reopens the store this run chose, not whatever auto would find then.
+            confirm.pin(persistent_store=persistent.manager)
+        stores = [s for s in (persistent, runtime) if s is not None]
+        outcome = engine.run(TABLE, stores, desired, check_mode=check_mode, recreate=params.get('recreate', 'allowed'),
+                             confirm=confirm)
+        result = TASK.result(params, outcome, confirm)
+        result['warnings'] = _missing_kinds(outcome, runtime) if check_mode else []
+        return result
 
 
 def _missing_kinds(outcome, runtime):

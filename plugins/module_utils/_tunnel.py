@@ -310,6 +310,8 @@ def _route_sort_key(route):
 
 def _norm_routes(routes):
     """Routes as :func:`_norm_route` makes them, sorted (a store's view: see :func:`_norm_route_list`)."""
+    if len(routes) == 1:   # a tunnel's usual one: sorted as it is
+        return [_norm_route(routes[0])]
     return sorted((_norm_route(r) for r in routes), key=_route_sort_key)
 
 

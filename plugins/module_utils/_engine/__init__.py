@@ -23,6 +23,7 @@ Nothing here touches the system: stores do (see ``_netlink.py``, ``_networkd.py`
 from __future__ import annotations
 
 import contextlib
+import gc
 
 from ansible_collections.edgenet.router.plugins.module_utils._poll import until
 from ansible_collections.edgenet.router.plugins.module_utils._engine._objects import (  # noqa: F401 (re-exported)
@@ -34,10 +35,29 @@ from ansible_collections.edgenet.router.plugins.module_utils._engine._apply impo
 
 __all__ = [
     'ApplyError', 'Change', 'Field', 'ObjectTable', 'Part', 'PlanError', 'PutStore', 'Store', 'Unkept',
-    'apply', 'compare_stores', 'plan', 'predict', 'run', 'run_parts', 'secret_texts', 'undo', 'unkept', 'view',
+    'apply', 'collector_paused', 'compare_stores', 'plan', 'predict', 'run', 'run_parts', 'secret_texts', 'undo', 'unkept', 'view',
     'CREATE', 'MODIFY', 'RECREATE', 'DELETE', 'SETTLE', 'VERIFY', 'CONFIRM', 'IN_PLACE',
     'RUNTIME', 'PERSISTENT', 'SECRET_MASK',
 ]
+
+
+@contextlib.contextmanager
+def collector_paused():
+    """Python's cycle collector off for the length of a task's run, on again after it. A bulk run
+    keeps what it makes until its result (the reads, plans and views of 1000 tunnels: tens of
+    thousands of dicts and lists), so every collection its allocations set off walks them again
+    and finds next to nothing to free; reference counting frees the rest as it always does. In a
+    one-vCPU lab guest that was 0.04-0.08 s (about 55 collections) of a 1.3 s bulk modify of 1000
+    tunnels; the first collection after the run walks what it kept once, 0.01-0.04 s. Nested or
+    with the collector already off, it leaves the collector as it found it."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 class Part(object):

@@ -118,7 +118,8 @@ def run_pipex(params, tunnels, runtime, persistent=None, check_mode=False, confi
         return wanted_tunnels(desired, current[RUNTIME], runtime.sessions, keep_tunnel)
     parts = [engine.Part(TUNNEL_TABLE, [tunnels], tunnels_wanted),
              engine.Part(TABLE, [s for s in (persistent, runtime) if s is not None], desired)]
-    outcome = engine.run_parts(parts, check_mode=check_mode, recreate=params.get('recreate', 'allowed'), confirm=confirm)
+    with engine.collector_paused():
+        outcome = engine.run_parts(parts, check_mode=check_mode, recreate=params.get('recreate', 'allowed'), confirm=confirm)
     # runtime.stats come from the engine's last read: after the apply when it changed anything
     result = TASK.result(params, outcome, confirm)
     after = outcome['after']

@@ -532,3 +532,23 @@ def test_verify_hands_each_store_every_change_of_the_run():
     engine.run(TABLE, [persistent, runtime], {'t1': desired(kind='ipip', ttl=10), 't2': None})
     every = [(PERSISTENT, 't1', 'create'), (RUNTIME, 't1', 'create'), (RUNTIME, 't2', 'delete')]
     assert seen == [(PERSISTENT, every), (RUNTIME, every)]
+
+
+def test_the_cycle_collector_is_paused_for_a_run_and_left_as_it_was_found():
+    import gc
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError):
+        with engine.collector_paused():
+            assert not gc.isenabled()
+            with engine.collector_paused():   # nested: still off after the inner one
+                pass
+            assert not gc.isenabled()
+            raise RuntimeError('a run that fails')
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with engine.collector_paused():
+            pass
+        assert not gc.isenabled()   # off before: a caller's choice, kept
+    finally:
+        gc.enable()

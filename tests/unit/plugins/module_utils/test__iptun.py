@@ -549,3 +549,18 @@ def test_a_tunnel_made_by_someone_else_meanwhile_reads_everything_again(router, 
     monkeypatch.setattr(router.nl, 'set_kind_data', and_another)
     res = router.run(tunnels=[dict(t, ttl=10) for t in ROUTED], persistent=False)
     assert res['changed'] and router.nl.dumps['addresses'] == 2
+
+
+def test_a_run_reads_plans_and_writes_with_the_cycle_collector_paused(router):
+    import gc
+    seen = []
+    store = KernelTunnels(router.nl)
+    real_read = store.read
+
+    def read():
+        seen.append(gc.isenabled())
+        return real_read()
+    store.read = read
+    run_iptun(params(persistent=False, name='t1', type='ipip', local='192.0.2.1', remote='192.0.2.2'), store, None,
+              resolve=fake_resolve)
+    assert seen and not any(seen) and gc.isenabled()
