@@ -259,9 +259,9 @@ def iproute2_commands(change, netns=None):
         cmds.append('%s link set %s %s' % (ip, name, _link_params(after)))
     if after.get('mtu') is not None and after.get('mtu') != before.get('mtu'):
         cmds.append('%s link set %s mtu %s' % (ip, name, after['mtu']))
-    # A modify's lists differ only where its fields say (plan compared them): a ttl change of 1000
-    # tunnels looked for addresses, routes and rules to add and remove in each.
-    lists = change.action != MODIFY or not _LIST_FIELD_SET.isdisjoint(change.fields)
+    # As the writes do (see _addresses_and_routes): equal lists are told in one compare each, not
+    # searched for addresses, routes and rules to add and remove (a ttl change of 1000 tunnels).
+    lists = _lists_change(before, after)
     if lists:
         cmds.extend(address_commands(ip, name, before.get('addresses'), after.get('addresses')))
     if after.get('enabled') is not None and after.get('enabled') != before.get('enabled'):
@@ -304,7 +304,6 @@ def rule_from_words(words):
 
 
 LIST_FIELDS = ('addresses', 'routes', 'rules')
-_LIST_FIELD_SET = frozenset(LIST_FIELDS)
 _LINK_PARAMETER_SET = frozenset(LINK_PARAMETERS)
 
 
