@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import copy
 
-from ansible_collections.edgenet.router.plugins.module_utils._engine import RUNTIME
+from ansible_collections.edgenet.router.plugins.module_utils._engine import RUNTIME, overlaid
 from ansible_collections.edgenet.router.plugins.module_utils._names import inventory_name_problem, quoted
 
 # The option every task offers (see _confirm).
@@ -107,14 +107,7 @@ class Task(object):
         for callers that pass plain dicts (unit tests, roles' action code)."""
         defaults = dict((name, spec.get('default')) for name, spec in self.object_options().items())
         items = params[self.bulk] if self.bulk_form(params) else [params]
-        requested = []
-        for item in items:
-            values = defaults.copy()
-            for name, value in item.items():
-                if name in defaults:
-                    values[name] = value
-            requested.append(values)
-        return requested
+        return [overlaid(defaults, item) for item in items]
 
     def desired_set(self, params, canonical, across=None):
         """Task -> ``{key: canonical dict, or None for state=absent}``. ``canonical(item)`` makes one

@@ -28,14 +28,14 @@ import gc
 from ansible_collections.edgenet.router.plugins.module_utils._poll import until
 from ansible_collections.edgenet.router.plugins.module_utils._engine._objects import (  # noqa: F401 (re-exported)
     CONFIRM, CREATE, DELETE, IN_PLACE, MODIFY, PERSISTENT, RECREATE, RUNTIME, SECRET_MASK, SETTLE, VERIFY,
-    ApplyError, Change, Field, ObjectTable, PlanError, PutStore, Store, Unkept, _mask, secret_texts,
+    ApplyError, Change, Field, ObjectTable, PlanError, PutStore, Store, Unkept, _mask, overlaid, secret_texts,
 )
 from ansible_collections.edgenet.router.plugins.module_utils._engine._plan import compare_stores, plan, predict, unkept, view  # noqa: F401
 from ansible_collections.edgenet.router.plugins.module_utils._engine._apply import apply, undo  # noqa: F401
 
 __all__ = [
     'ApplyError', 'Change', 'Field', 'ObjectTable', 'Part', 'PlanError', 'PutStore', 'Store', 'Unkept',
-    'apply', 'collector_paused', 'compare_stores', 'plan', 'predict', 'run', 'run_parts', 'secret_texts', 'undo', 'unkept', 'view',
+    'apply', 'collector_paused', 'compare_stores', 'overlaid', 'plan', 'predict', 'run', 'run_parts', 'secret_texts', 'undo', 'unkept', 'view',
     'CREATE', 'MODIFY', 'RECREATE', 'DELETE', 'SETTLE', 'VERIFY', 'CONFIRM', 'IN_PLACE',
     'RUNTIME', 'PERSISTENT', 'SECRET_MASK',
 ]

@@ -14,7 +14,7 @@ import copy
 
 __all__ = ['CREATE', 'MODIFY', 'RECREATE', 'DELETE', 'SETTLE', 'VERIFY', 'CONFIRM', 'IN_PLACE', 'RUNTIME', 'PERSISTENT',
            'SECRET_MASK', 'PlanError', 'ApplyError', 'Unkept', 'secret_texts', 'Field', 'ObjectTable', 'Change', 'Store',
-           'PutStore']
+           'PutStore', 'overlaid']
 
 CREATE = 'create'
 MODIFY = 'modify'
@@ -214,12 +214,8 @@ class ObjectTable(object):
         """Canonical dict of the table's fields; ``None`` means "not managed by this task".
         The same as each field's :meth:`Field.canonical`, with the normalisers looked up once per
         table: a bulk task normalises every field of every object (26 of 1000 tunnels), and the
-        method call per field was a third of it. A copy of a dict of every name (None) has them
-        all at once, where adding them one by one grows the dict as it goes."""
-        out = self._blank.copy()
-        for name, value in values.items():
-            if name in out:
-                out[name] = value
+        method call per field was a third of it."""
+        out = overlaid(self._blank, values)
         for name, normalise in self._normalisers:
             if out[name] is not None:
                 out[name] = normalise(out[name])
@@ -253,6 +249,18 @@ class ObjectTable(object):
         if self._secrets is None:
             self._secrets = SecretNames(f for f in self.fields if f.secret)
         return self._secrets
+
+
+def overlaid(template, values):
+    """A copy of ``template`` with ``values``' entries for its keys (the others left out). A copy
+    of a made dict has every key at once, where adding them one by one grows the dict as it goes:
+    a bulk task does this for each field of 1000 items, twice (their defaults, their canonical
+    form)."""
+    out = template.copy()
+    for name, value in values.items():
+        if name in out:
+            out[name] = value
+    return out
 
 
 class Change(object):
